@@ -1,0 +1,76 @@
+"""create_app(settings): the one ASGI app with every feature's router."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from orderly import __version__
+from orderly.kit.body_limit import BodySizeLimit
+from orderly.kit.db import Database
+from orderly.kit.problems import install_problem_handlers
+from orderly.settings import Settings
+
+API_DESCRIPTION = """\
+Orderly is an Order Management System: order capture from every channel, stock across
+every location with no overselling, and the order lifecycle.
+
+Authenticate with `Authorization: Bearer <api key>`. Errors are `application/problem+json`
+with a stable `code`. POSTs that create something accept an `Idempotency-Key` header.
+"""
+
+
+def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        owned = None
+        if getattr(app.state, "database", None) is None:
+            owned = Database(
+                database_url(settings),
+                pool_size=settings.pool_size,
+                max_overflow=settings.max_overflow,
+            )
+            app.state.database = owned
+        try:
+            yield
+        finally:
+            if owned is not None:
+                await owned.dispose()
+
+    app = FastAPI(
+        title="Orderly",
+        version=__version__,
+        description=API_DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.database = database
+    install_problem_handlers(app)
+    _include_routers(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app
+
+
+def database_url(settings: Settings) -> str:
+    if settings.database_url:
+        return settings.database_url
+    from orderly.kit.embedded import start_embedded_postgres
+
+    return start_embedded_postgres(settings.resolved_data_dir())
+
+
+def _include_routers(app: FastAPI) -> None:
+    from orderly.catalog.endpoints import router as catalog
+    from orderly.channels.endpoints import router as channels
+    from orderly.health import router as health
+    from orderly.inventory.endpoints import router as inventory
+    from orderly.locations.endpoints import router as locations
+    from orderly.orders.endpoints import router as orders
+
+    app.include_router(health)
+    for router in (locations, catalog, channels, inventory, orders):
+        app.include_router(router, prefix="/v1")

@@ -1,0 +1,1 @@
+"""Shared pieces with no business rules: database, errors, money, pagination, auth, clock."""

@@ -1,0 +1,43 @@
+"""Column helpers shared by every feature's tables."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
+
+
+def id_column() -> sa.Column[Any]:
+    return sa.Column("id", sa.BigInteger, sa.Identity(always=False), primary_key=True)
+
+
+def org_column() -> sa.Column[Any]:
+    return sa.Column(
+        "org_id", sa.BigInteger, sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+    )
+
+
+def created_at() -> sa.Column[Any]:
+    return sa.Column(
+        "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+
+
+def updated_at() -> sa.Column[Any]:
+    return sa.Column(
+        "updated_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    )
+
+
+def jsonb(name: str, *, nullable: bool = True, default: str | None = None) -> sa.Column[Any]:
+    return sa.Column(
+        name,
+        pg.JSONB,
+        nullable=nullable,
+        server_default=sa.text(f"'{default}'::jsonb") if default is not None else None,
+    )
+
+
+def text_array(name: str) -> sa.Column[Any]:
+    return sa.Column(name, pg.ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'"))

@@ -1,0 +1,59 @@
+"""Request dependencies: the per-request transaction and the caller's identity."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.kit.db import Database
+from orderly.kit.errors import Forbidden, Unauthorized
+from orderly.tenancy import service as tenancy
+from orderly.tenancy.domain import Permission, Principal
+
+
+def database(request: Request) -> Database:
+    db: Database = request.app.state.database
+    return db
+
+
+async def _transaction(request: Request) -> AsyncIterator[AsyncConnection]:
+    """One transaction per request: committed when the endpoint returns, before the response."""
+    async with database(request).transaction() as conn:
+        yield conn
+
+
+Conn = Annotated[AsyncConnection, Depends(_transaction, scope="function")]
+
+
+async def _principal(request: Request, conn: Conn) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("send 'Authorization: Bearer <api key>'")
+    principal = await tenancy.authenticate_api_key(conn, token.strip())
+    if principal is None:
+        raise Unauthorized("the API key is unknown or revoked")
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+
+
+def require(permission: Permission) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    async def dependency(principal: CurrentPrincipal) -> Principal:
+        if not principal.can(permission):
+            raise Forbidden(f"the role {principal.role.value!r} may not do this ({permission.value})")
+        return principal
+
+    return dependency
+
+
+Reader = Annotated[Principal, Depends(require(Permission.READ))]
+OrderWriter = Annotated[Principal, Depends(require(Permission.ORDERS_WRITE))]
+InventoryWriter = Annotated[Principal, Depends(require(Permission.INVENTORY_WRITE))]
+CatalogWriter = Annotated[Principal, Depends(require(Permission.CATALOG_WRITE))]
+SettingsWriter = Annotated[Principal, Depends(require(Permission.SETTINGS_WRITE))]
+AccessAdmin = Annotated[Principal, Depends(require(Permission.ACCESS_ADMIN))]

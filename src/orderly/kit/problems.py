@@ -1,0 +1,103 @@
+"""Render every error as RFC 9457 application/problem+json with a stable `code`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.responses import Response
+
+from orderly.kit.errors import OrderlyError
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem_response(
+    status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
+    return Response(orjson.dumps(body), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
+    return ".".join(parts) or "body"
+
+
+async def _orderly_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, OrderlyError)
+    return problem_response(exc.status, exc.to_problem(request.url.path))
+
+
+async def _validation_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    if any(e.get("type") == "json_invalid" for e in errors):
+        return problem_response(
+            400,
+            {
+                "type": "https://orderly.dev/problems/malformed_json",
+                "title": "Malformed JSON",
+                "status": 400,
+                "code": "malformed_json",
+                "detail": "the request body is not valid JSON",
+                "errors": [{"field": "body", "message": str(e.get("msg"))} for e in errors],
+            },
+        )
+    fields = [{"field": _field_path(e["loc"]), "message": str(e["msg"])} for e in errors]
+    detail = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+    return problem_response(
+        422,
+        {
+            "type": "https://orderly.dev/problems/validation_error",
+            "title": "Invalid input",
+            "status": 422,
+            "code": "validation_error",
+            "detail": detail,
+            "errors": fields,
+        },
+    )
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return problem_response(
+        exc.status_code,
+        {
+            "type": f"https://orderly.dev/problems/{code}",
+            "title": str(exc.detail),
+            "status": exc.status_code,
+            "code": code,
+            "detail": str(exc.detail),
+        },
+        headers=dict(exc.headers) if exc.headers else None,
+    )
+
+
+async def _database_unavailable(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, DBAPIError) and not exc.connection_invalidated and not isinstance(
+        exc, OperationalError
+    ):
+        raise exc
+    return problem_response(
+        503,
+        {
+            "type": "https://orderly.dev/problems/database_unavailable",
+            "title": "Service unavailable",
+            "status": 503,
+            "code": "database_unavailable",
+            "detail": "the database cannot be reached; retry shortly",
+        },
+        headers={"Retry-After": "2"},
+    )
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(OrderlyError, _orderly_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(OperationalError, _database_unavailable)

@@ -1,0 +1,118 @@
+import sqlalchemy as sa
+
+from orderly.kit.columns import created_at, id_column, jsonb, org_column, text_array, updated_at
+from orderly.kit.db import metadata
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    id_column(),
+    org_column(),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("name", sa.Text),
+    sa.Column("phone", sa.Text),
+    jsonb("addresses", nullable=False, default="[]"),
+    created_at(),
+    updated_at(),
+    sa.UniqueConstraint("org_id", "email"),
+)
+
+orders = sa.Table(
+    "orders",
+    metadata,
+    id_column(),
+    org_column(),
+    sa.Column("number", sa.Text, nullable=False),
+    sa.Column("channel_id", sa.BigInteger, sa.ForeignKey("channels.id"), nullable=False),
+    sa.Column("external_id", sa.Text),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("currency", sa.CHAR(3), nullable=False),
+    sa.Column("customer_id", sa.BigInteger, sa.ForeignKey("customers.id")),
+    sa.Column("customer_email", sa.Text),
+    jsonb("billing_address"),
+    jsonb("shipping_address"),
+    sa.Column("delivery_method", sa.Text, nullable=False, server_default="ship"),
+    sa.Column("pickup_location_id", sa.BigInteger, sa.ForeignKey("locations.id")),
+    sa.Column("subtotal_minor", sa.BigInteger, nullable=False),
+    sa.Column("discount_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("tax_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("shipping_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("total_minor", sa.BigInteger, nullable=False),
+    sa.Column("payment_status", sa.Text, nullable=False),
+    sa.Column("payment_amount_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("payment_method", sa.Text),
+    sa.Column("payment_reference", sa.Text),
+    text_array("hold_reasons"),
+    sa.Column("cancel_reason", sa.Text),
+    sa.Column("notes", sa.Text),
+    text_array("tags"),
+    sa.Column("requested_delivery_date", sa.Date),
+    created_at(),
+    updated_at(),
+    sa.UniqueConstraint("org_id", "number"),
+    sa.UniqueConstraint("org_id", "channel_id", "external_id"),
+    sa.CheckConstraint("delivery_method IN ('ship', 'pickup')", name="delivery_method"),
+    sa.CheckConstraint(
+        "payment_status IN ('pending', 'authorized', 'captured', 'partially_refunded', "
+        "'refunded', 'failed')",
+        name="payment_status",
+    ),
+    sa.CheckConstraint("total_minor >= 0", name="total_not_negative"),
+)
+sa.Index("ix_orders_org_created", orders.c.org_id, orders.c.created_at.desc(), orders.c.id.desc())
+sa.Index("ix_orders_org_status", orders.c.org_id, orders.c.status, orders.c.id.desc())
+sa.Index("ix_orders_org_email", orders.c.org_id, orders.c.customer_email)
+
+order_lines = sa.Table(
+    "order_lines",
+    metadata,
+    id_column(),
+    org_column(),
+    sa.Column("order_id", sa.BigInteger, sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("sku_id", sa.BigInteger, sa.ForeignKey("skus.id"), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("unit_price_minor", sa.BigInteger, nullable=False),
+    sa.Column("discount_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("tax_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("total_minor", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("order_id", "line_no"),
+    sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+    sa.CheckConstraint("unit_price_minor >= 0", name="price_not_negative"),
+)
+sa.Index("ix_order_lines_org_sku", order_lines.c.org_id, order_lines.c.sku_id)
+
+# Where each line's units are reserved. A line may be split across locations.
+order_allocations = sa.Table(
+    "order_allocations",
+    metadata,
+    id_column(),
+    org_column(),
+    sa.Column("order_id", sa.BigInteger, sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("line_no", sa.Integer, nullable=False),
+    sa.Column("sku_id", sa.BigInteger, nullable=False),
+    sa.Column("location_id", sa.BigInteger, sa.ForeignKey("locations.id"), nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    sa.Column("status", sa.Text, nullable=False, server_default="reserved"),
+    created_at(),
+    sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+    sa.CheckConstraint("status IN ('reserved', 'released', 'shipped')", name="status"),
+)
+sa.Index("ix_order_allocations_order", order_allocations.c.order_id)
+sa.Index(
+    "ix_order_allocations_org_location", order_allocations.c.org_id, order_allocations.c.location_id
+)
+
+# The timeline: append-only.
+order_events = sa.Table(
+    "order_events",
+    metadata,
+    id_column(),
+    org_column(),
+    sa.Column("order_id", sa.BigInteger, sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    jsonb("data", nullable=False, default="{}"),
+    sa.Column("actor", sa.Text),
+    created_at(),
+)
+sa.Index("ix_order_events_order", order_events.c.order_id, order_events.c.id)

