@@ -14,7 +14,10 @@ def id_column() -> sa.Column[Any]:
 
 def org_column() -> sa.Column[Any]:
     return sa.Column(
-        "org_id", sa.BigInteger, sa.ForeignKey("organizations.id", ondelete="CASCADE"), nullable=False
+        "org_id",
+        sa.BigInteger,
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"),
+        nullable=False,
     )
 
 

@@ -45,7 +45,9 @@ CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 def require(permission: Permission) -> Callable[..., Coroutine[Any, Any, Principal]]:
     async def dependency(principal: CurrentPrincipal) -> Principal:
         if not principal.can(permission):
-            raise Forbidden(f"the role {principal.role.value!r} may not do this ({permission.value})")
+            raise Forbidden(
+                f"the role {principal.role.value!r} may not do this ({permission.value})"
+            )
         return principal
 
     return dependency

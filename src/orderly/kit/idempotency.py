@@ -38,7 +38,8 @@ class IdempotencyKeyReused(InvalidInput):
 
 
 _CLAIM = sa.text(
-    "SELECT pg_try_advisory_xact_lock(hashtextextended(:org_id::text || ':' || :key, 7)) AS claimed,"
+    "SELECT pg_try_advisory_xact_lock(hashtextextended(CAST(:org_id AS text) || ':' || :key, 7))"
+    " AS claimed,"
     " (SELECT request_hash FROM idempotency_keys WHERE org_id = :org_id AND key = :key) AS hash,"
     " (SELECT status_code FROM idempotency_keys WHERE org_id = :org_id AND key = :key) AS status,"
     " (SELECT response FROM idempotency_keys WHERE org_id = :org_id AND key = :key) AS response"

@@ -1,3 +1,139 @@
-from fastapi import APIRouter
+"""The order API: capture, read, list, timeline, hold, release, cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from starlette.responses import Response
+
+from orderly.kit.deps import Conn, OrderWriter, Reader
+from orderly.kit.idempotency import IdempotencyKey, run_idempotent
+from orderly.kit.pagination import Cursor, Limit, Page
+from orderly.orders import service
+from orderly.orders.capture import capture_order
+from orderly.orders.domain import OrderStatus
+from orderly.orders.queries import OrderFilters
+from orderly.orders.schemas import (
+    OrderEventOut,
+    OrderIn,
+    OrderOut,
+    OrderSummary,
+    ReasonIn,
+    ReleaseIn,
+)
 
 router = APIRouter(tags=["orders"])
+
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: PROBLEM,
+    403: PROBLEM,
+    404: PROBLEM,
+    409: {"description": "Illegal transition or conflict", **PROBLEM},
+    422: PROBLEM,
+}
+
+
+@router.post(
+    "/orders",
+    status_code=201,
+    response_model=OrderOut,
+    summary="Capture an order",
+    responses={
+        200: {"description": "The channel's order was captured before", "model": OrderOut},
+        **WRITE_ERRORS,
+        409: {"description": "insufficient_stock, or the Idempotency-Key is in use", **PROBLEM},
+    },
+)
+async def create_order(
+    request: Request,
+    payload: OrderIn,
+    conn: Conn,
+    principal: OrderWriter,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Verify (availability, payment, shipping, fraud), source and reserve stock, and store
+    the order. It ends `allocated`, `on_hold` (see `hold_reasons`) or `backordered`, or is
+    refused with 409 `insufficient_stock` when its channel does not allow backorders."""
+
+    async def create() -> tuple[int, bytes]:
+        captured = await capture_order(conn, principal, payload)
+        return (201 if captured.created else 200), captured.order.model_dump_json().encode()
+
+    return await run_idempotent(
+        conn,
+        org_id=principal.org_id,
+        key=idempotency_key,
+        body=await request.body(),
+        create=create,
+    )
+
+
+@router.get("/orders/{order_id}", response_model=OrderOut, responses={404: PROBLEM})
+async def get_order(order_id: int, conn: Conn, principal: Reader) -> OrderOut:
+    return await service.get_order(conn, principal.org_id, order_id)
+
+
+@router.get("/orders", response_model=Page[OrderSummary])
+async def list_orders(
+    conn: Conn,
+    principal: Reader,
+    status: OrderStatus | None = None,
+    channel: Annotated[str | None, Query(max_length=100)] = None,
+    location: Annotated[str | None, Query(max_length=100, description="Location code")] = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    customer_email: Annotated[str | None, Query(max_length=254)] = None,
+    sku: Annotated[str | None, Query(max_length=100)] = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[OrderSummary]:
+    """Newest first. Filters combine with AND."""
+    filters = OrderFilters(
+        status=status.value if status else None,
+        channel=channel,
+        location=location,
+        created_from=created_from,
+        created_to=created_to,
+        customer_email=customer_email,
+        sku=sku,
+        tag=tag,
+    )
+    return await service.list_orders(conn, principal.org_id, filters, limit=limit, cursor=cursor)
+
+
+@router.get(
+    "/orders/{order_id}/events", response_model=Page[OrderEventOut], responses={404: PROBLEM}
+)
+async def list_order_events(
+    order_id: int, conn: Conn, principal: Reader, limit: Limit = 100, cursor: Cursor = None
+) -> Page[OrderEventOut]:
+    """The order's timeline, oldest first."""
+    return await service.order_events(conn, principal.org_id, order_id, limit=limit, cursor=cursor)
+
+
+@router.post("/orders/{order_id}/hold", response_model=OrderOut, responses=WRITE_ERRORS)
+async def hold_order(order_id: int, body: ReasonIn, conn: Conn, principal: OrderWriter) -> OrderOut:
+    return await service.hold_order(conn, principal, order_id, body.reason)
+
+
+@router.post("/orders/{order_id}/release", response_model=OrderOut, responses=WRITE_ERRORS)
+async def release_order(
+    order_id: int, conn: Conn, principal: OrderWriter, body: ReleaseIn | None = None
+) -> OrderOut:
+    """Lift a hold (one reason, or all). With no hold left, open units are sourced again."""
+    body = body or ReleaseIn()
+    return await service.release_order(
+        conn, principal, order_id, hold=body.hold, reason=body.reason
+    )
+
+
+@router.post("/orders/{order_id}/cancel", response_model=OrderOut, responses=WRITE_ERRORS)
+async def cancel_order(
+    order_id: int, body: ReasonIn, conn: Conn, principal: OrderWriter
+) -> OrderOut:
+    """Cancel with a reason; every reservation is released."""
+    return await service.cancel_order(conn, principal, order_id, body.reason)

@@ -1,0 +1,1 @@
+"""The routing engine: where each order ships from, with an explanation."""

@@ -1,0 +1,229 @@
+"""Reserving stock for orders, and giving it back. The hot path of order capture.
+
+A reservation is one guarded statement: it locks the stock rows it needs in (sku, location)
+order, checks that every row still has enough available (on_hand - reserved - safety_stock),
+and only then raises `reserved` and writes the ledger rows. It is all or nothing, so a lost
+race leaves nothing behind, and it returns the fresh availability of the rows it looked at so
+that the caller can re-source without another query.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.sourcing.domain import CandidateLocation
+
+
+@dataclass(frozen=True, slots=True)
+class StockRequest:
+    sku_id: int
+    location_id: int
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class AvailabilitySnapshot:
+    candidates: tuple[CandidateLocation, ...]
+    available: dict[tuple[int, int], int]
+
+
+@dataclass(frozen=True, slots=True)
+class ReservationResult:
+    reserved: bool
+    # Fresh availability of every (sku_id, location_id) the attempt looked at.
+    available: Mapping[tuple[int, int], int]
+
+
+_SNAPSHOT = sa.text(
+    """
+    SELECT l.id, l.code, l.priority, l.latitude, l.longitude, sl.sku_id,
+           sl.on_hand - sl.reserved - sl.safety_stock AS available
+      FROM locations l
+      LEFT JOIN stock_levels sl
+        ON sl.org_id = l.org_id AND sl.location_id = l.id AND sl.sku_id = ANY(:sku_ids)
+     WHERE l.org_id = :org_id AND l.active
+       AND l.kind = ANY(:kinds)
+       AND :capability = ANY(l.capabilities)
+       AND (CAST(:pickup_location_id AS bigint) IS NULL OR l.id = :pickup_location_id)
+       AND (CAST(:country AS text) IS NULL
+            OR :country = ANY(CASE WHEN cardinality(l.ships_to) = 0
+                                   THEN ARRAY[CAST(l.country AS text)] ELSE l.ships_to END))
+    """
+)
+
+
+async def availability_snapshot(
+    conn: AsyncConnection,
+    *,
+    org_id: int,
+    sku_ids: Sequence[int],
+    location_kinds: Sequence[str],
+    capability: str,
+    country: str | None,
+    pickup_location_id: int | None = None,
+) -> AvailabilitySnapshot:
+    """Eligible locations for one order and what each can still promise of its SKUs."""
+    rows = await conn.execute(
+        _SNAPSHOT,
+        {
+            "org_id": org_id,
+            "sku_ids": list(sku_ids),
+            "kinds": list(location_kinds),
+            "capability": capability,
+            "pickup_location_id": pickup_location_id,
+            "country": country,
+        },
+    )
+    candidates: dict[int, CandidateLocation] = {}
+    available: dict[tuple[int, int], int] = {}
+    for row in rows:
+        if row.id not in candidates:
+            candidates[row.id] = CandidateLocation(
+                row.id, row.code, row.priority, row.latitude, row.longitude
+            )
+        if row.sku_id is not None:
+            available[(row.sku_id, row.id)] = row.available
+    return AvailabilitySnapshot(tuple(candidates.values()), available)
+
+
+_RESERVE = sa.text(
+    """
+    WITH wanted AS (
+        SELECT sku_id, location_id, sum(quantity) AS quantity
+          FROM unnest(CAST(:sku_ids AS bigint[]), CAST(:location_ids AS bigint[]),
+                      CAST(:quantities AS int[])) AS w(sku_id, location_id, quantity)
+         GROUP BY sku_id, location_id
+    ),
+    locked AS MATERIALIZED (
+        SELECT sl.id, sl.sku_id, sl.location_id,
+               sl.on_hand - sl.reserved - sl.safety_stock AS available
+          FROM stock_levels sl
+          JOIN wanted w ON w.sku_id = sl.sku_id AND w.location_id = sl.location_id
+         WHERE sl.org_id = :org_id
+         ORDER BY sl.sku_id, sl.location_id
+           FOR UPDATE OF sl
+    ),
+    verdict AS (
+        SELECT count(l.id) FILTER (WHERE l.available >= w.quantity) = count(*) AS ok
+          FROM wanted w
+          LEFT JOIN locked l ON l.sku_id = w.sku_id AND l.location_id = w.location_id
+    ),
+    reserved AS (
+        UPDATE stock_levels sl
+           SET reserved = sl.reserved + w.quantity, updated_at = now()
+          FROM wanted w, verdict v, locked l
+         WHERE v.ok AND sl.id = l.id AND l.sku_id = w.sku_id AND l.location_id = w.location_id
+        RETURNING sl.sku_id, sl.location_id, w.quantity
+    ),
+    ledger AS (
+        INSERT INTO stock_ledger (org_id, sku_id, location_id, kind, reserved_delta, reason,
+                                  reference, order_id, actor)
+        SELECT :org_id, r.sku_id, r.location_id, 'reserved', r.quantity, 'order',
+               :reference, :order_id, :actor
+          FROM reserved r
+    )
+    SELECT v.ok, l.sku_id, l.location_id, l.available
+      FROM verdict v LEFT JOIN locked l ON true
+    """
+)
+
+
+async def reserve_stock(
+    conn: AsyncConnection,
+    *,
+    org_id: int,
+    requests: Sequence[StockRequest],
+    order_id: int,
+    reference: str,
+    actor: str,
+) -> ReservationResult:
+    """Reserve every request or none of them."""
+    if not requests:
+        return ReservationResult(True, {})
+    rows = (
+        await conn.execute(
+            _RESERVE,
+            {
+                "org_id": org_id,
+                "sku_ids": [r.sku_id for r in requests],
+                "location_ids": [r.location_id for r in requests],
+                "quantities": [r.quantity for r in requests],
+                "order_id": order_id,
+                "reference": reference,
+                "actor": actor,
+            },
+        )
+    ).all()
+    available = {
+        (row.sku_id, row.location_id): row.available for row in rows if row.sku_id is not None
+    }
+    return ReservationResult(bool(rows[0].ok), available)
+
+
+_RELEASE = sa.text(
+    """
+    WITH returned AS (
+        SELECT sku_id, location_id, sum(quantity) AS quantity
+          FROM unnest(CAST(:sku_ids AS bigint[]), CAST(:location_ids AS bigint[]),
+                      CAST(:quantities AS int[])) AS w(sku_id, location_id, quantity)
+         GROUP BY sku_id, location_id
+    ),
+    locked AS MATERIALIZED (
+        SELECT sl.id, sl.sku_id, sl.location_id
+          FROM stock_levels sl
+          JOIN returned r ON r.sku_id = sl.sku_id AND r.location_id = sl.location_id
+         WHERE sl.org_id = :org_id
+         ORDER BY sl.sku_id, sl.location_id
+           FOR UPDATE OF sl
+    ),
+    released AS (
+        UPDATE stock_levels sl
+           SET reserved = sl.reserved - r.quantity, updated_at = now()
+          FROM returned r, locked l
+         WHERE sl.id = l.id AND l.sku_id = r.sku_id AND l.location_id = r.location_id
+        RETURNING sl.sku_id, sl.location_id, r.quantity
+    )
+    INSERT INTO stock_ledger
+           (org_id, sku_id, location_id, kind, reserved_delta, reason, reference, order_id, actor)
+    SELECT :org_id, sku_id, location_id, 'released', -quantity, :reason, :reference, :order_id,
+           :actor
+      FROM released
+    """
+)
+
+
+async def release_stock(
+    conn: AsyncConnection,
+    *,
+    org_id: int,
+    requests: Iterable[StockRequest],
+    order_id: int,
+    reference: str,
+    reason: str,
+    actor: str,
+) -> None:
+    """Give reserved units back to available stock, with ledger rows."""
+    merged: dict[tuple[int, int], int] = defaultdict(int)
+    for r in requests:
+        merged[(r.sku_id, r.location_id)] += r.quantity
+    if not merged:
+        return
+    keys = sorted(merged)
+    await conn.execute(
+        _RELEASE,
+        {
+            "org_id": org_id,
+            "sku_ids": [k[0] for k in keys],
+            "location_ids": [k[1] for k in keys],
+            "quantities": [merged[k] for k in keys],
+            "order_id": order_id,
+            "reference": reference,
+            "reason": reason,
+            "actor": actor,
+        },
+    )

@@ -1,0 +1,321 @@
+"""Order capture: validate, verify, source, reserve and store an order in one transaction.
+
+Round trips on the way: an advisory lock when the order carries an external id, one query
+for the capture context, one for the availability snapshot, one guarded reservation (again,
+with fresh numbers, only when a race was lost) and one statement that writes the order, its
+lines, allocations and timeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.inventory.reservations import availability_snapshot
+from orderly.kit.money import MoneyError, currency_exponent, to_minor
+from orderly.orders import queries, repository
+from orderly.orders.allocation import source_and_reserve
+from orderly.orders.domain import (
+    CheckResult,
+    DeliveryMethod,
+    HoldReason,
+    LineAmounts,
+    check_availability,
+    check_payment,
+    check_shipping,
+    initial_status,
+    order_totals,
+)
+from orderly.orders.errors import (
+    InvalidAmount,
+    InvalidCurrency,
+    OrderNotFound,
+    PickupNotAvailable,
+    UnknownSku,
+)
+from orderly.orders.fraud import OrderDraft, screen_order
+from orderly.orders.schemas import OrderIn, OrderOut
+from orderly.orders.views import order_out
+from orderly.sourcing.domain import (
+    DEFAULT_STRATEGY,
+    Destination,
+    LineDemand,
+    SourcingPlan,
+    SourcingStrategy,
+)
+from orderly.tenancy.domain import Principal
+
+
+@dataclass(frozen=True, slots=True)
+class Captured:
+    order: OrderOut
+    created: bool
+
+
+async def capture_order(
+    conn: AsyncConnection,
+    principal: Principal,
+    payload: OrderIn,
+    *,
+    strategy: SourcingStrategy = DEFAULT_STRATEGY,
+) -> Captured:
+    org_id = principal.org_id
+    if payload.external_id is not None:
+        await repository.lock_external_id(
+            conn, org_id=org_id, channel=payload.channel, external_id=payload.external_id
+        )
+    sku_codes = sorted({line.sku for line in payload.lines})
+    ctx = await repository.capture_context(
+        conn,
+        org_id=org_id,
+        channel=payload.channel,
+        external_id=payload.external_id,
+        sku_codes=sku_codes,
+        pickup_code=payload.pickup_location,
+    )
+    channel = ctx.channel
+    if ctx.existing_order_id is not None:
+        existing = await queries.order_row(conn, org_id, ctx.existing_order_id)
+        if existing is None:  # pragma: no cover - the lock above makes this impossible
+            raise OrderNotFound("the existing order vanished")
+        return Captured(order_out(existing), created=False)
+
+    lines = _line_amounts(payload)
+    shipping_minor = _minor(payload.shipping_price, payload.currency, "shipping_price")
+    totals = order_totals(list(lines.values()), shipping_minor)
+    payment_minor = _minor(payload.payment.amount, payload.currency, "payment.amount")
+    demands = _demands(payload, ctx.sku_ids, ctx.inactive_skus)
+    pickup_id = _pickup_location_id(payload, ctx.pickup_location)
+
+    shipping_address = _address(payload.shipping_address)
+    destination = None
+    if payload.shipping_address is not None and payload.delivery_method is DeliveryMethod.SHIP:
+        a = payload.shipping_address
+        destination = Destination(a.country, a.latitude, a.longitude)
+    snapshot = await availability_snapshot(
+        conn,
+        org_id=org_id,
+        sku_ids=sorted(ctx.sku_ids.values()),
+        location_kinds=channel.eligible_location_kinds,
+        capability="pickup" if pickup_id is not None else "ship",
+        country=destination.country if destination else None,
+        pickup_location_id=pickup_id,
+    )
+    shipping = check_shipping(
+        method=payload.delivery_method,
+        address=shipping_address,
+        candidate_count=len(snapshot.candidates),
+        pickup_code=payload.pickup_location,
+    )
+    plan = SourcingPlan((), {})
+    if shipping.passed:
+        plan = await source_and_reserve(
+            conn,
+            principal,
+            order_id=ctx.order_id,
+            demands=demands,
+            destination=destination,
+            snapshot=snapshot,
+            allow_shortfall=channel.allow_backorders,
+            strategy=strategy,
+            sku_codes_by_id={v: k for k, v in ctx.sku_ids.items()},
+        )
+    availability = (
+        check_availability(dict(plan.shortfalls), allow_backorders=channel.allow_backorders)
+        if shipping.passed
+        else CheckResult("availability", False, "not sourced until shipping is resolved")
+    )
+    payment = check_payment(payload.payment.status, payment_minor, totals.total_minor)
+    draft = OrderDraft(
+        org_id=org_id,
+        channel=channel.code,
+        customer_email=payload.customer.email,
+        shipping_address=shipping_address,
+        billing_address=_address(payload.billing_address),
+        total_minor=totals.total_minor,
+        currency=payload.currency,
+        payment_reference=payload.payment.reference,
+        delivery_method=payload.delivery_method.value,
+        line_count=len(payload.lines),
+    )
+    verdict = await screen_order(conn, draft)
+    fraud = CheckResult(
+        "fraud",
+        not verdict.needs_review(ctx.fraud_hold_threshold),
+        f"score {verdict.score} (hold at {ctx.fraud_hold_threshold})",
+        HoldReason.FRAUD_REVIEW if verdict.needs_review(ctx.fraud_hold_threshold) else None,
+    )
+    checks = (availability, payment, shipping, fraud)
+    holds = [c.hold for c in checks if c.hold is not None]
+    status = initial_status(holds, short=bool(plan.shortfalls) or not shipping.passed)
+    number = f"SO-{ctx.order_number}"
+    locations = {c.id: c.code for c in snapshot.candidates}
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("order.captured", {"channel": channel.code, "lines": len(payload.lines)}),
+        *(
+            (f"check.{c.check}", {"passed": c.passed, "detail": c.detail, "hold": c.hold})
+            for c in checks
+        ),
+        (
+            "sourcing.decided",
+            {
+                "allocations": [
+                    {
+                        "line_no": a.line_no,
+                        "location": locations[a.location_id],
+                        "quantity": a.quantity,
+                    }
+                    for a in plan.allocations
+                ],
+                "backordered": {str(k): v for k, v in plan.shortfalls.items()},
+                "explanation": list(plan.explanation),
+            },
+        ),
+        (f"order.{status.value}", {"hold_reasons": [h.value for h in holds]}),
+    ]
+    order_values: dict[str, Any] = {
+        "id": ctx.order_id,
+        "org_id": org_id,
+        "number": number,
+        "channel_id": channel.id,
+        "external_id": payload.external_id,
+        "status": status.value,
+        "currency": payload.currency,
+        "email": payload.customer.email,
+        "customer_name": payload.customer.name,
+        "customer_phone": payload.customer.phone,
+        "billing_address": _address(payload.billing_address),
+        "shipping_address": shipping_address,
+        "delivery_method": payload.delivery_method.value,
+        "pickup_location_id": pickup_id,
+        "subtotal_minor": totals.subtotal_minor,
+        "discount_minor": totals.discount_minor,
+        "tax_minor": totals.tax_minor,
+        "shipping_minor": totals.shipping_minor,
+        "total_minor": totals.total_minor,
+        "payment_status": payload.payment.status.value,
+        "payment_amount_minor": payment_minor,
+        "payment_method": payload.payment.method,
+        "payment_reference": payload.payment.reference,
+        "hold_reasons": [h.value for h in holds],
+        "notes": payload.notes,
+        "tags": payload.tags,
+        "requested_delivery_date": payload.requested_delivery_date,
+    }
+    new_lines = [
+        repository.NewOrderLine(
+            line_no=n,
+            sku_id=ctx.sku_ids[payload.lines[n - 1].sku],
+            quantity=amounts.quantity,
+            unit_price_minor=amounts.unit_price_minor,
+            discount_minor=amounts.discount_minor,
+            tax_minor=amounts.tax_minor,
+            total_minor=amounts.total_minor,
+        )
+        for n, amounts in lines.items()
+    ]
+    created_at = await repository.insert_order(
+        conn,
+        order=order_values,
+        lines=new_lines,
+        allocations=plan.allocations,
+        events=events,
+        actor=principal.actor,
+    )
+    row = {
+        **order_values,
+        "channel_code": channel.code,
+        "customer_email": payload.customer.email,
+        "pickup_code": payload.pickup_location if pickup_id is not None else None,
+        "cancel_reason": None,
+        "created_at": created_at,
+        "updated_at": created_at,
+        "lines": [
+            {
+                "line_no": line.line_no,
+                "sku": payload.lines[line.line_no - 1].sku,
+                "quantity": line.quantity,
+                "unit_price_minor": line.unit_price_minor,
+                "discount_minor": line.discount_minor,
+                "tax_minor": line.tax_minor,
+                "total_minor": line.total_minor,
+            }
+            for line in new_lines
+        ],
+        "allocations": [
+            {
+                "line_no": a.line_no,
+                "location": locations[a.location_id],
+                "quantity": a.quantity,
+                "status": "reserved",
+            }
+            for a in plan.allocations
+        ],
+    }
+    return Captured(order_out(row), created=True)
+
+
+def _minor(amount: str, currency: str, field: str) -> int:
+    try:
+        return to_minor(amount, currency)
+    except MoneyError as exc:
+        raise InvalidAmount(str(exc), field=field) from None
+
+
+def _line_amounts(payload: OrderIn) -> dict[int, LineAmounts]:
+    try:
+        currency_exponent(payload.currency)
+    except MoneyError as exc:
+        raise InvalidCurrency(str(exc), field="currency") from None
+    amounts: dict[int, LineAmounts] = {}
+    for n, line in enumerate(payload.lines, start=1):
+        field = f"lines.{n - 1}"
+        a = LineAmounts(
+            quantity=line.quantity,
+            unit_price_minor=_minor(line.unit_price, payload.currency, f"{field}.unit_price"),
+            discount_minor=_minor(line.discount, payload.currency, f"{field}.discount"),
+            tax_minor=_minor(line.tax, payload.currency, f"{field}.tax"),
+        )
+        if a.discount_minor > a.gross_minor:
+            raise InvalidAmount(
+                "the discount is larger than the line's price", field=f"{field}.discount"
+            )
+        amounts[n] = a
+    return amounts
+
+
+def _demands(
+    payload: OrderIn, sku_ids: dict[str, int], inactive: frozenset[str]
+) -> tuple[LineDemand, ...]:
+    demands = []
+    for n, line in enumerate(payload.lines, start=1):
+        if line.sku not in sku_ids:
+            raise UnknownSku(f"no SKU {line.sku!r}", field=f"lines.{n - 1}.sku")
+        if line.sku in inactive:
+            raise UnknownSku(
+                f"SKU {line.sku!r} is inactive", code="sku_inactive", field=f"lines.{n - 1}.sku"
+            )
+        demands.append(LineDemand(n, sku_ids[line.sku], line.quantity))
+    return tuple(demands)
+
+
+def _pickup_location_id(
+    payload: OrderIn, pickup: tuple[int, str, tuple[str, ...]] | None
+) -> int | None:
+    if payload.delivery_method is not DeliveryMethod.PICKUP:
+        return None
+    if pickup is None:
+        raise PickupNotAvailable(
+            f"no active location {payload.pickup_location!r}", field="pickup_location"
+        )
+    if "pickup" not in pickup[2]:
+        raise PickupNotAvailable(
+            f"{pickup[1]} does not offer store pickup", field="pickup_location"
+        )
+    return pickup[0]
+
+
+def _address(address: Any) -> dict[str, Any] | None:
+    return None if address is None else address.model_dump(exclude_none=True)

@@ -1,0 +1,178 @@
+"""The order aggregate's rules: its state machine, verification and totals. No I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from orderly.kit.errors import IllegalTransition
+
+
+class OrderStatus(StrEnum):
+    ALLOCATED = "allocated"
+    ON_HOLD = "on_hold"
+    BACKORDERED = "backordered"
+    PARTIALLY_SHIPPED = "partially_shipped"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+
+
+S = OrderStatus
+
+# The whole state machine. A status missing from a row's set cannot be reached from it.
+TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
+    S.ALLOCATED: frozenset({S.ON_HOLD, S.BACKORDERED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.CANCELLED}),
+    S.ON_HOLD: frozenset({S.ALLOCATED, S.BACKORDERED, S.CANCELLED}),
+    S.BACKORDERED: frozenset({S.ALLOCATED, S.ON_HOLD, S.CANCELLED}),
+    S.PARTIALLY_SHIPPED: frozenset({S.SHIPPED, S.ON_HOLD}),
+    S.SHIPPED: frozenset({S.DELIVERED}),
+    S.DELIVERED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+# Statuses an order can be captured in.
+INITIAL_STATUSES = frozenset({S.ALLOCATED, S.ON_HOLD, S.BACKORDERED})
+
+
+def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
+    return target in TRANSITIONS[current]
+
+
+def ensure_transition(current: OrderStatus, target: OrderStatus) -> None:
+    if not can_transition(current, target):
+        raise IllegalTransition(
+            f"an order that is {current.value} cannot become {target.value}",
+            extra={"status": current.value, "target": target.value},
+        )
+
+
+class HoldReason(StrEnum):
+    PAYMENT = "payment"
+    SHIPPING = "shipping"
+    FRAUD_REVIEW = "fraud_review"
+    MANUAL = "manual"
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"
+    AUTHORIZED = "authorized"
+    CAPTURED = "captured"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+
+
+class DeliveryMethod(StrEnum):
+    SHIP = "ship"
+    PICKUP = "pickup"
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One verification check as it lands on the timeline."""
+
+    check: str
+    passed: bool
+    detail: str
+    hold: HoldReason | None = None
+
+
+def check_payment(status: PaymentStatus, amount_minor: int, total_minor: int) -> CheckResult:
+    if status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+        return CheckResult("payment", False, f"payment is {status.value}", HoldReason.PAYMENT)
+    if status in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED) and amount_minor < total_minor:
+        return CheckResult(
+            "payment",
+            False,
+            f"payment of {amount_minor} covers less than the total of {total_minor} (minor units)",
+            HoldReason.PAYMENT,
+        )
+    return CheckResult("payment", True, f"payment {status.value} for the total")
+
+
+REQUIRED_ADDRESS_FIELDS = ("line1", "city", "postal_code", "country")
+
+
+def missing_address_fields(address: dict[str, object] | None) -> list[str]:
+    if address is None:
+        return list(REQUIRED_ADDRESS_FIELDS)
+    return [f for f in REQUIRED_ADDRESS_FIELDS if not str(address.get(f) or "").strip()]
+
+
+def check_shipping(
+    *,
+    method: DeliveryMethod,
+    address: dict[str, object] | None,
+    candidate_count: int,
+    pickup_code: str | None = None,
+) -> CheckResult:
+    if method is DeliveryMethod.PICKUP:
+        return CheckResult("shipping", True, f"pickup at {pickup_code}")
+    missing = missing_address_fields(address)
+    if missing:
+        return CheckResult(
+            "shipping",
+            False,
+            "shipping address lacks " + ", ".join(missing),
+            HoldReason.SHIPPING,
+        )
+    country = str(address["country"]) if address else "?"
+    if candidate_count == 0:
+        return CheckResult(
+            "shipping", False, f"no active location ships to {country}", HoldReason.SHIPPING
+        )
+    return CheckResult("shipping", True, f"{candidate_count} location(s) can ship to {country}")
+
+
+def check_availability(shortfalls: dict[int, int], *, allow_backorders: bool) -> CheckResult:
+    if not shortfalls:
+        return CheckResult("availability", True, "every unit is available")
+    units = sum(shortfalls.values())
+    verdict = "backordered" if allow_backorders else "refused"
+    return CheckResult("availability", False, f"{units} unit(s) short: {verdict}")
+
+
+def initial_status(holds: Iterable[HoldReason], *, short: bool) -> OrderStatus:
+    if any(True for _ in holds):
+        return OrderStatus.ON_HOLD
+    return OrderStatus.BACKORDERED if short else OrderStatus.ALLOCATED
+
+
+def status_after_release(*, short: bool) -> OrderStatus:
+    return OrderStatus.BACKORDERED if short else OrderStatus.ALLOCATED
+
+
+@dataclass(frozen=True, slots=True)
+class LineAmounts:
+    quantity: int
+    unit_price_minor: int
+    discount_minor: int
+    tax_minor: int
+
+    @property
+    def gross_minor(self) -> int:
+        return self.quantity * self.unit_price_minor
+
+    @property
+    def total_minor(self) -> int:
+        return self.gross_minor - self.discount_minor + self.tax_minor
+
+
+@dataclass(frozen=True, slots=True)
+class OrderTotals:
+    subtotal_minor: int
+    discount_minor: int
+    tax_minor: int
+    shipping_minor: int
+    total_minor: int
+
+
+def order_totals(lines: Sequence[LineAmounts], shipping_minor: int) -> OrderTotals:
+    subtotal = sum(line.gross_minor for line in lines)
+    discount = sum(line.discount_minor for line in lines)
+    tax = sum(line.tax_minor for line in lines)
+    return OrderTotals(
+        subtotal, discount, tax, shipping_minor, subtotal - discount + tax + shipping_minor
+    )

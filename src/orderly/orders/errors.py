@@ -1,0 +1,34 @@
+from orderly.kit.errors import Conflict, InvalidInput, NotFound
+
+
+class OrderNotFound(NotFound):
+    code = "order_not_found"
+
+
+class InsufficientStock(Conflict):
+    code = "insufficient_stock"
+    title = "Insufficient stock"
+
+
+class UnknownSku(InvalidInput):
+    code = "unknown_sku"
+
+
+class InvalidAmount(InvalidInput):
+    code = "invalid_amount"
+
+
+class InvalidCurrency(InvalidInput):
+    code = "invalid_currency"
+
+
+class PickupNotAvailable(InvalidInput):
+    code = "pickup_not_available"
+
+
+class OrderNotHeld(Conflict):
+    code = "order_not_on_hold"
+
+
+class UnknownChannel(InvalidInput):
+    code = "unknown_channel"

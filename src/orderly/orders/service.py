@@ -1,0 +1,214 @@
+"""Order use cases after capture: read, list, hold, release and cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.channels import service as channels
+from orderly.inventory.reservations import StockRequest, availability_snapshot, release_stock
+from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.orders import queries, repository
+from orderly.orders.allocation import source_and_reserve
+from orderly.orders.domain import (
+    DeliveryMethod,
+    HoldReason,
+    OrderStatus,
+    ensure_transition,
+    status_after_release,
+)
+from orderly.orders.errors import OrderNotFound, OrderNotHeld
+from orderly.orders.queries import OrderFilters
+from orderly.orders.schemas import OrderEventOut, OrderOut, OrderSummary
+from orderly.orders.views import order_out, order_summary
+from orderly.sourcing.domain import DEFAULT_STRATEGY, Destination, LineDemand
+from orderly.tenancy.domain import Principal
+
+
+async def get_order(conn: AsyncConnection, org_id: int, order_id: int) -> OrderOut:
+    return order_out(await _order_row(conn, org_id, order_id))
+
+
+async def list_orders(
+    conn: AsyncConnection, org_id: int, filters: OrderFilters, *, limit: int, cursor: str | None
+) -> Page[OrderSummary]:
+    after = int(decode_cursor(cursor)[0]) if cursor else None
+    rows = await queries.list_orders(conn, org_id, filters, limit=limit + 1, after_id=after)
+    items = [order_summary(r) for r in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def order_events(
+    conn: AsyncConnection, org_id: int, order_id: int, *, limit: int, cursor: str | None
+) -> Page[OrderEventOut]:
+    await _order_row(conn, org_id, order_id)
+    after = int(decode_cursor(cursor)[0]) if cursor else None
+    rows = await queries.list_events(conn, org_id, order_id, limit=limit + 1, after_id=after)
+    items = [OrderEventOut(**r) for r in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+async def hold_order(
+    conn: AsyncConnection, principal: Principal, order_id: int, reason: str
+) -> OrderOut:
+    """Stop an order from moving on; its reservations are kept."""
+    row = await _order_row(conn, principal.org_id, order_id, for_update=True)
+    status = OrderStatus(row["status"])
+    if status is not OrderStatus.ON_HOLD:
+        ensure_transition(status, OrderStatus.ON_HOLD)
+    reasons = _with(row["hold_reasons"], HoldReason.MANUAL)
+    await repository.update_order(
+        conn, principal.org_id, order_id, status=OrderStatus.ON_HOLD.value, hold_reasons=reasons
+    )
+    await repository.append_events(
+        conn,
+        principal.org_id,
+        order_id,
+        [("order.on_hold", {"hold_reasons": reasons, "reason": reason, "from": status.value})],
+        principal.actor,
+    )
+    return await get_order(conn, principal.org_id, order_id)
+
+
+async def release_order(
+    conn: AsyncConnection,
+    principal: Principal,
+    order_id: int,
+    *,
+    hold: HoldReason | None,
+    reason: str | None,
+) -> OrderOut:
+    """Lift one hold reason, or all of them; with none left, source what is still open."""
+    row = await _order_row(conn, principal.org_id, order_id, for_update=True)
+    if row["status"] != OrderStatus.ON_HOLD.value:
+        raise OrderNotHeld(f"order {row['number']} is {row['status']}, not on hold")
+    remaining = [] if hold is None else [r for r in row["hold_reasons"] if r != hold.value]
+    events: list[tuple[str, dict[str, Any]]] = [
+        ("order.hold_released", {"released": hold.value if hold else "all", "reason": reason})
+    ]
+    values: dict[str, Any] = {"hold_reasons": remaining}
+    if not remaining:
+        short, sourcing_event = await _source_open_units(conn, principal, row)
+        if sourcing_event is not None:
+            events.append(sourcing_event)
+        status = status_after_release(short=short)
+        ensure_transition(OrderStatus.ON_HOLD, status)
+        values["status"] = status.value
+        events.append((f"order.{status.value}", {}))
+    await repository.update_order(conn, principal.org_id, order_id, **values)
+    await repository.append_events(conn, principal.org_id, order_id, events, principal.actor)
+    return await get_order(conn, principal.org_id, order_id)
+
+
+async def cancel_order(
+    conn: AsyncConnection, principal: Principal, order_id: int, reason: str
+) -> OrderOut:
+    """Cancel the order and give every reserved unit back to available stock."""
+    row = await _order_row(conn, principal.org_id, order_id, for_update=True)
+    ensure_transition(OrderStatus(row["status"]), OrderStatus.CANCELLED)
+    released = await repository.release_allocations(conn, principal.org_id, order_id)
+    await release_stock(
+        conn,
+        org_id=principal.org_id,
+        requests=[StockRequest(a.sku_id, a.location_id, a.quantity) for a in released],
+        order_id=order_id,
+        reference=f"order:{order_id}",
+        reason="order_cancelled",
+        actor=principal.actor,
+    )
+    await repository.update_order(
+        conn,
+        principal.org_id,
+        order_id,
+        status=OrderStatus.CANCELLED.value,
+        cancel_reason=reason,
+        hold_reasons=[],
+    )
+    await repository.append_events(
+        conn,
+        principal.org_id,
+        order_id,
+        [
+            (
+                "order.cancelled",
+                {"reason": reason, "released_units": sum(a.quantity for a in released)},
+            )
+        ],
+        principal.actor,
+    )
+    return await get_order(conn, principal.org_id, order_id)
+
+
+async def _source_open_units(
+    conn: AsyncConnection, principal: Principal, row: dict[str, Any]
+) -> tuple[bool, tuple[str, dict[str, Any]] | None]:
+    """Reserve what no allocation holds yet. Returns (still short, timeline event)."""
+    held: dict[int, int] = {}
+    for a in row["allocations"]:
+        if a["status"] == "reserved":
+            held[a["line_no"]] = held.get(a["line_no"], 0) + a["quantity"]
+    demands = tuple(
+        LineDemand(line["line_no"], line["sku_id"], line["quantity"] - held.get(line["line_no"], 0))
+        for line in row["lines"]
+        if line["quantity"] > held.get(line["line_no"], 0)
+    )
+    if not demands:
+        return False, None
+    channel = await channels.channel_policy(conn, principal.org_id, row["channel_code"])
+    address = row["shipping_address"] or {}
+    pickup = row["delivery_method"] == DeliveryMethod.PICKUP.value
+    destination = None
+    if not pickup and address.get("country"):
+        destination = Destination(
+            address["country"], address.get("latitude"), address.get("longitude")
+        )
+    snapshot = await availability_snapshot(
+        conn,
+        org_id=principal.org_id,
+        sku_ids=sorted({d.sku_id for d in demands}),
+        location_kinds=channel.eligible_location_kinds,
+        capability="pickup" if pickup else "ship",
+        country=destination.country if destination else None,
+        pickup_location_id=row["pickup_location_id"],
+    )
+    plan = await source_and_reserve(
+        conn,
+        principal,
+        order_id=row["id"],
+        demands=demands,
+        destination=destination,
+        snapshot=snapshot,
+        allow_shortfall=True,
+        strategy=DEFAULT_STRATEGY,
+        sku_codes_by_id={line["sku_id"]: line["sku"] for line in row["lines"]},
+    )
+    await repository.insert_allocations(conn, principal.org_id, row["id"], plan.allocations)
+    codes = {c.id: c.code for c in snapshot.candidates}
+    event = (
+        "sourcing.decided",
+        {
+            "allocations": [
+                {"line_no": a.line_no, "location": codes[a.location_id], "quantity": a.quantity}
+                for a in plan.allocations
+            ],
+            "backordered": {str(k): v for k, v in plan.shortfalls.items()},
+            "explanation": list(plan.explanation),
+        },
+    )
+    return bool(plan.shortfalls), event
+
+
+async def _order_row(
+    conn: AsyncConnection, org_id: int, order_id: int, *, for_update: bool = False
+) -> dict[str, Any]:
+    row = await queries.order_row(conn, org_id, order_id, for_update=for_update)
+    if row is None:
+        raise OrderNotFound(f"no order {order_id}")
+    return row
+
+
+def _with(reasons: list[str], reason: HoldReason) -> list[str]:
+    return reasons if reason.value in reasons else [*reasons, reason.value]

@@ -1,0 +1,144 @@
+"""No oversell, ever: many concurrent buyers on real connections, then count everything."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+
+import httpx
+import sqlalchemy as sa
+
+from orderly.kit.db import Database
+from tests.conftest import Org
+from tests.orders.factories import (
+    create_location,
+    create_sku,
+    ledger_mismatches,
+    order_body,
+    receive_stock,
+    stock_of,
+)
+
+
+async def place_all(
+    client: httpx.AsyncClient,
+    org: Org,
+    bodies: list[dict],  # type: ignore[type-arg]
+) -> list[httpx.Response]:
+    return await asyncio.gather(
+        *(client.post("/v1/orders", json=b, headers=org.headers) for b in bodies)
+    )
+
+
+async def reserved_by_orders(db: Database, org_id: int) -> dict[str, int]:
+    async with db.engine.connect() as conn:
+        rows = await conn.execute(
+            sa.text(
+                """
+                SELECT s.code, sum(a.quantity) AS units
+                  FROM order_allocations a JOIN skus s ON s.id = a.sku_id
+                 WHERE a.org_id = :org_id AND a.status = 'reserved'
+                 GROUP BY s.code
+                """
+            ),
+            {"org_id": org_id},
+        )
+        return {r.code: int(r.units) for r in rows}
+
+
+async def test_300_buyers_for_100_units_get_exactly_100_orders(
+    client: httpx.AsyncClient, org: Org, db: Database
+) -> None:
+    await create_location(client, org.headers, "WH1")
+    await create_sku(client, org.headers, "HOT")
+    await receive_stock(client, org.headers, "HOT", "WH1", 100)
+
+    responses = await place_all(client, org, [order_body([("HOT", 1)]) for _ in range(300)])
+
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: 100, 409: 200}
+    assert {r.json()["code"] for r in responses if r.status_code == 409} == {"insufficient_stock"}
+    assert {r.json()["status"] for r in responses if r.status_code == 201} == {"allocated"}
+    level = (await stock_of(client, org.headers, "HOT"))["WH1"]
+    assert (level["on_hand"], level["reserved"], level["available"]) == (100, 100, 0)
+    assert await reserved_by_orders(db, org.id) == {"HOT": 100}
+    assert await ledger_mismatches(db, org.id) == []
+
+
+async def test_multi_line_orders_across_locations_never_oversell_or_deadlock(
+    client: httpx.AsyncClient, org: Org, db: Database
+) -> None:
+    skus = ["A", "B", "C", "D"]
+    stock = {"WH1": 30, "WH2": 20, "ST1": 10}
+    await create_location(client, org.headers, "WH1", city="Newark")
+    await create_location(client, org.headers, "WH2", city="Chicago")
+    await create_location(client, org.headers, "ST1", city="Dallas", kind="store")
+    for sku in skus:
+        await create_sku(client, org.headers, sku)
+        for location, units in stock.items():
+            await receive_stock(client, org.headers, sku, location, units)
+
+    rng = random.Random(7)
+    bodies = []
+    for _ in range(300):
+        picked = rng.sample(skus, rng.randint(1, 3))
+        # Lines in random order so that concurrent orders touch rows in clashing orders.
+        bodies.append(order_body([(s, rng.randint(1, 4)) for s in picked]))
+    responses = await place_all(client, org, bodies)
+
+    statuses = Counter(r.status_code for r in responses)
+    assert set(statuses) <= {201, 409}, statuses
+    assert statuses[201] > 0 and statuses[409] > 0
+    requested: Counter[str] = Counter()
+    for body, response in zip(bodies, responses, strict=True):
+        if response.status_code == 201:
+            for line in body["lines"]:
+                requested[line["sku"]] += line["quantity"]
+    on_orders = await reserved_by_orders(db, org.id)
+    assert on_orders == dict(requested)
+    for sku in skus:
+        levels = await stock_of(client, org.headers, sku)
+        assert sum(v["reserved"] for v in levels.values()) == requested[sku]
+        for location, v in levels.items():
+            assert 0 <= v["reserved"] <= v["on_hand"] == stock[location]
+    assert await ledger_mismatches(db, org.id) == []
+
+
+async def test_on_a_backorder_channel_the_excess_is_backordered_not_oversold(
+    client: httpx.AsyncClient, org: Org, db: Database
+) -> None:
+    await create_location(client, org.headers, "WH1")
+    await create_sku(client, org.headers, "HOT")
+    await receive_stock(client, org.headers, "HOT", "WH1", 50)
+    await client.post(
+        "/v1/channels",
+        json={"code": "b2b", "name": "B2B", "kind": "b2b", "allow_backorders": True},
+        headers=org.headers,
+    )
+
+    responses = await place_all(
+        client, org, [order_body([("HOT", 1)], channel="b2b") for _ in range(120)]
+    )
+
+    assert Counter(r.status_code for r in responses) == {201: 120}
+    outcomes = Counter(r.json()["status"] for r in responses)
+    assert outcomes == {"allocated": 50, "backordered": 70}
+    level = (await stock_of(client, org.headers, "HOT"))["WH1"]
+    assert (level["reserved"], level["available"]) == (50, 0)
+    assert await ledger_mismatches(db, org.id) == []
+
+
+async def test_concurrent_duplicates_of_one_channel_order_create_it_once(
+    client: httpx.AsyncClient, org: Org, db: Database
+) -> None:
+    await create_location(client, org.headers, "WH1")
+    await create_sku(client, org.headers, "MUG")
+    await receive_stock(client, org.headers, "MUG", "WH1", 50)
+
+    body = order_body([("MUG", 1)], external_id="marketplace-77")
+    responses = await place_all(client, org, [body] * 20)
+
+    assert Counter(r.status_code for r in responses) == {201: 1, 200: 19}
+    assert len({r.json()["id"] for r in responses}) == 1
+    assert (await stock_of(client, org.headers, "MUG"))["WH1"]["reserved"] == 1
