@@ -26,5 +26,7 @@ locations = sa.Table(
     updated_at(),
     sa.UniqueConstraint("org_id", "code"),
     sa.CheckConstraint("kind IN ('warehouse', 'store', '3pl', 'supplier')", name="kind"),
-    sa.CheckConstraint("daily_order_capacity IS NULL OR daily_order_capacity >= 0", name="capacity"),
+    sa.CheckConstraint(
+        "daily_order_capacity IS NULL OR daily_order_capacity >= 0", name="capacity"
+    ),
 )

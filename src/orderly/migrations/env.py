@@ -14,9 +14,7 @@ def run_migrations_online() -> None:
     assert url, "orderly.migrate sets sqlalchemy.url"
     engine = create_engine(async_url(url), poolclass=pool.NullPool)
     with engine.connect() as connection:
-        context.configure(
-            connection=connection, target_metadata=metadata, compare_type=True
-        )
+        context.configure(connection=connection, target_metadata=metadata, compare_type=True)
         with context.begin_transaction():
             context.run_migrations()
 

@@ -27,9 +27,7 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
         sa.Column("slug", sa.Text(), nullable=False),
         sa.Column("name", sa.Text(), nullable=False),
-        sa.Column(
-            "fraud_hold_threshold", sa.Integer(), server_default="100", nullable=False
-        ),
+        sa.Column("fraud_hold_threshold", sa.Integer(), server_default="100", nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -109,9 +107,7 @@ def upgrade() -> None:
             server_default=sa.text("'{}'::jsonb"),
             nullable=False,
         ),
-        sa.Column(
-            "active", sa.Boolean(), server_default=sa.text("true"), nullable=False
-        ),
+        sa.Column("active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -304,9 +300,7 @@ def upgrade() -> None:
             name=op.f("fk_location_groups_region_id_regions"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_location_groups")),
-        sa.UniqueConstraint(
-            "org_id", "code", name=op.f("uq_location_groups_org_id_code")
-        ),
+        sa.UniqueConstraint("org_id", "code", name=op.f("uq_location_groups_org_id_code")),
     )
     op.create_table(
         "skus",
@@ -320,12 +314,8 @@ def upgrade() -> None:
         sa.Column("length_mm", sa.Integer(), nullable=True),
         sa.Column("width_mm", sa.Integer(), nullable=True),
         sa.Column("height_mm", sa.Integer(), nullable=True),
-        sa.Column(
-            "hazmat", sa.Boolean(), server_default=sa.text("false"), nullable=False
-        ),
-        sa.Column(
-            "active", sa.Boolean(), server_default=sa.text("true"), nullable=False
-        ),
+        sa.Column("hazmat", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+        sa.Column("active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -383,9 +373,7 @@ def upgrade() -> None:
         ),
         sa.Column("daily_order_capacity", sa.Integer(), nullable=True),
         sa.Column("priority", sa.Integer(), server_default="100", nullable=False),
-        sa.Column(
-            "active", sa.Boolean(), server_default=sa.text("true"), nullable=False
-        ),
+        sa.Column("active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -431,27 +419,17 @@ def upgrade() -> None:
         sa.Column("currency", sa.CHAR(length=3), nullable=False),
         sa.Column("customer_id", sa.BigInteger(), nullable=True),
         sa.Column("customer_email", sa.Text(), nullable=True),
-        sa.Column(
-            "billing_address", postgresql.JSONB(astext_type=sa.Text()), nullable=True
-        ),
-        sa.Column(
-            "shipping_address", postgresql.JSONB(astext_type=sa.Text()), nullable=True
-        ),
+        sa.Column("billing_address", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
+        sa.Column("shipping_address", postgresql.JSONB(astext_type=sa.Text()), nullable=True),
         sa.Column("delivery_method", sa.Text(), server_default="ship", nullable=False),
         sa.Column("pickup_location_id", sa.BigInteger(), nullable=True),
         sa.Column("subtotal_minor", sa.BigInteger(), nullable=False),
-        sa.Column(
-            "discount_minor", sa.BigInteger(), server_default="0", nullable=False
-        ),
+        sa.Column("discount_minor", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("tax_minor", sa.BigInteger(), server_default="0", nullable=False),
-        sa.Column(
-            "shipping_minor", sa.BigInteger(), server_default="0", nullable=False
-        ),
+        sa.Column("shipping_minor", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("total_minor", sa.BigInteger(), nullable=False),
         sa.Column("payment_status", sa.Text(), nullable=False),
-        sa.Column(
-            "payment_amount_minor", sa.BigInteger(), server_default="0", nullable=False
-        ),
+        sa.Column("payment_amount_minor", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("payment_method", sa.Text(), nullable=True),
         sa.Column("payment_reference", sa.Text(), nullable=True),
         sa.Column(
@@ -489,9 +467,7 @@ def upgrade() -> None:
             "payment_status IN ('pending', 'authorized', 'captured', 'partially_refunded', 'refunded', 'failed')",
             name=op.f("ck_orders_payment_status"),
         ),
-        sa.CheckConstraint(
-            "total_minor >= 0", name=op.f("ck_orders_total_not_negative")
-        ),
+        sa.CheckConstraint("total_minor >= 0", name=op.f("ck_orders_total_not_negative")),
         sa.ForeignKeyConstraint(
             ["channel_id"], ["channels.id"], name=op.f("fk_orders_channel_id_channels")
         ),
@@ -526,9 +502,7 @@ def upgrade() -> None:
         ["org_id", sa.literal_column("created_at DESC"), sa.literal_column("id DESC")],
         unique=False,
     )
-    op.create_index(
-        "ix_orders_org_email", "orders", ["org_id", "customer_email"], unique=False
-    )
+    op.create_index("ix_orders_org_email", "orders", ["org_id", "customer_email"], unique=False)
     op.create_index(
         "ix_orders_org_status",
         "orders",
@@ -550,15 +524,11 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.CheckConstraint(
-            "on_hand >= 0", name=op.f("ck_stock_levels_on_hand_not_negative")
-        ),
+        sa.CheckConstraint("on_hand >= 0", name=op.f("ck_stock_levels_on_hand_not_negative")),
         sa.CheckConstraint(
             "reserved <= on_hand", name=op.f("ck_stock_levels_reserved_within_on_hand")
         ),
-        sa.CheckConstraint(
-            "reserved >= 0", name=op.f("ck_stock_levels_reserved_not_negative")
-        ),
+        sa.CheckConstraint("reserved >= 0", name=op.f("ck_stock_levels_reserved_not_negative")),
         sa.CheckConstraint(
             "safety_stock >= 0", name=op.f("ck_stock_levels_safety_stock_not_negative")
         ),
@@ -573,9 +543,7 @@ def upgrade() -> None:
             name=op.f("fk_stock_levels_org_id_organizations"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["sku_id"], ["skus.id"], name=op.f("fk_stock_levels_sku_id_skus")
-        ),
+        sa.ForeignKeyConstraint(["sku_id"], ["skus.id"], name=op.f("fk_stock_levels_sku_id_skus")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_stock_levels")),
         sa.UniqueConstraint(
             "org_id",
@@ -610,9 +578,7 @@ def upgrade() -> None:
             "status IN ('reserved', 'released', 'shipped')",
             name=op.f("ck_order_allocations_status"),
         ),
-        sa.CheckConstraint(
-            "quantity > 0", name=op.f("ck_order_allocations_quantity_positive")
-        ),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_order_allocations_quantity_positive")),
         sa.ForeignKeyConstraint(
             ["location_id"],
             ["locations.id"],
@@ -631,9 +597,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_order_allocations")),
     )
-    op.create_index(
-        "ix_order_allocations_order", "order_allocations", ["order_id"], unique=False
-    )
+    op.create_index("ix_order_allocations_order", "order_allocations", ["order_id"], unique=False)
     op.create_index(
         "ix_order_allocations_org_location",
         "order_allocations",
@@ -670,9 +634,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_order_events")),
     )
-    op.create_index(
-        "ix_order_events_order", "order_events", ["order_id", "id"], unique=False
-    )
+    op.create_index("ix_order_events_order", "order_events", ["order_id", "id"], unique=False)
     op.create_table(
         "order_lines",
         sa.Column("id", sa.BigInteger(), sa.Identity(always=False), nullable=False),
@@ -682,17 +644,11 @@ def upgrade() -> None:
         sa.Column("sku_id", sa.BigInteger(), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
         sa.Column("unit_price_minor", sa.BigInteger(), nullable=False),
-        sa.Column(
-            "discount_minor", sa.BigInteger(), server_default="0", nullable=False
-        ),
+        sa.Column("discount_minor", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("tax_minor", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("total_minor", sa.BigInteger(), nullable=False),
-        sa.CheckConstraint(
-            "quantity > 0", name=op.f("ck_order_lines_quantity_positive")
-        ),
-        sa.CheckConstraint(
-            "unit_price_minor >= 0", name=op.f("ck_order_lines_price_not_negative")
-        ),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_order_lines_quantity_positive")),
+        sa.CheckConstraint("unit_price_minor >= 0", name=op.f("ck_order_lines_price_not_negative")),
         sa.ForeignKeyConstraint(
             ["order_id"], ["orders.id"], name=op.f("fk_order_lines_order_id_orders")
         ),
@@ -702,17 +658,11 @@ def upgrade() -> None:
             name=op.f("fk_order_lines_org_id_organizations"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["sku_id"], ["skus.id"], name=op.f("fk_order_lines_sku_id_skus")
-        ),
+        sa.ForeignKeyConstraint(["sku_id"], ["skus.id"], name=op.f("fk_order_lines_sku_id_skus")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_order_lines")),
-        sa.UniqueConstraint(
-            "order_id", "line_no", name=op.f("uq_order_lines_order_id_line_no")
-        ),
+        sa.UniqueConstraint("order_id", "line_no", name=op.f("uq_order_lines_order_id_line_no")),
     )
-    op.create_index(
-        "ix_order_lines_org_sku", "order_lines", ["org_id", "sku_id"], unique=False
-    )
+    op.create_index("ix_order_lines_org_sku", "order_lines", ["org_id", "sku_id"], unique=False)
     # ### end Alembic commands ###
 
 
