@@ -70,7 +70,8 @@ def _include_routers(app: FastAPI) -> None:
     from orderly.inventory.endpoints import router as inventory
     from orderly.locations.endpoints import router as locations
     from orderly.orders.endpoints import router as orders
+    from orderly.tenancy.endpoints import router as organization
 
     app.include_router(health)
-    for router in (locations, catalog, channels, inventory, orders):
+    for router in (organization, locations, catalog, channels, inventory, orders):
         app.include_router(router, prefix="/v1")

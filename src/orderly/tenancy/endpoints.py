@@ -1,0 +1,81 @@
+"""The organization's hierarchy and API keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from orderly.kit.deps import AccessAdmin, Conn, Reader, SettingsWriter
+from orderly.kit.idempotency import IdempotencyKey, run_idempotent
+from orderly.tenancy import access, hierarchy
+from orderly.tenancy.schemas import (
+    ApiKeyIn,
+    ApiKeyOut,
+    BrandIn,
+    BrandNode,
+    LocationGroupIn,
+    NewApiKeyOut,
+    NodeOut,
+    RegionIn,
+)
+
+router = APIRouter(tags=["organization"])
+PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
+ERRORS: dict[int | str, dict[str, Any]] = {403: PROBLEM, 409: PROBLEM, 422: PROBLEM}
+
+
+@router.get("/hierarchy", response_model=list[BrandNode], summary="Brands > regions > groups")
+async def get_hierarchy(conn: Conn, principal: Reader) -> list[dict[str, Any]]:
+    return await hierarchy.hierarchy(conn, principal.org_id)
+
+
+@router.post("/brands", status_code=201, response_model=NodeOut, responses=ERRORS)
+async def create_brand(body: BrandIn, conn: Conn, principal: SettingsWriter) -> dict[str, Any]:
+    return await hierarchy.create_brand(conn, principal.org_id, code=body.code, name=body.name)
+
+
+@router.post("/regions", status_code=201, response_model=NodeOut, responses=ERRORS)
+async def create_region(body: RegionIn, conn: Conn, principal: SettingsWriter) -> dict[str, Any]:
+    return await hierarchy.create_region(
+        conn, principal.org_id, code=body.code, name=body.name, brand=body.brand
+    )
+
+
+@router.post("/location-groups", status_code=201, response_model=NodeOut, responses=ERRORS)
+async def create_location_group(
+    body: LocationGroupIn, conn: Conn, principal: SettingsWriter
+) -> dict[str, Any]:
+    return await hierarchy.create_location_group(
+        conn, principal.org_id, code=body.code, name=body.name, region=body.region
+    )
+
+
+@router.get("/api-keys", response_model=list[ApiKeyOut])
+async def list_api_keys(conn: Conn, principal: AccessAdmin) -> list[dict[str, Any]]:
+    return await access.list_api_keys(conn, principal.org_id)
+
+
+@router.post("/api-keys", status_code=201, response_model=NewApiKeyOut, responses=ERRORS)
+async def issue_api_key(
+    request: Request,
+    body: ApiKeyIn,
+    conn: Conn,
+    principal: AccessAdmin,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """The key is in this response only; Orderly keeps its hash."""
+
+    async def create() -> tuple[int, bytes]:
+        issued = await access.issue_api_key(conn, principal, name=body.name, role=body.role)
+        return 201, NewApiKeyOut(**issued).model_dump_json().encode()
+
+    return await run_idempotent(
+        conn, org_id=principal.org_id, key=idempotency_key, body=await request.body(), create=create
+    )
+
+
+@router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyOut, responses={404: PROBLEM})
+async def revoke_api_key(key_id: int, conn: Conn, principal: AccessAdmin) -> dict[str, Any]:
+    return await access.revoke_api_key(conn, principal, key_id)
