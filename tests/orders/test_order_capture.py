@@ -327,3 +327,30 @@ class TestAccess:
             assert response.status_code == 404, path
         listed = await client.get("/v1/orders", headers=other.headers)
         assert listed.json()["items"] == []
+
+
+async def test_customers_keep_one_record_with_an_address_book(
+    client: httpx.AsyncClient, shop: Org
+) -> None:
+    await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=shop.headers)
+    body = order_body([("MUG", 1)], customer={"email": "a@example.com", "phone": "+1 555 0100"})
+    body["shipping_address"] = {
+        "line1": "9 Oak Ave",
+        "city": "Boston",
+        "postal_code": "02111",
+        "country": "US",
+    }
+    await client.post("/v1/orders", json=body, headers=shop.headers)
+    await client.post("/v1/orders", json=body, headers=shop.headers)
+
+    found = (
+        await client.get("/v1/customers", params={"q": "a@example"}, headers=shop.headers)
+    ).json()["items"]
+    assert len(found) == 1
+    customer = found[0]
+    assert (customer["name"], customer["phone"], customer["order_count"]) == (
+        "Ann",
+        "+1 555 0100",
+        3,
+    )
+    assert [a["line1"] for a in customer["addresses"]] == ["5 Elm St", "9 Oak Ave"]

@@ -11,8 +11,9 @@ from starlette.responses import Response
 from orderly.kit.deps import Conn, OrderWriter, Reader
 from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.pagination import Cursor, Limit, Page
-from orderly.orders import service
+from orderly.orders import customers, service
 from orderly.orders.capture import capture_order
+from orderly.orders.customers import CustomerOut
 from orderly.orders.domain import OrderStatus
 from orderly.orders.queries import OrderFilters
 from orderly.orders.schemas import (
@@ -137,3 +138,27 @@ async def cancel_order(
 ) -> OrderOut:
     """Cancel with a reason; every reservation is released."""
     return await service.cancel_order(conn, principal, order_id, body.reason)
+
+
+@router.get("/customers", response_model=Page[CustomerOut], tags=["customers"])
+async def list_customers(
+    conn: Conn,
+    principal: Reader,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+    q: Annotated[str | None, Query(max_length=100, description="Part of e-mail or name")] = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> Page[CustomerOut]:
+    return await customers.list_customers(
+        conn, principal.org_id, email=email, q=q, limit=limit, cursor=cursor
+    )
+
+
+@router.get(
+    "/customers/{customer_id}",
+    response_model=CustomerOut,
+    tags=["customers"],
+    responses={404: PROBLEM},
+)
+async def get_customer(customer_id: int, conn: Conn, principal: Reader) -> CustomerOut:
+    return await customers.get_customer(conn, principal.org_id, customer_id)

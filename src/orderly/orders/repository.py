@@ -112,11 +112,17 @@ async def lock_external_id(
 _INSERT_ORDER = sa.text(
     """
     WITH customer AS (
-        INSERT INTO customers (org_id, email, name, phone)
-        VALUES (:org_id, :email, :customer_name, :customer_phone)
+        INSERT INTO customers (org_id, email, name, phone, addresses)
+        VALUES (:org_id, :email, :customer_name, :customer_phone,
+                CAST(:customer_addresses AS jsonb))
         ON CONFLICT (org_id, email) DO UPDATE
            SET name = coalesce(EXCLUDED.name, customers.name),
                phone = coalesce(EXCLUDED.phone, customers.phone),
+               -- the address book keeps each distinct address once
+               addresses = customers.addresses || (
+                   SELECT coalesce(jsonb_agg(a), '[]')
+                     FROM jsonb_array_elements(EXCLUDED.addresses) a
+                    WHERE NOT customers.addresses @> jsonb_build_array(a)),
                updated_at = now()
         RETURNING id
     ),
@@ -191,6 +197,9 @@ async def insert_order(
     params = dict(order)
     params["billing_address"] = dump_json(order["billing_address"])
     params["shipping_address"] = dump_json(order["shipping_address"])
+    params["customer_addresses"] = dump_json(
+        [a for a in (order["shipping_address"], order["billing_address"]) if a]
+    )
     params.update(
         line_nos=[x.line_no for x in lines],
         line_sku_ids=[x.sku_id for x in lines],
