@@ -2,20 +2,26 @@
 
 from orderly.catalog import models as catalog_models
 from orderly.channels import models as channel_models
+from orderly.fulfillment import models as fulfillment_models
 from orderly.inventory import models as inventory_models
 from orderly.kit import idempotency_models
 from orderly.kit.db import metadata
 from orderly.locations import models as location_models
 from orderly.orders import models as order_models
+from orderly.shipping import models as shipping_models
+from orderly.sourcing import models as sourcing_models
 from orderly.tenancy import models as tenancy_models
 
 __all__ = [
     "catalog_models",
     "channel_models",
+    "fulfillment_models",
     "idempotency_models",
     "inventory_models",
     "location_models",
     "metadata",
     "order_models",
+    "shipping_models",
+    "sourcing_models",
     "tenancy_models",
 ]

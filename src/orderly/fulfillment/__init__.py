@@ -1,0 +1,1 @@
+"""Fulfillment orders per location: accept, pick, pack, ship; store pickup."""

@@ -1,0 +1,1 @@
+"""Carriers, rates, labels and tracking."""
