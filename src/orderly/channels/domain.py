@@ -33,3 +33,16 @@ class ChannelPolicy:
     @property
     def eligible_location_kinds(self) -> tuple[str, ...]:
         return self.fulfillment_location_kinds or DEFAULT_FULFILLMENT_KINDS
+
+
+class FulfillmentLocationKind(StrEnum):
+    """The kinds of location a channel may let fulfil its orders (the kinds of locations)."""
+
+    WAREHOUSE = "warehouse"
+    STORE = "store"
+    THIRD_PARTY_LOGISTICS = "3pl"
+    SUPPLIER = "supplier"
+
+
+# Settings are free-form per channel (connector options and the like), but bounded.
+MAX_SETTINGS_KEYS = 50

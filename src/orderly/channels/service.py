@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.channels import repository
 from orderly.channels.domain import DEFAULT_CHANNEL_CODE, ChannelKind
+from orderly.channels.domain import ChannelPolicy as ChannelPolicy
+from orderly.channels.errors import ChannelCodeTaken, ChannelNotFound, UnknownChannel
 from orderly.channels.models import channels
+from orderly.channels.schemas import ChannelIn, ChannelOut, ChannelPatch
+from orderly.kit.errors import InvalidInput
+from orderly.kit.pagination import Page, decode_cursor, encode_cursor
 
 
 async def create_default_channel(conn: AsyncConnection, org_id: int) -> int:
@@ -22,4 +30,88 @@ async def create_default_channel(conn: AsyncConnection, org_id: int) -> int:
         )
         .returning(channels.c.id)
     )
-    return (await conn.execute(stmt)).scalar_one()
+    channel_id: int = (await conn.execute(stmt)).scalar_one()
+    return channel_id
+
+
+async def create_channel(conn: AsyncConnection, org_id: int, data: ChannelIn) -> ChannelOut:
+    row = await repository.insert_channel(conn, org_id=org_id, values=data.model_dump(mode="json"))
+    if row is None:
+        raise ChannelCodeTaken(f"a channel with code {data.code!r} already exists", field="code")
+    return ChannelOut.model_validate(row._mapping)
+
+
+async def get_channel(conn: AsyncConnection, org_id: int, channel_id: int) -> ChannelOut:
+    row = await repository.find_channel(conn, org_id=org_id, channel_id=channel_id)
+    if row is None:
+        raise ChannelNotFound(f"no channel with id {channel_id}")
+    return ChannelOut.model_validate(row._mapping)
+
+
+async def list_channels(
+    conn: AsyncConnection,
+    org_id: int,
+    *,
+    kind: ChannelKind | None = None,
+    active: bool | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> Page[ChannelOut]:
+    rows = await repository.list_channels(
+        conn,
+        org_id=org_id,
+        kind=kind.value if kind else None,
+        active=active,
+        after_id=_after_id(cursor),
+        limit=limit + 1,
+    )
+    items = [ChannelOut.model_validate(row._mapping) for row in rows[:limit]]
+    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
+    return Page[ChannelOut](items=items, next_cursor=next_cursor)
+
+
+async def update_channel(
+    conn: AsyncConnection, org_id: int, channel_id: int, patch: ChannelPatch
+) -> ChannelOut:
+    values: dict[str, Any] = patch.model_dump(mode="json", exclude_unset=True)
+    return await _update(conn, org_id, channel_id, values)
+
+
+async def set_channel_active(
+    conn: AsyncConnection, org_id: int, channel_id: int, *, active: bool
+) -> ChannelOut:
+    """An inactive channel keeps its orders but accepts no new ones."""
+    return await _update(conn, org_id, channel_id, {"active": active})
+
+
+async def channel_policy(conn: AsyncConnection, org_id: int, code: str) -> ChannelPolicy:
+    """What order capture needs of the channel with this code; UnknownChannel (422, field
+    `channel`) when the organization has no such channel or it is inactive."""
+    row = await repository.find_active_channel_by_code(conn, org_id=org_id, code=code)
+    if row is None:
+        raise UnknownChannel(f"no active channel with code {code!r}", field="channel")
+    return ChannelPolicy(
+        id=row.id,
+        code=row.code,
+        kind=ChannelKind(row.kind),
+        allow_backorders=row.allow_backorders,
+        fulfillment_location_kinds=tuple(row.fulfillment_location_kinds),
+    )
+
+
+async def _update(
+    conn: AsyncConnection, org_id: int, channel_id: int, values: dict[str, Any]
+) -> ChannelOut:
+    row = await repository.update_channel(conn, org_id=org_id, channel_id=channel_id, values=values)
+    if row is None:
+        raise ChannelNotFound(f"no channel with id {channel_id}")
+    return ChannelOut.model_validate(row._mapping)
+
+
+def _after_id(cursor: str | None) -> int | None:
+    if cursor is None:
+        return None
+    (last_id,) = decode_cursor(cursor)
+    if not isinstance(last_id, int) or not 0 <= last_id < 2**63:
+        raise InvalidInput("cursor is not one this API returned", field="cursor")
+    return last_id

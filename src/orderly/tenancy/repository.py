@@ -5,7 +5,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.tenancy.models import api_keys, organizations
+from orderly.tenancy.models import api_keys, location_groups, organizations
 
 
 async def insert_organization(conn: AsyncConnection, *, slug: str, name: str) -> int | None:
@@ -15,13 +15,12 @@ async def insert_organization(conn: AsyncConnection, *, slug: str, name: str) ->
         .on_conflict_do_nothing(index_elements=["slug"])
         .returning(organizations.c.id)
     )
-    return (await conn.execute(stmt)).scalar_one_or_none()
+    org_id: int | None = (await conn.execute(stmt)).scalar_one_or_none()
+    return org_id
 
 
 async def find_organization(conn: AsyncConnection, slug: str) -> dict[str, Any] | None:
-    row = (
-        await conn.execute(sa.select(organizations).where(organizations.c.slug == slug))
-    ).first()
+    row = (await conn.execute(sa.select(organizations).where(organizations.c.slug == slug))).first()
     return dict(row._mapping) if row else None
 
 
@@ -33,7 +32,8 @@ async def insert_api_key(
         .values(org_id=org_id, name=name, prefix=prefix, key_hash=key_hash, role=role)
         .returning(api_keys.c.id)
     )
-    return (await conn.execute(stmt)).scalar_one()
+    key_id: int = (await conn.execute(stmt)).scalar_one()
+    return key_id
 
 
 _KEY_LOOKUP = sa.text(
@@ -48,3 +48,19 @@ async def find_active_key(conn: AsyncConnection, key_hash: bytes) -> sa.Row[Any]
 async def create_order_number_sequence(conn: AsyncConnection, org_id: int) -> None:
     # A sequence per organization: order numbers never contend on a counter row.
     await conn.execute(sa.text(f"CREATE SEQUENCE IF NOT EXISTS order_number_{org_id} START 1001"))
+
+
+async def find_location_group_id(conn: AsyncConnection, *, org_id: int, code: str) -> int | None:
+    stmt = sa.select(location_groups.c.id).where(
+        location_groups.c.org_id == org_id, location_groups.c.code == code
+    )
+    return (await conn.execute(stmt)).scalar_one_or_none()
+
+
+async def find_location_group_codes(
+    conn: AsyncConnection, *, org_id: int, ids: list[int]
+) -> dict[int, str]:
+    stmt = sa.select(location_groups.c.id, location_groups.c.code).where(
+        location_groups.c.org_id == org_id, location_groups.c.id.in_(ids)
+    )
+    return {row.id: row.code for row in await conn.execute(stmt)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -67,3 +68,17 @@ async def authenticate_api_key(conn: AsyncConnection, key: str) -> Principal | N
     if row is None:
         return None
     return Principal(org_id=row.org_id, role=Role(row.role), actor=f"api_key:{row.prefix}")
+
+
+async def location_group_id(conn: AsyncConnection, org_id: int, code: str) -> int | None:
+    """The id of the organization's location group with this code, if there is one."""
+    return await repository.find_location_group_id(conn, org_id=org_id, code=code)
+
+
+async def location_group_codes(
+    conn: AsyncConnection, org_id: int, ids: Collection[int]
+) -> dict[int, str]:
+    """Codes of the organization's location groups, by id."""
+    if not ids:
+        return {}
+    return await repository.find_location_group_codes(conn, org_id=org_id, ids=list(set(ids)))

@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
+
+from orderly.catalog.domain import NewSku, is_valid_gtin
+
+INT4_MAX = 2_147_483_647
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _printable(value: str) -> str:
+    # PostgreSQL text cannot hold NUL, and no name or code needs a control character.
+    if _CONTROL.search(value):
+        raise ValueError("must not contain control characters")
+    return value
+
+
+def _gtin(value: str) -> str:
+    if not is_valid_gtin(value):
+        raise ValueError("must be a GTIN of 8, 12, 13 or 14 digits with a valid GS1 check digit")
+    return value
+
+
+Code = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64),
+    AfterValidator(_printable),
+]
+Text = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_printable),
+]
+Gtin = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_gtin)]
+Grams = Annotated[int, Field(ge=0, le=INT4_MAX)]
+Millimetres = Annotated[int, Field(gt=0, le=INT4_MAX)]
+
+
+class ProductIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    sku: Code
+    name: Text
+    product: Code | None = Field(
+        None, description="Code of the product (style) this SKU belongs to; defaults to the SKU"
+    )
+    gtin: Gtin | None = None
+    weight_grams: Grams
+    length_mm: Millimetres | None = None
+    width_mm: Millimetres | None = None
+    height_mm: Millimetres | None = None
+    hazmat: bool = False
+
+    def as_new_sku(self) -> NewSku:
+        return NewSku(
+            code=self.sku,
+            name=self.name,
+            product=self.product or self.sku,
+            weight_grams=self.weight_grams,
+            gtin=self.gtin,
+            length_mm=self.length_mm,
+            width_mm=self.width_mm,
+            height_mm=self.height_mm,
+            hazmat=self.hazmat,
+        )
+
+
+class ProductPatch(BaseModel):
+    """A partial update: only the fields sent change; `sku` cannot change."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text | None = None
+    product: Code | None = None
+    gtin: Gtin | None = None
+    weight_grams: Grams | None = None
+    length_mm: Millimetres | None = None
+    width_mm: Millimetres | None = None
+    height_mm: Millimetres | None = None
+    hazmat: bool | None = None
+
+    @field_validator("name", "product", "weight_grams", "hazmat")
+    @classmethod
+    def _not_null(cls, value: Any) -> Any:
+        # Validators run only on fields that were sent, so this refuses an explicit null.
+        if value is None:
+            raise ValueError("may not be null")
+        return value
+
+
+class ProductOut(BaseModel):
+    id: int
+    sku: str
+    product: str
+    name: str
+    gtin: str | None
+    weight_grams: int
+    length_mm: int | None
+    width_mm: int | None
+    height_mm: int | None
+    hazmat: bool
+    active: bool
+    created_at: datetime
+    updated_at: datetime
