@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.catalog.models import products, skus
 
 _CODES = sa.bindparam("codes", type_=pg.ARRAY(sa.Text))
+_IDS = sa.bindparam("ids", type_=pg.ARRAY(sa.BigInteger))
 
 # A SKU as the API shows it: with the code of its product.
 _SKU_VIEW: sa.Select[Any] = sa.select(
@@ -94,6 +95,14 @@ async def find_skus_by_code(
 ) -> Sequence[sa.Row[Any]]:
     stmt = sa.select(*_REF_COLUMNS).where(skus.c.org_id == org_id, skus.c.code == sa.any_(_CODES))
     rows: Sequence[sa.Row[Any]] = (await conn.execute(stmt, {"codes": list(codes)})).all()
+    return rows
+
+
+async def find_skus_by_id(
+    conn: AsyncConnection, *, org_id: int, ids: Sequence[int]
+) -> Sequence[sa.Row[Any]]:
+    stmt = sa.select(*_REF_COLUMNS).where(skus.c.org_id == org_id, skus.c.id == sa.any_(_IDS))
+    rows: Sequence[sa.Row[Any]] = (await conn.execute(stmt, {"ids": list(ids)})).all()
     return rows
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict
 from typing import Any
 
@@ -101,6 +101,23 @@ async def skus_by_code(
     rows = await repository.find_skus_by_code(conn, org_id=org_id, codes=codes)
     return {
         row.code: SkuRef(
+            id=row.id,
+            code=row.code,
+            name=row.name,
+            weight_grams=row.weight_grams,
+            active=row.active,
+        )
+        for row in rows
+    }
+
+
+async def skus_by_id(conn: AsyncConnection, org_id: int, ids: Collection[int]) -> dict[int, SkuRef]:
+    """The organization's SKUs with these ids; ids of other organizations are absent."""
+    if not ids:
+        return {}
+    rows = await repository.find_skus_by_id(conn, org_id=org_id, ids=sorted(ids))
+    return {
+        row.id: SkuRef(
             id=row.id,
             code=row.code,
             name=row.name,

@@ -1,10 +1,11 @@
 """Reserving stock for orders, and giving it back. The hot path of order capture.
 
-A reservation is one guarded statement: it locks the stock rows it needs in (sku, location)
-order, checks that every row still has enough available (on_hand - reserved - safety_stock),
-and only then raises `reserved` and writes the ledger rows. It is all or nothing, so a lost
-race leaves nothing behind, and it returns the fresh availability of the rows it looked at so
-that the caller can re-source without another query.
+Capture first reads an availability snapshot that locks every stock row the order could use,
+in (sku, location) order; it plans on those numbers, then reserves with one guarded statement
+that checks every row still has enough available (on_hand - reserved - safety_stock) and only
+then raises `reserved` and writes the ledger rows. The guard is all or nothing and returns the
+fresh availability of the rows it looked at, so a caller that reserves without a locked snapshot
+can re-plan; the CHECK constraints on stock_levels stay the last line of defence.
 """
 
 from __future__ import annotations
@@ -39,13 +40,9 @@ class ReservationResult:
     available: Mapping[tuple[int, int], int]
 
 
-_SNAPSHOT = sa.text(
-    """
-    SELECT l.id, l.code, l.priority, l.latitude, l.longitude, sl.sku_id,
-           sl.on_hand - sl.reserved - sl.safety_stock AS available
+_CANDIDATES = """
+    SELECT l.id, l.code, l.priority, l.latitude, l.longitude
       FROM locations l
-      LEFT JOIN stock_levels sl
-        ON sl.org_id = l.org_id AND sl.location_id = l.id AND sl.sku_id = ANY(:sku_ids)
      WHERE l.org_id = :org_id AND l.active
        AND l.kind = ANY(:kinds)
        AND :capability = ANY(l.capabilities)
@@ -53,8 +50,34 @@ _SNAPSHOT = sa.text(
        AND (CAST(:country AS text) IS NULL
             OR :country = ANY(CASE WHEN cardinality(l.ships_to) = 0
                                    THEN ARRAY[CAST(l.country AS text)] ELSE l.ships_to END))
-    """
-)
+"""
+
+# Locking variant: every stock row the order could use is locked, in (sku, location) order,
+# before the plan is made. The plan is then made on numbers nobody can change until commit,
+# so the reservation that follows cannot lose a race, and no lock is ever taken out of order
+# (a failed attempt that had locked some rows and then locked others could deadlock).
+_SNAPSHOT_TEMPLATE = """
+    WITH candidates AS MATERIALIZED (CANDIDATES),
+    stock AS MATERIALIZED (
+        SELECT sl.sku_id, sl.location_id,
+               sl.on_hand - sl.reserved - sl.safety_stock AS available
+          FROM stock_levels sl
+          JOIN candidates c ON c.id = sl.location_id
+         WHERE sl.org_id = :org_id AND sl.sku_id = ANY(:sku_ids)
+         ORDER BY sl.sku_id, sl.location_id
+         LOCKING
+    )
+    SELECT c.id, c.code, c.priority, c.latitude, c.longitude, s.sku_id, s.available
+      FROM candidates c LEFT JOIN stock s ON s.location_id = c.id
+"""
+_SNAPSHOT = {
+    lock: sa.text(
+        _SNAPSHOT_TEMPLATE.replace("CANDIDATES", _CANDIDATES).replace(
+            "LOCKING", "FOR UPDATE OF sl" if lock else ""
+        )
+    )
+    for lock in (True, False)
+}
 
 
 async def availability_snapshot(
@@ -66,10 +89,15 @@ async def availability_snapshot(
     capability: str,
     country: str | None,
     pickup_location_id: int | None = None,
+    lock: bool = True,
 ) -> AvailabilitySnapshot:
-    """Eligible locations for one order and what each can still promise of its SKUs."""
+    """Eligible locations for one order and what each can still promise of its SKUs.
+
+    With ``lock`` (the default, for anything that reserves next) the stock rows stay locked
+    until the transaction ends; read-only callers such as a simulation pass ``lock=False``.
+    """
     rows = await conn.execute(
-        _SNAPSHOT,
+        _SNAPSHOT[lock],
         {
             "org_id": org_id,
             "sku_ids": list(sku_ids),

@@ -30,7 +30,8 @@ def stop_embedded_postgres(data_dir: Path) -> bool:
     pgdata = data_dir / "pg"
     if not (pgdata / "PG_VERSION").exists():
         return False
-    server = get_server(pgdata, cleanup_mode="stop")
+    # No stop at exit as well: a second stop fails, loudly, on a server already stopped.
+    server = get_server(pgdata, cleanup_mode=None)
     server.stop()
     return True
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
@@ -81,12 +82,19 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> Response:
-    if (
-        isinstance(exc, DBAPIError)
-        and not exc.connection_invalidated
-        and not isinstance(exc, OperationalError)
-    ):
-        raise exc
+    if isinstance(getattr(exc, "orig", None), psycopg.errors.TransactionRollback):
+        # A deadlock or serialization failure: nothing was written, the request can be retried.
+        return problem_response(
+            409,
+            {
+                "type": "https://orderly.dev/problems/concurrent_update",
+                "title": "Concurrent update",
+                "status": 409,
+                "code": "concurrent_update",
+                "detail": "another request changed the same data at the same time; retry",
+            },
+            headers={"Retry-After": "1"},
+        )
     return problem_response(
         503,
         {
@@ -100,8 +108,24 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _unstorable_value(request: Request, exc: Exception) -> Response:
+    # A safety net: input that passed validation but that PostgreSQL cannot store (a NUL
+    # character in a text, a number out of range) is the client's error, not ours.
+    return problem_response(
+        422,
+        {
+            "type": "https://orderly.dev/problems/invalid_value",
+            "title": "Invalid input",
+            "status": 422,
+            "code": "invalid_value",
+            "detail": "a value in the request cannot be stored (e.g. a NUL character)",
+        },
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OrderlyError, _orderly_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_unavailable)
+    app.add_exception_handler(DataError, _unstorable_value)

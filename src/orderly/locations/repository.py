@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.locations.models import locations
 
 _CODES = sa.bindparam("codes", type_=pg.ARRAY(sa.Text))
+_IDS = sa.bindparam("ids", type_=pg.ARRAY(sa.BigInteger))
 
 
 async def insert_location(
@@ -40,6 +41,13 @@ async def find_locations_by_code(
         locations.c.org_id == org_id, locations.c.code == sa.any_(_CODES)
     )
     return (await conn.execute(stmt, {"codes": list(codes)})).all()
+
+
+async def find_locations_by_id(
+    conn: AsyncConnection, *, org_id: int, ids: Sequence[int]
+) -> Sequence[sa.Row[Any]]:
+    stmt = sa.select(locations).where(locations.c.org_id == org_id, locations.c.id == sa.any_(_IDS))
+    return (await conn.execute(stmt, {"ids": list(ids)})).all()
 
 
 async def list_locations(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -98,6 +98,16 @@ async def locations_by_code(
         return {}
     rows = await repository.find_locations_by_code(conn, org_id=org_id, codes=codes)
     return {row.code: _location_ref(row) for row in rows}
+
+
+async def locations_by_id(
+    conn: AsyncConnection, org_id: int, ids: Collection[int]
+) -> dict[int, LocationRef]:
+    """The organization's locations with these ids; ids of other organizations are absent."""
+    if not ids:
+        return {}
+    rows = await repository.find_locations_by_id(conn, org_id=org_id, ids=sorted(ids))
+    return {row.id: _location_ref(row) for row in rows}
 
 
 async def location_by_id(conn: AsyncConnection, org_id: int, location_id: int) -> LocationRef:

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from orderly.kit.deps import Conn, OrderWriter, Reader
 from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.pagination import Cursor, Limit, Page
+from orderly.kit.params import ResourceId
 from orderly.orders import customers, service
 from orderly.orders.capture import capture_order
 from orderly.orders.customers import CustomerOut
@@ -73,7 +74,7 @@ async def create_order(
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses={404: PROBLEM})
-async def get_order(order_id: int, conn: Conn, principal: Reader) -> OrderOut:
+async def get_order(order_id: ResourceId, conn: Conn, principal: Reader) -> OrderOut:
     return await service.get_order(conn, principal.org_id, order_id)
 
 
@@ -110,20 +111,22 @@ async def list_orders(
     "/orders/{order_id}/events", response_model=Page[OrderEventOut], responses={404: PROBLEM}
 )
 async def list_order_events(
-    order_id: int, conn: Conn, principal: Reader, limit: Limit = 100, cursor: Cursor = None
+    order_id: ResourceId, conn: Conn, principal: Reader, limit: Limit = 100, cursor: Cursor = None
 ) -> Page[OrderEventOut]:
     """The order's timeline, oldest first."""
     return await service.order_events(conn, principal.org_id, order_id, limit=limit, cursor=cursor)
 
 
 @router.post("/orders/{order_id}/hold", response_model=OrderOut, responses=WRITE_ERRORS)
-async def hold_order(order_id: int, body: ReasonIn, conn: Conn, principal: OrderWriter) -> OrderOut:
+async def hold_order(
+    order_id: ResourceId, body: ReasonIn, conn: Conn, principal: OrderWriter
+) -> OrderOut:
     return await service.hold_order(conn, principal, order_id, body.reason)
 
 
 @router.post("/orders/{order_id}/release", response_model=OrderOut, responses=WRITE_ERRORS)
 async def release_order(
-    order_id: int, conn: Conn, principal: OrderWriter, body: ReleaseIn | None = None
+    order_id: ResourceId, conn: Conn, principal: OrderWriter, body: ReleaseIn | None = None
 ) -> OrderOut:
     """Lift a hold (one reason, or all). With no hold left, open units are sourced again."""
     body = body or ReleaseIn()
@@ -134,7 +137,7 @@ async def release_order(
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut, responses=WRITE_ERRORS)
 async def cancel_order(
-    order_id: int, body: ReasonIn, conn: Conn, principal: OrderWriter
+    order_id: ResourceId, body: ReasonIn, conn: Conn, principal: OrderWriter
 ) -> OrderOut:
     """Cancel with a reason; every reservation is released."""
     return await service.cancel_order(conn, principal, order_id, body.reason)
@@ -160,5 +163,5 @@ async def list_customers(
     tags=["customers"],
     responses={404: PROBLEM},
 )
-async def get_customer(customer_id: int, conn: Conn, principal: Reader) -> CustomerOut:
+async def get_customer(customer_id: ResourceId, conn: Conn, principal: Reader) -> CustomerOut:
     return await customers.get_customer(conn, principal.org_id, customer_id)

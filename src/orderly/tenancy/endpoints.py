@@ -9,6 +9,7 @@ from starlette.responses import Response
 
 from orderly.kit.deps import AccessAdmin, Conn, Reader, SettingsWriter
 from orderly.kit.idempotency import IdempotencyKey, run_idempotent
+from orderly.kit.params import ResourceId
 from orderly.tenancy import access, hierarchy
 from orderly.tenancy.schemas import (
     ApiKeyIn,
@@ -77,5 +78,5 @@ async def issue_api_key(
 
 
 @router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyOut, responses={404: PROBLEM})
-async def revoke_api_key(key_id: int, conn: Conn, principal: AccessAdmin) -> dict[str, Any]:
+async def revoke_api_key(key_id: ResourceId, conn: Conn, principal: AccessAdmin) -> dict[str, Any]:
     return await access.revoke_api_key(conn, principal, key_id)

@@ -1,0 +1,62 @@
+# Orderly: `make run` to try it, `make test` to check it. Needs only Python >= 3.11 and make.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ORDERLY := $(BIN)/orderly
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PIP := $(BIN)/python -m pip --disable-pip-version-check
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint fmt bench clean
+
+help:
+	@echo "make run    install, migrate, load the demo data once, serve at http://$(HOST):$(PORT)"
+	@echo "make test   install dev tools, then ruff, mypy and pytest"
+	@echo "make lint   ruff format --check, ruff check, mypy"
+	@echo "make fmt    ruff format and ruff check --fix"
+	@echo "make bench  order-intake benchmark (bench/order_intake.py)"
+	@echo "make clean  stop the embedded PostgreSQL, remove .venv and caches (keeps your data)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Stamp files: pip runs again only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e .
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[dev]'
+	@touch $@
+
+run: $(VENV)/.installed
+	$(ORDERLY) migrate
+	$(ORDERLY) seed
+	@echo ""
+	@echo "  Orderly API:  http://$(HOST):$(PORT)"
+	@echo "  API docs:     http://$(HOST):$(PORT)/docs"
+	@echo "  Stop with Ctrl-C; the data stays for the next 'make run'."
+	@echo ""
+	$(ORDERLY) serve --host $(HOST) --port $(PORT) --with-worker
+
+test: $(VENV)/.installed-dev lint
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+fmt: $(VENV)/.installed-dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/order_intake.py
+
+clean:
+	-@test -x $(ORDERLY) && $(ORDERLY) db stop
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis build dist src/*.egg-info
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

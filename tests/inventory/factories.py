@@ -1,0 +1,110 @@
+"""Small helpers for inventory tests: SKUs and locations through the API, stock through it
+too, and reservations written the way order capture writes them (level and ledger)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+from tests.conftest import Org
+
+from orderly.kit.db import Database
+
+
+async def add_sku(client: httpx.AsyncClient, org: Org, code: str) -> int:
+    response = await client.post(
+        "/v1/products",
+        json={"sku": code, "name": f"Item {code}", "weight_grams": 200},
+        headers=org.headers,
+    )
+    assert response.status_code == 201, response.text
+    sku_id: int = response.json()["id"]
+    return sku_id
+
+
+async def add_location(
+    client: httpx.AsyncClient, org: Org, code: str, *, active: bool = True, kind: str = "warehouse"
+) -> int:
+    body = {
+        "code": code,
+        "name": f"Location {code}",
+        "kind": kind,
+        "address": {
+            "line1": "1 Main St",
+            "city": "Newark",
+            "postal_code": "07102",
+            "country": "US",
+        },
+        "capabilities": ["ship"],
+    }
+    response = await client.post("/v1/locations", json=body, headers=org.headers)
+    assert response.status_code == 201, response.text
+    location_id: int = response.json()["id"]
+    if not active:
+        deactivated = await client.post(
+            f"/v1/locations/{location_id}/deactivate", headers=org.headers
+        )
+        assert deactivated.status_code == 200, deactivated.text
+    return location_id
+
+
+async def adjust(
+    client: httpx.AsyncClient, org: Org, *items: dict[str, Any], status: int = 201
+) -> httpx.Response:
+    response = await client.post(
+        "/v1/inventory/adjustments", json={"adjustments": list(items)}, headers=org.headers
+    )
+    assert response.status_code == status, response.text
+    return response
+
+
+async def receive(
+    client: httpx.AsyncClient, org: Org, sku: str, location: str, quantity: int
+) -> None:
+    await adjust(
+        client, org, {"sku": sku, "location": location, "delta": quantity, "reason": "received"}
+    )
+
+
+async def level(client: httpx.AsyncClient, org: Org, sku: str, location: str) -> dict[str, Any]:
+    """The level of one SKU at one location, as GET /v1/inventory shows it (zeros if none)."""
+    response = await client.get(
+        "/v1/inventory", params={"sku": sku, "location": location}, headers=org.headers
+    )
+    assert response.status_code == 200, response.text
+    rows = response.json()["items"][0]["locations"]
+    if not rows:
+        return {"location": location, "on_hand": 0, "reserved": 0, "safety_stock": 0}
+    found: dict[str, Any] = rows[0]
+    return found
+
+
+async def ledger(client: httpx.AsyncClient, org: Org, **params: str) -> list[dict[str, Any]]:
+    response = await client.get(
+        "/v1/inventory/ledger", params={"limit": 200, **params}, headers=org.headers
+    )
+    assert response.status_code == 200, response.text
+    items: list[dict[str, Any]] = response.json()["items"]
+    return items
+
+
+async def reserve(db: Database, org: Org, sku_id: int, location_id: int, quantity: int) -> None:
+    """Reserve units as an order would: guarded, with its ledger row."""
+    async with db.transaction() as conn:
+        changed = await conn.execute(
+            sa.text(
+                "UPDATE stock_levels SET reserved = reserved + :q"
+                " WHERE org_id = :org AND sku_id = :sku AND location_id = :loc"
+                " AND on_hand - reserved - safety_stock >= :q"
+            ),
+            {"org": org.id, "sku": sku_id, "loc": location_id, "q": quantity},
+        )
+        assert changed.rowcount == 1
+        await conn.execute(
+            sa.text(
+                "INSERT INTO stock_ledger (org_id, sku_id, location_id, kind, reserved_delta)"
+                " VALUES (:org, :sku, :loc, 'reserved', :q)"
+            ),
+            {"org": org.id, "sku": sku_id, "loc": location_id, "q": quantity},
+        )
