@@ -14,9 +14,9 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.kit.db import fetch_all
 from orderly.sourcing.domain import CandidateLocation
 
 
@@ -43,12 +43,12 @@ class ReservationResult:
 _CANDIDATES = """
     SELECT l.id, l.code, l.priority, l.latitude, l.longitude
       FROM locations l
-     WHERE l.org_id = :org_id AND l.active
-       AND l.kind = ANY(:kinds)
-       AND :capability = ANY(l.capabilities)
-       AND (CAST(:pickup_location_id AS bigint) IS NULL OR l.id = :pickup_location_id)
-       AND (CAST(:country AS text) IS NULL
-            OR :country = ANY(CASE WHEN cardinality(l.ships_to) = 0
+     WHERE l.org_id = %(org_id)s AND l.active
+       AND l.kind = ANY(%(kinds)s)
+       AND %(capability)s = ANY(l.capabilities)
+       AND (CAST(%(pickup_location_id)s AS bigint) IS NULL OR l.id = %(pickup_location_id)s)
+       AND (CAST(%(country)s AS text) IS NULL
+            OR %(country)s = ANY(CASE WHEN cardinality(l.ships_to) = 0
                                    THEN ARRAY[CAST(l.country AS text)] ELSE l.ships_to END))
 """
 
@@ -63,7 +63,7 @@ _SNAPSHOT_TEMPLATE = """
                sl.on_hand - sl.reserved - sl.safety_stock AS available
           FROM stock_levels sl
           JOIN candidates c ON c.id = sl.location_id
-         WHERE sl.org_id = :org_id AND sl.sku_id = ANY(:sku_ids)
+         WHERE sl.org_id = %(org_id)s AND sl.sku_id = ANY(%(sku_ids)s)
          ORDER BY sl.sku_id, sl.location_id
          LOCKING
     )
@@ -71,10 +71,8 @@ _SNAPSHOT_TEMPLATE = """
       FROM candidates c LEFT JOIN stock s ON s.location_id = c.id
 """
 _SNAPSHOT = {
-    lock: sa.text(
-        _SNAPSHOT_TEMPLATE.replace("CANDIDATES", _CANDIDATES).replace(
-            "LOCKING", "FOR UPDATE OF sl" if lock else ""
-        )
+    lock: _SNAPSHOT_TEMPLATE.replace("CANDIDATES", _CANDIDATES).replace(
+        "LOCKING", "FOR UPDATE OF sl" if lock else ""
     )
     for lock in (True, False)
 }
@@ -96,7 +94,8 @@ async def availability_snapshot(
     With ``lock`` (the default, for anything that reserves next) the stock rows stay locked
     until the transaction ends; read-only callers such as a simulation pass ``lock=False``.
     """
-    rows = await conn.execute(
+    rows = await fetch_all(
+        conn,
         _SNAPSHOT[lock],
         {
             "org_id": org_id,
@@ -119,12 +118,11 @@ async def availability_snapshot(
     return AvailabilitySnapshot(tuple(candidates.values()), available)
 
 
-_RESERVE = sa.text(
-    """
+_RESERVE = """
     WITH wanted AS (
         SELECT sku_id, location_id, sum(quantity) AS quantity
-          FROM unnest(CAST(:sku_ids AS bigint[]), CAST(:location_ids AS bigint[]),
-                      CAST(:quantities AS int[])) AS w(sku_id, location_id, quantity)
+          FROM unnest(CAST(%(sku_ids)s AS bigint[]), CAST(%(location_ids)s AS bigint[]),
+                      CAST(%(quantities)s AS int[])) AS w(sku_id, location_id, quantity)
          GROUP BY sku_id, location_id
     ),
     locked AS MATERIALIZED (
@@ -132,7 +130,7 @@ _RESERVE = sa.text(
                sl.on_hand - sl.reserved - sl.safety_stock AS available
           FROM stock_levels sl
           JOIN wanted w ON w.sku_id = sl.sku_id AND w.location_id = sl.location_id
-         WHERE sl.org_id = :org_id
+         WHERE sl.org_id = %(org_id)s
          ORDER BY sl.sku_id, sl.location_id
            FOR UPDATE OF sl
     ),
@@ -151,14 +149,13 @@ _RESERVE = sa.text(
     ledger AS (
         INSERT INTO stock_ledger (org_id, sku_id, location_id, kind, reserved_delta, reason,
                                   reference, order_id, actor)
-        SELECT :org_id, r.sku_id, r.location_id, 'reserved', r.quantity, 'order',
-               :reference, :order_id, :actor
+        SELECT %(org_id)s, r.sku_id, r.location_id, 'reserved', r.quantity, 'order',
+               %(reference)s, %(order_id)s, %(actor)s
           FROM reserved r
     )
     SELECT v.ok, l.sku_id, l.location_id, l.available
       FROM verdict v LEFT JOIN locked l ON true
-    """
-)
+"""
 
 
 async def reserve_stock(
@@ -173,39 +170,38 @@ async def reserve_stock(
     """Reserve every request or none of them."""
     if not requests:
         return ReservationResult(True, {})
-    rows = (
-        await conn.execute(
-            _RESERVE,
-            {
-                "org_id": org_id,
-                "sku_ids": [r.sku_id for r in requests],
-                "location_ids": [r.location_id for r in requests],
-                "quantities": [r.quantity for r in requests],
-                "order_id": order_id,
-                "reference": reference,
-                "actor": actor,
-            },
-        )
-    ).all()
+    rows = await fetch_all(
+        conn,
+        _RESERVE,
+        {
+            "org_id": org_id,
+            "sku_ids": [r.sku_id for r in requests],
+            "location_ids": [r.location_id for r in requests],
+            "quantities": [r.quantity for r in requests],
+            "order_id": order_id,
+            "reference": reference,
+            "actor": actor,
+        },
+    )
+
     available = {
         (row.sku_id, row.location_id): row.available for row in rows if row.sku_id is not None
     }
     return ReservationResult(bool(rows[0].ok), available)
 
 
-_RELEASE = sa.text(
-    """
+_RELEASE = """
     WITH returned AS (
         SELECT sku_id, location_id, sum(quantity) AS quantity
-          FROM unnest(CAST(:sku_ids AS bigint[]), CAST(:location_ids AS bigint[]),
-                      CAST(:quantities AS int[])) AS w(sku_id, location_id, quantity)
+          FROM unnest(CAST(%(sku_ids)s AS bigint[]), CAST(%(location_ids)s AS bigint[]),
+                      CAST(%(quantities)s AS int[])) AS w(sku_id, location_id, quantity)
          GROUP BY sku_id, location_id
     ),
     locked AS MATERIALIZED (
         SELECT sl.id, sl.sku_id, sl.location_id
           FROM stock_levels sl
           JOIN returned r ON r.sku_id = sl.sku_id AND r.location_id = sl.location_id
-         WHERE sl.org_id = :org_id
+         WHERE sl.org_id = %(org_id)s
          ORDER BY sl.sku_id, sl.location_id
            FOR UPDATE OF sl
     ),
@@ -218,11 +214,10 @@ _RELEASE = sa.text(
     )
     INSERT INTO stock_ledger
            (org_id, sku_id, location_id, kind, reserved_delta, reason, reference, order_id, actor)
-    SELECT :org_id, sku_id, location_id, 'released', -quantity, :reason, :reference, :order_id,
-           :actor
+    SELECT %(org_id)s, sku_id, location_id, 'released', -quantity, %(reason)s, %(reference)s,
+           %(order_id)s, %(actor)s
       FROM released
-    """
-)
+"""
 
 
 async def release_stock(
@@ -242,7 +237,8 @@ async def release_stock(
     if not merged:
         return
     keys = sorted(merged)
-    await conn.execute(
+    await fetch_all(
+        conn,
         _RELEASE,
         {
             "org_id": org_id,

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
+import psycopg
 import sqlalchemy as sa
+from psycopg.rows import namedtuple_row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 NAMING_CONVENTION: dict[str, str] = {
@@ -58,3 +60,27 @@ class Database:
 
 def row_dict(row: sa.Row[Any]) -> dict[str, Any]:
     return dict(row._mapping)
+
+
+# The hot path (order capture, authentication, idempotency) runs its statements on the psycopg
+# connection under the SQLAlchemy one, in the same transaction: SQLAlchemy's own work costs
+# about 0.2 ms of CPU per statement, which is a good share of an order's budget. SQL written
+# for these helpers uses psycopg's %(name)s placeholders.
+
+
+async def driver_connection(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
+    raw = await conn.get_raw_connection()
+    return cast(psycopg.AsyncConnection[Any], raw.driver_connection)
+
+
+async def fetch_all(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Run one statement on the driver connection; rows are named tuples."""
+    pg = await driver_connection(conn)
+    async with pg.cursor(row_factory=namedtuple_row) as cursor:
+        await cursor.execute(sql, params)
+        return await cursor.fetchall() if cursor.description else []
+
+
+async def fetch_one(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> Any:
+    rows = await fetch_all(conn, sql, params)
+    return rows[0] if rows else None

@@ -12,11 +12,11 @@ import hashlib
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-import sqlalchemy as sa
 from fastapi import Header
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
+from orderly.kit.db import fetch_all, fetch_one
 from orderly.kit.errors import Conflict, InvalidInput
 
 IdempotencyKey = Annotated[
@@ -37,17 +37,16 @@ class IdempotencyKeyReused(InvalidInput):
     code = "idempotency_key_reused"
 
 
-_CLAIM = sa.text(
-    "SELECT pg_try_advisory_xact_lock(hashtextextended(CAST(:org_id AS text) || ':' || :key, 7))"
-    " AS claimed,"
-    " (SELECT request_hash FROM idempotency_keys WHERE org_id = :org_id AND key = :key) AS hash,"
-    " (SELECT status_code FROM idempotency_keys WHERE org_id = :org_id AND key = :key) AS status,"
-    " (SELECT response FROM idempotency_keys WHERE org_id = :org_id AND key = :key) AS response"
-)
-_STORE = sa.text(
-    "INSERT INTO idempotency_keys (org_id, key, request_hash, status_code, response)"
-    " VALUES (:org_id, :key, :hash, :status, :response)"
-)
+_CLAIM = """
+    SELECT pg_try_advisory_xact_lock(hashtextextended(%(lock_key)s, 7)) AS claimed,
+           k.request_hash AS hash, k.status_code AS status, k.response
+      FROM (SELECT 1) AS one
+      LEFT JOIN idempotency_keys k ON k.org_id = %(org_id)s AND k.key = %(key)s
+"""
+_STORE = """
+    INSERT INTO idempotency_keys (org_id, key, request_hash, status_code, response)
+    VALUES (%(org_id)s, %(key)s, %(hash)s, %(status)s, %(response)s)
+"""
 
 Created = tuple[int, bytes]
 
@@ -65,7 +64,9 @@ async def run_idempotent(
         status, content = await create()
         return Response(content, status_code=status, media_type="application/json")
     request_hash = hashlib.sha256(body).digest()
-    row = (await conn.execute(_CLAIM, {"org_id": org_id, "key": key})).one()
+    row = await fetch_one(
+        conn, _CLAIM, {"org_id": org_id, "key": key, "lock_key": f"{org_id}:{key}"}
+    )
     if row.hash is not None:
         if bytes(row.hash) != request_hash:
             raise IdempotencyKeyReused(
@@ -84,7 +85,8 @@ async def run_idempotent(
             field="Idempotency-Key",
         )
     status, content = await create()
-    await conn.execute(
+    await fetch_all(
+        conn,
         _STORE,
         {"org_id": org_id, "key": key, "hash": request_hash, "status": status, "response": content},
     )

@@ -5,6 +5,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.kit.db import fetch_one
 from orderly.tenancy.models import api_keys, location_groups, organizations
 
 
@@ -36,13 +37,14 @@ async def insert_api_key(
     return key_id
 
 
-_KEY_LOOKUP = sa.text(
-    "SELECT org_id, role, prefix FROM api_keys WHERE key_hash = :key_hash AND revoked_at IS NULL"
+_KEY_LOOKUP = (
+    "SELECT org_id, role, prefix FROM api_keys WHERE key_hash = %(key_hash)s AND revoked_at IS NULL"
 )
 
 
-async def find_active_key(conn: AsyncConnection, key_hash: bytes) -> sa.Row[Any] | None:
-    return (await conn.execute(_KEY_LOOKUP, {"key_hash": key_hash})).first()
+async def find_active_key(conn: AsyncConnection, key_hash: bytes) -> Any:
+    """Runs on every request: on the driver connection (see kit.db.fetch_all)."""
+    return await fetch_one(conn, _KEY_LOOKUP, {"key_hash": key_hash})
 
 
 async def create_order_number_sequence(conn: AsyncConnection, org_id: int) -> None:
