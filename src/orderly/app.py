@@ -66,12 +66,28 @@ def database_url(settings: Settings) -> str:
 def _include_routers(app: FastAPI) -> None:
     from orderly.catalog.endpoints import router as catalog
     from orderly.channels.endpoints import router as channels
+    from orderly.fulfillment.endpoints import router as fulfillment
     from orderly.health import router as health
     from orderly.inventory.endpoints import router as inventory
     from orderly.locations.endpoints import router as locations
     from orderly.orders.endpoints import router as orders
+    from orderly.shipping.endpoints import public_router as tracking_page
+    from orderly.shipping.endpoints import router as shipping
+    from orderly.sourcing.endpoints import router as sourcing
     from orderly.tenancy.endpoints import router as organization
 
     app.include_router(health)
-    for router in (organization, locations, catalog, channels, inventory, orders):
+    routers = (
+        organization,
+        locations,
+        catalog,
+        channels,
+        inventory,
+        orders,
+        sourcing,
+        shipping,
+        fulfillment,
+    )
+    for router in routers:
         app.include_router(router, prefix="/v1")
+    app.include_router(tracking_page)

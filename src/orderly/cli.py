@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.kit.db import Database
 from orderly.kit.errors import OrderlyError
 from orderly.settings import Settings
+from orderly.sourcing.cli import sourcing_app
 from orderly.tenancy.domain import Role
 
 T = TypeVar("T")
@@ -47,6 +48,7 @@ app.add_typer(org_app, name="org")
 app.add_typer(api_key_app, name="api-key")
 app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")
+app.add_typer(sourcing_app, name="sourcing")
 
 console = Console()
 errors = Console(stderr=True, soft_wrap=True)

@@ -41,7 +41,18 @@ class ReservationResult:
 
 
 _CANDIDATES = """
-    SELECT l.id, l.code, l.priority, l.latitude, l.longitude
+    SELECT l.id, l.code, l.priority, l.latitude, l.longitude, l.kind, l.capabilities,
+           CAST(l.country AS text) AS country, l.ships_to,
+           l.address ->> 'postal_code' AS postal_code, l.daily_order_capacity,
+           -- orders allocated here since the start of the location's day, for the routing
+           -- engine's capacity check; counted only where a capacity is set, on the index
+           -- ix_order_allocations_location_day (no counter row to lock on the capture path)
+           CASE WHEN l.daily_order_capacity IS NULL THEN 0 ELSE (
+               SELECT count(DISTINCT a.order_id) FROM order_allocations a
+                WHERE a.org_id = l.org_id AND a.location_id = l.id
+                  AND a.created_at >= CAST(date_trunc('day', now() AT TIME ZONE l.timezone)
+                                           AS timestamp) AT TIME ZONE l.timezone
+                  AND a.status <> 'released') END AS today_load
       FROM locations l
      WHERE l.org_id = %(org_id)s AND l.active
        AND l.kind = ANY(%(kinds)s)
@@ -67,7 +78,7 @@ _SNAPSHOT_TEMPLATE = """
          ORDER BY sl.sku_id, sl.location_id
          LOCKING
     )
-    SELECT c.id, c.code, c.priority, c.latitude, c.longitude, s.sku_id, s.available
+    SELECT c.*, s.sku_id, s.available
       FROM candidates c LEFT JOIN stock s ON s.location_id = c.id
 """
 _SNAPSHOT = {
@@ -111,7 +122,18 @@ async def availability_snapshot(
     for row in rows:
         if row.id not in candidates:
             candidates[row.id] = CandidateLocation(
-                row.id, row.code, row.priority, row.latitude, row.longitude
+                row.id,
+                row.code,
+                row.priority,
+                row.latitude,
+                row.longitude,
+                kind=row.kind,
+                capabilities=tuple(row.capabilities),
+                country=row.country,
+                ships_to=tuple(row.ships_to),
+                postal_code=row.postal_code,
+                daily_capacity=row.daily_order_capacity,
+                today_load=row.today_load,
             )
         if row.sku_id is not None:
             available[(row.sku_id, row.id)] = row.available

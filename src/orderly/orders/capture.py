@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.fulfillment import service as fulfillment
 from orderly.inventory.reservations import availability_snapshot
 from orderly.kit.money import MoneyError, currency_exponent, to_minor
 from orderly.orders import queries, repository
@@ -22,6 +23,7 @@ from orderly.orders.domain import (
     DeliveryMethod,
     HoldReason,
     LineAmounts,
+    OrderStatus,
     check_availability,
     check_payment,
     check_shipping,
@@ -38,8 +40,9 @@ from orderly.orders.errors import (
 from orderly.orders.fraud import OrderDraft, screen_order
 from orderly.orders.schemas import OrderIn, OrderOut
 from orderly.orders.views import order_out
+from orderly.sourcing import service as sourcing
+from orderly.sourcing.config import BackorderPolicy
 from orderly.sourcing.domain import (
-    DEFAULT_STRATEGY,
     Destination,
     LineDemand,
     SourcingPlan,
@@ -59,7 +62,7 @@ async def capture_order(
     principal: Principal,
     payload: OrderIn,
     *,
-    strategy: SourcingStrategy = DEFAULT_STRATEGY,
+    strategy: SourcingStrategy | None = None,
 ) -> Captured:
     org_id = principal.org_id
     if payload.external_id is not None:
@@ -86,14 +89,29 @@ async def capture_order(
     shipping_minor = _minor(payload.shipping_price, payload.currency, "shipping_price")
     totals = order_totals(list(lines.values()), shipping_minor)
     payment_minor = _minor(payload.payment.amount, payload.currency, "payment.amount")
-    demands = _demands(payload, ctx.sku_ids, ctx.inactive_skus)
+    demands = _demands(
+        payload,
+        ctx.sku_ids,
+        ctx.inactive_skus,
+        prices={n: a.unit_price_minor for n, a in lines.items()},
+        weights=ctx.sku_weights,
+    )
     pickup_id = _pickup_location_id(payload, ctx.pickup_location)
+    # The routing engine under the channel's configuration (read by the context query).
+    routing = strategy or sourcing.routing_for(
+        ctx.routing_config,
+        delivery_method=payload.delivery_method.value,
+        pickup_location_id=pickup_id,
+        promise_date=payload.requested_delivery_date,
+        channel=channel.code,
+    )
+    on_short = sourcing.backorder_policy(routing)
 
     shipping_address = _address(payload.shipping_address)
     destination = None
     if payload.shipping_address is not None and payload.delivery_method is DeliveryMethod.SHIP:
         a = payload.shipping_address
-        destination = Destination(a.country, a.latitude, a.longitude)
+        destination = Destination(a.country, a.latitude, a.longitude, a.postal_code)
     snapshot = await availability_snapshot(
         conn,
         org_id=org_id,
@@ -118,12 +136,14 @@ async def capture_order(
             demands=demands,
             destination=destination,
             snapshot=snapshot,
-            allow_shortfall=channel.allow_backorders,
-            strategy=strategy,
+            allow_shortfall=channel.allow_backorders or on_short is not BackorderPolicy.BACKORDER,
+            strategy=routing,
             sku_codes_by_id={v: k for k, v in ctx.sku_ids.items()},
         )
     availability = (
-        check_availability(dict(plan.shortfalls), allow_backorders=channel.allow_backorders)
+        check_availability(
+            dict(plan.shortfalls), allow_backorders=channel.allow_backorders, on_short=on_short
+        )
         if shipping.passed
         else CheckResult("availability", False, "not sourced until shipping is resolved")
     )
@@ -149,7 +169,8 @@ async def capture_order(
     )
     checks = (availability, payment, shipping, fraud)
     holds = [c.hold for c in checks if c.hold is not None]
-    status = initial_status(holds, short=bool(plan.shortfalls) or not shipping.passed)
+    backordered = bool(plan.shortfalls) and on_short is not BackorderPolicy.CANCEL_LINE
+    status = initial_status(holds, short=backordered or not shipping.passed)
     number = f"SO-{ctx.order_number}"
     locations = {c.id: c.code for c in snapshot.candidates}
     events: list[tuple[str, dict[str, Any]]] = [
@@ -158,21 +179,7 @@ async def capture_order(
             (f"check.{c.check}", {"passed": c.passed, "detail": c.detail, "hold": c.hold})
             for c in checks
         ),
-        (
-            "sourcing.decided",
-            {
-                "allocations": [
-                    {
-                        "line_no": a.line_no,
-                        "location": locations[a.location_id],
-                        "quantity": a.quantity,
-                    }
-                    for a in plan.allocations
-                ],
-                "backordered": {str(k): v for k, v in plan.shortfalls.items()},
-                "explanation": list(plan.explanation),
-            },
-        ),
+        ("sourcing.decided", sourcing.decision_record(plan, locations)),
         (f"order.{status.value}", {"hold_reasons": [h.value for h in holds]}),
     ]
     order_values: dict[str, Any] = {
@@ -224,6 +231,14 @@ async def capture_order(
         events=events,
         actor=principal.actor,
     )
+    if status is OrderStatus.ALLOCATED:
+        await fulfillment.open_for_order(
+            conn,
+            org_id=org_id,
+            order_id=ctx.order_id,
+            allocations=plan.allocations,
+            actor=principal.actor,
+        )
     row = {
         **order_values,
         "channel_code": channel.code,
@@ -287,7 +302,12 @@ def _line_amounts(payload: OrderIn) -> dict[int, LineAmounts]:
 
 
 def _demands(
-    payload: OrderIn, sku_ids: dict[str, int], inactive: frozenset[str]
+    payload: OrderIn,
+    sku_ids: dict[str, int],
+    inactive: frozenset[str],
+    *,
+    prices: dict[int, int],
+    weights: dict[str, int],
 ) -> tuple[LineDemand, ...]:
     demands = []
     for n, line in enumerate(payload.lines, start=1):
@@ -297,7 +317,9 @@ def _demands(
             raise UnknownSku(
                 f"SKU {line.sku!r} is inactive", code="sku_inactive", field=f"lines.{n - 1}.sku"
             )
-        demands.append(LineDemand(n, sku_ids[line.sku], line.quantity))
+        demands.append(
+            LineDemand(n, sku_ids[line.sku], line.quantity, prices[n], weights.get(line.sku, 0))
+        )
     return tuple(demands)
 
 

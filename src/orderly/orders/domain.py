@@ -53,6 +53,8 @@ class HoldReason(StrEnum):
     SHIPPING = "shipping"
     FRAUD_REVIEW = "fraud_review"
     MANUAL = "manual"
+    # the routing configuration holds orders that cannot be sourced in full
+    STOCK = "stock"
 
 
 class PaymentStatus(StrEnum):
@@ -126,10 +128,20 @@ def check_shipping(
     return CheckResult("shipping", True, f"{candidate_count} location(s) can ship to {country}")
 
 
-def check_availability(shortfalls: dict[int, int], *, allow_backorders: bool) -> CheckResult:
+def check_availability(
+    shortfalls: dict[int, int], *, allow_backorders: bool, on_short: str = "backorder"
+) -> CheckResult:
+    """`on_short` is the routing configuration's backorder policy: backorder, hold_order or
+    cancel_line."""
     if not shortfalls:
         return CheckResult("availability", True, "every unit is available")
     units = sum(shortfalls.values())
+    if on_short == "hold_order":
+        return CheckResult(
+            "availability", False, f"{units} unit(s) short: held for stock", HoldReason.STOCK
+        )
+    if on_short == "cancel_line":
+        return CheckResult("availability", True, f"{units} unit(s) short: cancelled")
     verdict = "backordered" if allow_backorders else "refused"
     return CheckResult("availability", False, f"{units} unit(s) short: {verdict}")
 

@@ -4,7 +4,7 @@ statement; reads assemble the order from its tables."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -28,6 +28,9 @@ class CaptureContext:
     sku_ids: dict[str, int]
     inactive_skus: frozenset[str]
     pickup_location: tuple[int, str, tuple[str, ...]] | None
+    sku_weights: dict[str, int] = field(default_factory=dict)
+    # The channel's routing configuration over the organization's default, as JSON text.
+    routing_config: str = "{}"
 
 
 # The capture hot path reads the channel, SKUs and pickup location in this one query rather
@@ -42,11 +45,17 @@ _CONTEXT = sa.text(
            (SELECT id FROM orders
              WHERE org_id = o.id AND channel_id = c.id AND external_id = :external_id)
              AS existing_order_id,
-           (SELECT coalesce(json_agg(json_build_array(s.code, s.id, s.active)), '[]')
+           (SELECT coalesce(json_agg(json_build_array(s.code, s.id, s.active, s.weight_grams)),
+                            '[]')
               FROM skus s WHERE s.org_id = o.id AND s.code = ANY(:sku_codes)) AS skus,
            (SELECT json_build_array(l.id, l.code, l.capabilities)
               FROM locations l
-             WHERE l.org_id = o.id AND l.code = :pickup_code AND l.active) AS pickup
+             WHERE l.org_id = o.id AND l.code = :pickup_code AND l.active) AS pickup,
+           CAST(coalesce((SELECT r.config FROM routing_configs r
+                           WHERE r.org_id = o.id AND r.channel_id IS NULL), '{}')
+                || coalesce((SELECT r.config FROM routing_configs r
+                              WHERE r.org_id = o.id AND r.channel_id = c.id), '{}')
+                AS text) AS routing_config
       FROM organizations o
       LEFT JOIN channels c ON c.org_id = o.id AND c.code = :channel AND c.active
      WHERE o.id = :org_id
@@ -93,9 +102,11 @@ async def capture_context(
         fraud_hold_threshold=row.fraud_hold_threshold,
         channel=policy,
         existing_order_id=row.existing_order_id,
-        sku_ids={code: sku_id for code, sku_id, _ in row.skus},
-        inactive_skus=frozenset(code for code, _, active in row.skus if not active),
+        sku_ids={code: sku_id for code, sku_id, *_ in row.skus},
+        inactive_skus=frozenset(code for code, _, active, *_ in row.skus if not active),
         pickup_location=pickup,
+        sku_weights={sku[0]: sku[3] for sku in row.skus},
+        routing_config=row.routing_config,
     )
 
 

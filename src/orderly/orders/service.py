@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels import service as channels
+from orderly.fulfillment import service as fulfillment
 from orderly.inventory.reservations import StockRequest, availability_snapshot, release_stock
 from orderly.kit.pagination import Page, decode_cursor, encode_cursor
 from orderly.orders import queries, repository
@@ -100,6 +101,10 @@ async def release_order(
         events.append((f"order.{status.value}", {}))
     await repository.update_order(conn, principal.org_id, order_id, **values)
     await repository.append_events(conn, principal.org_id, order_id, events, principal.actor)
+    if values.get("status") == OrderStatus.ALLOCATED.value:
+        await fulfillment.open_for_uncovered(
+            conn, org_id=principal.org_id, order_id=order_id, actor=principal.actor
+        )
     return await get_order(conn, principal.org_id, order_id)
 
 
@@ -109,6 +114,9 @@ async def cancel_order(
     """Cancel the order and give every reserved unit back to available stock."""
     row = await _order_row(conn, principal.org_id, order_id, for_update=True)
     ensure_transition(OrderStatus(row["status"]), OrderStatus.CANCELLED)
+    await fulfillment.cancel_for_order(
+        conn, org_id=principal.org_id, order_id=order_id, reason=reason, actor=principal.actor
+    )
     released = await repository.release_allocations(conn, principal.org_id, order_id)
     await release_stock(
         conn,

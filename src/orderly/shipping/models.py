@@ -1,3 +1,102 @@
-import sqlalchemy as sa  # noqa: F401
+import sqlalchemy as sa
 
-from orderly.kit.db import metadata  # noqa: F401
+from orderly.kit.columns import created_at, id_column, jsonb, org_column, updated_at
+from orderly.kit.db import metadata
+
+carrier_accounts = sa.Table(
+    "carrier_accounts",
+    metadata,
+    id_column(),
+    org_column(),
+    sa.Column("code", sa.Text, nullable=False),
+    sa.Column("name", sa.Text, nullable=False),
+    # A connector in the carrier registry; checked by the service, so new connectors need no
+    # migration.
+    sa.Column("kind", sa.Text, nullable=False),
+    jsonb("settings", nullable=False, default="{}"),
+    # Fernet token of the JSON credentials (see shipping/vault.py); never leaves the service.
+    sa.Column("credentials_encrypted", sa.LargeBinary),
+    jsonb("rate_card"),
+    sa.Column("rate_card_loaded_at", sa.DateTime(timezone=True)),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    created_at(),
+    updated_at(),
+    sa.UniqueConstraint("org_id", "code"),
+)
+
+# Where carriers and aggregators push tracking events: one public token and one signing
+# secret per organization.
+tracking_webhooks = sa.Table(
+    "tracking_webhooks",
+    metadata,
+    id_column(),
+    org_column(),
+    sa.Column("account_token", sa.Text, nullable=False),
+    sa.Column("secret_encrypted", sa.LargeBinary, nullable=False),
+    created_at(),
+    sa.UniqueConstraint("org_id"),
+    sa.UniqueConstraint("account_token"),
+)
+
+shipments = sa.Table(
+    "shipments",
+    metadata,
+    id_column(),
+    org_column(),
+    sa.Column("order_id", sa.BigInteger, sa.ForeignKey("orders.id"), nullable=False),
+    # The fulfillment order's table arrives in a later revision, which adds the foreign key.
+    sa.Column("fulfillment_order_id", sa.BigInteger),
+    sa.Column(
+        "carrier_account_id", sa.BigInteger, sa.ForeignKey("carrier_accounts.id"), nullable=False
+    ),
+    sa.Column("carrier", sa.Text, nullable=False),
+    sa.Column("service", sa.Text, nullable=False),
+    sa.Column("service_name", sa.Text, nullable=False),
+    sa.Column("tracking_number", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("cost_minor", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.CHAR(3), nullable=False),
+    sa.Column("weight_grams", sa.Integer, nullable=False),
+    sa.Column("reference", sa.Text, nullable=False, server_default=""),
+    sa.Column("label_pdf", sa.LargeBinary, nullable=False),
+    sa.Column("label_zpl", sa.Text, nullable=False),
+    sa.Column("estimated_delivery", sa.Date),
+    sa.Column("delivered_at", sa.DateTime(timezone=True)),
+    sa.Column("created_by", sa.Text),
+    sa.Column("cancelled_by", sa.Text),
+    created_at(),
+    updated_at(),
+    sa.UniqueConstraint("org_id", "tracking_number"),
+    sa.CheckConstraint(
+        "status IN ('label_created', 'in_transit', 'out_for_delivery', 'delivered', "
+        "'exception', 'cancelled')",
+        name="status",
+    ),
+    sa.CheckConstraint("cost_minor >= 0", name="cost_not_negative"),
+)
+sa.Index("ix_shipments_org_order", shipments.c.org_id, shipments.c.order_id)
+sa.Index("ix_shipments_org_status", shipments.c.org_id, shipments.c.status, shipments.c.id)
+sa.Index("ix_shipments_tracking_number", shipments.c.tracking_number)
+
+tracking_events = sa.Table(
+    "tracking_events",
+    metadata,
+    id_column(),
+    org_column(),
+    sa.Column(
+        "shipment_id",
+        sa.BigInteger,
+        sa.ForeignKey("shipments.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("code", sa.Text, nullable=False),
+    sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("description", sa.Text, nullable=False, server_default=""),
+    sa.Column("location", sa.Text),
+    # False when the event would have moved the shipment backwards: kept, but not applied.
+    sa.Column("applied", sa.Boolean, nullable=False),
+    sa.Column(
+        "received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.UniqueConstraint("shipment_id", "code", "occurred_at"),
+)

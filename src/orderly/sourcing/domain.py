@@ -1,8 +1,9 @@
-"""Where an order's units come from: pure functions over an availability snapshot.
+"""Where an order's units come from: the shapes every sourcing strategy shares. No I/O.
 
-The strategy here is the first, simple and correct one: a single location that holds every
-line (best ranked first), else a split across locations in rank order. The routing engine
-replaces it behind the same `SourcingStrategy` interface.
+`SingleLocationThenSplit` is the first, simple strategy (kept for its tests and as a
+baseline); the routing engine (`sourcing.engine.RoutingEngine`) implements the same
+`SourcingStrategy` interface. Fields added for the engine all have defaults, so callers that
+build these shapes with the original fields keep working.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from datetime import date
+from typing import NamedTuple, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +20,8 @@ class LineDemand:
     line_no: int
     sku_id: int
     quantity: int
+    unit_price_minor: int = 0
+    unit_weight_grams: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +29,7 @@ class Destination:
     country: str
     latitude: float | None = None
     longitude: float | None = None
+    postal_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +41,17 @@ class CandidateLocation:
     priority: int
     latitude: float | None
     longitude: float | None
+    # None means "already checked by whoever built the snapshot".
+    kind: str | None = None
+    capabilities: tuple[str, ...] | None = None
+    country: str | None = None
+    ships_to: tuple[str, ...] = ()
+    postal_code: str | None = None
+    daily_capacity: int | None = None
+    # Orders this location has taken today (only counted when it has a daily capacity).
+    today_load: int = 0
+    # None: the routing configuration's handling cost for this location applies.
+    handling_cost_minor: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +61,14 @@ class SourcingRequest:
     candidates: tuple[CandidateLocation, ...]
     # What can still be promised (on_hand - reserved - safety_stock) per (sku_id, location_id).
     available: Mapping[tuple[int, int], int]
+    # Order facts the routing engine uses; the defaults suit a snapshot that already kept only
+    # the eligible locations (as capture's does).
+    delivery_method: str = "ship"
+    channel: str | None = None
+    # Location kinds the channel allows; None: the snapshot already applied them.
+    channel_location_kinds: tuple[str, ...] | None = None
+    pickup_location_id: int | None = None
+    promise_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,12 +79,41 @@ class Allocation:
     quantity: int
 
 
+class LocationDecision(NamedTuple):
+    """Why one candidate location was chosen or rejected: a stable code and a sentence."""
+
+    location_id: int
+    location: str
+    code: str
+    detail: str
+    chosen: bool = False
+
+
+class Shipment(NamedTuple):
+    location_id: int
+    location: str
+    # (line_no, quantity) pairs
+    lines: tuple[tuple[int, int], ...]
+    weight_grams: int
+    value_minor: int
+    cost_minor: int
+    distance_km: float | None
+    ship_date: date | None
+
+
 @dataclass(frozen=True, slots=True)
 class SourcingPlan:
     allocations: tuple[Allocation, ...]
     # Units of each line that no candidate can supply now, by line number.
     shortfalls: Mapping[int, int]
     explanation: tuple[str, ...] = field(default=())
+    decisions: tuple[LocationDecision, ...] = ()
+    shipments: tuple[Shipment, ...] = ()
+    estimated_cost_minor: int | None = None
+    estimated_ship_date: date | None = None
+    estimated_delivery_date: date | None = None
+    # What happens to the shortfalls: "backorder", "hold_order" or "cancel_line".
+    backorder_policy: str = "backorder"
 
     @property
     def is_complete(self) -> bool:

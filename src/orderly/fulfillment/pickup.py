@@ -1,0 +1,158 @@
+"""Store pickup: the store marks a picked order ready, the customer collects it with a code,
+and an order not collected in time expires and gives its stock back."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.channels import service as channels
+from orderly.fulfillment import repository, service, steps
+from orderly.fulfillment.dispatch import send_units
+from orderly.fulfillment.domain import (
+    DEFAULT_PICKUP_EXPIRY_DAYS,
+    FulfillmentStatus,
+    ensure_transition,
+    new_pickup_code,
+    pickup_code_hash,
+    pickup_code_matches,
+)
+from orderly.fulfillment.errors import InvalidPickupCode, NotAPickupOrder
+from orderly.fulfillment.models import fulfillment_orders
+from orderly.fulfillment.schemas import FulfillmentOrderOut, fulfillment_out
+from orderly.kit.clock import utcnow
+from orderly.kit.errors import IllegalTransition
+from orderly.orders import rerouting
+from orderly.orders.domain import OrderStatus, can_transition
+from orderly.orders.fulfillment_status import ensure_shippable
+from orderly.sourcing.domain import Allocation
+from orderly.tenancy.domain import Principal, Role
+
+F = FulfillmentStatus
+fo_table = fulfillment_orders
+
+
+async def ready_for_pickup(
+    conn: AsyncConnection, principal: Principal, fo_id: int
+) -> FulfillmentOrderOut:
+    """The units are picked and wait at the counter: make the customer's pickup code. Only
+    its hash is kept; the code is in this response and on the order's timeline (for the
+    customer's notification)."""
+    org_id = principal.org_id
+    order, fo = await steps.lock(conn, org_id, fo_id)
+    if not fo.pickup:
+        raise NotAPickupOrder("this fulfillment order ships; it is not collected at a store")
+    ensure_transition(F(fo.status), F.READY_FOR_PICKUP)
+    if fo.picked_at is None:
+        await repository.set_picked(conn, fo.id, {x.line_no: x.wanted for x in fo.lines})
+    channel = await channels.get_channel(conn, org_id, order.channel_id)
+    days = _expiry_days(channel.settings.get("pickup_expiry_days"))
+    expires_at = utcnow() + timedelta(days=days)
+    code = new_pickup_code()
+    await steps.move(
+        conn,
+        principal,
+        order,
+        fo,
+        F.READY_FOR_PICKUP,
+        ready_at=sa.func.now(),
+        picked_at=sa.func.coalesce(fo_table.c.picked_at, sa.func.now()),
+        pickup_code_hash=pickup_code_hash(org_id, fo.id, code),
+        pickup_expires_at=expires_at,
+        data={"pickup_code": code, "expires_at": expires_at.isoformat()},
+    )
+    rows = await repository.views(conn, org_id, [fo_id])
+    return fulfillment_out(rows[0], pickup_code=code)
+
+
+async def collect(
+    conn: AsyncConnection, principal: Principal, fo_id: int, code: str
+) -> FulfillmentOrderOut:
+    """The customer shows the code and takes the units: they leave stock, and the fulfillment
+    order and (when it was the last) the order are delivered."""
+    org_id = principal.org_id
+    order, fo = await steps.lock(conn, org_id, fo_id)
+    if not fo.pickup:
+        raise NotAPickupOrder("this fulfillment order ships; it is not collected at a store")
+    if fo.status != F.READY_FOR_PICKUP.value:
+        raise IllegalTransition(
+            f"a fulfillment order that is {fo.status} cannot be picked up",
+            extra={"status": fo.status, "target": F.DELIVERED.value},
+        )
+    if fo.pickup_code_hash is None or not pickup_code_matches(
+        org_id, fo.id, code, fo.pickup_code_hash
+    ):
+        raise InvalidPickupCode("the pickup code does not match", field="code")
+    ensure_shippable(order)
+    units = {x.line_no: x.open for x in fo.lines if x.open > 0}
+    leaving = await send_units(conn, principal, order, fo, units, reason="picked_up")
+    await steps.move(
+        conn,
+        principal,
+        order,
+        fo,
+        F.DELIVERED,
+        shipped_at=sa.func.now(),
+        delivered_at=sa.func.now(),
+        data={"picked_up": True, "units": {str(k): v for k, v in sorted(units.items())}},
+    )
+    await steps.record_progress(conn, principal, order, leaving)
+    return await service.get_fulfillment_order(conn, org_id, fo_id)
+
+
+async def expire_uncollected_pickups(conn: AsyncConnection, now: datetime) -> int:
+    """Cancel pickups not collected by their expiry, in every organization, and give their
+    stock back: the whole order is cancelled when it still can be, else the pickup alone.
+    Returns how many expired."""
+    due = (
+        await conn.execute(
+            sa.select(fo_table.c.org_id, fo_table.c.id)
+            .where(
+                fo_table.c.status == F.READY_FOR_PICKUP.value,
+                fo_table.c.pickup_expires_at <= now,
+            )
+            .order_by(fo_table.c.pickup_expires_at)
+            .limit(500)
+        )
+    ).all()
+    expired = 0
+    for org_id, fo_id in due:
+        principal = Principal(org_id=org_id, role=Role.ADMIN, actor="system:pickup_expiry")
+        if await _expire(conn, principal, fo_id, now):
+            expired += 1
+    return expired
+
+
+async def _expire(conn: AsyncConnection, principal: Principal, fo_id: int, now: datetime) -> bool:
+    from orderly.orders import service as orders  # the order's own cancel, which calls back here
+
+    order, fo = await steps.lock(conn, principal.org_id, fo_id)
+    still_due = (
+        await conn.execute(
+            sa.select(fo_table.c.id).where(
+                fo_table.c.id == fo_id,
+                fo_table.c.status == F.READY_FOR_PICKUP.value,
+                fo_table.c.pickup_expires_at <= now,
+            )
+        )
+    ).first()
+    if still_due is None:
+        return False
+    await steps.event(conn, principal, order, "fulfillment.pickup_expired", fo, {})
+    if can_transition(order.status, OrderStatus.CANCELLED):
+        await orders.cancel_order(conn, principal, order.id, "pickup_expired")
+        return True
+    units = [
+        Allocation(x.line_no, x.sku_id, fo.location_id, x.open) for x in fo.lines if x.open > 0
+    ]
+    await steps.move(conn, principal, order, fo, F.CANCELLED, cancel_reason="pickup_expired")
+    await rerouting.give_back_units(conn, principal, order.id, units=units, reason="pickup_expired")
+    return True
+
+
+def _expiry_days(setting: object) -> int:
+    if isinstance(setting, int) and not isinstance(setting, bool) and setting > 0:
+        return setting
+    return DEFAULT_PICKUP_EXPIRY_DAYS

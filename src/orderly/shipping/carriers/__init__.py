@@ -1,0 +1,1 @@
+"""Carrier connectors behind the `Carrier` port, chosen by kind from the registry."""

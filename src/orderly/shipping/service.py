@@ -1,0 +1,334 @@
+"""Shipping use cases: quote, buy labels, cancel, read shipments, record tracking.
+
+This module is what other features call (fulfillment buys labels here and follows the status
+changes that ``record_tracking`` returns).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.orders import service as orders
+from orderly.shipping import repository as repo
+from orderly.shipping.accounts import (
+    create_carrier_account,
+    install_demo_carriers,
+    list_carrier_accounts,
+    load_rate_card,
+    org_carriers,
+)
+from orderly.shipping.carriers.base import Carrier
+from orderly.shipping.domain import (
+    DEFAULT_RATE_POLICY,
+    RATE_POLICIES,
+    Label,
+    Parcel,
+    RatePolicy,
+    RateQuote,
+    ShipmentRequest,
+    ShipmentStatus,
+    ShipmentStatusChange,
+    TrackingUpdate,
+    can_move,
+    pick_service,
+    tracking_move,
+)
+from orderly.shipping.errors import (
+    NoServiceAvailable,
+    ShipmentInvalid,
+    ShipmentNotCancellable,
+    ShipmentNotFound,
+)
+from orderly.shipping.schemas import ShipmentView
+from orderly.shipping.vault import Vault
+from orderly.shipping.views import shipment_view
+
+__all__ = [
+    "Parcel",
+    "RateQuote",
+    "ShipmentRequest",
+    "ShipmentStatusChange",
+    "ShipmentView",
+    "TrackingUpdate",
+    "buy_label",
+    "cancel_shipment",
+    "choose_service",
+    "create_carrier_account",
+    "install_demo_carriers",
+    "list_carrier_accounts",
+    "load_rate_card",
+    "quote",
+    "record_tracking",
+    "shipment",
+    "shipments_for_order",
+]
+
+LABEL_ATTEMPTS = 3
+
+
+async def quote(
+    conn: AsyncConnection, org_id: int, request: ShipmentRequest, *, vault: Vault | None = None
+) -> list[RateQuote]:
+    """Every service of every active carrier of the organization that can take the shipment."""
+    _check(org_id, request)
+    quotes: list[RateQuote] = []
+    for _, carrier in (await org_carriers(conn, org_id, vault=vault)).values():
+        quotes.extend(await carrier.rates(request))
+    return sorted(quotes, key=lambda q: (q.price_minor, q.estimated_delivery, q.key))
+
+
+async def choose_service(
+    quotes: list[RateQuote], *, policy: RatePolicy, promise_date: date | None
+) -> RateQuote:
+    """Cheapest quote arriving by the promise date (else the fastest), or the fastest."""
+    if policy not in RATE_POLICIES:
+        raise ShipmentInvalid(f"policy must be one of {', '.join(RATE_POLICIES)}", field="policy")
+    chosen = pick_service(quotes, policy=policy, promise_date=promise_date)
+    if chosen is None:
+        raise NoServiceAvailable("no configured carrier can take this shipment")
+    return chosen
+
+
+async def buy_label(
+    conn: AsyncConnection,
+    org_id: int,
+    *,
+    order_id: int,
+    fulfillment_order_id: int | None,
+    request: ShipmentRequest,
+    service: str | None,
+    policy: str = DEFAULT_RATE_POLICY,
+    promise_date: date | None,
+    actor: str,
+    vault: Vault | None = None,
+) -> list[ShipmentView]:
+    """Buy one label per parcel with one service, and store one shipment per parcel.
+
+    ``service`` is "carrier:service" (e.g. "parcelway:PW_GROUND") or a bare service code;
+    when None, the ``policy`` ("cheapest" or "fastest") chooses among the quotes.
+    """
+    await orders.get_order(conn, org_id, order_id)
+    carriers = await org_carriers(conn, org_id, vault=vault)
+    quotes = await quote(conn, org_id, request, vault=vault)
+    chosen = _named_quote(quotes, service) if service else None
+    if chosen is None:
+        if service:
+            raise NoServiceAvailable(
+                f"service {service!r} cannot take this shipment", field="service"
+            )
+        chosen = await choose_service(quotes, policy=_policy(policy), promise_date=promise_date)
+    account_id, carrier = carriers[chosen.carrier]
+    labels: list[Label] = []
+    try:
+        for parcel in request.parcels:
+            single = replace(request, parcels=[parcel])
+            labels.append(await _new_label(conn, org_id, carrier, single, chosen.service))
+    except Exception:
+        for bought in labels:
+            await carrier.cancel_label(bought.tracking_number)
+        raise
+    views = []
+    for parcel, label in zip(request.parcels, labels, strict=True):
+        row = await repo.insert_shipment(
+            conn,
+            {
+                "org_id": org_id,
+                "order_id": order_id,
+                "fulfillment_order_id": fulfillment_order_id,
+                "carrier_account_id": account_id,
+                "carrier": chosen.carrier,
+                "service": chosen.service,
+                "service_name": chosen.service_name,
+                "tracking_number": label.tracking_number,
+                "status": ShipmentStatus.LABEL_CREATED.value,
+                "cost_minor": label.cost_minor,
+                "currency": label.currency,
+                "weight_grams": parcel.weight_grams,
+                "reference": request.reference,
+                "label_pdf": label.pdf,
+                "label_zpl": label.zpl,
+                "estimated_delivery": label.estimated_delivery or chosen.estimated_delivery,
+                "created_by": actor,
+            },
+        )
+        views.append(shipment_view(row))
+    return views
+
+
+async def _new_label(
+    conn: AsyncConnection, org_id: int, carrier: Carrier, request: ShipmentRequest, service: str
+) -> Label:
+    for _ in range(LABEL_ATTEMPTS):
+        label = await carrier.create_label(request, service)
+        if not await repo.tracking_number_taken(conn, org_id, label.tracking_number):
+            return label
+        await carrier.cancel_label(label.tracking_number)
+    raise NoServiceAvailable("the carrier keeps issuing tracking numbers already in use")
+
+
+def _named_quote(quotes: list[RateQuote], service: str) -> RateQuote | None:
+    if ":" in service:
+        return next((q for q in quotes if q.key == service), None)
+    matches = [q for q in quotes if q.service == service]
+    if len(matches) > 1:
+        raise ShipmentInvalid(
+            f"several carriers offer {service!r}; name it as carrier:service", field="service"
+        )
+    return matches[0] if matches else None
+
+
+def _policy(policy: str) -> RatePolicy:
+    for known in RATE_POLICIES:
+        if policy == known:
+            return known
+    raise ShipmentInvalid(f"policy must be one of {', '.join(RATE_POLICIES)}", field="policy")
+
+
+def _check(org_id: int, request: ShipmentRequest) -> None:
+    if request.org_id != org_id:
+        raise ShipmentInvalid("the shipment belongs to another organization", field="org_id")
+    if not request.parcels:
+        raise ShipmentInvalid("a shipment needs at least one parcel", field="parcels")
+    for field in ("postal_code", "country"):
+        for side in ("ship_from", "ship_to"):
+            if not getattr(request, side).get(field):
+                raise ShipmentInvalid(f"{side}.{field} is required", field=f"{side}.{field}")
+
+
+async def cancel_shipment(
+    conn: AsyncConnection, org_id: int, shipment_id: int, actor: str, *, vault: Vault | None = None
+) -> ShipmentView:
+    """Void the label of a shipment the carrier has not picked up yet."""
+    row = await _shipment_row(conn, org_id, shipment_id, for_update=True)
+    status = ShipmentStatus(row["status"])
+    if not can_move(status, ShipmentStatus.CANCELLED):
+        raise ShipmentNotCancellable(f"a shipment that is {status.value} cannot be cancelled")
+    carriers = await org_carriers(conn, org_id, vault=vault)
+    if row["carrier"] in carriers:
+        await carriers[row["carrier"]][1].cancel_label(row["tracking_number"])
+    await repo.set_status(conn, org_id, shipment_id, ShipmentStatus.CANCELLED, cancelled_by=actor)
+    return await shipment(conn, org_id, shipment_id)
+
+
+async def shipment(conn: AsyncConnection, org_id: int, shipment_id: int) -> ShipmentView:
+    row = await _shipment_row(conn, org_id, shipment_id)
+    return shipment_view(row, await repo.events_of(conn, org_id, shipment_id))
+
+
+async def _shipment_row(
+    conn: AsyncConnection, org_id: int, shipment_id: int, *, for_update: bool = False
+) -> dict[str, Any]:
+    row = await repo.get_shipment(conn, org_id, shipment_id, for_update=for_update)
+    if row is None:
+        raise ShipmentNotFound(f"no shipment {shipment_id}")
+    return row
+
+
+async def shipments_for_order(
+    conn: AsyncConnection, org_id: int, order_id: int
+) -> list[ShipmentView]:
+    return [shipment_view(r) for r in await repo.list_shipments(conn, org_id, order_id=order_id)]
+
+
+async def list_shipments(
+    conn: AsyncConnection,
+    org_id: int,
+    *,
+    order_id: int | None,
+    status: ShipmentStatus | None,
+    tracking_number: str | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[ShipmentView]:
+    after = int(decode_cursor(cursor)[0]) if cursor else None
+    rows = await repo.list_shipments(
+        conn,
+        org_id,
+        order_id=order_id,
+        status=status.value if status else None,
+        tracking_number=tracking_number,
+        after_id=after,
+        limit=limit + 1,
+    )
+    items = [shipment_view(r) for r in rows[:limit]]
+    more = len(rows) > limit
+    return Page(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)
+
+
+async def label_pdf(conn: AsyncConnection, org_id: int, shipment_id: int) -> bytes:
+    return bytes(await _label(conn, org_id, shipment_id, "label_pdf"))
+
+
+async def label_zpl(conn: AsyncConnection, org_id: int, shipment_id: int) -> str:
+    return str(await _label(conn, org_id, shipment_id, "label_zpl"))
+
+
+async def _label(conn: AsyncConnection, org_id: int, shipment_id: int, column: str) -> Any:
+    value = await repo.label(conn, org_id, shipment_id, column)
+    if value is None:
+        raise ShipmentNotFound(f"no shipment {shipment_id}")
+    return value
+
+
+async def record_tracking(
+    conn: AsyncConnection, org_id: int, tracking_number: str, updates: list[TrackingUpdate]
+) -> list[ShipmentStatusChange]:
+    """Store a shipment's tracking updates (each once) and move its status where they say.
+
+    Updates that would move it backwards are stored but not applied. Returns the moves made,
+    in order, for the caller to carry on to fulfillment and the order.
+    """
+    rows = await repo.shipments_by_tracking(conn, org_id, [tracking_number])
+    if not rows:
+        raise ShipmentNotFound(f"no shipment with tracking number {tracking_number!r}")
+    row = rows[0]
+    status = ShipmentStatus(row["status"])
+    last_applied = await repo.last_applied_at(conn, org_id, row["id"])
+    changes: list[ShipmentStatusChange] = []
+    delivered_at: datetime | None = None
+    for update in sorted(updates, key=lambda u: u.occurred_at):
+        new = tracking_move(status, update, last_applied_at=last_applied)
+        stored = await repo.insert_event(
+            conn,
+            {
+                "org_id": org_id,
+                "shipment_id": row["id"],
+                "code": update.code.value,
+                "occurred_at": update.occurred_at,
+                "description": update.description,
+                "location": update.location,
+                "applied": new is not None,
+            },
+        )
+        if not stored or new is None:
+            continue
+        changes.append(
+            ShipmentStatusChange(
+                shipment_id=row["id"],
+                order_id=row["order_id"],
+                fulfillment_order_id=row["fulfillment_order_id"],
+                old=status,
+                new=new,
+                occurred_at=update.occurred_at,
+                tracking_number=tracking_number,
+            )
+        )
+        status, last_applied = new, update.occurred_at
+        if new is ShipmentStatus.DELIVERED:
+            delivered_at = update.occurred_at
+    if changes:
+        await repo.set_status(conn, org_id, row["id"], status, delivered_at=delivered_at)
+    return changes
+
+
+async def known_tracking_numbers(
+    conn: AsyncConnection, org_id: int, numbers: Sequence[str]
+) -> set[str]:
+    rows = await repo.shipments_by_tracking(conn, org_id, list(numbers))
+    return {r["tracking_number"] for r in rows}

@@ -1,0 +1,50 @@
+"""Background jobs of shipping: polling carriers that can be asked for tracking news."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+import procrastinate
+
+from orderly.kit.db import Database
+
+blueprint = procrastinate.Blueprint()
+logger = logging.getLogger(__name__)
+
+
+@functools.cache
+def _database() -> Database:
+    # Built on first use in a worker process, never at import.
+    from orderly.app import database_url
+    from orderly.settings import Settings
+
+    return Database(database_url(Settings()), pool_size=2, max_overflow=2)
+
+
+@blueprint.periodic(cron="*/15 * * * *")
+@blueprint.task(name="poll_tracking", queueing_lock="shipping_poll_tracking")
+async def poll_tracking(timestamp: int) -> int:
+    """Every 15 minutes: ask pollable carriers about undelivered shipments, one transaction per
+    organization so that one failing carrier does not hold back the others."""
+    return await poll_all(_database())
+
+
+async def poll_all(database: Database) -> int:
+    from orderly.shipping import tracking
+    from orderly.shipping.followup import follow_status_changes
+
+    async with database.transaction() as conn:
+        org_ids = await tracking.orgs_to_poll(conn)
+    moved = 0
+    for org_id in org_ids:
+        try:
+            async with database.transaction() as conn:
+                changes = await tracking.poll_carriers(conn, org_id)
+                await follow_status_changes(conn, org_id, changes)
+        except Exception:
+            # One carrier being down must not stop the others; the next run tries again.
+            logger.exception("tracking poll failed for organization %s", org_id)
+            continue
+        moved += len(changes)
+    return moved

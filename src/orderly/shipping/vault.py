@@ -1,0 +1,68 @@
+"""Secrets at rest (carrier credentials, tracking webhook secrets), encrypted with Fernet.
+
+The Fernet key is derived (HKDF-SHA256) from ``ORDERLY_SECRET_KEY``. When that is unset, Orderly
+generates a key once and keeps it in the data directory, in the file ``secret-key`` (mode 600):
+every process sharing the data directory then shares the key. Several hosts need the same
+``ORDERLY_SECRET_KEY``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import secrets
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from orderly.settings import Settings
+
+SECRET_KEY_FILE = "secret-key"  # noqa: S105 (a file name)
+_INFO = b"orderly shipping secrets v1"
+
+
+class Vault:
+    def __init__(self, secret_key: str) -> None:
+        derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
+            secret_key.encode()
+        )
+        self._fernet = Fernet(base64.urlsafe_b64encode(derived))
+
+    def seal(self, plaintext: str) -> bytes:
+        return self._fernet.encrypt(plaintext.encode())
+
+    def open(self, token: bytes) -> str:
+        try:
+            return self._fernet.decrypt(bytes(token)).decode()
+        except InvalidToken:
+            raise ValueError(
+                "a stored secret cannot be decrypted: ORDERLY_SECRET_KEY has changed"
+            ) from None
+
+    def seal_json(self, value: dict[str, str]) -> bytes:
+        return self.seal(json.dumps(value, sort_keys=True))
+
+    def open_json(self, token: bytes) -> dict[str, str]:
+        loaded = json.loads(self.open(token))
+        return {str(k): str(v) for k, v in loaded.items()}
+
+
+def secret_key(settings: Settings) -> str:
+    if settings.secret_key:
+        return settings.secret_key
+    path: Path = settings.resolved_data_dir() / SECRET_KEY_FILE
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def vault_for(settings: Settings) -> Vault:
+    return Vault(secret_key(settings))

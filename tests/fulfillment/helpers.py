@@ -1,0 +1,148 @@
+"""Set-up for fulfillment tests: a small network, boxes, a fake carrier at the label port."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+import httpx
+
+from orderly.fulfillment.shipping_port import BoughtLabel, LabelRequest
+from tests.conftest import Org
+from tests.orders.factories import create_location, order_body, receive_stock
+
+BOXES = [
+    {
+        "code": "S",
+        "length_mm": 200,
+        "width_mm": 150,
+        "height_mm": 100,
+        "max_weight_grams": 2000,
+        "tare_grams": 100,
+    },
+    {
+        "code": "M",
+        "length_mm": 300,
+        "width_mm": 250,
+        "height_mm": 200,
+        "max_weight_grams": 5000,
+        "tare_grams": 200,
+    },
+]
+
+
+class FakeCarrier:
+    """Sells one label per parcel with a made-up tracking number, and remembers requests."""
+
+    def __init__(self) -> None:
+        self.requests: list[LabelRequest] = []
+        self._ids = itertools.count(900_000)
+
+    async def __call__(self, conn: Any, request: LabelRequest) -> Sequence[BoughtLabel]:
+        self.requests.append(request)
+        labels = []
+        for _ in request.parcels:
+            n = next(self._ids)
+            labels.append(BoughtLabel(n, f"FAKE{n}", "fake", request.service or "ground"))
+        return labels
+
+
+async def create_product(
+    client: httpx.AsyncClient,
+    headers: dict[str, str],
+    sku: str,
+    *,
+    weight_grams: int = 300,
+    dims: tuple[int, int, int] | None = (100, 80, 60),
+) -> None:
+    body: dict[str, Any] = {
+        "sku": sku,
+        "name": f"{sku.title()} deluxe",
+        "weight_grams": weight_grams,
+    }
+    if dims:
+        body.update(length_mm=dims[0], width_mm=dims[1], height_mm=dims[2])
+    response = await client.post("/v1/products", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+
+
+async def setup_warehouses(client: httpx.AsyncClient, org: Org, stock: dict[str, int]) -> None:
+    """WH1 (Newark, preferred) and WH2 (Chicago), each with the box catalogue; `stock` units
+    of MUG at each location code given."""
+    await create_location(client, org.headers, "WH1", city="Newark", priority=10)
+    await create_location(client, org.headers, "WH2", city="Chicago", priority=20)
+    await create_product(client, org.headers, "MUG")
+    for code in ("WH1", "WH2"):
+        response = await client.put(
+            f"/v1/fulfillment/locations/{code}/boxes", json={"boxes": BOXES}, headers=org.headers
+        )
+        assert response.status_code == 200, response.text
+    for location, units in stock.items():
+        await receive_stock(client, org.headers, "MUG", location, units)
+
+
+async def place(
+    client: httpx.AsyncClient, org: Org, lines: list[tuple[str, int]], **extra: Any
+) -> dict[str, Any]:
+    response = await client.post("/v1/orders", json=order_body(lines, **extra), headers=org.headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def fulfillment_orders(
+    client: httpx.AsyncClient, org: Org, order_id: int
+) -> list[dict[str, Any]]:
+    response = await client.get(
+        "/v1/fulfillment-orders", params={"order_id": order_id}, headers=org.headers
+    )
+    assert response.status_code == 200, response.text
+    return sorted(response.json()["items"], key=lambda fo: fo["id"])
+
+
+async def act(
+    client: httpx.AsyncClient, org: Org, fo_id: int, action: str, body: Any = None
+) -> httpx.Response:
+    return await client.post(
+        f"/v1/fulfillment-orders/{fo_id}/{action}", json=body, headers=org.headers
+    )
+
+
+async def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    return dict(response.json())
+
+
+async def pick(client: httpx.AsyncClient, org: Org, location: str, **extra: Any) -> dict[str, Any]:
+    response = await client.post(
+        "/v1/pick-lists", json={"location": location, **extra}, headers=org.headers
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def confirm(
+    client: httpx.AsyncClient,
+    org: Org,
+    pick_list_id: int,
+    picks: list[dict[str, int]] | None = None,
+) -> dict[str, Any]:
+    response = await client.post(
+        f"/v1/pick-lists/{pick_list_id}/confirm", json={"picks": picks or []}, headers=org.headers
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def order(client: httpx.AsyncClient, org: Org, order_id: int) -> dict[str, Any]:
+    response = await client.get(f"/v1/orders/{order_id}", headers=org.headers)
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def timeline(client: httpx.AsyncClient, org: Org, order_id: int) -> list[str]:
+    response = await client.get(
+        f"/v1/orders/{order_id}/events", params={"limit": 200}, headers=org.headers
+    )
+    assert response.status_code == 200, response.text
+    return [e["type"] for e in response.json()["items"]]

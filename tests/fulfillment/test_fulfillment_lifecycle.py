@@ -1,0 +1,294 @@
+"""A fulfillment order from capture to delivery: accept, pick, pack, ship, and illegal moves."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from orderly.fulfillment import service
+from orderly.kit.db import Database
+from orderly.tenancy.domain import Role
+from tests.conftest import Org, key_for, make_org
+from tests.fulfillment.helpers import (
+    FakeCarrier,
+    act,
+    confirm,
+    fulfillment_orders,
+    ok,
+    order,
+    pick,
+    place,
+    setup_warehouses,
+    timeline,
+)
+from tests.orders.factories import ledger_mismatches, stock_of
+
+
+@pytest.fixture
+async def shop(client: httpx.AsyncClient, org: Org) -> Org:
+    await setup_warehouses(client, org, {"WH1": 10})
+    return org
+
+
+class TestOpening:
+    async def test_an_allocated_order_gets_a_pending_fulfillment_order(
+        self, client: httpx.AsyncClient, shop: Org
+    ) -> None:
+        placed = await place(client, shop, [("MUG", 3)])
+        [fo] = await fulfillment_orders(client, shop, placed["id"])
+        assert fo["status"] == "pending"
+        assert fo["location"] == "WH1"
+        assert fo["order_number"] == placed["number"]
+        assert [(x["sku"], x["quantity"]) for x in fo["lines"]] == [("MUG", 3)]
+
+    async def test_a_held_order_gets_its_fulfillment_order_on_release(
+        self, client: httpx.AsyncClient, shop: Org
+    ) -> None:
+        placed = await place(
+            client, shop, [("MUG", 2)], payment={"status": "pending", "amount": "0"}
+        )
+        assert placed["status"] == "on_hold"
+        assert await fulfillment_orders(client, shop, placed["id"]) == []
+        released = await client.post(
+            f"/v1/orders/{placed['id']}/release", json={}, headers=shop.headers
+        )
+        assert released.json()["status"] == "allocated"
+        [fo] = await fulfillment_orders(client, shop, placed["id"])
+        assert fo["lines"][0]["quantity"] == 2
+        assert "fulfillment.opened" in await timeline(client, shop, placed["id"])
+
+    async def test_cancelling_the_order_cancels_its_fulfillment_orders(
+        self, client: httpx.AsyncClient, shop: Org, db: Database
+    ) -> None:
+        placed = await place(client, shop, [("MUG", 2)])
+        [fo] = await fulfillment_orders(client, shop, placed["id"])
+        await ok(await act(client, shop, fo["id"], "accept"))
+        cancelled = await client.post(
+            f"/v1/orders/{placed['id']}/cancel",
+            json={"reason": "changed mind"},
+            headers=shop.headers,
+        )
+        assert cancelled.status_code == 200
+        [fo] = await fulfillment_orders(client, shop, placed["id"])
+        assert fo["status"] == "cancelled"
+        assert (await stock_of(client, shop.headers, "MUG"))["WH1"]["reserved"] == 0
+        again = await act(client, shop, fo["id"], "accept")
+        assert again.status_code == 409
+        assert again.json()["code"] == "illegal_transition"
+        assert await ledger_mismatches(db, shop.id) == []
+
+
+class TestHappyPath:
+    async def test_accept_pick_pack_ship_deliver(
+        self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier, db: Database
+    ) -> None:
+        placed = await place(client, shop, [("MUG", 2)])
+        [fo] = await fulfillment_orders(client, shop, placed["id"])
+        accepted = await ok(await act(client, shop, fo["id"], "accept"))
+        assert accepted["status"] == "accepted"
+
+        wave = await pick(client, shop, "WH1")
+        assert fo["id"] in wave["fulfillment_order_ids"]
+        confirmed = await confirm(client, shop, wave["id"])
+        assert confirmed["status"] == "confirmed" and confirmed["short_picks"] == []
+
+        packed = await ok(await act(client, shop, fo["id"], "pack"))
+        assert packed["status"] == "packed"
+        [parcel] = packed["parcels"]
+        assert parcel["box"] == "S"  # two 100x80x60 mugs fit the small box
+        assert parcel["weight_grams"] == 100 + 2 * 300
+
+        shipped = await ok(await act(client, shop, fo["id"], "ship"))
+        assert shipped["status"] == "shipped"
+        assert shipped["parcels"][0]["tracking_number"].startswith("FAKE")
+        [request] = carrier.requests
+        assert request.policy == "cheapest"
+        assert request.ship_to["postal_code"] == "02110"
+        assert request.ship_from["postal_code"] == "07102"
+        assert (await order(client, shop, placed["id"]))["status"] == "shipped"
+        level = (await stock_of(client, shop.headers, "MUG"))["WH1"]
+        assert (level["on_hand"], level["reserved"]) == (8, 0)
+
+        async with db.transaction() as conn:
+            await service.on_shipment_status_changed(
+                conn,
+                shop.id,
+                _Change(shipped["parcels"][0]["shipment_id"], placed["id"], fo["id"], "delivered"),
+            )
+        final = await ok(
+            await client.get(f"/v1/fulfillment-orders/{fo['id']}", headers=shop.headers)
+        )
+        assert final["status"] == "delivered"
+        assert (await order(client, shop, placed["id"]))["status"] == "delivered"
+        events = await timeline(client, shop, placed["id"])
+        for step in (
+            "fulfillment.accepted",
+            "fulfillment.picking",
+            "fulfillment.picked",
+            "fulfillment.packed",
+            "fulfillment.shipped",
+            "order.shipped",
+            "shipment.delivered",
+            "fulfillment.delivered",
+            "order.delivered",
+        ):
+            assert step in events, step
+        assert await ledger_mismatches(db, shop.id) == []
+
+    async def test_tracking_news_lands_on_the_timeline(
+        self, client: httpx.AsyncClient, shop: Org, db: Database
+    ) -> None:
+        placed = await place(client, shop, [("MUG", 1)])
+        async with db.transaction() as conn:
+            await service.on_shipment_status_changed(
+                conn, shop.id, _Change(1, placed["id"], None, "out_for_delivery")
+            )
+        assert "shipment.out_for_delivery" in await timeline(client, shop, placed["id"])
+
+
+class TestPartialShipment:
+    async def test_parcels_leave_in_two_goes(
+        self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier, db: Database
+    ) -> None:
+        placed = await place(client, shop, [("MUG", 3)])
+        [fo] = await fulfillment_orders(client, shop, placed["id"])
+        await ok(await act(client, shop, fo["id"], "accept"))
+        wave = await pick(client, shop, "WH1")
+        await confirm(client, shop, wave["id"])
+        packed = await ok(
+            await act(
+                client,
+                shop,
+                fo["id"],
+                "pack",
+                {
+                    "parcels": [
+                        {"box": "S", "items": [{"line_no": 1, "quantity": 1}]},
+                        {"box": "S", "items": [{"line_no": 1, "quantity": 2}]},
+                    ]
+                },
+            )
+        )
+        first, _second = packed["parcels"]
+        partial = await ok(await act(client, shop, fo["id"], "ship", {"parcels": [first["id"]]}))
+        assert partial["status"] == "packed"
+        assert partial["lines"][0]["shipped"] == 1
+        assert (await order(client, shop, placed["id"]))["status"] == "partially_shipped"
+        assert (await stock_of(client, shop.headers, "MUG"))["WH1"]["reserved"] == 2
+
+        again = await act(client, shop, fo["id"], "ship", {"parcels": [first["id"]]})
+        assert again.status_code == 422  # that parcel already left
+
+        rest = await ok(await act(client, shop, fo["id"], "ship"))
+        assert rest["status"] == "shipped"
+        assert (await order(client, shop, placed["id"]))["status"] == "shipped"
+        level = (await stock_of(client, shop.headers, "MUG"))["WH1"]
+        assert (level["on_hand"], level["reserved"]) == (7, 0)
+        assert await ledger_mismatches(db, shop.id) == []
+
+    async def test_split_order_is_partially_shipped_until_both_locations_ship(
+        self, client: httpx.AsyncClient, org: Org, carrier: FakeCarrier, db: Database
+    ) -> None:
+        await setup_warehouses(client, org, {"WH1": 2, "WH2": 2})
+        placed = await place(client, org, [("MUG", 4)])
+        first, second = await fulfillment_orders(client, org, placed["id"])
+        for fo in (first, second):
+            await ok(await act(client, org, fo["id"], "accept"))
+            wave = await pick(client, org, fo["location"])
+            await confirm(client, org, wave["id"])
+            await ok(await act(client, org, fo["id"], "pack"))
+        await ok(await act(client, org, first["id"], "ship"))
+        assert (await order(client, org, placed["id"]))["status"] == "partially_shipped"
+        await ok(await act(client, org, second["id"], "ship"))
+        assert (await order(client, org, placed["id"]))["status"] == "shipped"
+        assert await ledger_mismatches(db, org.id) == []
+
+
+class TestIllegalMoves:
+    async def test_steps_out_of_order_are_409(
+        self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier
+    ) -> None:
+        placed = await place(client, shop, [("MUG", 1)])
+        [fo] = await fulfillment_orders(client, shop, placed["id"])
+        for action in ("pack", "ship"):
+            response = await act(client, shop, fo["id"], action)
+            assert response.status_code == 409, action
+            assert response.json()["code"] == "illegal_transition"
+        await ok(await act(client, shop, fo["id"], "accept"))
+        twice = await act(client, shop, fo["id"], "accept")
+        assert twice.status_code == 409
+        assert twice.json()["status"] == "accepted"
+        wave = await pick(client, shop, "WH1")
+        await confirm(client, shop, wave["id"])
+        reconfirm = await client.post(
+            f"/v1/pick-lists/{wave['id']}/confirm", json={}, headers=shop.headers
+        )
+        assert reconfirm.status_code == 409
+        await ok(await act(client, shop, fo["id"], "pack"))
+        reject = await act(client, shop, fo["id"], "reject", {"reason": "damaged"})
+        assert reject.status_code == 409  # a packed order ships or is cancelled
+
+    async def test_nothing_to_pick_is_409(self, client: httpx.AsyncClient, shop: Org) -> None:
+        response = await client.post(
+            "/v1/pick-lists", json={"location": "WH1"}, headers=shop.headers
+        )
+        assert response.status_code == 409
+        assert response.json()["code"] == "nothing_to_pick"
+
+    async def test_a_held_order_does_not_ship(
+        self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier
+    ) -> None:
+        placed = await place(client, shop, [("MUG", 1)])
+        [fo] = await fulfillment_orders(client, shop, placed["id"])
+        await ok(await act(client, shop, fo["id"], "accept"))
+        wave = await pick(client, shop, "WH1")
+        await confirm(client, shop, wave["id"])
+        await ok(await act(client, shop, fo["id"], "pack"))
+        held = await client.post(
+            f"/v1/orders/{placed['id']}/hold", json={"reason": "check"}, headers=shop.headers
+        )
+        assert held.status_code == 200
+        response = await act(client, shop, fo["id"], "ship")
+        assert response.status_code == 409
+        assert response.json()["code"] == "order_not_shippable"
+        assert carrier.requests == []
+
+
+class TestAccess:
+    async def test_a_viewer_reads_but_does_not_act(
+        self, client: httpx.AsyncClient, shop: Org, db: Database
+    ) -> None:
+        placed = await place(client, shop, [("MUG", 1)])
+        [fo] = await fulfillment_orders(client, shop, placed["id"])
+        viewer = await key_for(db, shop, Role.VIEWER)
+        picker = await key_for(db, shop, Role.FULFILLMENT)
+        read = await client.get(f"/v1/fulfillment-orders/{fo['id']}", headers=viewer)
+        assert read.status_code == 200
+        denied = await client.post(f"/v1/fulfillment-orders/{fo['id']}/accept", headers=viewer)
+        assert denied.status_code == 403
+        allowed = await client.post(f"/v1/fulfillment-orders/{fo['id']}/accept", headers=picker)
+        assert allowed.status_code == 200
+
+    async def test_another_organizations_fulfillment_order_is_404(
+        self, client: httpx.AsyncClient, shop: Org, db: Database
+    ) -> None:
+        placed = await place(client, shop, [("MUG", 1)])
+        [fo] = await fulfillment_orders(client, shop, placed["id"])
+        other = await make_org(db)
+        for response in (
+            await client.get(f"/v1/fulfillment-orders/{fo['id']}", headers=other.headers),
+            await client.post(f"/v1/fulfillment-orders/{fo['id']}/accept", headers=other.headers),
+            await client.get(
+                f"/v1/fulfillment-orders/{fo['id']}/packing-slip.pdf", headers=other.headers
+            ),
+        ):
+            assert response.status_code == 404
+
+
+class _Change:
+    def __init__(self, shipment_id: int, order_id: int, fo_id: int | None, new_status: str) -> None:
+        self.shipment_id = shipment_id
+        self.order_id = order_id
+        self.fulfillment_order_id = fo_id
+        self.old_status = "in_transit"
+        self.new_status = new_status

@@ -1,0 +1,154 @@
+"""Packing through the API: box choice, several parcels, the packer's own choice, and a
+location's bins and boxes."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from orderly.inventory.reservations import StockRequest
+from orderly.inventory.shipments import write_off_stock
+from orderly.kit.db import Database
+from tests.conftest import Org
+from tests.fulfillment.helpers import (
+    FakeCarrier,
+    act,
+    create_product,
+    fulfillment_orders,
+    ok,
+    pick,
+    place,
+    setup_warehouses,
+)
+from tests.orders.factories import ledger_mismatches, receive_stock, stock_of
+
+
+@pytest.fixture
+async def shop(client: httpx.AsyncClient, org: Org) -> Org:
+    await setup_warehouses(client, org, {"WH1": 40})
+    return org
+
+
+async def picking(client: httpx.AsyncClient, org: Org, quantity: int, sku: str = "MUG") -> int:
+    placed = await place(client, org, [(sku, quantity)])
+    [fo] = await fulfillment_orders(client, org, placed["id"])
+    await ok(await act(client, org, fo["id"], "accept"))
+    await pick(client, org, "WH1", fulfillment_order_ids=[fo["id"]])
+    return int(fo["id"])
+
+
+class TestPacking:
+    async def test_too_many_for_one_box_fill_several(
+        self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier, db: Database
+    ) -> None:
+        fo_id = await picking(client, shop, 20)
+        packed = await ok(await act(client, shop, fo_id, "pack"))
+        parcels = packed["parcels"]
+        assert len(parcels) >= 2
+        assert sum(i["quantity"] for p in parcels for i in p["items"]) == 20
+        assert all(p["weight_grams"] <= 5000 for p in parcels)
+        shipped = await ok(await act(client, shop, fo_id, "ship"))
+        assert len({p["tracking_number"] for p in shipped["parcels"]}) == len(parcels)
+        assert len(carrier.requests[0].parcels) == len(parcels)
+        assert (await stock_of(client, shop.headers, "MUG"))["WH1"]["on_hand"] == 20
+        assert await ledger_mismatches(db, shop.id) == []
+
+    async def test_an_item_no_box_holds_is_422(self, client: httpx.AsyncClient, shop: Org) -> None:
+        await create_product(client, shop.headers, "RUG", weight_grams=4000, dims=(1800, 300, 300))
+        await receive_stock(client, shop.headers, "RUG", "WH1", 2)
+        fo_id = await picking(client, shop, 1, sku="RUG")
+        response = await act(client, shop, fo_id, "pack")
+        assert response.status_code == 422
+        assert response.json()["code"] == "no_box_fits"
+        current = await ok(
+            await client.get(f"/v1/fulfillment-orders/{fo_id}", headers=shop.headers)
+        )
+        assert current["status"] == "picking" and current["parcels"] == []
+
+    async def test_the_packers_choice_must_hold_every_unit_in_a_known_box(
+        self, client: httpx.AsyncClient, shop: Org
+    ) -> None:
+        fo_id = await picking(client, shop, 2)
+        unknown = await act(
+            client, shop, fo_id, "pack",
+            {"parcels": [{"box": "XL", "items": [{"line_no": 1, "quantity": 2}]}]},
+        )  # fmt: skip
+        assert unknown.status_code == 422
+        assert unknown.json()["errors"][0]["field"] == "parcels.0.box"
+        short = await act(
+            client, shop, fo_id, "pack",
+            {"parcels": [{"box": "M", "items": [{"line_no": 1, "quantity": 1}]}]},
+        )  # fmt: skip
+        assert short.status_code == 422
+        chosen = await ok(
+            await act(
+                client,
+                shop,
+                fo_id,
+                "pack",
+                {"parcels": [{"box": "M", "items": [{"line_no": 1, "quantity": 2}]}]},
+            )
+        )
+        assert chosen["parcels"][0]["box"] == "M"
+
+    async def test_pack_and_ship_replay_with_the_same_idempotency_key(
+        self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier
+    ) -> None:
+        fo_id = await picking(client, shop, 1)
+        await ok(await act(client, shop, fo_id, "pack"))
+        headers = {**shop.headers, "Idempotency-Key": f"ship-{fo_id}"}
+        url = f"/v1/fulfillment-orders/{fo_id}/ship"
+        first = await client.post(url, json={}, headers=headers)
+        again = await client.post(url, json={}, headers=headers)
+        assert first.status_code == again.status_code == 200
+        assert again.headers.get("Idempotent-Replayed") == "true"
+        assert len(carrier.requests) == 1
+
+
+class TestLocationSetup:
+    async def test_boxes_and_bins_read_back(self, client: httpx.AsyncClient, shop: Org) -> None:
+        boxes = await client.get("/v1/fulfillment/locations/WH1/boxes", headers=shop.headers)
+        assert [b["code"] for b in boxes.json()] == ["M", "S"]
+        bins = await client.put(
+            "/v1/fulfillment/locations/WH1/bins",
+            json={"bins": [{"sku": "MUG", "bin": "C-03-02"}]},
+            headers=shop.headers,
+        )
+        assert bins.json() == [{"sku": "MUG", "bin": "C-03-02"}]
+        unknown = await client.put(
+            "/v1/fulfillment/locations/WH1/bins",
+            json={"bins": [{"sku": "NOPE", "bin": "A"}]},
+            headers=shop.headers,
+        )
+        assert unknown.status_code == 422
+        assert unknown.json()["errors"][0]["field"] == "bins.0.sku"
+        nowhere = await client.get("/v1/fulfillment/locations/NOWHERE/boxes", headers=shop.headers)
+        assert nowhere.status_code == 422
+
+
+class TestWriteOff:
+    async def test_a_write_off_stops_at_what_is_reserved(
+        self, client: httpx.AsyncClient, shop: Org, db: Database
+    ) -> None:
+        await place(client, shop, [("MUG", 38)])
+        async with db.transaction() as conn:
+            sku_id, location_id = (
+                await conn.execute(
+                    sa.text("SELECT sku_id, location_id FROM stock_levels WHERE org_id = :org_id"),
+                    {"org_id": shop.id},
+                )
+            ).one()
+            done = await write_off_stock(
+                conn,
+                org_id=shop.id,
+                requests=[StockRequest(sku_id, location_id, 5)],
+                order_id=None,
+                reference="count",
+                reason="damaged",
+                actor="test",
+            )
+        assert done == {(sku_id, location_id): 2}
+        level = (await stock_of(client, shop.headers, "MUG"))["WH1"]
+        assert (level["on_hand"], level["reserved"]) == (38, 38)
+        assert await ledger_mismatches(db, shop.id) == []

@@ -1,0 +1,132 @@
+"""Store pickup: ready with a code, collected with it, or expired with its stock given back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import httpx
+import pytest
+
+from orderly.fulfillment.tasks import expire_uncollected_pickups
+from orderly.kit.db import Database
+from tests.conftest import Org
+from tests.fulfillment.helpers import (
+    BOXES,
+    FakeCarrier,
+    act,
+    create_product,
+    fulfillment_orders,
+    ok,
+    order,
+    pick,
+    place,
+    timeline,
+)
+from tests.orders.factories import create_location, ledger_mismatches, receive_stock, stock_of
+
+
+@pytest.fixture
+async def store(client: httpx.AsyncClient, org: Org) -> Org:
+    await create_location(
+        client, org.headers, "ST1", city="Boston", kind="store", capabilities=("pickup", "ship")
+    )
+    await create_product(client, org.headers, "MUG")
+    await receive_stock(client, org.headers, "MUG", "ST1", 4)
+    return org
+
+
+async def ready_pickup(client: httpx.AsyncClient, org: Org) -> tuple[dict, dict, str]:  # type: ignore[type-arg]
+    placed = await place(client, org, [("MUG", 2)], delivery_method="pickup", pickup_location="ST1")
+    [fo] = await fulfillment_orders(client, org, placed["id"])
+    assert fo["pickup"] is True and fo["location"] == "ST1"
+    await ok(await act(client, org, fo["id"], "accept"))
+    await pick(client, org, "ST1", fulfillment_order_ids=[fo["id"]])
+    ready = await ok(await act(client, org, fo["id"], "ready-for-pickup"))
+    assert ready["status"] == "ready_for_pickup"
+    return placed, ready, ready["pickup_code"]
+
+
+class TestPickup:
+    async def test_collected_with_the_code(
+        self, client: httpx.AsyncClient, store: Org, db: Database
+    ) -> None:
+        placed, fo, code = await ready_pickup(client, store)
+        assert len(code) >= 6 and not set(code) & set("0O1IL")
+        collected = await ok(await act(client, store, fo["id"], "pickup", {"code": code.lower()}))
+        assert collected["status"] == "delivered"
+        assert (await order(client, store, placed["id"]))["status"] == "delivered"
+        level = (await stock_of(client, store.headers, "MUG"))["ST1"]
+        assert (level["on_hand"], level["reserved"]) == (2, 0)
+        events = await timeline(client, store, placed["id"])
+        assert "fulfillment.ready_for_pickup" in events and "order.delivered" in events
+        assert await ledger_mismatches(db, store.id) == []
+
+    async def test_a_wrong_code_is_refused(
+        self, client: httpx.AsyncClient, store: Org, db: Database
+    ) -> None:
+        placed, fo, _code = await ready_pickup(client, store)
+        wrong = await act(client, store, fo["id"], "pickup", {"code": "XXXXXXXX"})
+        assert wrong.status_code == 422
+        assert wrong.json()["code"] == "invalid_pickup_code"
+        assert (await order(client, store, placed["id"]))["status"] == "allocated"
+        assert (await stock_of(client, store.headers, "MUG"))["ST1"]["reserved"] == 2
+
+    async def test_not_ready_yet_is_409(self, client: httpx.AsyncClient, store: Org) -> None:
+        placed = await place(
+            client, store, [("MUG", 1)], delivery_method="pickup", pickup_location="ST1"
+        )
+        [fo] = await fulfillment_orders(client, store, placed["id"])
+        early = await act(client, store, fo["id"], "ready-for-pickup")
+        assert early.status_code == 409
+        collect = await act(client, store, fo["id"], "pickup", {"code": "ABCDEFGH"})
+        assert collect.status_code == 409
+
+    async def test_uncollected_pickups_expire_and_release_their_stock(
+        self, client: httpx.AsyncClient, store: Org, db: Database
+    ) -> None:
+        placed, fo, _ = await ready_pickup(client, store)
+        async with db.transaction() as conn:
+            assert await expire_uncollected_pickups(conn, datetime.now(UTC)) >= 0
+        assert (await order(client, store, placed["id"]))["status"] == "allocated"
+
+        async with db.transaction() as conn:
+            expired = await expire_uncollected_pickups(conn, datetime.now(UTC) + timedelta(days=6))
+        assert expired >= 1
+        current = await ok(
+            await client.get(f"/v1/fulfillment-orders/{fo['id']}", headers=store.headers)
+        )
+        assert current["status"] == "cancelled"
+        assert (await order(client, store, placed["id"]))["status"] == "cancelled"
+        level = (await stock_of(client, store.headers, "MUG"))["ST1"]
+        assert (level["on_hand"], level["reserved"]) == (4, 0)
+        assert "fulfillment.pickup_expired" in await timeline(client, store, placed["id"])
+        assert await ledger_mismatches(db, store.id) == []
+
+    async def test_a_shipping_order_has_no_pickup(
+        self, client: httpx.AsyncClient, store: Org
+    ) -> None:
+        placed = await place(client, store, [("MUG", 1)])
+        [fo] = await fulfillment_orders(client, store, placed["id"])
+        response = await act(client, store, fo["id"], "ready-for-pickup")
+        assert response.status_code == 409
+        assert response.json()["code"] == "not_a_pickup_order"
+
+
+class TestShipFromStore:
+    async def test_a_store_ships_with_the_same_flow(
+        self, client: httpx.AsyncClient, store: Org, carrier: FakeCarrier, db: Database
+    ) -> None:
+        boxes = await client.put(
+            "/v1/fulfillment/locations/ST1/boxes", json={"boxes": BOXES}, headers=store.headers
+        )
+        assert boxes.status_code == 200
+        placed = await place(client, store, [("MUG", 1)])
+        [fo] = await fulfillment_orders(client, store, placed["id"])
+        assert (fo["location"], fo["pickup"]) == ("ST1", False)
+        await ok(await act(client, store, fo["id"], "accept"))
+        await pick(client, store, "ST1", fulfillment_order_ids=[fo["id"]])
+        await ok(await act(client, store, fo["id"], "pack"))
+        shipped = await ok(await act(client, store, fo["id"], "ship"))
+        assert shipped["status"] == "shipped"
+        assert (await order(client, store, placed["id"]))["status"] == "shipped"
+        assert await ledger_mismatches(db, store.id) == []

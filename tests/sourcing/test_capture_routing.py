@@ -1,0 +1,118 @@
+"""Capture decides with the routing engine under the organization's and channel's configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from orderly.kit.db import Database
+from tests.conftest import Org, make_org
+from tests.orders.factories import (
+    create_location,
+    create_sku,
+    order_body,
+    receive_stock,
+    stock_of,
+)
+
+
+@pytest.fixture
+async def shop(client: httpx.AsyncClient, db: Database) -> Org:
+    org = await make_org(db)
+    await create_location(client, org.headers, "WH1", city="Newark")
+    await create_location(client, org.headers, "WH2", city="Chicago")
+    await create_sku(client, org.headers, "MUG")
+    await receive_stock(client, org.headers, "MUG", "WH1", 3)
+    await receive_stock(client, org.headers, "MUG", "WH2", 3)
+    return org
+
+
+async def place(client: httpx.AsyncClient, org: Org, quantity: int = 1) -> dict[str, Any]:
+    response = await client.post(
+        "/v1/orders", json=order_body([("MUG", quantity)]), headers=org.headers
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def decision(client: httpx.AsyncClient, org: Org, order_id: int) -> dict[str, Any]:
+    events = await client.get(f"/v1/orders/{order_id}/events", headers=org.headers)
+    return next(e["data"] for e in events.json()["items"] if e["type"] == "sourcing.decided")
+
+
+class TestChannelConfiguration:
+    async def test_a_channel_configuration_changes_where_an_order_ships_from(
+        self, client: httpx.AsyncClient, shop: Org
+    ) -> None:
+        first = await place(client, shop)
+        assert first["lines"][0]["allocations"][0]["location"] == "WH1"  # nearer to Boston
+
+        config = {"rules": [{"type": "exclude_locations", "locations": ["WH1"]}]}
+        saved = await client.put(
+            "/v1/routing-configs/channels/web", json=config, headers=shop.headers
+        )
+        assert saved.status_code == 200
+        second = await place(client, shop)
+        assert second["lines"][0]["allocations"][0]["location"] == "WH2"
+        assert (await stock_of(client, shop.headers, "MUG"))["WH2"]["reserved"] == 1
+
+        data = await decision(client, shop, second["id"])
+        assert {d["location"]: d["code"] for d in data["locations"]} == {
+            "WH1": "excluded",
+            "WH2": "chosen",
+        }
+        assert data["estimated_cost"] is not None
+        assert data["shipments"] == 1
+
+
+class TestBackorderPolicy:
+    async def test_hold_the_order_reserves_what_there_is_and_holds_for_stock(
+        self, client: httpx.AsyncClient, shop: Org
+    ) -> None:
+        config = {"rules": [{"type": "backorder", "policy": "hold_order"}]}
+        await client.put("/v1/routing-configs/default", json=config, headers=shop.headers)
+        order = await place(client, shop, quantity=8)
+        assert order["status"] == "on_hold"
+        assert order["hold_reasons"] == ["stock"]
+        stock = await stock_of(client, shop.headers, "MUG")
+        assert stock["WH1"]["reserved"] + stock["WH2"]["reserved"] == 6
+
+    async def test_cancel_the_line_leaves_the_short_units_unreserved(
+        self, client: httpx.AsyncClient, shop: Org
+    ) -> None:
+        config = {"rules": [{"type": "backorder", "policy": "cancel_line"}]}
+        await client.put("/v1/routing-configs/default", json=config, headers=shop.headers)
+        order = await place(client, shop, quantity=8)
+        assert order["status"] == "allocated"
+        data = await decision(client, shop, order["id"])
+        assert data["cancelled"] == {"1": 2}
+        assert data["backordered"] == {}
+
+    async def test_by_default_a_channel_without_backorders_still_refuses_short_stock(
+        self, client: httpx.AsyncClient, shop: Org
+    ) -> None:
+        response = await client.post(
+            "/v1/orders", json=order_body([("MUG", 8)]), headers=shop.headers
+        )
+        assert response.status_code == 409
+        assert response.json()["code"] == "insufficient_stock"
+
+
+class TestCapacity:
+    async def test_a_location_at_its_daily_capacity_takes_no_more_orders(
+        self, client: httpx.AsyncClient, db: Database
+    ) -> None:
+        org = await make_org(db)
+        await create_location(client, org.headers, "WH1", city="Newark", daily_order_capacity=1)
+        await create_location(client, org.headers, "WH2", city="Chicago")
+        await create_sku(client, org.headers, "MUG")
+        await receive_stock(client, org.headers, "MUG", "WH1", 5)
+        await receive_stock(client, org.headers, "MUG", "WH2", 5)
+        first = await place(client, org)
+        second = await place(client, org)
+        assert first["lines"][0]["allocations"][0]["location"] == "WH1"
+        assert second["lines"][0]["allocations"][0]["location"] == "WH2"
+        data = await decision(client, org, second["id"])
+        assert {d["location"]: d["code"] for d in data["locations"]}["WH1"] == "over_capacity"
