@@ -57,6 +57,8 @@ async def test_the_demo_has_locations_skus_channels_and_orders_in_several_states
     assert 45 <= len(await every_item(client, "/v1/products", demo.api_key)) <= 60
     channels = await every_item(client, "/v1/channels", demo.api_key)
     assert {c["code"] for c in channels} == {"web", "marketplace"}
+    carriers = (await client.get("/v1/carriers", headers=headers)).json()
+    assert len(carriers) == 2
 
     orders = await every_item(client, "/v1/orders", demo.api_key)
     statuses = Counter(order["status"] for order in orders)

@@ -22,6 +22,7 @@ from orderly.app import create_app
 from orderly.kit.db import Database
 from orderly.kit.errors import NotFound, OrderlyError
 from orderly.settings import Settings
+from orderly.shipping import service as shipping
 from orderly.tenancy import service as tenancy
 from orderly.tenancy.domain import Role
 
@@ -79,7 +80,7 @@ async def seed_demo(
         org_id = await tenancy.create_organization(conn, slug, DEMO_ORG_NAME)
         key = (await tenancy.create_api_key(conn, org_id=org_id, role=Role.ADMIN, name="demo")).key
     _store_key(key_file, key)
-    await _load(settings, database, key, step)
+    await _load(settings, database, key, step, org_id=org_id)
     return DemoOrg(slug=slug, api_key=key, created=True)
 
 
@@ -103,7 +104,9 @@ def _store_key(key_file: Path, key: str) -> None:
     key_file.chmod(0o600)
 
 
-async def _load(settings: Settings, database: Database, key: str, step: Step) -> None:
+async def _load(
+    settings: Settings, database: Database, key: str, step: Step, *, org_id: int
+) -> None:
     app = create_app(settings, database=database)
     transport = httpx.ASGITransport(app=app)
     headers = {"Authorization": f"Bearer {key}"}
@@ -118,6 +121,9 @@ async def _load(settings: Settings, database: Database, key: str, step: Step) ->
         step(f"{len(LOCATIONS)} locations")
         for location in LOCATIONS:
             await api.post("/v1/locations", location)
+        step("carriers: two, each with a ground and an express service")
+        async with database.transaction() as conn:
+            await shipping.install_demo_carriers(conn, org_id)
         step("channels: web and " + ", ".join(c["code"] for c in CHANNELS))
         for channel in CHANNELS:
             await api.post("/v1/channels", channel)

@@ -17,7 +17,7 @@ from orderly.kit.db import plain_url
 # Each one exposes `blueprint = procrastinate.Blueprint()` and declares its tasks on it;
 # they run under the feature's namespace ("orders:expire_holds"). A feature adds its
 # module here when it has one, e.g. "orderly.orders.tasks".
-TASK_MODULES: tuple[str, ...] = ("orderly.fulfillment.tasks",)
+TASK_MODULES: tuple[str, ...] = ("orderly.fulfillment.tasks", "orderly.shipping.tasks")
 
 
 @functools.cache
