@@ -157,15 +157,6 @@ class RoutingEngine:
 
     # --- eligibility ---------------------------------------------------------------------
 
-    @staticmethod
-    def _distance(
-        location: CandidateLocation, request: SourcingRequest, pickup: bool
-    ) -> float | None:
-        d = request.destination
-        if pickup or d is None:
-            return None
-        return distance_km(location.latitude, location.longitude, d.latitude, d.longitude)
-
     def _ineligible(
         self, location: CandidateLocation, request: SourcingRequest, pickup: bool
     ) -> Rejection | None:
@@ -230,15 +221,22 @@ class RoutingEngine:
         stock: Sequence[int],
         order: _Order,
     ) -> Site:
-        cost = self.costs.shipping(location, request.destination, km=km, pickup=pickup)
+        costs = self.costs
+        handling = costs.handling_minor(location)
+        lead = costs.lead_days.get(location.kind or "warehouse", 0)
         full = all(q >= i.need for q, i in zip(stock, order.items, strict=True))
+        if pickup:  # nothing is shipped: handling only
+            return Site(location, handling, 0, km, 0, lead, tuple(stock), full)
+        zone = (
+            costs.zone_for_km(km) if km is not None else costs.zone(location, request.destination)
+        )
         return Site(
             location,
-            cost.fixed_minor,
-            cost.per_kg_minor,
+            handling + zone.base_minor,
+            zone.per_kg_minor,
             km,
-            cost.transit_days,
-            cost.lead_days,
+            zone.transit_days,
+            lead,
             tuple(stock),
             full,
         )

@@ -43,6 +43,8 @@ _CHOSEN, _SHORT_BUT_LIMITED, _COSTS_MORE, _RANKED_LOWER, _MORE_SHIPMENTS = (
     Reason.MORE_SHIPMENTS,
 )
 _COST = RankBy.COST
+# Builds a LocationDecision without the Python-level __new__ of a NamedTuple (hot loop).
+_new = tuple.__new__
 
 
 def site_decisions(
@@ -65,7 +67,7 @@ def site_decisions(
             detail = f"ships {sum(units)} unit(s) for {money(site.shipment_cost(grams))}"
             if site.distance_km is not None:
                 detail += f", {site.distance_km:.0f} km away"
-            decisions.append(LocationDecision(loc.id, loc.code, _CHOSEN, detail, True))
+            decisions.append(_new(LocationDecision, (loc.id, loc.code, _CHOSEN, detail, True)))
             continue
         if short_items and any(site.stock[k] for k in short_items):
             reason, detail = _SHORT_BUT_LIMITED, _SHIPMENT_LIMIT_TEXT
@@ -85,7 +87,7 @@ def site_decisions(
             detail = f"holds part of the order; shipping from {codes} costs less"
         else:
             reason, detail = _RANKED_LOWER, f"holds part of the order; {codes} ranked better"
-        decisions.append(LocationDecision(loc.id, loc.code, reason, detail, False))
+        decisions.append(_new(LocationDecision, (loc.id, loc.code, reason, detail, False)))
     return decisions
 
 

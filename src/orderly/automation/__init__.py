@@ -1,0 +1,1 @@
+"""Routine that runs by itself: restock, fraud screening, SLA watch."""

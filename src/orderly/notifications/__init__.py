@@ -1,0 +1,1 @@
+"""Customer messages, e-mail, and outbound webhooks."""

@@ -1,0 +1,1 @@
+"""Analytics queries behind the dashboard and the API."""

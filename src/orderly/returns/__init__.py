@@ -1,0 +1,1 @@
+"""Returns (RMAs), receiving and inspection, refunds, exchanges and store credit."""
