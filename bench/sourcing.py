@@ -161,7 +161,7 @@ def optimum(sites: Sequence[Site], items: Sequence[Item]) -> tuple[int, int, int
     supply first (a large penalty per short unit). The assignment is then priced with the
     engine's own rounding, so both sides are measured by the same rule.
     """
-    from ortools.linear_solver import pywraplp
+    from ortools.linear_solver import pywraplp  # type: ignore[import-untyped]
 
     solver = pywraplp.Solver.CreateSolver("SCIP") or pywraplp.Solver.CreateSolver("CBC")
     if solver is None:

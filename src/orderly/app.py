@@ -10,7 +10,8 @@ from fastapi import FastAPI
 from orderly import __version__
 from orderly.kit.body_limit import BodySizeLimit
 from orderly.kit.db import Database
-from orderly.kit.problems import install_problem_handlers
+from orderly.kit.problems import document_problems, install_problem_handlers
+from orderly.kit.rate_limit import RateLimit
 from orderly.settings import Settings
 
 API_DESCRIPTION = """\
@@ -51,7 +52,12 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.database = database
     install_problem_handlers(app)
     _include_routers(app)
+    document_problems(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # Outermost, so a key over its limit is refused before its body is read.
+    app.add_middleware(
+        RateLimit, per_minute=settings.rate_limit_per_minute, batch=settings.rate_limit_batch
+    )
     return app
 
 

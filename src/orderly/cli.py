@@ -44,10 +44,12 @@ org_app = typer.Typer(help="Organizations (tenants).", no_args_is_help=True)
 api_key_app = typer.Typer(help="API keys (only a hash is stored).", no_args_is_help=True)
 import_app = typer.Typer(help="Bulk import from CSV files.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: its URL; stop the embedded one.", no_args_is_help=True)
+user_app = typer.Typer(help="Dashboard users (passwords are stored as argon2id hashes).")
 app.add_typer(org_app, name="org")
 app.add_typer(api_key_app, name="api-key")
 app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user", no_args_is_help=True)
 app.add_typer(sourcing_app, name="sourcing")
 
 console = Console()
@@ -275,6 +277,51 @@ def api_key_create(
     typer.echo(key)
 
 
+@user_app.command("create")
+def user_create(
+    org: Annotated[str, typer.Option(help="Organization slug.")],
+    email: Annotated[str, typer.Option(help="The user's e-mail, used to sign in.")],
+    role: Annotated[Role, typer.Option(help="What the user may do.")],
+    password: Annotated[
+        str,
+        typer.Option(
+            prompt=True,
+            hide_input=True,
+            confirmation_prompt=True,
+            help="Asked for when not given (at least 10 characters).",
+        ),
+    ],
+    location: Annotated[
+        list[str] | None,
+        typer.Option(help="Limit the user to this location code (repeat for several)."),
+    ] = None,
+) -> None:
+    """Create a dashboard user who signs in at /app."""
+    from orderly.locations import service as locations
+    from orderly.tenancy import service as tenancy
+    from orderly.tenancy import users
+
+    async def create(database: Database, _: Settings) -> str:
+        async with database.transaction() as conn:
+            org_id = await tenancy.organization_id(conn, org)
+            found = await locations.locations_by_code(conn, org_id, location or [])
+            unknown = sorted(set(location or []) - set(found))
+            if unknown:
+                raise OrderlyError(f"no location {unknown[0]!r} in {org!r}")
+            user = await users.create_user(
+                conn,
+                org_id=org_id,
+                email=email,
+                password=password,
+                role=role,
+                location_ids=[ref.id for ref in found.values()],
+            )
+            return user.email
+
+    created = _with_database(create)
+    console.print(f"created user {created} ({role.value}) in {org!r}", highlight=False)
+
+
 # --- demo data -------------------------------------------------------------------------
 
 
@@ -295,6 +342,7 @@ def seed(
         else:
             console.print(f"the demo organization {org!r} is already loaded")
         console.print(f"demo admin API key: [bold]{result.api_key}[/bold]", highlight=False)
+        console.print(f"dashboard sign-in: [bold]{result.login}[/bold]", highlight=False)
 
     with _user_errors():
         upgrade_database(resolve_database_url(Settings()))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from orderly.sourcing.config import RoutingConfig
 from orderly.sourcing.engine import RoutingEngine
@@ -11,7 +12,7 @@ from tests.sourcing.network import MUG, STOCK, TEE, order
 TODAY = date(2026, 11, 26)
 
 
-def codes(config: dict[str, object] | None = None, **kwargs: object) -> dict[str, str]:
+def codes(config: dict[str, Any] | None = None, **kwargs: object) -> dict[str, str]:
     engine = RoutingEngine(RoutingConfig.model_validate(config or {}), today=TODAY)
     plan = engine.plan(order((MUG, 2), (TEE, 1), **kwargs))
     return {d.location: d.code for d in plan.decisions}

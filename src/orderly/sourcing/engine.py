@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import cast
 
 from orderly.sourcing.config import (
     DEFAULT_CONFIG,
@@ -45,7 +46,9 @@ class _Order:
 class Prepared:
     order: _Order
     sites: list[Site]
-    rejections: dict[int, LocationDecision]
+    # One per candidate, in the request's order; None where a site's decision comes later.
+    decisions: list[LocationDecision | None]
+    site_slots: list[int]  # each site's position among the candidates
     # Locations that passed every check but stock: what "eligible" means in the summary.
     eligible: int
 
@@ -85,9 +88,13 @@ class RoutingEngine:
             if self.min_value
             else None,
         )
-        decisions = prepared.rejections
-        for d in site_decisions(prepared.sites, option, prepared.order.items, self.ranking):
-            decisions[d.location_id] = d
+        decisions = prepared.decisions
+        for slot, d in zip(
+            prepared.site_slots,
+            site_decisions(prepared.sites, option, prepared.order.items, self.ranking),
+            strict=True,
+        ):
+            decisions[slot] = d
         return self._plan(
             request, prepared.order, option, prepared.sites, decisions, prepared.eligible
         )
@@ -102,8 +109,10 @@ class RoutingEngine:
         """
         order = _order(request)
         pickup = request.delivery_method == "pickup" or request.pickup_location_id is not None
-        stock = _stock_by_location(request, order)
-        rejections: dict[int, LocationDecision] = {}
+        stock, full_counts = _stock_by_location(request, order)
+        decisions: list[LocationDecision | None] = []
+        site_slots: list[int] = []
+        every = len(order.items)
         sites: list[Site] = []
         # The checks every location goes through, hoisted out of the loop: it runs for every
         # candidate of every order.
@@ -117,7 +126,7 @@ class RoutingEngine:
         dest_lat = dest_lon = None
         if not pickup and dest is not None and dest.latitude is not None:
             dest_lat, dest_lon = dest.latitude, dest.longitude
-        for location in request.candidates:
+        for slot, location in enumerate(request.candidates):
             if (
                 pickup_id is None
                 and (kinds is None or location.kind is None or location.kind in kinds)
@@ -148,12 +157,18 @@ class RoutingEngine:
                     if location.daily_capacity is not None or self.max_km is not None:
                         rejection = self._over_capacity(location) or self._too_far(km)
                     if rejection is None:
-                        sites.append(self._site(location, request, pickup, km, held, order))
+                        full = full_counts.get(location.id, 0) == every
+                        sites.append(self._site(location, request, pickup, km, held, full))
+                        site_slots.append(slot)
+                        decisions.append(None)
                         continue
-            rejections[location.id] = _decision(
-                LocationDecision, (location.id, location.code, rejection[0], rejection[1], False)
+            decisions.append(
+                _decision(
+                    LocationDecision,
+                    (location.id, location.code, rejection[0], rejection[1], False),
+                )
             )
-        return Prepared(order, sites, rejections, len(sites) + no_stock)
+        return Prepared(order, sites, decisions, site_slots, len(sites) + no_stock)
 
     # --- eligibility ---------------------------------------------------------------------
 
@@ -219,12 +234,11 @@ class RoutingEngine:
         pickup: bool,
         km: float | None,
         stock: Sequence[int],
-        order: _Order,
+        full: bool,
     ) -> Site:
         costs = self.costs
         handling = costs.handling_minor(location)
         lead = costs.lead_days.get(location.kind or "warehouse", 0)
-        full = all(q >= i.need for q, i in zip(stock, order.items, strict=True))
         if pickup:  # nothing is shipped: handling only
             return Site(location, handling, 0, km, 0, lead, tuple(stock), full)
         zone = (
@@ -247,7 +261,7 @@ class RoutingEngine:
         order: _Order,
         option: Option,
         sites: Sequence[Site],
-        decisions: dict[int, LocationDecision],
+        decisions: list[LocationDecision | None],
         eligible: int,
     ) -> SourcingPlan:
         open_units = {line.line_no: line.quantity for line in request.lines}
@@ -269,6 +283,8 @@ class RoutingEngine:
                         value += take * price
                         shipped.append((line_no, take))
                         allocations.append(Allocation(line_no, item.sku_id, site.location.id, take))
+                        if not quantity:
+                            break
             ship_date = self._day(site.lead_days)
             if ship_date is not None:
                 ship_dates.append(ship_date)
@@ -299,7 +315,7 @@ class RoutingEngine:
                 f"estimated delivery {delivery.isoformat()} is after the promised "
                 f"{request.promise_date.isoformat()}"
             )
-        ordered = tuple(decisions[c.id] for c in request.candidates)
+        ordered = cast(tuple[LocationDecision, ...], tuple(decisions))
         return SourcingPlan(
             allocations=tuple(sorted(allocations, key=lambda a: (a.line_no, a.location_id))),
             shortfalls=shortfalls,
@@ -354,11 +370,15 @@ class _MinValue:
         return True
 
 
-def _stock_by_location(request: SourcingRequest, order: _Order) -> dict[int, list[int]]:
-    """Units each location can send of each item (capped at the need), where it has any."""
+def _stock_by_location(
+    request: SourcingRequest, order: _Order
+) -> tuple[dict[int, list[int]], dict[int, int]]:
+    """Units each location can send of each item (capped at the need), where it has any, and
+    how many items each holds in full."""
     index = {item.sku_id: k for k, item in enumerate(order.items)}
     size = len(order.items)
     rows: dict[int, list[int]] = {}
+    full: dict[int, int] = {}
     for (sku_id, location_id), available in request.available.items():
         k = index.get(sku_id)
         if k is None or available <= 0:
@@ -366,8 +386,13 @@ def _stock_by_location(request: SourcingRequest, order: _Order) -> dict[int, lis
         row = rows.get(location_id)
         if row is None:
             row = rows[location_id] = [0] * size
-        row[k] = min(available, order.items[k].need)
-    return rows
+        need = order.items[k].need
+        if available >= need:
+            row[k] = need
+            full[location_id] = full.get(location_id, 0) + 1
+        else:
+            row[k] = available
+    return rows, full
 
 
 def _order(request: SourcingRequest) -> _Order:

@@ -137,7 +137,7 @@ def best_option(
     if split is SplitPolicy.NEVER or limit == 1:
         return _best_single(sites, items, singles, key)
     if singles and split is SplitPolicy.WHEN_NEEDED:
-        return min(singles, key=key)
+        return singles[0] if len(singles) == 1 else min(singles, key=key)
     options = list(singles)
     if limit >= 2:
         options.extend(_pairs(sites, items, ranking, options, key))

@@ -92,6 +92,27 @@ def routing_for(
     )
 
 
+async def routing_for_channel(
+    conn: AsyncConnection,
+    org_id: int,
+    channel_id: int,
+    *,
+    delivery_method: str,
+    pickup_location_id: int | None,
+    promise_date: date | None,
+    channel: str | None,
+) -> OrderRouting:
+    """`routing_for`, reading the channel's configuration first (for paths off capture)."""
+    config = orjson.dumps(await repository.merged_config(conn, org_id, channel_id)).decode()
+    return routing_for(
+        config,
+        delivery_method=delivery_method,
+        pickup_location_id=pickup_location_id,
+        promise_date=promise_date,
+        channel=channel,
+    )
+
+
 def parse_config(config_json: str | bytes) -> RoutingConfig:
     """A stored configuration; one that no longer validates gives way to the defaults, so an
     order is never refused for a configuration problem."""
