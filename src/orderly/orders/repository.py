@@ -13,7 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels.domain import ChannelKind, ChannelPolicy
+from orderly.kit.db import fetch_one
 from orderly.orders.errors import UnknownChannel
+from orderly.orders.fraud import RuleSetting
 from orderly.orders.models import order_allocations, order_events, orders
 from orderly.sourcing.domain import Allocation
 
@@ -31,36 +33,38 @@ class CaptureContext:
     sku_weights: dict[str, int] = field(default_factory=dict)
     # The channel's routing configuration over the organization's default, as JSON text.
     routing_config: str = "{}"
+    # The fraud rules the organization has enabled, by name.
+    fraud_rules: dict[str, RuleSetting] = field(default_factory=dict)
 
 
 # The capture hot path reads the channel, SKUs and pickup location in this one query rather
 # than through three services: one round trip instead of four on every order.
-_CONTEXT = sa.text(
-    """
+_CONTEXT = """
     SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS order_id,
            nextval(CAST('order_number_' || CAST(o.id AS text) AS regclass)) AS order_number,
            o.fraud_hold_threshold,
            c.id AS channel_id, c.kind AS channel_kind, c.allow_backorders,
            c.fulfillment_location_kinds,
            (SELECT id FROM orders
-             WHERE org_id = o.id AND channel_id = c.id AND external_id = :external_id)
+             WHERE org_id = o.id AND channel_id = c.id AND external_id = %(external_id)s)
              AS existing_order_id,
            (SELECT coalesce(json_agg(json_build_array(s.code, s.id, s.active, s.weight_grams)),
                             '[]')
-              FROM skus s WHERE s.org_id = o.id AND s.code = ANY(:sku_codes)) AS skus,
+              FROM skus s WHERE s.org_id = o.id AND s.code = ANY(%(sku_codes)s)) AS skus,
            (SELECT json_build_array(l.id, l.code, l.capabilities)
               FROM locations l
-             WHERE l.org_id = o.id AND l.code = :pickup_code AND l.active) AS pickup,
+             WHERE l.org_id = o.id AND l.code = %(pickup_code)s AND l.active) AS pickup,
            CAST(coalesce((SELECT r.config FROM routing_configs r
                            WHERE r.org_id = o.id AND r.channel_id IS NULL), '{}')
                 || coalesce((SELECT r.config FROM routing_configs r
                               WHERE r.org_id = o.id AND r.channel_id = c.id), '{}')
-                AS text) AS routing_config
+                AS text) AS routing_config,
+           (SELECT json_agg(json_build_array(f.rule, f.score, f.params))
+              FROM fraud_rules f WHERE f.org_id = o.id AND f.enabled) AS fraud_rules
       FROM organizations o
-      LEFT JOIN channels c ON c.org_id = o.id AND c.code = :channel AND c.active
-     WHERE o.id = :org_id
+      LEFT JOIN channels c ON c.org_id = o.id AND c.code = %(channel)s AND c.active
+     WHERE o.id = %(org_id)s
     """
-)
 
 
 async def capture_context(
@@ -72,18 +76,17 @@ async def capture_context(
     sku_codes: Sequence[str],
     pickup_code: str | None,
 ) -> CaptureContext:
-    row = (
-        await conn.execute(
-            _CONTEXT,
-            {
-                "org_id": org_id,
-                "channel": channel,
-                "external_id": external_id,
-                "sku_codes": list(sku_codes),
-                "pickup_code": pickup_code,
-            },
-        )
-    ).one()
+    row = await fetch_one(
+        conn,
+        _CONTEXT,
+        {
+            "org_id": org_id,
+            "channel": channel,
+            "external_id": external_id,
+            "sku_codes": list(sku_codes),
+            "pickup_code": pickup_code,
+        },
+    )
     if row.channel_id is None:
         raise UnknownChannel(f"no active channel {channel!r}", field="channel")
     policy = ChannelPolicy(
@@ -107,6 +110,7 @@ async def capture_context(
         pickup_location=pickup,
         sku_weights={sku[0]: sku[3] for sku in row.skus},
         routing_config=row.routing_config,
+        fraud_rules={r[0]: RuleSetting(r[1], r[2]) for r in row.fraud_rules or ()},
     )
 
 
@@ -120,12 +124,11 @@ async def lock_external_id(
     )
 
 
-_INSERT_ORDER = sa.text(
-    """
+_INSERT_ORDER = """
     WITH customer AS (
         INSERT INTO customers (org_id, email, name, phone, addresses)
-        VALUES (:org_id, :email, :customer_name, :customer_phone,
-                CAST(:customer_addresses AS jsonb))
+        VALUES (%(org_id)s, %(email)s, %(customer_name)s, %(customer_phone)s,
+                CAST(%(customer_addresses)s AS jsonb))
         ON CONFLICT (org_id, email) DO UPDATE
            SET name = coalesce(EXCLUDED.name, customers.name),
                phone = coalesce(EXCLUDED.phone, customers.phone),
@@ -144,41 +147,42 @@ _INSERT_ORDER = sa.text(
             pickup_location_id, subtotal_minor, discount_minor, tax_minor, shipping_minor,
             total_minor, payment_status, payment_amount_minor, payment_method, payment_reference,
             hold_reasons, notes, tags, requested_delivery_date)
-        SELECT :id, :org_id, :number, :channel_id, :external_id, :status, :currency, customer.id,
-               :email, CAST(:billing_address AS jsonb), CAST(:shipping_address AS jsonb),
-               :delivery_method, :pickup_location_id, :subtotal_minor, :discount_minor,
-               :tax_minor, :shipping_minor, :total_minor, :payment_status,
-               :payment_amount_minor, :payment_method, :payment_reference,
-               CAST(:hold_reasons AS text[]), :notes, CAST(:tags AS text[]),
-               :requested_delivery_date
+        SELECT %(id)s, %(org_id)s, %(number)s, %(channel_id)s, %(external_id)s, %(status)s,
+               %(currency)s, customer.id,
+               %(email)s, CAST(%(billing_address)s AS jsonb), CAST(%(shipping_address)s AS jsonb),
+               %(delivery_method)s, %(pickup_location_id)s, %(subtotal_minor)s, %(discount_minor)s,
+               %(tax_minor)s, %(shipping_minor)s, %(total_minor)s, %(payment_status)s,
+               %(payment_amount_minor)s, %(payment_method)s, %(payment_reference)s,
+               CAST(%(hold_reasons)s AS text[]), %(notes)s, CAST(%(tags)s AS text[]),
+               %(requested_delivery_date)s
           FROM customer
         RETURNING created_at
     ),
     lines AS (
         INSERT INTO order_lines (org_id, order_id, line_no, sku_id, quantity, unit_price_minor,
                                  discount_minor, tax_minor, total_minor)
-        SELECT :org_id, :id, l.*
-          FROM unnest(CAST(:line_nos AS int[]), CAST(:line_sku_ids AS bigint[]),
-                      CAST(:line_quantities AS int[]), CAST(:line_prices AS bigint[]),
-                      CAST(:line_discounts AS bigint[]), CAST(:line_taxes AS bigint[]),
-                      CAST(:line_totals AS bigint[])) AS l
+        SELECT %(org_id)s, %(id)s, l.*
+          FROM unnest(CAST(%(line_nos)s AS int[]), CAST(%(line_sku_ids)s AS bigint[]),
+                      CAST(%(line_quantities)s AS int[]), CAST(%(line_prices)s AS bigint[]),
+                      CAST(%(line_discounts)s AS bigint[]), CAST(%(line_taxes)s AS bigint[]),
+                      CAST(%(line_totals)s AS bigint[])) AS l
     ),
     allocations AS (
         INSERT INTO order_allocations (org_id, order_id, line_no, sku_id, location_id, quantity)
-        SELECT :org_id, :id, a.*
-          FROM unnest(CAST(:alloc_line_nos AS int[]), CAST(:alloc_sku_ids AS bigint[]),
-                      CAST(:alloc_location_ids AS bigint[]), CAST(:alloc_quantities AS int[])) AS a
+        SELECT %(org_id)s, %(id)s, a.*
+          FROM unnest(CAST(%(alloc_line_nos)s AS int[]), CAST(%(alloc_sku_ids)s AS bigint[]),
+                      CAST(%(alloc_location_ids)s AS bigint[]),
+                      CAST(%(alloc_quantities)s AS int[])) AS a
     ),
     timeline AS (
         INSERT INTO order_events (org_id, order_id, type, data, actor)
-        SELECT :org_id, :id, e.type, CAST(e.data AS jsonb), :actor
-          FROM unnest(CAST(:event_types AS text[]), CAST(:event_data AS text[]))
+        SELECT %(org_id)s, %(id)s, e.type, CAST(e.data AS jsonb), %(actor)s
+          FROM unnest(CAST(%(event_types)s AS text[]), CAST(%(event_data)s AS text[]))
                WITH ORDINALITY AS e(type, data, n)
          ORDER BY e.n
     )
     SELECT created_at FROM new_order
     """
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +231,7 @@ async def insert_order(
         event_data=[dump_json(d) for _, d in events],
         actor=actor,
     )
-    created: datetime = (await conn.execute(_INSERT_ORDER, params)).scalar_one()
+    created: datetime = (await fetch_one(conn, _INSERT_ORDER, params)).created_at
     return created
 
 
