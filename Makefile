@@ -35,6 +35,7 @@ run: $(VENV)/.installed
 	$(ORDERLY) migrate
 	$(ORDERLY) seed
 	@echo ""
+	@echo "  Dashboard:    http://$(HOST):$(PORT)/app  (sign in with the dashboard login above)"
 	@echo "  Orderly API:  http://$(HOST):$(PORT)"
 	@echo "  API docs:     http://$(HOST):$(PORT)/docs"
 	@echo "  Stop with Ctrl-C; the data stays for the next 'make run'."

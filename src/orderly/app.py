@@ -25,6 +25,9 @@ with a stable `code`. POSTs that create something accept an `Idempotency-Key` he
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
+    from orderly.automation import fraud_rules
+
+    fraud_rules.install()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,6 +55,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     app.state.database = database
     install_problem_handlers(app)
     _include_routers(app)
+    _mount_dashboard(app, settings)
     document_problems(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Outermost, so a key over its limit is refused before its body is read.
@@ -69,14 +73,26 @@ def database_url(settings: Settings) -> str:
     return start_embedded_postgres(settings.resolved_data_dir())
 
 
+def _mount_dashboard(app: FastAPI, settings: Settings) -> None:
+    from orderly.web.app import mount_dashboard
+
+    mount_dashboard(app, settings)
+
+
 def _include_routers(app: FastAPI) -> None:
+    from orderly.automation.endpoints import router as automation
     from orderly.catalog.endpoints import router as catalog
     from orderly.channels.endpoints import router as channels
     from orderly.fulfillment.endpoints import router as fulfillment
     from orderly.health import router as health
     from orderly.inventory.endpoints import router as inventory
     from orderly.locations.endpoints import router as locations
+    from orderly.notifications.endpoints import router as notifications
     from orderly.orders.endpoints import router as orders
+    from orderly.payments.endpoints import router as payments
+    from orderly.reporting.endpoints import router as reports
+    from orderly.returns.endpoints import router as returns
+    from orderly.returns.pages import public_router as return_page
     from orderly.shipping.endpoints import public_router as tracking_page
     from orderly.shipping.endpoints import router as shipping
     from orderly.sourcing.endpoints import router as sourcing
@@ -93,7 +109,13 @@ def _include_routers(app: FastAPI) -> None:
         sourcing,
         shipping,
         fulfillment,
+        automation,
+        returns,
+        payments,
+        reports,
+        notifications,
     )
     for router in routers:
         app.include_router(router, prefix="/v1")
     app.include_router(tracking_page)
+    app.include_router(return_page)

@@ -24,6 +24,7 @@ from orderly.kit.errors import NotFound, OrderlyError
 from orderly.settings import Settings
 from orderly.shipping import service as shipping
 from orderly.tenancy import service as tenancy
+from orderly.tenancy import users
 from orderly.tenancy.domain import Role
 
 DEMO_ORG = "demo"
@@ -38,15 +39,40 @@ class DemoLoadFailed(OrderlyError):
     status = 500
 
 
+# The dashboard's demo sign-in (an admin); kept in the data directory like the key.
+DEMO_USER_EMAIL = "admin@northwind.example"
+DEMO_USER_PASSWORD = "orderly-demo"  # noqa: S105 (the documented demo password)
+
+
 @dataclass(frozen=True)
 class DemoOrg:
     slug: str
     api_key: str
     created: bool
+    login: str = ""
 
 
 def api_key_file(settings: Settings, slug: str) -> Path:
     return settings.resolved_data_dir() / f"{slug}-api-key"
+
+
+def login_file(settings: Settings, slug: str) -> Path:
+    return settings.resolved_data_dir() / f"{slug}-login"
+
+
+async def _demo_login(conn: AsyncConnection, settings: Settings, slug: str, org_id: int) -> str:
+    """Make sure the demo admin user exists; the login line is kept in the data directory."""
+    if await users.find_user_id(conn, org_id, DEMO_USER_EMAIL) is None:
+        await users.create_user(
+            conn,
+            org_id=org_id,
+            email=DEMO_USER_EMAIL,
+            password=DEMO_USER_PASSWORD,
+            role=Role.ADMIN,
+        )
+    login = f"organization {slug}, e-mail {DEMO_USER_EMAIL}, password {DEMO_USER_PASSWORD}"
+    _store_key(login_file(settings, slug), login)
+    return login
 
 
 async def seed_demo(
@@ -75,13 +101,15 @@ async def seed_demo(
                 )
                 key = new.key
                 _store_key(key_file, key)
-            return DemoOrg(slug=slug, api_key=key, created=False)
+            login = await _demo_login(conn, settings, slug, org_id)
+            return DemoOrg(slug=slug, api_key=key, created=False, login=login)
         step(f"creating organization {slug!r}")
         org_id = await tenancy.create_organization(conn, slug, DEMO_ORG_NAME)
         key = (await tenancy.create_api_key(conn, org_id=org_id, role=Role.ADMIN, name="demo")).key
+        login = await _demo_login(conn, settings, slug, org_id)
     _store_key(key_file, key)
     await _load(settings, database, key, step, org_id=org_id)
-    return DemoOrg(slug=slug, api_key=key, created=True)
+    return DemoOrg(slug=slug, api_key=key, created=True, login=login)
 
 
 async def _stored_key(conn: AsyncConnection, key_file: Path, org_id: int) -> str | None:
@@ -124,6 +152,9 @@ async def _load(
         step("carriers: two, each with a ground and an express service")
         async with database.transaction() as conn:
             await shipping.install_demo_carriers(conn, org_id)
+        step("a box catalogue at every location")
+        for location in LOCATIONS:
+            await api.put(f"/v1/fulfillment/locations/{location['code']}/boxes", {"boxes": BOXES})
         step("channels: web and " + ", ".join(c["code"] for c in CHANNELS))
         for channel in CHANNELS:
             await api.post("/v1/channels", channel)
@@ -154,6 +185,11 @@ class _Api:
             raise DemoLoadFailed(f"POST {path} {ref} -> {response.status_code}: {response.text}")
         result: dict[str, Any] = response.json()
         return result
+
+    async def put(self, path: str, body: dict[str, Any]) -> None:
+        response = await self.client.put(path, json=body)
+        if response.status_code >= 300:
+            raise DemoLoadFailed(f"PUT {path} -> {response.status_code}: {response.text}")
 
 
 # --- Locations and channels -------------------------------------------------------------
@@ -214,6 +250,17 @@ def _location(site: tuple[str, str, str, str, str, str, str, float, float, str])
 
 
 LOCATIONS: list[dict[str, Any]] = [_location(site) for site in SITES]
+
+# Inside dimensions in mm, weight limit and tare in grams.
+BOXES: list[dict[str, Any]] = [
+    {"code": code, "length_mm": length, "width_mm": width, "height_mm": height,
+     "max_weight_grams": limit, "tare_grams": tare}
+    for code, length, width, height, limit, tare in (
+        ("S", 250, 200, 100, 3000, 150),
+        ("M", 400, 300, 200, 10000, 300),
+        ("L", 600, 400, 400, 25000, 600),
+    )
+]  # fmt: skip
 
 STORE_CODES = [loc["code"] for loc in LOCATIONS if loc["kind"] == "store"]
 

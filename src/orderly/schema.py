@@ -5,7 +5,7 @@ from orderly.catalog import models as catalog_models
 from orderly.channels import models as channel_models
 from orderly.fulfillment import models as fulfillment_models
 from orderly.inventory import models as inventory_models
-from orderly.kit import idempotency_models
+from orderly.kit import idempotency_models, rate_limit_models
 from orderly.kit.db import metadata
 from orderly.locations import models as location_models
 from orderly.notifications import models as notification_models
@@ -28,6 +28,7 @@ __all__ = [
     "notification_models",
     "order_models",
     "payment_models",
+    "rate_limit_models",
     "return_models",
     "shipping_models",
     "sourcing_models",

@@ -28,8 +28,24 @@ class Settings(BaseSettings):
     max_body_bytes: int = 1_048_576
     max_order_lines: int = 500
     max_page_size: int = 200
+    rate_limit_per_minute: int = Field(
+        default=6000, ge=0, description="Requests a minute per API key, over all processes; 0 = off."
+    )
+    rate_limit_batch: int = Field(
+        default=0, ge=0, description="Requests counted locally between shared counts; 0 = auto."
+    )
     run_worker_in_process: bool = False
     log_level: str = "info"
+    # Customer e-mail (notifications). Without a host, messages are written as .eml files
+    # under the data directory (outbox/<org>/) instead of being sent.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_from: str = "Orderly <orders@localhost>"
+    # Where customers reach Orderly's public pages (the tracking page in e-mails).
+    public_url: str = "http://localhost:8000"
 
     def resolved_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

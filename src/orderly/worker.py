@@ -17,7 +17,12 @@ from orderly.kit.db import plain_url
 # Each one exposes `blueprint = procrastinate.Blueprint()` and declares its tasks on it;
 # they run under the feature's namespace ("orders:expire_holds"). A feature adds its
 # module here when it has one, e.g. "orderly.orders.tasks".
-TASK_MODULES: tuple[str, ...] = ("orderly.fulfillment.tasks", "orderly.shipping.tasks")
+TASK_MODULES: tuple[str, ...] = (
+    "orderly.fulfillment.tasks",
+    "orderly.shipping.tasks",
+    "orderly.automation.tasks",
+    "orderly.notifications.tasks",
+)
 
 
 @functools.cache
@@ -41,6 +46,9 @@ def _feature(module_path: str) -> str:
 
 async def run_worker(database_url: str, *, concurrency: int = 1) -> None:
     """Run jobs until the process is told to stop (SIGINT or SIGTERM)."""
+    from orderly.automation import fraud_rules
+
+    fraud_rules.install()
     app = build_job_app(database_url)
     async with app.open_async():
         await app.run_worker_async(concurrency=concurrency, name="orderly-worker")

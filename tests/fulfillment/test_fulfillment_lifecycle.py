@@ -217,7 +217,7 @@ class TestIllegalMoves:
         await ok(await act(client, shop, fo["id"], "accept"))
         twice = await act(client, shop, fo["id"], "accept")
         assert twice.status_code == 409
-        assert twice.json()["status"] == "accepted"
+        assert twice.json()["current_status"] == "accepted"
         wave = await pick(client, shop, "WH1")
         await confirm(client, shop, wave["id"])
         reconfirm = await client.post(

@@ -124,7 +124,7 @@ class TestLocationSetup:
         assert unknown.status_code == 422
         assert unknown.json()["errors"][0]["field"] == "bins.0.sku"
         nowhere = await client.get("/v1/fulfillment/locations/NOWHERE/boxes", headers=shop.headers)
-        assert nowhere.status_code == 422
+        assert nowhere.status_code == 404  # a location named in the path that does not exist
 
 
 class TestWriteOff:

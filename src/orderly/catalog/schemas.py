@@ -42,7 +42,9 @@ Text = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_printable),
 ]
-Gtin = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_gtin)]
+Gtin = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=14), AfterValidator(_gtin)
+]
 Grams = Annotated[int, Field(ge=0, le=INT4_MAX)]
 Millimetres = Annotated[int, Field(gt=0, le=INT4_MAX)]
 

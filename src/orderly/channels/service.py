@@ -99,6 +99,14 @@ async def channel_policy(conn: AsyncConnection, org_id: int, code: str) -> Chann
     )
 
 
+async def channel_settings(conn: AsyncConnection, org_id: int, channel_id: int) -> dict[str, Any]:
+    """The free-form settings of one of the organization's channels (e.g. `return_policy`)."""
+    row = await repository.find_channel(conn, org_id=org_id, channel_id=channel_id)
+    if row is None:
+        raise ChannelNotFound(f"no channel with id {channel_id}")
+    return dict(row.settings or {})
+
+
 async def _update(
     conn: AsyncConnection, org_id: int, channel_id: int, values: dict[str, Any]
 ) -> ChannelOut:

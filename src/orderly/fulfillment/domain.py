@@ -47,7 +47,7 @@ def ensure_transition(current: FulfillmentStatus, target: FulfillmentStatus) -> 
     if target not in TRANSITIONS[current]:
         raise IllegalTransition(
             f"a fulfillment order that is {current.value} cannot become {target.value}",
-            extra={"status": current.value, "target": target.value},
+            extra={"current_status": current.value, "target": target.value},
         )
 
 
@@ -78,7 +78,7 @@ def ensure_pick_list_transition(current: PickListStatus, target: PickListStatus)
     if target not in PICK_LIST_TRANSITIONS[current]:
         raise IllegalTransition(
             f"a pick list that is {current.value} cannot become {target.value}",
-            extra={"status": current.value, "target": target.value},
+            extra={"current_status": current.value, "target": target.value},
         )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
 from orderly.fulfillment import dispatch, packing, picking, pickup, service
@@ -238,27 +238,30 @@ async def confirm_pick_list(
 # A location's bins and boxes ----------------------------------------------------------------
 
 LOCATION = "/fulfillment/locations/{code}"
+LocationCode = Annotated[str, Path(max_length=100, description="The location's code")]
 
 
 @router.put(LOCATION + "/bins", response_model=list[BinOut], responses=WRITE_ERRORS)
-async def set_bins(code: str, body: BinsIn, conn: Conn, principal: InventoryWriter) -> list[BinOut]:
+async def set_bins(
+    code: LocationCode, body: BinsIn, conn: Conn, principal: InventoryWriter
+) -> list[BinOut]:
     """Set the bin (e.g. "A-01-03") of these SKUs at the location; pick lists walk by bin."""
     return await packing.set_bins(conn, principal, code, body.bins)
 
 
 @router.get(LOCATION + "/bins", response_model=list[BinOut], responses={404: PROBLEM})
-async def get_bins(code: str, conn: Conn, principal: Reader) -> list[BinOut]:
+async def get_bins(code: LocationCode, conn: Conn, principal: Reader) -> list[BinOut]:
     return await packing.location_bins(conn, principal.org_id, code)
 
 
 @router.put(LOCATION + "/boxes", response_model=list[BoxOut], responses=WRITE_ERRORS)
 async def set_boxes(
-    code: str, body: BoxesIn, conn: Conn, principal: InventoryWriter
+    code: LocationCode, body: BoxesIn, conn: Conn, principal: InventoryWriter
 ) -> list[BoxOut]:
     """Replace the location's box catalogue (inside dimensions, weight limit, tare)."""
     return await packing.set_boxes(conn, principal, code, body.boxes)
 
 
 @router.get(LOCATION + "/boxes", response_model=list[BoxOut], responses={404: PROBLEM})
-async def get_boxes(code: str, conn: Conn, principal: Reader) -> list[BoxOut]:
+async def get_boxes(code: LocationCode, conn: Conn, principal: Reader) -> list[BoxOut]:
     return await packing.box_catalogue(conn, principal.org_id, code)

@@ -9,6 +9,10 @@ class PickListNotFound(NotFound):
     code = "pick_list_not_found"
 
 
+class LocationNotFound(NotFound):
+    code = "location_not_found"
+
+
 class UnknownLocation(InvalidInput):
     code = "unknown_location"
 

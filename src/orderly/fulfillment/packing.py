@@ -21,7 +21,14 @@ from orderly.fulfillment.domain import (
     ensure_transition,
     plan_parcels,
 )
-from orderly.fulfillment.errors import InvalidLines, NoBoxFits, UnknownBox, UnknownSku
+from orderly.fulfillment.errors import (
+    InvalidLines,
+    LocationNotFound,
+    NoBoxFits,
+    UnknownBox,
+    UnknownLocation,
+    UnknownSku,
+)
 from orderly.fulfillment.models import boxes, sku_bins
 from orderly.fulfillment.picking import location_id
 from orderly.fulfillment.repository import FulfillmentRow
@@ -41,11 +48,19 @@ F = FulfillmentStatus
 # The location's set-up ----------------------------------------------------------------------
 
 
+async def _path_location(conn: AsyncConnection, org_id: int, code: str) -> int:
+    """The location the URL names: unknown there (or another organization's) is a 404."""
+    try:
+        return await location_id(conn, org_id, code, "location")
+    except UnknownLocation:
+        raise LocationNotFound(f"no location {code!r}") from None
+
+
 async def set_boxes(
     conn: AsyncConnection, principal: Principal, location: str, catalogue: Sequence[BoxIn]
 ) -> list[BoxOut]:
     """Replace the location's box catalogue."""
-    loc = await location_id(conn, principal.org_id, location, "location")
+    loc = await _path_location(conn, principal.org_id, location)
     await conn.execute(
         sa.delete(boxes).where(boxes.c.org_id == principal.org_id, boxes.c.location_id == loc)
     )
@@ -63,7 +78,7 @@ async def set_boxes(
 
 
 async def box_catalogue(conn: AsyncConnection, org_id: int, location: str) -> list[BoxOut]:
-    loc = await location_id(conn, org_id, location, "location")
+    loc = await _path_location(conn, org_id, location)
     return [BoxOut(**_box_values(b)) for b in await _boxes(conn, org_id, loc)]
 
 
@@ -72,7 +87,7 @@ async def set_bins(
 ) -> list[BinOut]:
     """Set the bin of these SKUs at the location (others keep theirs)."""
     org_id = principal.org_id
-    loc = await location_id(conn, org_id, location, "location")
+    loc = await _path_location(conn, org_id, location)
     found = await catalog.skus_by_code(conn, org_id, sorted({b.sku for b in bins}))
     for i, b in enumerate(bins):
         if b.sku not in found:
@@ -94,7 +109,7 @@ async def set_bins(
 
 
 async def location_bins(conn: AsyncConnection, org_id: int, location: str) -> list[BinOut]:
-    loc = await location_id(conn, org_id, location, "location")
+    loc = await _path_location(conn, org_id, location)
     rows = await conn.execute(
         sa.text(
             "SELECT s.code AS sku, b.bin FROM sku_bins b JOIN skus s ON s.id = b.sku_id"

@@ -79,7 +79,7 @@ async def collect(
     if fo.status != F.READY_FOR_PICKUP.value:
         raise IllegalTransition(
             f"a fulfillment order that is {fo.status} cannot be picked up",
-            extra={"status": fo.status, "target": F.DELIVERED.value},
+            extra={"current_status": fo.status, "target": F.DELIVERED.value},
         )
     if fo.pickup_code_hash is None or not pickup_code_matches(
         org_id, fo.id, code, fo.pickup_code_hash

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from pydantic import StringConstraints
 from starlette.responses import Response
 
 from orderly.inventory import service
@@ -21,8 +22,15 @@ from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 
 router = APIRouter(tags=["inventory"])
 
-SkuFilter = Annotated[list[str] | None, Query(description="SKU code; repeat for several")]
-LocationFilter = Annotated[list[str] | None, Query(description="Location code; repeat for several")]
+FilterCode = Annotated[str, StringConstraints(max_length=100)]
+SkuFilter = Annotated[
+    list[FilterCode] | None,
+    Query(max_length=200, description="SKU code; repeat for several"),
+]
+LocationFilter = Annotated[
+    list[FilterCode] | None,
+    Query(max_length=200, description="Location code; repeat for several"),
+]
 
 FORBIDDEN: dict[int | str, dict[str, Any]] = {403: {"description": "The role may not change stock"}}
 UNKNOWN: dict[int | str, dict[str, Any]] = {

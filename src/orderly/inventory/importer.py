@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.automation.arrivals import stock_arrived
 from orderly.catalog import service as catalog
 from orderly.inventory import repository
 from orderly.inventory.domain import IMPORT_REASON, MAX_ON_HAND
@@ -146,6 +147,7 @@ async def _write(
             "on_hand",
             f"{refused.on_hand} is below the {refused.reserved} units reserved for orders",
         )
+    await stock_arrived(conn, org_id, {key[0] for key in latest})
     return len(batch)
 
 

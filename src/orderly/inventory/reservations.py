@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.kit.db import fetch_all
+from orderly.kit.db import execute, fetch_all
 from orderly.sourcing.domain import CandidateLocation
 
 
@@ -259,7 +259,7 @@ async def release_stock(
     if not merged:
         return
     keys = sorted(merged)
-    await fetch_all(
+    await execute(
         conn,
         _RELEASE,
         {

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.automation.arrivals import stock_arrived
 from orderly.inventory import lookups, repository
 from orderly.inventory.domain import (
     Adjustment,
@@ -76,6 +77,9 @@ async def adjust_stock(
         if level is None:
             raise await _refused(conn, org_id, key, adjustment, f"adjustments.{i}")
         results[key] = level
+    await stock_arrived(
+        conn, org_id, {k[0] for k, (_, a) in work if a.delta is None or a.delta > 0}
+    )
     named = dict.fromkeys(codes.key(a.sku, a.location) for a in adjustments)
     return [codes.view(results[key]) for key in named]
 
@@ -127,6 +131,7 @@ async def transfer_stock(
             )
         if moved[key] is None:
             raise await _transfer_refused(conn, org_id, key, transfer, codes)
+    await stock_arrived(conn, org_id, {destination[0]})
     return [codes.view(level) for level in (moved[source], moved[destination]) if level]
 
 

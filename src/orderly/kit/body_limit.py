@@ -26,27 +26,37 @@ class BodySizeLimit:
                 await self._refuse(send)
                 return
         received = 0
-        response_started = False
+        too_large = False
+        refused = False
+        started = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    too_large = True
                     raise BodyTooLarge
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
+        async def guarded_send(message: Message) -> None:
+            # The framework may turn the exception into a response of its own (FastAPI answers
+            # 400 to any error while reading a body): whatever it answers, the client gets 413.
+            nonlocal refused, started
+            if too_large:
+                if not refused and not started:
+                    refused = True
+                    await self._refuse(send)
+                return
+            started = started or message["type"] == "http.response.start"
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            await self.app(scope, limited_receive, guarded_send)
         except BodyTooLarge:
-            if not response_started:
+            if not refused and not started:
+                refused = True
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:

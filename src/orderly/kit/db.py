@@ -21,6 +21,8 @@ NAMING_CONVENTION: dict[str, str] = {
 
 metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
+_AT_COMMIT = "orderly.execute_at_commit"
+
 
 def async_url(url: str) -> str:
     """Normalise any PostgreSQL URL to the psycopg 3 async dialect."""
@@ -50,9 +52,28 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
-        """Open a transaction that commits on success and rolls back on any exception."""
-        async with self.engine.begin() as conn:
-            yield conn
+        """Open a transaction that commits on success and rolls back on any exception.
+
+        Statements handed to `execute_at_commit` are sent together with COMMIT, in one
+        round trip (psycopg's pipeline mode).
+        """
+        async with self.engine.connect() as conn:
+            transaction = await conn.begin()
+            try:
+                yield conn
+            except BaseException:
+                conn.info.pop(_AT_COMMIT, None)
+                await transaction.rollback()
+                raise
+            deferred: list[tuple[str, dict[str, Any]]] = conn.info.pop(_AT_COMMIT, [])
+            if not deferred:
+                await transaction.commit()
+                return
+            pg = await driver_connection(conn)
+            async with pg.pipeline():
+                for sql, params in deferred:
+                    await pg.execute(sql, params)
+                await transaction.commit()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -74,13 +95,34 @@ async def driver_connection(conn: AsyncConnection) -> psycopg.AsyncConnection[An
 
 
 async def fetch_all(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> list[Any]:
-    """Run one statement on the driver connection; rows are named tuples."""
+    """Run one statement that returns rows on the driver connection; rows are named tuples."""
     pg = await driver_connection(conn)
     async with pg.cursor(row_factory=namedtuple_row) as cursor:
         await cursor.execute(sql, params)
-        return await cursor.fetchall() if cursor.description else []
+        return await cursor.fetchall()
+
+
+async def execute(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> None:
+    """Run one statement whose result is not needed. In pipeline mode it is only queued: it
+    travels with the next statement that needs an answer, or with COMMIT."""
+    pg = await driver_connection(conn)
+    async with pg.cursor() as cursor:
+        await cursor.execute(sql, params)
 
 
 async def fetch_one(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> Any:
     rows = await fetch_all(conn, sql, params)
     return rows[0] if rows else None
+
+
+async def fetch_one_opening(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> Any:
+    """`fetch_one` for the first statement of a transaction: BEGIN travels with it in one
+    round trip (pipeline mode) instead of making a trip of its own."""
+    pg = await driver_connection(conn)
+    async with pg.pipeline():
+        return await fetch_one(conn, sql, params)
+
+
+def execute_at_commit(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> None:
+    """Queue a statement whose result nobody reads, to travel with COMMIT (`transaction`)."""
+    conn.info.setdefault(_AT_COMMIT, []).append((sql, params))

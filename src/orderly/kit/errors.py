@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 
+_PROTECTED = frozenset({"type", "title", "status", "code", "detail", "instance"})
+
+
 class OrderlyError(Exception):
     """Base error. ``code`` is stable and documented; ``status`` is the HTTP status."""
 
@@ -42,7 +45,9 @@ class OrderlyError(Exception):
             body["instance"] = instance
         if self.field:
             body["errors"] = [{"field": self.field, "message": self.detail}]
-        body.update(self.extra)
+        # The RFC 9457 members (`status` is the HTTP status) are never overridden by extras;
+        # an error that names several fields may replace `errors`.
+        body.update({k: v for k, v in self.extra.items() if k not in _PROTECTED})
         return body
 
 

@@ -16,7 +16,7 @@ from fastapi import Header
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
-from orderly.kit.db import fetch_all, fetch_one
+from orderly.kit.db import execute_at_commit, fetch_one
 from orderly.kit.errors import Conflict, InvalidInput
 
 IdempotencyKey = Annotated[
@@ -85,7 +85,8 @@ async def run_idempotent(
             field="Idempotency-Key",
         )
     status, content = await create()
-    await fetch_all(
+    # Sent with COMMIT: the record exists exactly when the change does.
+    execute_at_commit(
         conn,
         _STORE,
         {"org_id": org_id, "key": key, "hash": request_hash, "status": status, "response": content},

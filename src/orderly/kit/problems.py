@@ -129,3 +129,68 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(DataError, _unstorable_value)
+
+
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "description": "RFC 9457 problem details with a stable `code`",
+    "type": "object",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"field": {"type": "string"}, "message": {"type": "string"}},
+            },
+        },
+    },
+}
+# What any /v1 operation can answer besides its own errors.
+COMMON_ERRORS = {
+    "401": "Missing, unknown or revoked API key (`unauthorized`)",
+    "413": "The body is larger than the limit (`payload_too_large`)",
+    "429": "The API key used its requests for this minute (`rate_limited`); see Retry-After",
+    "503": "The database cannot be reached (`database_unavailable`); see Retry-After",
+}
+MALFORMED = "The body is not valid JSON (`malformed_json`)"
+NOT_FOUND = "Nothing of this organization has this id or code"
+
+
+def document_problems(app: FastAPI) -> None:
+    """Make the OpenAPI tell the truth about errors: every 4xx/5xx is problem+json (FastAPI
+    documents its own 422 shape, which Orderly never sends), plus the errors any call can get."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = generate()
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for path, operations in schema.get("paths", {}).items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                if path.startswith("/v1/"):
+                    for status, description in COMMON_ERRORS.items():
+                        responses.setdefault(status, {"description": description})
+                if "requestBody" in operation:
+                    responses.setdefault("400", {"description": MALFORMED})
+                if "{" in path:
+                    responses.setdefault("404", {"description": NOT_FOUND})
+                for status, response in responses.items():
+                    content = response.get("content") or {}
+                    if status[0] in "45" and set(content) <= {"application/json", PROBLEM_JSON}:
+                        response["content"] = problem
+        schema["components"]["schemas"].pop("HTTPValidationError", None)
+        schema["components"]["schemas"].pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

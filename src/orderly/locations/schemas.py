@@ -60,8 +60,8 @@ Text = Annotated[
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     AfterValidator(_printable),
 ]
-CountryCode = Annotated[str, AfterValidator(_country)]
-TimeZone = Annotated[str, AfterValidator(_timezone)]
+CountryCode = Annotated[str, StringConstraints(max_length=2), AfterValidator(_country)]
+TimeZone = Annotated[str, StringConstraints(max_length=64), AfterValidator(_timezone)]
 Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False)]
 Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False)]
 Capabilities = Annotated[list[Capability], AfterValidator(_distinct)]

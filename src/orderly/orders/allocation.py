@@ -5,8 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.inventory.reservations import AvailabilitySnapshot, StockRequest, reserve_stock
-from orderly.kit.errors import Conflict
-from orderly.orders.errors import InsufficientStock
+from orderly.orders.errors import InsufficientStock, StockContention
 from orderly.sourcing.domain import (
     Destination,
     LineDemand,
@@ -19,8 +18,21 @@ from orderly.tenancy.domain import Principal
 MAX_RESERVATION_ATTEMPTS = 5
 
 
-class StockContention(Conflict):
-    code = "stock_contention"
+def plan_sourcing(
+    *,
+    demands: tuple[LineDemand, ...],
+    destination: Destination | None,
+    snapshot: AvailabilitySnapshot,
+    allow_shortfall: bool,
+    strategy: SourcingStrategy,
+    sku_codes_by_id: dict[int, str],
+) -> SourcingPlan:
+    """Plan on a snapshot; 409 insufficient_stock when units are short and may not be."""
+    request = SourcingRequest(demands, destination, snapshot.candidates, snapshot.available)
+    plan = strategy.plan(request)
+    if plan.shortfalls and not allow_shortfall:
+        raise insufficient_stock(demands, plan, sku_codes_by_id)
+    return plan
 
 
 async def source_and_reserve(

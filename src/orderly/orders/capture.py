@@ -17,7 +17,7 @@ from orderly.fulfillment import service as fulfillment
 from orderly.inventory.reservations import availability_snapshot
 from orderly.kit.money import MoneyError, currency_exponent, to_minor
 from orderly.orders import queries, repository
-from orderly.orders.allocation import source_and_reserve
+from orderly.orders.allocation import plan_sourcing
 from orderly.orders.domain import (
     CheckResult,
     DeliveryMethod,
@@ -129,10 +129,9 @@ async def capture_order(
     )
     plan = SourcingPlan((), {})
     if shipping.passed:
-        plan = await source_and_reserve(
-            conn,
-            principal,
-            order_id=ctx.order_id,
+        # The snapshot holds the stock rows locked: the plan's reservations are written
+        # together with the order, by insert_order.
+        plan = plan_sourcing(
             demands=demands,
             destination=destination,
             snapshot=snapshot,
@@ -159,12 +158,15 @@ async def capture_order(
         payment_reference=payload.payment.reference,
         delivery_method=payload.delivery_method.value,
         line_count=len(payload.lines),
+        tags=tuple(payload.tags),
+        notes=payload.notes,
+        rule_settings=ctx.fraud_rules,
     )
     verdict = await screen_order(conn, draft)
     fraud = CheckResult(
         "fraud",
         not verdict.needs_review(ctx.fraud_hold_threshold),
-        f"score {verdict.score} (hold at {ctx.fraud_hold_threshold})",
+        verdict.describe(ctx.fraud_hold_threshold),
         HoldReason.FRAUD_REVIEW if verdict.needs_review(ctx.fraud_hold_threshold) else None,
     )
     checks = (availability, payment, shipping, fraud)

@@ -44,7 +44,7 @@ def ensure_transition(current: OrderStatus, target: OrderStatus) -> None:
     if not can_transition(current, target):
         raise IllegalTransition(
             f"an order that is {current.value} cannot become {target.value}",
-            extra={"status": current.value, "target": target.value},
+            extra={"current_status": current.value, "target": target.value},
         )
 
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from orderly.kit.deps import Conn, OrderWriter, Reader
+from orderly.kit.errors import InvalidInput
 from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.pagination import Cursor, Limit, Page
 from orderly.kit.params import ResourceId
@@ -59,6 +60,10 @@ async def create_order(
     """Verify (availability, payment, shipping, fraud), source and reserve stock, and store
     the order. It ends `allocated`, `on_hold` (see `hold_reasons`) or `backordered`, or is
     refused with 409 `insufficient_stock` when its channel does not allow backorders."""
+
+    max_lines: int = request.app.state.settings.max_order_lines
+    if len(payload.lines) > max_lines:
+        raise InvalidInput(f"an order may have at most {max_lines} lines", field="lines")
 
     async def create() -> tuple[int, bytes]:
         captured = await capture_order(conn, principal, payload)

@@ -32,3 +32,17 @@ class OrderNotHeld(Conflict):
 
 class UnknownChannel(InvalidInput):
     code = "unknown_channel"
+
+
+class AddressNotEditable(Conflict):
+    code = "address_not_editable"
+
+
+class InvalidAddress(InvalidInput):
+    code = "invalid_address"
+
+
+class StockContention(Conflict):
+    """Nothing was written; the same request can simply be sent again."""
+
+    code = "stock_contention"

@@ -88,7 +88,7 @@ def ensure_shippable(order: OrderForFulfillment) -> None:
     if order.status not in SHIPPABLE:
         raise OrderNotShippable(
             f"order {order.number} is {order.status.value}: nothing of it may ship now",
-            extra={"status": order.status.value},
+            extra={"current_status": order.status.value},
         )
 
 

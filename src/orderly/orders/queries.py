@@ -12,7 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.catalog.models import skus
 from orderly.channels.models import channels
 from orderly.locations.models import locations
-from orderly.orders.models import order_allocations, order_events, order_lines, orders
+from orderly.orders.models import (
+    customers,
+    order_allocations,
+    order_events,
+    order_lines,
+    orders,
+)
 
 _ORDER = sa.text(
     """
@@ -65,6 +71,10 @@ class OrderFilters:
     customer_email: str | None = None
     sku: str | None = None
     tag: str | None = None
+    # Free text: part of the number, e-mail or customer name, or an exact SKU or external id.
+    search: str | None = None
+    # Only orders with units allocated at one of these locations (a location-limited user).
+    location_ids: tuple[int, ...] | None = None
 
 
 async def list_orders(
@@ -110,6 +120,15 @@ async def list_orders(
             .where(order_allocations.c.location_id == locations.c.id)
             .where(locations.c.org_id == org_id, locations.c.code == filters.location)
         )
+    if filters.search and filters.search.strip():
+        query = query.where(_matches(org_id, filters.search.strip()))
+    if filters.location_ids is not None:
+        query = query.where(
+            sa.exists()
+            .where(order_allocations.c.order_id == orders.c.id)
+            .where(order_allocations.c.org_id == org_id)
+            .where(order_allocations.c.location_id.in_(filters.location_ids))
+        )
     if filters.sku:
         query = query.where(
             sa.exists()
@@ -119,6 +138,23 @@ async def list_orders(
             .where(skus.c.org_id == org_id, skus.c.code == filters.sku)
         )
     return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+def _matches(org_id: int, term: str) -> sa.ColumnElement[bool]:
+    like = "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return sa.or_(
+        orders.c.number.ilike(like),
+        orders.c.customer_email.ilike(like),
+        orders.c.external_id == term,
+        sa.exists()
+        .where(customers.c.id == orders.c.customer_id)
+        .where(customers.c.org_id == org_id, customers.c.name.ilike(like)),
+        sa.exists()
+        .where(order_lines.c.order_id == orders.c.id)
+        .where(order_lines.c.org_id == org_id)
+        .where(order_lines.c.sku_id == skus.c.id)
+        .where(skus.c.org_id == org_id, skus.c.code == term),
+    )
 
 
 async def list_events(
@@ -139,3 +175,43 @@ async def list_events(
     if after_id is not None:
         query = query.where(order_events.c.id > after_id)
     return [dict(r._mapping) for r in await conn.execute(query)]
+
+
+# Returns read what left the building: units per line from `shipped` allocations, and when
+# the order last shipped or was delivered (the start of its return window).
+_SHIPPED = sa.text(
+    """
+    SELECT (SELECT coalesce(json_object_agg(x.line_no, x.units), '{}')
+              FROM (SELECT a.line_no, sum(a.quantity) AS units
+                      FROM order_allocations a
+                     WHERE a.org_id = :org_id AND a.order_id = :order_id
+                       AND a.status = 'shipped'
+                     GROUP BY a.line_no) x) AS units,
+           (SELECT max(greatest(fo.shipped_at, fo.delivered_at))
+              FROM fulfillment_orders fo
+             WHERE fo.org_id = :org_id AND fo.order_id = :order_id) AS last_shipped_at
+    """
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ShippedUnits:
+    by_line: dict[int, int]
+    last_shipped_at: datetime | None
+
+
+async def shipped_units(conn: AsyncConnection, org_id: int, order_id: int) -> ShippedUnits:
+    row = (await conn.execute(_SHIPPED, {"org_id": org_id, "order_id": order_id})).one()
+    return ShippedUnits(
+        by_line={int(k): int(v) for k, v in row.units.items()},
+        last_shipped_at=row.last_shipped_at,
+    )
+
+
+async def order_id_by_number(conn: AsyncConnection, org_id: int, number: str) -> int | None:
+    found: int | None = (
+        await conn.execute(
+            sa.select(orders.c.id).where(orders.c.org_id == org_id, orders.c.number == number)
+        )
+    ).scalar_one_or_none()
+    return found

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels.domain import ChannelKind, ChannelPolicy
 from orderly.kit.db import fetch_one
-from orderly.orders.errors import UnknownChannel
+from orderly.orders.errors import StockContention, UnknownChannel
 from orderly.orders.fraud import RuleSetting
 from orderly.orders.models import order_allocations, order_events, orders
 from orderly.sourcing.domain import Allocation
@@ -124,11 +124,40 @@ async def lock_external_id(
     )
 
 
+# One statement writes the whole order: the guarded reservations and their ledger rows, the
+# customer, the order, its lines, allocations and timeline. The stock rows were locked by the
+# availability snapshot, so the guard holds unless something is badly wrong; if it does not
+# hold for every row, nothing but those reservations is written, and the caller rolls back.
 _INSERT_ORDER = """
-    WITH customer AS (
+    WITH wanted AS (
+        SELECT sku_id, location_id, sum(quantity) AS quantity
+          FROM unnest(CAST(%(alloc_sku_ids)s AS bigint[]), CAST(%(alloc_location_ids)s AS bigint[]),
+                      CAST(%(alloc_quantities)s AS int[])) AS w(sku_id, location_id, quantity)
+         GROUP BY sku_id, location_id
+    ),
+    reserved AS (
+        UPDATE stock_levels sl
+           SET reserved = sl.reserved + w.quantity, updated_at = now()
+          FROM wanted w
+         WHERE sl.org_id = %(org_id)s AND sl.sku_id = w.sku_id AND sl.location_id = w.location_id
+           AND sl.on_hand - sl.reserved - sl.safety_stock >= w.quantity
+        RETURNING sl.sku_id, sl.location_id, w.quantity
+    ),
+    verdict AS (
+        SELECT count(*) = (SELECT count(*) FROM wanted) AS ok FROM reserved
+    ),
+    reservation_ledger AS (
+        INSERT INTO stock_ledger (org_id, sku_id, location_id, kind, reserved_delta, reason,
+                                  reference, order_id, actor)
+        SELECT %(org_id)s, r.sku_id, r.location_id, 'reserved', r.quantity, 'order',
+               'order:' || CAST(%(id)s AS text), %(id)s, %(actor)s
+          FROM reserved r
+    ),
+    customer AS (
         INSERT INTO customers (org_id, email, name, phone, addresses)
-        VALUES (%(org_id)s, %(email)s, %(customer_name)s, %(customer_phone)s,
-                CAST(%(customer_addresses)s AS jsonb))
+        SELECT %(org_id)s, %(email)s, %(customer_name)s, %(customer_phone)s,
+               CAST(%(customer_addresses)s AS jsonb)
+          FROM verdict WHERE verdict.ok
         ON CONFLICT (org_id, email) DO UPDATE
            SET name = coalesce(EXCLUDED.name, customers.name),
                phone = coalesce(EXCLUDED.phone, customers.phone),
@@ -166,6 +195,7 @@ _INSERT_ORDER = """
                       CAST(%(line_quantities)s AS int[]), CAST(%(line_prices)s AS bigint[]),
                       CAST(%(line_discounts)s AS bigint[]), CAST(%(line_taxes)s AS bigint[]),
                       CAST(%(line_totals)s AS bigint[])) AS l
+         WHERE (SELECT ok FROM verdict)
     ),
     allocations AS (
         INSERT INTO order_allocations (org_id, order_id, line_no, sku_id, location_id, quantity)
@@ -173,16 +203,18 @@ _INSERT_ORDER = """
           FROM unnest(CAST(%(alloc_line_nos)s AS int[]), CAST(%(alloc_sku_ids)s AS bigint[]),
                       CAST(%(alloc_location_ids)s AS bigint[]),
                       CAST(%(alloc_quantities)s AS int[])) AS a
+         WHERE (SELECT ok FROM verdict)
     ),
     timeline AS (
         INSERT INTO order_events (org_id, order_id, type, data, actor)
         SELECT %(org_id)s, %(id)s, e.type, CAST(e.data AS jsonb), %(actor)s
           FROM unnest(CAST(%(event_types)s AS text[]), CAST(%(event_data)s AS text[]))
                WITH ORDINALITY AS e(type, data, n)
+         WHERE (SELECT ok FROM verdict)
          ORDER BY e.n
     )
-    SELECT created_at FROM new_order
-    """
+    SELECT (SELECT ok FROM verdict) AS ok, (SELECT created_at FROM new_order) AS created_at
+"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +241,7 @@ async def insert_order(
     events: Sequence[tuple[str, dict[str, Any]]],
     actor: str,
 ) -> datetime:
+    """Reserve the allocations' stock and store the order, all or nothing."""
     params = dict(order)
     params["billing_address"] = dump_json(order["billing_address"])
     params["shipping_address"] = dump_json(order["shipping_address"])
@@ -231,7 +264,13 @@ async def insert_order(
         event_data=[dump_json(d) for _, d in events],
         actor=actor,
     )
-    created: datetime = (await fetch_one(conn, _INSERT_ORDER, params)).created_at
+    row = await fetch_one(conn, _INSERT_ORDER, params)
+    if not row.ok:
+        raise StockContention(
+            "stock for this order changed while it was captured; retry the request",
+            extra={"retryable": True},
+        )
+    created: datetime = row.created_at
     return created
 
 

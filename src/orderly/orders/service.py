@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.channels import service as channels
 from orderly.fulfillment import service as fulfillment
 from orderly.inventory.reservations import StockRequest, availability_snapshot, release_stock
+from orderly.kit.errors import InvalidInput
 from orderly.kit.pagination import Page, decode_cursor, encode_cursor
 from orderly.orders import queries, repository
 from orderly.orders.allocation import source_and_reserve
@@ -17,13 +18,20 @@ from orderly.orders.domain import (
     HoldReason,
     OrderStatus,
     ensure_transition,
+    missing_address_fields,
     status_after_release,
 )
-from orderly.orders.errors import OrderNotFound, OrderNotHeld
+from orderly.orders.errors import (
+    AddressNotEditable,
+    InvalidAddress,
+    OrderNotFound,
+    OrderNotHeld,
+)
 from orderly.orders.queries import OrderFilters
 from orderly.orders.schemas import OrderEventOut, OrderOut, OrderSummary
 from orderly.orders.views import order_out, order_summary
-from orderly.sourcing.domain import DEFAULT_STRATEGY, Destination, LineDemand
+from orderly.sourcing import service as sourcing
+from orderly.sourcing.domain import Destination, LineDemand
 from orderly.tenancy.domain import Principal
 
 
@@ -159,7 +167,12 @@ async def _source_open_units(
         if a["status"] == "reserved":
             held[a["line_no"]] = held.get(a["line_no"], 0) + a["quantity"]
     demands = tuple(
-        LineDemand(line["line_no"], line["sku_id"], line["quantity"] - held.get(line["line_no"], 0))
+        LineDemand(
+            line["line_no"],
+            line["sku_id"],
+            line["quantity"] - held.get(line["line_no"], 0),
+            line["unit_price_minor"],
+        )
         for line in row["lines"]
         if line["quantity"] > held.get(line["line_no"], 0)
     )
@@ -190,22 +203,20 @@ async def _source_open_units(
         destination=destination,
         snapshot=snapshot,
         allow_shortfall=True,
-        strategy=DEFAULT_STRATEGY,
+        strategy=await sourcing.routing_for_channel(
+            conn,
+            principal.org_id,
+            channel.id,
+            delivery_method=row["delivery_method"],
+            pickup_location_id=row["pickup_location_id"] if pickup else None,
+            promise_date=row["requested_delivery_date"],
+            channel=channel.code,
+        ),
         sku_codes_by_id={line["sku_id"]: line["sku"] for line in row["lines"]},
     )
     await repository.insert_allocations(conn, principal.org_id, row["id"], plan.allocations)
     codes = {c.id: c.code for c in snapshot.candidates}
-    event = (
-        "sourcing.decided",
-        {
-            "allocations": [
-                {"line_no": a.line_no, "location": codes[a.location_id], "quantity": a.quantity}
-                for a in plan.allocations
-            ],
-            "backordered": {str(k): v for k, v in plan.shortfalls.items()},
-            "explanation": list(plan.explanation),
-        },
-    )
+    event = ("sourcing.decided", sourcing.decision_record(plan, codes))
     return bool(plan.shortfalls), event
 
 
@@ -220,3 +231,70 @@ async def _order_row(
 
 def _with(reasons: list[str], reason: HoldReason) -> list[str]:
     return reasons if reason.value in reasons else [*reasons, reason.value]
+
+
+# Edits from the dashboard -------------------------------------------------------------------
+
+# Before anything has left, the address can still change.
+ADDRESS_EDITABLE = frozenset({OrderStatus.ALLOCATED, OrderStatus.ON_HOLD, OrderStatus.BACKORDERED})
+MAX_TAGS = 20
+
+
+async def edit_shipping_address(
+    conn: AsyncConnection, principal: Principal, order_id: int, address: dict[str, Any]
+) -> OrderOut:
+    """Replace the shipping address of an order that has not shipped anything yet. The
+    allocations stay where they are; the labels bought later use the new address."""
+    row = await _order_row(conn, principal.org_id, order_id, for_update=True)
+    status = OrderStatus(row["status"])
+    if status not in ADDRESS_EDITABLE or row["delivery_method"] != DeliveryMethod.SHIP.value:
+        raise AddressNotEditable(
+            f"the shipping address of an order that is {status.value} cannot change",
+            field="shipping_address",
+        )
+    missing = missing_address_fields(address)
+    if missing:
+        raise InvalidAddress(
+            "the address lacks " + ", ".join(missing), field=f"shipping_address.{missing[0]}"
+        )
+    await repository.update_order(conn, principal.org_id, order_id, shipping_address=address)
+    await repository.append_events(
+        conn,
+        principal.org_id,
+        order_id,
+        [("order.address_changed", {"from": row["shipping_address"], "to": address})],
+        principal.actor,
+    )
+    return await get_order(conn, principal.org_id, order_id)
+
+
+async def add_note(
+    conn: AsyncConnection, principal: Principal, order_id: int, note: str
+) -> OrderOut:
+    """A note lands on the timeline; the order's notes keep every note, newest last."""
+    text = note.strip()
+    if not text:
+        raise InvalidInput("write a note first", field="note")
+    row = await _order_row(conn, principal.org_id, order_id, for_update=True)
+    notes = f"{row['notes']}\n{text}" if row["notes"] else text
+    await repository.update_order(conn, principal.org_id, order_id, notes=notes)
+    await repository.append_events(
+        conn, principal.org_id, order_id, [("order.note_added", {"note": text})], principal.actor
+    )
+    return await get_order(conn, principal.org_id, order_id)
+
+
+async def add_tag(conn: AsyncConnection, principal: Principal, order_id: int, tag: str) -> OrderOut:
+    label = tag.strip()
+    if not label or len(label) > 50:
+        raise InvalidInput("a tag has 1 to 50 characters", field="tag")
+    row = await _order_row(conn, principal.org_id, order_id, for_update=True)
+    if label in row["tags"]:
+        return order_out(row)
+    if len(row["tags"]) >= MAX_TAGS:
+        raise InvalidInput(f"an order has at most {MAX_TAGS} tags", field="tag")
+    await repository.update_order(conn, principal.org_id, order_id, tags=[*row["tags"], label])
+    await repository.append_events(
+        conn, principal.org_id, order_id, [("order.tagged", {"tag": label})], principal.actor
+    )
+    return await get_order(conn, principal.org_id, order_id)

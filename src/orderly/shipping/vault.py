@@ -10,17 +10,15 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import secrets
-from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from orderly.kit.secrets import SECRET_KEY_FILE, secret_key
 from orderly.settings import Settings
 
-SECRET_KEY_FILE = "secret-key"  # noqa: S105 (a file name)
+__all__ = ["SECRET_KEY_FILE", "Vault", "secret_key", "vault_for"]
 _INFO = b"orderly shipping secrets v1"
 
 
@@ -48,20 +46,6 @@ class Vault:
     def open_json(self, token: bytes) -> dict[str, str]:
         loaded = json.loads(self.open(token))
         return {str(k): str(v) for k, v in loaded.items()}
-
-
-def secret_key(settings: Settings) -> str:
-    if settings.secret_key:
-        return settings.secret_key
-    path: Path = settings.resolved_data_dir() / SECRET_KEY_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    key = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key + "\n")
-    return key
 
 
 def vault_for(settings: Settings) -> Vault:

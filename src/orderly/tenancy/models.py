@@ -1,4 +1,5 @@
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as pg
 
 from orderly.kit.columns import created_at, id_column, org_column
 from orderly.kit.db import metadata
@@ -60,4 +61,26 @@ api_keys = sa.Table(
     sa.Column("role", sa.Text, nullable=False),
     created_at(),
     sa.Column("revoked_at", sa.DateTime(timezone=True)),
+)
+
+# People who sign in to the dashboard. `location_ids` limits an associate to some locations
+# (empty: every location). Passwords are argon2id hashes.
+users = sa.Table(
+    "users",
+    metadata,
+    id_column(),
+    org_column(),
+    sa.Column("email", sa.Text, nullable=False),
+    sa.Column("password_hash", sa.Text, nullable=False),
+    sa.Column("role", sa.Text, nullable=False),
+    sa.Column(
+        "location_ids", pg.ARRAY(sa.BigInteger), nullable=False, server_default=sa.text("'{}'")
+    ),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # Failed sign-ins in a row; past a few the account is locked for a while.
+    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("locked_until", sa.DateTime(timezone=True)),
+    created_at(),
+    sa.Column("last_login_at", sa.DateTime(timezone=True)),
+    sa.UniqueConstraint("org_id", "email"),
 )

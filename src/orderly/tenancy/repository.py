@@ -5,7 +5,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.kit.db import fetch_one
+from orderly.kit.db import fetch_one_opening
 from orderly.tenancy.models import api_keys, location_groups, organizations
 
 
@@ -43,8 +43,8 @@ _KEY_LOOKUP = (
 
 
 async def find_active_key(conn: AsyncConnection, key_hash: bytes) -> Any:
-    """Runs on every request: on the driver connection (see kit.db.fetch_all)."""
-    return await fetch_one(conn, _KEY_LOOKUP, {"key_hash": key_hash})
+    """The first statement of nearly every request: see kit.db.fetch_one_opening."""
+    return await fetch_one_opening(conn, _KEY_LOOKUP, {"key_hash": key_hash})
 
 
 async def create_order_number_sequence(conn: AsyncConnection, org_id: int) -> None:

@@ -1,0 +1,57 @@
+"""Stock arrived: defer the job that sources waiting backorders, inside the caller's transaction.
+
+Every writer that makes sellable stock rise (adjustments, transfers in, imports, purchase-order
+receipts, return restocks) calls `stock_arrived` in the transaction that changes the stock.
+The job is a row in procrastinate's job table written on the same database connection, so it
+exists exactly when the stock change does: a rollback takes the job with it. When no
+backordered order wants any of the SKUs, nothing is deferred (one indexed query).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection
+
+import procrastinate
+import sqlalchemy as sa
+from procrastinate.types import JSONValue
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.kit.db import driver_connection
+
+SOURCE_BACKORDERS_TASK = "automation:source_backorders"
+
+_WANTED = sa.text(
+    """
+    SELECT EXISTS (
+        SELECT 1 FROM orders o JOIN order_lines ol ON ol.order_id = o.id
+         WHERE o.org_id = :org_id AND o.status = 'backordered'
+           AND ol.org_id = :org_id AND ol.sku_id = ANY(:sku_ids))
+    """
+)
+
+
+async def stock_arrived(conn: AsyncConnection, org_id: int, sku_ids: Collection[int]) -> bool:
+    """Defer backorder sourcing for these SKUs when some backordered order wants them.
+    Returns whether a job was deferred."""
+    wanted = sorted(set(sku_ids))
+    if not wanted:
+        return False
+    if not (await conn.execute(_WANTED, {"org_id": org_id, "sku_ids": wanted})).scalar_one():
+        return False
+    deferrer = _deferral_app().configure_task(
+        SOURCE_BACKORDERS_TASK,
+        # one run per organization at a time; a second one waits rather than competing
+        lock=f"backorders:{org_id}",
+        connection=await driver_connection(conn),
+    )
+    job_skus: list[JSONValue] = [*wanted]
+    await deferrer.defer_async(org_id=org_id, sku_ids=job_skus)
+    return True
+
+
+@functools.cache
+def _deferral_app() -> procrastinate.App:
+    """An App that only writes jobs, on connections it is handed: its own pool is never
+    opened, so it needs no database URL and binds no task module (the worker's App does)."""
+    return procrastinate.App(connector=procrastinate.PsycopgConnector())

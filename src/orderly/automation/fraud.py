@@ -1,0 +1,202 @@
+"""Fraud screening settings per organization, and the review queue of held orders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.automation.errors import InvalidFraudRule, NotInFraudReview, UnknownFraudRule
+from orderly.automation.fraud_rules import BUILT_IN_RULES, ParamsProblem, rule_named
+from orderly.automation.models import fraud_rules
+from orderly.automation.schemas import FraudRuleIn, FraudRuleOut, FraudRulesIn, FraudRulesOut
+from orderly.kit.money import to_minor
+from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.orders import repository as order_timeline
+from orderly.orders import service as orders
+from orderly.orders.domain import HoldReason, OrderStatus, PaymentStatus
+from orderly.orders.schemas import OrderOut
+from orderly.tenancy.domain import Principal
+
+REJECT_REASON = "fraud_rejected"
+
+_THRESHOLD = sa.text("SELECT fraud_hold_threshold FROM organizations WHERE id = :org_id")
+_SET_THRESHOLD = sa.text(
+    "UPDATE organizations SET fraud_hold_threshold = :threshold WHERE id = :org_id"
+)
+
+
+async def get_rules(conn: AsyncConnection, org_id: int) -> FraudRulesOut:
+    threshold = (await conn.execute(_THRESHOLD, {"org_id": org_id})).scalar_one()
+    stored = {
+        row.rule: row
+        for row in await conn.execute(sa.select(fraud_rules).where(fraud_rules.c.org_id == org_id))
+    }
+    items = []
+    for rule in BUILT_IN_RULES:
+        row = stored.get(rule.name)
+        items.append(
+            FraudRuleOut(
+                rule=rule.name,
+                description=" ".join((rule.__doc__ or "").split()),
+                enabled=bool(row and row.enabled),
+                score=row.score if row else rule.default_score,
+                params={**rule.default_params, **(row.params if row else {})},
+            )
+        )
+    return FraudRulesOut(hold_threshold=threshold, rules=items)
+
+
+async def put_rules(conn: AsyncConnection, org_id: int, data: FraudRulesIn) -> FraudRulesOut:
+    """Set the hold threshold and any rules named; rules not named keep their settings."""
+    rows = [_row(org_id, n, item) for n, item in enumerate(data.rules)]
+    if rows:
+        stmt = insert(fraud_rules).values(rows)
+        await conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["org_id", "rule"],
+                set_={
+                    "enabled": stmt.excluded.enabled,
+                    "score": stmt.excluded.score,
+                    "params": stmt.excluded.params,
+                    "updated_at": sa.func.now(),
+                },
+            )
+        )
+    if data.hold_threshold is not None:
+        await conn.execute(_SET_THRESHOLD, {"org_id": org_id, "threshold": data.hold_threshold})
+    return await get_rules(conn, org_id)
+
+
+def _row(org_id: int, n: int, item: FraudRuleIn) -> dict[str, Any]:
+    rule = rule_named(item.rule)
+    if rule is None:
+        known = ", ".join(r.name for r in BUILT_IN_RULES)
+        raise UnknownFraudRule(
+            f"no fraud rule {item.rule!r} (known: {known})", field=f"rules.{n}.rule"
+        )
+    params = {**rule.default_params, **(item.params or {})}
+    unknown = sorted(set(params) - set(rule.default_params))
+    if unknown:
+        raise InvalidFraudRule(
+            f"{rule.name} has no parameter {unknown[0]!r}", field=f"rules.{n}.params.{unknown[0]}"
+        )
+    try:
+        rule.check(params)
+    except ParamsProblem as exc:
+        raise InvalidFraudRule(str(exc), field=f"rules.{n}.params") from None
+    return {
+        "org_id": org_id,
+        "rule": rule.name,
+        "enabled": item.enabled,
+        "score": rule.default_score if item.score is None else item.score,
+        "params": params,
+    }
+
+
+# The review queue --------------------------------------------------------------------------
+
+_IN_REVIEW = sa.text(
+    """
+    SELECT id FROM orders
+     WHERE org_id = :org_id AND status = 'on_hold' AND 'fraud_review' = ANY(hold_reasons)
+       AND (CAST(:after AS bigint) IS NULL OR id > :after)
+     ORDER BY id
+     LIMIT :limit
+    """
+)
+
+
+async def review_queue(
+    conn: AsyncConnection, org_id: int, *, limit: int, cursor: str | None
+) -> Page[OrderOut]:
+    """Orders held for fraud review, oldest first."""
+    after = int(decode_cursor(cursor)[0]) if cursor else None
+    ids = [
+        row.id
+        for row in await conn.execute(
+            _IN_REVIEW, {"org_id": org_id, "after": after, "limit": limit + 1}
+        )
+    ]
+    items = [await orders.get_order(conn, org_id, order_id) for order_id in ids[:limit]]
+    return Page(items=items, next_cursor=encode_cursor(items[-1].id) if len(ids) > limit else None)
+
+
+async def approve(
+    conn: AsyncConnection, principal: Principal, order_id: int, reason: str | None
+) -> OrderOut:
+    """Release the fraud-review hold: with no other hold left the order moves on."""
+    await _in_review(conn, principal.org_id, order_id)
+    await order_timeline.append_events(
+        conn, principal.org_id, order_id, [("fraud.approved", {"reason": reason})], principal.actor
+    )
+    return await orders.release_order(
+        conn,
+        principal,
+        order_id,
+        hold=HoldReason.FRAUD_REVIEW,
+        reason=reason or "fraud review approved",
+    )
+
+
+async def reject(
+    conn: AsyncConnection, principal: Principal, order_id: int, reason: str | None
+) -> OrderOut:
+    """Cancel the order (its stock goes back) and give back what the customer paid."""
+    order = await _in_review(conn, principal.org_id, order_id)
+    await orders.cancel_order(conn, principal, order_id, REJECT_REASON)
+    refund = await _refund(conn, principal, order)
+    await order_timeline.append_events(
+        conn,
+        principal.org_id,
+        order_id,
+        [("fraud.rejected", {"reason": reason, "refund": refund})],
+        principal.actor,
+    )
+    return await orders.get_order(conn, principal.org_id, order_id)
+
+
+_LOCK_ORDER = sa.text("SELECT id FROM orders WHERE org_id = :org_id AND id = :order_id FOR UPDATE")
+
+
+async def _in_review(conn: AsyncConnection, org_id: int, order_id: int) -> OrderOut:
+    """The order, locked until commit, so that two reviewers cannot both decide it."""
+    await conn.execute(_LOCK_ORDER, {"org_id": org_id, "order_id": order_id})
+    order = await orders.get_order(conn, org_id, order_id)
+    if order.status is not OrderStatus.ON_HOLD or HoldReason.FRAUD_REVIEW not in order.hold_reasons:
+        raise NotInFraudReview(f"order {order.number} is not held for fraud review")
+    return order
+
+
+async def _refund(conn: AsyncConnection, principal: Principal, order: OrderOut) -> str:
+    """Refund the whole payment when one was taken: through the payments feature when it is
+    installed, else the timeline records that a refund is due."""
+    if order.payment.status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
+        return "not_needed"
+    amount_minor = to_minor(order.payment.amount, order.currency)
+    if amount_minor <= 0:
+        return "not_needed"
+    try:
+        from orderly.payments import service as payments
+        from orderly.payments.schemas import RefundDestination
+    except ImportError:  # pragma: no cover - a build without the payments feature
+        await order_timeline.append_events(
+            conn,
+            principal.org_id,
+            order.id,
+            [("refund.due", {"amount": order.payment.amount, "reason": REJECT_REASON})],
+            principal.actor,
+        )
+        return "due"
+    await payments.refund_order(
+        conn,
+        principal,
+        order_id=order.id,
+        amount_minor=amount_minor,
+        destination=RefundDestination.ORIGINAL_PAYMENT,
+        idempotency_key=f"fraud-reject:{order.id}",
+        reason=REJECT_REASON,
+    )
+    return "issued"

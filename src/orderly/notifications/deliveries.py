@@ -1,0 +1,129 @@
+"""Delivering webhooks: a signed HTTP POST per due delivery, retried with backoff, dead after
+the last attempt.
+
+Due deliveries are claimed with ``FOR UPDATE SKIP LOCKED`` (so workers share them), posted
+concurrently, and their outcome is written in the claiming transaction. A worker killed in
+between leaves them pending: they are posted again (at least once; receivers deduplicate on
+``Orderly-Event-Id``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly import __version__
+from orderly.kit.clock import utcnow
+from orderly.kit.db import Database
+from orderly.notifications import repository
+from orderly.notifications.domain import (
+    DELIVERY_ID_HEADER,
+    EVENT_ID_HEADER,
+    EVENT_TYPE_HEADER,
+    SIGNATURE_HEADER,
+    DeliveryStatus,
+    is_success,
+    signature,
+    webhook_retry_delay,
+)
+from orderly.shipping.vault import Vault
+
+TIMEOUT = httpx.Timeout(10.0, connect=5.0)
+BATCH = 20
+LOG_LENGTH = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    status_code: int | None
+    error: str | None
+    duration_ms: int
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and is_success(self.status_code)
+
+
+async def deliver_due_webhooks(
+    database: Database,
+    vault: Vault,
+    *,
+    now: datetime | None = None,
+    org_id: int | None = None,
+    max_rounds: int = 50,
+    transport: httpx.AsyncBaseTransport | None = None,
+) -> int:
+    """Post every due delivery (in rounds of BATCH); returns how many attempts were made."""
+    attempts = 0
+    async with httpx.AsyncClient(
+        timeout=TIMEOUT, follow_redirects=False, transport=transport
+    ) as client:
+        for _ in range(max_rounds):
+            async with database.transaction() as conn:
+                at = now or utcnow()
+                due = await repository.claim_due_deliveries(conn, at, org_id, BATCH)
+                outcomes = await asyncio.gather(*(post(client, vault, d) for d in due))
+                for d, outcome in zip(due, outcomes, strict=True):
+                    await record(conn, d, outcome, at)
+            attempts += len(due)
+            if len(due) < BATCH:
+                break
+    return attempts
+
+
+async def post(client: httpx.AsyncClient, vault: Vault, delivery: dict[str, Any]) -> Outcome:
+    body = orjson.dumps(delivery["payload"])
+    timestamp = int(time.time())
+    headers = {
+        "Content-Type": "application/json",
+        "User-Agent": f"Orderly-Webhooks/{__version__}",
+        SIGNATURE_HEADER: signature(vault.open(delivery["secret_sealed"]), timestamp, body),
+        EVENT_ID_HEADER: str(delivery["event_id"]),
+        EVENT_TYPE_HEADER: delivery["event_type"],
+        DELIVERY_ID_HEADER: str(delivery["id"]),
+    }
+    started = time.monotonic()
+    try:
+        response = await client.post(delivery["url"], content=body, headers=headers)
+    except httpx.HTTPError as error:
+        return Outcome(None, f"{type(error).__name__}: {error}"[:500], _ms(started))
+    refusal = None if is_success(response.status_code) else response.text[:200] or None
+    return Outcome(response.status_code, refusal, _ms(started))
+
+
+async def record(
+    conn: AsyncConnection, delivery: dict[str, Any], outcome: Outcome, at: datetime
+) -> None:
+    attempts = int(delivery["attempts"]) + 1
+    entry = {
+        "at": at.isoformat(),
+        "status_code": outcome.status_code,
+        "error": outcome.error,
+        "duration_ms": outcome.duration_ms,
+    }
+    values: dict[str, Any] = {
+        "attempts": attempts,
+        "last_status_code": outcome.status_code,
+        "last_error": outcome.error,
+        "log": [*delivery["log"], entry][-LOG_LENGTH:],
+    }
+    if outcome.delivered:
+        values.update(status=DeliveryStatus.DELIVERED.value, delivered_at=at)
+    else:
+        delay = webhook_retry_delay(attempts)
+        if delay is None:
+            values.update(status=DeliveryStatus.DEAD.value)
+        else:
+            values.update(next_attempt_at=at + delay)
+    await repository.update_delivery(conn, delivery["id"], **values)
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

@@ -1,0 +1,145 @@
+"""Sending queued customer messages, one transaction per message.
+
+A message row is claimed with ``FOR UPDATE SKIP LOCKED``, rendered, handed to the SMTP server
+(or written as .eml), and marked sent in the same transaction. A worker killed before the
+commit leaves the row queued and unlocked, so another run sends it: at least once. The one
+duplicate this allows (killed after the server accepted, before the commit) carries the same
+Message-ID, which receiving systems use to drop it.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.kit.clock import utcnow
+from orderly.kit.db import Database
+from orderly.notifications import mailer, repository, template_store
+from orderly.notifications.domain import NotificationKind, NotificationStatus, email_retry_delay
+from orderly.notifications.errors import InvalidTemplate
+from orderly.notifications.rendering import RenderedMessage, message_context, render
+from orderly.orders import service as orders
+from orderly.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class NotSent(Exception):
+    """The message is not to be sent (no address, the kind is switched off)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Composed:
+    recipient: str
+    rendered: RenderedMessage
+
+
+async def send_due_notifications(
+    database: Database,
+    settings: Settings,
+    *,
+    now: datetime | None = None,
+    org_id: int | None = None,
+    limit: int = 200,
+) -> int:
+    """Send the queued messages that are due; returns how many were handled."""
+    handled = 0
+    for _ in range(limit):
+        async with database.transaction() as conn:
+            row = await repository.claim_due_notification(conn, now or utcnow(), org_id)
+            if row is None:
+                break
+            reachable = await send_notification(conn, settings, row, now=now or utcnow())
+        handled += 1
+        if not reachable:
+            break  # the server is down: the rest waits for the next run
+    return handled
+
+
+async def send_notification(
+    conn: AsyncConnection, settings: Settings, row: dict[str, Any], *, now: datetime
+) -> bool:
+    """Compose and send one claimed message. Returns False when the mail server could not be
+    reached (the message stays queued for its next attempt)."""
+    notification_id = int(row["id"])
+    org_id = int(row["org_id"])
+    attempt = int(row["attempts"]) + 1
+    try:
+        composed = await compose(conn, settings, row)
+    except NotSent as reason:
+        await repository.update_notification(
+            conn, notification_id, status=NotificationStatus.SKIPPED.value, last_error=str(reason)
+        )
+        return True
+    except InvalidTemplate as error:
+        await repository.update_notification(
+            conn,
+            notification_id,
+            status=NotificationStatus.FAILED.value,
+            attempts=attempt,
+            last_error=f"template: {error.detail}",
+        )
+        return True
+    message = mailer.build_message(
+        notification_id=notification_id,
+        org_id=org_id,
+        sender=settings.smtp_from,
+        recipient=composed.recipient,
+        rendered=composed.rendered,
+        date=now,
+    )
+    rendered = {
+        "recipient": composed.recipient,
+        "subject": composed.rendered.subject,
+        "body_text": composed.rendered.body_text,
+        "body_html": composed.rendered.body_html,
+    }
+    try:
+        await mailer.deliver(settings, message, org_id=org_id, notification_id=notification_id)
+    except (smtplib.SMTPException, OSError) as error:
+        delay = None if mailer.is_permanent(error) else email_retry_delay(attempt)
+        logger.warning("notification %s not sent (attempt %s): %s", notification_id, attempt, error)
+        await repository.update_notification(
+            conn,
+            notification_id,
+            **rendered,
+            attempts=attempt,
+            last_error=str(error)[:1000],
+            status=(NotificationStatus.QUEUED if delay else NotificationStatus.FAILED).value,
+            next_attempt_at=now + delay if delay else now,
+        )
+        return not isinstance(error, OSError | smtplib.SMTPServerDisconnected)
+    await repository.update_notification(
+        conn,
+        notification_id,
+        **rendered,
+        attempts=attempt,
+        last_error=None,
+        status=NotificationStatus.SENT.value,
+        sent_at=now,
+    )
+    return True
+
+
+async def compose(conn: AsyncConnection, settings: Settings, row: dict[str, Any]) -> Composed:
+    org_id = int(row["org_id"])
+    kind = NotificationKind(str(row["kind"]))
+    order = await orders.get_order(conn, org_id, int(row["order_id"]))
+    if not order.customer.email:
+        raise NotSent("the order has no customer e-mail address")
+    template = await template_store.template_for(conn, org_id, kind, order.channel)
+    if not template.enabled:
+        raise NotSent(f"{kind.value} messages are switched off for this channel")
+    event = await repository.event(conn, org_id, int(row["event_id"]))
+    context = message_context(
+        order.model_dump(mode="json"),
+        str(event["type"]) if event else "",
+        dict(event["data"]) if event else {},
+        public_url=settings.public_url,
+    )
+    return Composed(order.customer.email, render(template.source, context))

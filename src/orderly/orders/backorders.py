@@ -1,0 +1,192 @@
+"""Closing the loop when stock arrives: backordered orders that want the SKUs get their open
+units sourced, oldest order first, and become allocated once nothing is left open.
+
+Two workers never fight over an order: the orders are taken FOR UPDATE SKIP LOCKED, so an
+order another transaction is working on is simply left for the next run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.channels import service as channels
+from orderly.fulfillment import service as fulfillment
+from orderly.inventory.reservations import availability_snapshot
+from orderly.orders import queries, repository
+from orderly.orders.allocation import source_and_reserve
+from orderly.orders.domain import DeliveryMethod, OrderStatus, ensure_transition
+from orderly.sourcing import service as sourcing
+from orderly.sourcing.domain import Allocation, Destination, LineDemand
+from orderly.tenancy.domain import Principal, Role
+
+# How many backordered orders one run takes; the rest wait for the next run.
+BATCH_SIZE = 200
+
+
+@dataclass(frozen=True, slots=True)
+class BackorderRun:
+    """What one run did: orders that got units, and those of them now fully allocated."""
+
+    sourced: tuple[int, ...] = ()
+    allocated: tuple[int, ...] = ()
+
+
+# Oldest first. Orders other workers hold are skipped, never waited for.
+_WAITING = sa.text(
+    """
+    SELECT o.id
+      FROM orders o
+     WHERE o.org_id = :org_id AND o.status = 'backordered'
+       AND (CAST(:sku_ids AS bigint[]) IS NULL OR EXISTS (
+            SELECT 1 FROM order_lines ol
+             WHERE ol.org_id = o.org_id AND ol.order_id = o.id
+               AND ol.sku_id = ANY(CAST(:sku_ids AS bigint[]))))
+     ORDER BY o.created_at, o.id
+     LIMIT :limit
+       FOR UPDATE OF o SKIP LOCKED
+    """
+)
+
+# Every stock row of the SKUs these orders want, locked in (sku, location) order before any
+# order is sourced: the per-order snapshots that follow then only re-lock rows this transaction
+# already holds, so the run never takes stock locks out of the house order.
+_LOCK_STOCK = sa.text(
+    """
+    SELECT sl.id
+      FROM stock_levels sl
+     WHERE sl.org_id = :org_id
+       AND sl.sku_id IN (SELECT ol.sku_id FROM order_lines ol
+                          WHERE ol.org_id = :org_id AND ol.order_id = ANY(:order_ids))
+     ORDER BY sl.sku_id, sl.location_id
+       FOR UPDATE OF sl
+    """
+)
+
+
+async def allocate_backorders(
+    conn: AsyncConnection,
+    org_id: int,
+    sku_ids: Collection[int] | None,
+    actor: str,
+    *,
+    limit: int = BATCH_SIZE,
+) -> BackorderRun:
+    """Source the open units of backordered orders wanting any of `sku_ids` (None: any SKU)."""
+    params = {"org_id": org_id, "sku_ids": None if sku_ids is None else sorted(sku_ids)}
+    order_ids = [row.id for row in await conn.execute(_WAITING, {**params, "limit": limit})]
+    if not order_ids:
+        return BackorderRun()
+    await conn.execute(_LOCK_STOCK, {"org_id": org_id, "order_ids": order_ids})
+    principal = Principal(org_id=org_id, role=Role.ADMIN, actor=actor)
+    sourced: list[int] = []
+    allocated: list[int] = []
+    for order_id in order_ids:
+        outcome = await _source_order(conn, principal, order_id)
+        if outcome is None:
+            continue
+        sourced.append(order_id)
+        if outcome:
+            allocated.append(order_id)
+    return BackorderRun(tuple(sourced), tuple(allocated))
+
+
+async def _source_order(conn: AsyncConnection, principal: Principal, order_id: int) -> bool | None:
+    """Source what the order still lacks. None when nothing could be sourced; otherwise
+    whether the order is now complete (and allocated)."""
+    org_id = principal.org_id
+    row = await queries.order_row(conn, org_id, order_id)
+    if row is None or row["status"] != OrderStatus.BACKORDERED.value:
+        return None
+    demands = open_demands(row)
+    if demands:
+        allocations, still_short, event = await _source(conn, principal, row, demands)
+        if not allocations:
+            return None
+        await repository.insert_allocations(conn, org_id, order_id, allocations)
+        events: list[tuple[str, dict[str, Any]]] = [event]
+    else:  # every unit is already reserved: only the status lagged behind
+        still_short, events = False, []
+    if not still_short:
+        ensure_transition(OrderStatus.BACKORDERED, OrderStatus.ALLOCATED)
+        await repository.update_order(conn, org_id, order_id, status=OrderStatus.ALLOCATED.value)
+        events.append(("order.allocated", {"from": OrderStatus.BACKORDERED.value}))
+    await repository.append_events(conn, org_id, order_id, events, principal.actor)
+    if not still_short:
+        await fulfillment.open_for_uncovered(
+            conn, org_id=org_id, order_id=order_id, actor=principal.actor
+        )
+    return not still_short
+
+
+def open_demands(row: dict[str, Any]) -> tuple[LineDemand, ...]:
+    """The units of each line that no reserved or shipped allocation holds yet."""
+    held: dict[int, int] = {}
+    for a in row["allocations"]:
+        if a["status"] in ("reserved", "shipped"):
+            held[a["line_no"]] = held.get(a["line_no"], 0) + a["quantity"]
+    return tuple(
+        LineDemand(
+            line["line_no"],
+            line["sku_id"],
+            line["quantity"] - held.get(line["line_no"], 0),
+            line["unit_price_minor"],
+        )
+        for line in row["lines"]
+        if line["quantity"] > held.get(line["line_no"], 0)
+    )
+
+
+async def _source(
+    conn: AsyncConnection,
+    principal: Principal,
+    row: dict[str, Any],
+    demands: tuple[LineDemand, ...],
+) -> tuple[tuple[Allocation, ...], bool, tuple[str, dict[str, Any]]]:
+    """Plan and reserve on a locked snapshot: (allocations, still short, timeline event)."""
+    channel = await channels.channel_policy(conn, principal.org_id, row["channel_code"])
+    pickup = row["delivery_method"] == DeliveryMethod.PICKUP.value
+    address = row["shipping_address"] or {}
+    destination = None
+    if not pickup and address.get("country"):
+        destination = Destination(
+            address["country"],
+            address.get("latitude"),
+            address.get("longitude"),
+            address.get("postal_code"),
+        )
+    snapshot = await availability_snapshot(
+        conn,
+        org_id=principal.org_id,
+        sku_ids=sorted({d.sku_id for d in demands}),
+        location_kinds=channel.eligible_location_kinds,
+        capability="pickup" if pickup else "ship",
+        country=destination.country if destination else None,
+        pickup_location_id=row["pickup_location_id"],
+    )
+    plan = await source_and_reserve(
+        conn,
+        principal,
+        order_id=row["id"],
+        demands=demands,
+        destination=destination,
+        snapshot=snapshot,
+        allow_shortfall=True,
+        strategy=await sourcing.routing_for_channel(
+            conn,
+            principal.org_id,
+            channel.id,
+            delivery_method=row["delivery_method"],
+            pickup_location_id=row["pickup_location_id"] if pickup else None,
+            promise_date=row["requested_delivery_date"],
+            channel=channel.code,
+        ),
+        sku_codes_by_id={line["sku_id"]: line["sku"] for line in row["lines"]},
+    )
+    codes = {c.id: c.code for c in snapshot.candidates}
+    event = ("backorder.sourced", sourcing.decision_record(plan, codes))
+    return tuple(plan.allocations), bool(plan.shortfalls), event

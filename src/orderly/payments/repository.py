@@ -1,0 +1,146 @@
+"""Refund and store-credit queries."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.payments.models import refunds, store_credit_accounts, store_credit_ledger
+
+
+async def refund_by_key(conn: AsyncConnection, org_id: int, key: str) -> dict[str, Any] | None:
+    row = (
+        await conn.execute(
+            sa.select(refunds).where(refunds.c.org_id == org_id, refunds.c.idempotency_key == key)
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def refunded_total(conn: AsyncConnection, org_id: int, order_id: int) -> int:
+    total = (
+        await conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(refunds.c.amount_minor), 0)).where(
+                refunds.c.org_id == org_id,
+                refunds.c.order_id == order_id,
+                refunds.c.status == "succeeded",
+            )
+        )
+    ).scalar_one()
+    return int(total)
+
+
+# The guard: a refund row exists only if, with it, the order's refunds stay within what was
+# paid. The caller holds the order row's lock, so two refunds cannot both pass.
+_INSERT_GUARDED = sa.text(
+    """
+    INSERT INTO refunds (org_id, order_id, return_id, amount_minor, currency, destination,
+                         provider, provider_reference, status, idempotency_key, reason,
+                         created_by)
+    SELECT :org_id, :order_id, CAST(:return_id AS bigint), CAST(:amount AS bigint),
+           CAST(:currency AS text), CAST(:destination AS text), CAST(:provider AS text),
+           CAST(:provider_reference AS text), 'succeeded', CAST(:key AS text),
+           CAST(:reason AS text), CAST(:actor AS text)
+     WHERE :paid - (SELECT coalesce(sum(amount_minor), 0) FROM refunds
+                     WHERE org_id = :org_id AND order_id = :order_id
+                       AND status = 'succeeded') >= :amount
+        ON CONFLICT (org_id, idempotency_key) DO NOTHING
+    RETURNING *
+    """
+)
+
+
+async def insert_refund(
+    conn: AsyncConnection, *, paid_minor: int, values: dict[str, Any]
+) -> dict[str, Any] | None:
+    row = (await conn.execute(_INSERT_GUARDED, {**values, "paid": paid_minor})).first()
+    return dict(row._mapping) if row else None
+
+
+async def list_refunds(conn: AsyncConnection, org_id: int, order_id: int) -> list[dict[str, Any]]:
+    rows = await conn.execute(
+        sa.select(refunds)
+        .where(refunds.c.org_id == org_id, refunds.c.order_id == order_id)
+        .order_by(refunds.c.id)
+    )
+    return [dict(r._mapping) for r in rows]
+
+
+_CREDIT = sa.text(
+    """
+    WITH account AS (
+        INSERT INTO store_credit_accounts (org_id, customer_id, currency, balance_minor)
+        VALUES (:org_id, :customer_id, :currency, :amount)
+        ON CONFLICT (org_id, customer_id, currency) DO UPDATE
+           SET balance_minor = store_credit_accounts.balance_minor + EXCLUDED.balance_minor,
+               updated_at = now()
+        RETURNING id, balance_minor
+    ),
+    entry AS (
+        INSERT INTO store_credit_ledger (org_id, account_id, delta_minor, reason, refund_id,
+                                         order_id, actor)
+        SELECT :org_id, account.id, CAST(:amount AS bigint), CAST(:reason AS text),
+               CAST(:refund_id AS bigint), CAST(:order_id AS bigint), CAST(:actor AS text)
+          FROM account
+    )
+    SELECT balance_minor FROM account
+    """
+)
+
+
+async def add_store_credit(
+    conn: AsyncConnection,
+    *,
+    org_id: int,
+    customer_id: int,
+    currency: str,
+    amount_minor: int,
+    reason: str,
+    refund_id: int | None,
+    order_id: int | None,
+    actor: str,
+) -> int:
+    balance: int = (
+        await conn.execute(
+            _CREDIT,
+            {
+                "org_id": org_id,
+                "customer_id": customer_id,
+                "currency": currency,
+                "amount": amount_minor,
+                "reason": reason,
+                "refund_id": refund_id,
+                "order_id": order_id,
+                "actor": actor,
+            },
+        )
+    ).scalar_one()
+    return balance
+
+
+async def store_credit_of(
+    conn: AsyncConnection, org_id: int, customer_id: int
+) -> list[dict[str, Any]]:
+    a, entry = store_credit_accounts, store_credit_ledger
+    accounts = await conn.execute(
+        sa.select(a.c.id, a.c.currency, a.c.balance_minor)
+        .where(a.c.org_id == org_id, a.c.customer_id == customer_id)
+        .order_by(a.c.currency)
+    )
+    result = []
+    for account in accounts:
+        entries = await conn.execute(
+            sa.select(
+                entry.c.delta_minor,
+                entry.c.reason,
+                entry.c.refund_id,
+                entry.c.order_id,
+                entry.c.created_at,
+            )
+            .where(entry.c.org_id == org_id, entry.c.account_id == account.id)
+            .order_by(entry.c.id)
+        )
+        result.append({**account._mapping, "entries": [dict(e._mapping) for e in entries]})
+    return result

@@ -1,0 +1,207 @@
+"""Refunds through the payment provider port, or to store credit; never more than was paid,
+and at most once per idempotency key."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.channels import service as channels
+from orderly.kit.money import from_minor
+from orderly.orders import repository as order_timeline
+from orderly.orders.payments_status import lock_order_payment, record_refunded_total
+from orderly.payments import repository as repo
+from orderly.payments.errors import (
+    PaymentProviderError,
+    RefundDeclined,
+    RefundExceedsCaptured,
+    RefundKeyReused,
+    StoreCreditUnavailable,
+)
+from orderly.payments.registry import DEFAULT_PROVIDER, payment_provider
+from orderly.payments.schemas import RefundDestination, RefundOut, StoreCreditOut
+from orderly.tenancy.domain import Principal
+
+STORE_CREDIT_PROVIDER = "store_credit"
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedRefund:
+    refund: RefundOut
+    created: bool  # False when the key had already refunded
+
+
+async def find_refund(conn: AsyncConnection, org_id: int, key: str) -> RefundOut | None:
+    row = await repo.refund_by_key(conn, org_id, key)
+    return refund_out(row) if row else None
+
+
+async def refund_order(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    order_id: int,
+    amount_minor: int,
+    destination: RefundDestination,
+    idempotency_key: str,
+    return_id: int | None = None,
+    reason: str | None = None,
+) -> IssuedRefund:
+    """Give money back on an order. The order row stays locked until commit, the refund row
+    is inserted only while the order's refunds stay within what was paid, and a key that
+    already refunded returns that refund."""
+    org_id = principal.org_id
+    payment = await lock_order_payment(conn, org_id, order_id)
+    existing = await repo.refund_by_key(conn, org_id, idempotency_key)
+    if existing is not None:
+        if existing["order_id"] != order_id or existing["amount_minor"] != amount_minor:
+            raise RefundKeyReused(
+                "this refund key was used for another refund", field="idempotency_key"
+            )
+        return IssuedRefund(refund_out(existing), created=False)
+    refunded = await repo.refunded_total(conn, org_id, order_id)
+    if amount_minor <= 0 or amount_minor > payment.paid_minor - refunded:
+        raise _too_much(payment.paid_minor - refunded, payment.currency)
+    provider_name, reference = await _pay_out(
+        conn, principal, payment, amount_minor, destination, idempotency_key
+    )
+    row = await repo.insert_refund(
+        conn,
+        paid_minor=payment.paid_minor,
+        values={
+            "org_id": org_id,
+            "order_id": order_id,
+            "return_id": return_id,
+            "amount": amount_minor,
+            "currency": payment.currency,
+            "destination": destination.value,
+            "provider": provider_name,
+            "provider_reference": reference,
+            "key": idempotency_key,
+            "reason": reason,
+            "actor": principal.actor,
+        },
+    )
+    if row is None:
+        raise _too_much(payment.paid_minor - refunded, payment.currency)
+    if destination is RefundDestination.STORE_CREDIT and payment.customer_id is not None:
+        await repo.add_store_credit(
+            conn,
+            org_id=org_id,
+            customer_id=payment.customer_id,
+            currency=payment.currency,
+            amount_minor=amount_minor,
+            reason="refund",
+            refund_id=row["id"],
+            order_id=order_id,
+            actor=principal.actor,
+        )
+    status = await record_refunded_total(
+        conn, org_id, order_id, refunded_minor=refunded + amount_minor
+    )
+    refund = refund_out(row)
+    await order_timeline.append_events(
+        conn,
+        org_id,
+        order_id,
+        [
+            (
+                "refund.issued",
+                {
+                    "refund_id": refund.id,
+                    "amount": refund.amount,
+                    "currency": refund.currency,
+                    "destination": destination.value,
+                    "provider": provider_name,
+                    "return_id": return_id,
+                    "payment_status": status.value,
+                },
+            )
+        ],
+        principal.actor,
+    )
+    return IssuedRefund(refund, created=True)
+
+
+async def _pay_out(
+    conn: AsyncConnection,
+    principal: Principal,
+    payment: Any,
+    amount_minor: int,
+    destination: RefundDestination,
+    key: str,
+) -> tuple[str, str | None]:
+    if destination is RefundDestination.STORE_CREDIT:
+        if payment.customer_id is None:
+            raise StoreCreditUnavailable(
+                "the order has no customer to hold store credit", field="destination"
+            )
+        return STORE_CREDIT_PROVIDER, None
+    settings = await channels.channel_settings(conn, principal.org_id, payment.channel_id)
+    name = str(settings.get("payment_provider") or DEFAULT_PROVIDER)
+    provider = payment_provider(name)
+    try:
+        result = await provider.refund(payment.reference, amount_minor, payment.currency, key)
+    except Exception as exc:
+        raise PaymentProviderError(f"the payment provider {name!r} failed: {exc}") from None
+    if not result.succeeded:
+        raise RefundDeclined(
+            f"the payment provider {name!r} declined the refund: {result.failure_reason}"
+        )
+    return name, result.provider_reference
+
+
+async def list_refunds(conn: AsyncConnection, org_id: int, order_id: int) -> list[RefundOut]:
+    await lock_order_payment(conn, org_id, order_id)
+    return [refund_out(r) for r in await repo.list_refunds(conn, org_id, order_id)]
+
+
+async def store_credit(
+    conn: AsyncConnection, org_id: int, customer_id: int
+) -> list[StoreCreditOut]:
+    accounts = await repo.store_credit_of(conn, org_id, customer_id)
+    return [
+        StoreCreditOut(
+            currency=a["currency"],
+            balance=from_minor(a["balance_minor"], a["currency"]),
+            balance_minor=a["balance_minor"],
+            entries=[
+                {
+                    "amount": from_minor(e["delta_minor"], a["currency"]),
+                    "reason": e["reason"],
+                    "refund_id": e["refund_id"],
+                    "order_id": e["order_id"],
+                    "created_at": e["created_at"],
+                }
+                for e in a["entries"]
+            ],
+        )
+        for a in accounts
+    ]
+
+
+def _too_much(left_minor: int, currency: str) -> RefundExceedsCaptured:
+    left = from_minor(max(left_minor, 0), currency)
+    return RefundExceedsCaptured(
+        f"the order can refund at most {left} {currency} more", field="amount"
+    )
+
+
+def refund_out(row: dict[str, Any]) -> RefundOut:
+    return RefundOut(
+        id=row["id"],
+        order_id=row["order_id"],
+        return_id=row["return_id"],
+        amount=from_minor(row["amount_minor"], row["currency"]),
+        amount_minor=row["amount_minor"],
+        currency=row["currency"],
+        destination=row["destination"],
+        provider=row["provider"],
+        provider_reference=row["provider_reference"],
+        status=row["status"],
+        idempotency_key=row["idempotency_key"],
+        reason=row["reason"],
+        created_at=row["created_at"],
+    )

@@ -1,0 +1,154 @@
+"""The dashboard home page's figures: a handful of aggregate queries over one organization.
+
+Definitions (also in docs/dashboard.md):
+- a fulfillment order shipped *on time* left within ``ON_TIME_HOURS`` of the order's capture;
+- *order to shipment* is the average time from capture to the fulfillment order's shipping;
+- the *return rate* is returns opened in the window over orders shipped in the window;
+- a SKU is *below its reorder point* at a location when its available stock is under the
+  reorder point of its replenishment rule there.
+Days are UTC days.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+WINDOW_DAYS = 30
+ON_TIME_HOURS = 48
+BACKLOG_STATUSES = ("on_hold", "backordered", "allocated", "partially_shipped")
+
+
+@dataclass(frozen=True, slots=True)
+class Today:
+    orders: int
+    shipped: int
+    backlog: int
+    on_hold: int
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardFigures:
+    today: Today
+    days: list[date]
+    # channel code -> orders per day, aligned with `days`
+    orders_by_channel: dict[str, list[int]]
+    backlog_by_status: list[tuple[str, int]]
+    shipped_in_window: int
+    on_time_share: float | None
+    hours_to_ship: float | None
+    return_rate: float | None  # None: no returns yet
+    below_reorder_point: int | None  # None: no reorder points set
+    window_days: int = WINDOW_DAYS
+
+
+_TODAY = sa.text(
+    """
+    SELECT
+      (SELECT count(*) FROM orders
+        WHERE org_id = :org_id AND created_at >= :today) AS orders,
+      (SELECT count(*) FROM fulfillment_orders
+        WHERE org_id = :org_id AND shipped_at >= :today) AS shipped,
+      (SELECT count(*) FROM orders
+        WHERE org_id = :org_id AND status = ANY(:backlog)) AS backlog,
+      (SELECT count(*) FROM orders
+        WHERE org_id = :org_id AND status = 'on_hold') AS on_hold,
+      to_regclass('returns') IS NOT NULL AS has_returns,
+      to_regclass('replenishment_rules') IS NOT NULL AS has_rules
+    """
+)
+
+_PER_DAY = sa.text(
+    """
+    SELECT CAST(o.created_at AT TIME ZONE 'UTC' AS date) AS day, c.code AS channel,
+           count(*) AS orders
+      FROM orders o JOIN channels c ON c.id = o.channel_id
+     WHERE o.org_id = :org_id AND o.created_at >= :since
+     GROUP BY 1, 2
+    """
+)
+
+_BACKLOG = sa.text(
+    """
+    SELECT status, count(*) AS orders FROM orders
+     WHERE org_id = :org_id AND status = ANY(:backlog)
+     GROUP BY status
+    """
+)
+
+_SHIPPING = sa.text(
+    """
+    SELECT count(*) AS shipped,
+           count(*) FILTER (WHERE f.shipped_at - o.created_at <= make_interval(hours => :hours))
+             AS on_time,
+           avg(EXTRACT(EPOCH FROM f.shipped_at - o.created_at)) / 3600 AS hours_to_ship,
+           count(DISTINCT f.order_id) AS orders_shipped
+      FROM fulfillment_orders f JOIN orders o ON o.id = f.order_id
+     WHERE f.org_id = :org_id AND f.shipped_at >= :since
+    """
+)
+
+_RETURNS = sa.text("SELECT count(*) FROM returns WHERE org_id = :org_id AND created_at >= :since")
+
+_BELOW_REORDER = sa.text(
+    """
+    SELECT count(*) AS rules,
+           count(*) FILTER (
+             WHERE coalesce(s.on_hand - s.reserved - s.safety_stock, 0) < r.reorder_point)
+             AS below
+      FROM replenishment_rules r
+      LEFT JOIN stock_levels s
+        ON s.org_id = r.org_id AND s.sku_id = r.sku_id AND s.location_id = r.location_id
+     WHERE r.org_id = :org_id
+    """
+)
+
+
+async def dashboard_figures(
+    conn: AsyncConnection, org_id: int, *, now: datetime
+) -> DashboardFigures:
+    today_start = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
+    first_day = now.date() - timedelta(days=WINDOW_DAYS - 1)
+    since = datetime.combine(first_day, datetime.min.time(), tzinfo=now.tzinfo)
+    params = {
+        "org_id": org_id,
+        "today": today_start,
+        "since": since,
+        "backlog": list(BACKLOG_STATUSES),
+        "hours": ON_TIME_HOURS,
+    }
+    head = (await conn.execute(_TODAY, params)).one()
+    days = [first_day + timedelta(days=n) for n in range(WINDOW_DAYS)]
+    index = {day: n for n, day in enumerate(days)}
+    by_channel: dict[str, list[int]] = {}
+    for row in await conn.execute(_PER_DAY, params):
+        series = by_channel.setdefault(row.channel, [0] * WINDOW_DAYS)
+        if row.day in index:
+            series[index[row.day]] = row.orders
+    backlog = {row.status: row.orders for row in await conn.execute(_BACKLOG, params)}
+    shipping = (await conn.execute(_SHIPPING, params)).one()
+    return_rate = None
+    if head.has_returns:
+        opened = (await conn.execute(_RETURNS, params)).scalar_one()
+        if opened:
+            return_rate = opened / shipping.orders_shipped if shipping.orders_shipped else None
+    below = None
+    if head.has_rules:
+        rules = (await conn.execute(_BELOW_REORDER, params)).one()
+        below = rules.below if rules.rules else None
+    return DashboardFigures(
+        today=Today(
+            orders=head.orders, shipped=head.shipped, backlog=head.backlog, on_hold=head.on_hold
+        ),
+        days=days,
+        orders_by_channel=dict(sorted(by_channel.items())),
+        backlog_by_status=[(status, backlog.get(status, 0)) for status in BACKLOG_STATUSES],
+        shipped_in_window=shipping.shipped,
+        on_time_share=(shipping.on_time / shipping.shipped) if shipping.shipped else None,
+        hours_to_ship=float(shipping.hours_to_ship) if shipping.hours_to_ship else None,
+        return_rate=return_rate,
+        below_reorder_point=below,
+    )

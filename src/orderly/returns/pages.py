@@ -1,0 +1,158 @@
+"""The public self-service return page: `GET/POST /returns/start`, `POST /returns/submit`.
+
+No login and no session: every step sends the order number and contact again and the look-up
+is repeated, so nothing is trusted from the browser but what it proves each time.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Any
+
+import jinja2
+from fastapi import APIRouter, Form, Query, Request
+from pydantic import ValidationError
+from starlette.responses import HTMLResponse, Response
+
+from orderly.kit.deps import Conn
+from orderly.kit.errors import OrderlyError
+from orderly.returns.domain import ReturnMethod
+from orderly.returns.schemas import ReturnIn, ReturnLineIn
+from orderly.returns.selfservice import (
+    FoundOrder,
+    LookupRefused,
+    find_order,
+    open_customer_return,
+    return_label,
+)
+
+public_router = APIRouter(tags=["return page"])
+
+Field200 = Annotated[str, Form(max_length=200)]
+HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+HTML: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such order", "content": {"text/html": {}}},
+    429: {"description": "Too many failed look-ups", "content": {"text/html": {}}},
+}
+REASON_LABELS = {
+    "damaged": "Arrived damaged",
+    "wrong_item": "Wrong item sent",
+    "too_small": "Too small",
+    "too_large": "Too large",
+    "not_as_described": "Not as described",
+    "changed_mind": "Changed my mind",
+}
+
+
+@functools.cache
+def _templates() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("orderly.returns", "templates"), autoescape=True
+    )
+
+
+def _page(status: int = 200, **context: Any) -> HTMLResponse:
+    html = _templates().get_template("return_start.html").render(reasons=REASON_LABELS, **context)
+    return HTMLResponse(html, status_code=status, headers=HEADERS)
+
+
+@public_router.get("/returns/start", response_class=HTMLResponse, summary="Start a return")
+async def start_page(
+    shop: Annotated[str, Query(max_length=100)] = "",
+) -> HTMLResponse:
+    return _page(step="start", shop=shop)
+
+
+@public_router.post(
+    "/returns/start",
+    response_class=HTMLResponse,
+    summary="Find the order and list what can be returned",
+    responses=HTML,
+)
+async def find_page(
+    conn: Conn,
+    shop: Field200 = "",
+    number: Field200 = "",
+    contact: Field200 = "",
+) -> HTMLResponse:
+    try:
+        found = await find_order(conn, shop, number, contact)
+    except LookupRefused as refused:
+        return _page(refused.status, step="start", shop=shop, number=number, error=refused.message)
+    return _choose(found, shop=shop, number=number, contact=contact)
+
+
+def _choose(
+    found: FoundOrder, *, shop: str, number: str, contact: str, error: str | None = None
+) -> HTMLResponse:
+    return _page(
+        422 if error else 200,
+        step="choose",
+        shop=shop,
+        number=number,
+        contact=contact,
+        found=found,
+        lines=[x for x in found.returnable.lines if x.shipped > 0],
+        policy=found.returnable.policy,
+        error=error,
+    )
+
+
+@public_router.post(
+    "/returns/submit", response_class=HTMLResponse, summary="Open the return", responses=HTML
+)
+async def submit_page(request: Request, conn: Conn) -> HTMLResponse:
+    form = await request.form()
+    shop, number, contact = (str(form.get(k, ""))[:200] for k in ("shop", "number", "contact"))
+    try:
+        found = await find_order(conn, shop, number, contact)
+    except LookupRefused as refused:
+        return _page(refused.status, step="start", shop=shop, number=number, error=refused.message)
+    try:
+        data = _return_in(found, dict(form))
+        opened = await open_customer_return(conn, found, data)
+    except (OrderlyError, ValidationError, ValueError) as exc:
+        message = exc.detail if isinstance(exc, OrderlyError) else "Please check your choices."
+        found = await find_order(conn, shop, number, contact)
+        return _choose(found, shop=shop, number=number, contact=contact, error=message)
+    return _page(step="done", shop=shop, opened=opened, contact=contact)
+
+
+def _return_in(found: FoundOrder, form: dict[str, Any]) -> ReturnIn:
+    lines = []
+    for line in found.returnable.lines:
+        raw = str(form.get(f"qty_{line.line_no}", "0") or "0").strip()
+        quantity = int(raw) if raw.isdigit() else 0
+        if quantity > 0:
+            reason = str(form.get(f"reason_{line.line_no}", ""))
+            lines.append(ReturnLineIn(line_no=line.line_no, quantity=quantity, reason=reason))
+    if not lines:
+        raise ValueError("choose at least one item")
+    method = ReturnMethod(str(form.get("method", ReturnMethod.SHIP_BACK.value)))
+    store = str(form.get("store", "")) or None
+    return ReturnIn(
+        order_id=int(found.returnable.order["id"]),
+        lines=lines,
+        method=method,
+        location=store if method is ReturnMethod.IN_STORE else None,
+    )
+
+
+@public_router.post(
+    "/returns/label",
+    response_class=Response,
+    summary="The return label (PDF) of a ship-back return",
+    responses={200: {"content": {"application/pdf": {}}}, **HTML},
+)
+async def label_download(
+    conn: Conn, shop: Field200 = "", number: Field200 = "", contact: Field200 = ""
+) -> Response:
+    try:
+        pdf = await return_label(conn, shop, number, contact)
+    except LookupRefused as refused:
+        return _page(refused.status, step="start", shop=shop, error=refused.message)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={**HEADERS, "Content-Disposition": f'inline; filename="{number.strip()}.pdf"'},
+    )

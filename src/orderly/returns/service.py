@@ -1,0 +1,368 @@
+"""Opening returns and moving them through their lifecycle.
+
+Receiving lives in receiving.py; refunds and exchanges in settlement.py.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.channels import service as channels
+from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.locations import service as locations
+from orderly.locations.domain import Capability
+from orderly.orders import queries as order_queries
+from orderly.orders import repository as order_timeline
+from orderly.orders.errors import OrderNotFound
+from orderly.returns import repository as repo
+from orderly.returns.domain import (
+    OrderLineView,
+    RequestedLine,
+    ReturnableLine,
+    ReturnMethod,
+    ReturnSource,
+    ReturnStatus,
+    check_request,
+    ensure_transition,
+    returnable_lines,
+    window_closes,
+)
+from orderly.returns.errors import (
+    ReturnAddressMissing,
+    ReturnLocationInvalid,
+    ReturnNotFound,
+)
+from orderly.returns.policy import ReturnPolicy, parse_policy
+from orderly.returns.refunds import LineAmounts, units_of_return
+from orderly.returns.schemas import ReturnIn, ReturnOut
+from orderly.returns.views import return_out
+from orderly.shipping import service as shipping
+from orderly.tenancy.domain import Principal
+
+# A returned parcel's size when nothing better is known: a medium mailer box.
+RETURN_PARCEL_MM = (300, 250, 150)
+
+
+@dataclass(frozen=True, slots=True)
+class ReturnableOrder:
+    order: dict[str, Any]
+    policy: ReturnPolicy
+    lines: list[ReturnableLine]
+    window_closes: datetime | None
+    shipped_at: datetime | None
+
+
+async def returnable_order(
+    conn: AsyncConnection, org_id: int, order_id: int, *, lock: bool = False
+) -> ReturnableOrder:
+    """What of the order can still come back under its channel's policy."""
+    order = await order_queries.order_row(conn, org_id, order_id, for_update=lock)
+    if order is None:
+        raise OrderNotFound(f"no order {order_id}")
+    policy = parse_policy(await channels.channel_settings(conn, org_id, order["channel_id"]))
+    shipped = await order_queries.shipped_units(conn, org_id, order_id)
+    claimed = await repo.claimed_units(conn, org_id, order_id)
+    lines = returnable_lines(
+        policy,
+        [OrderLineView(x["line_no"], x["sku"], x["sku_id"], x["quantity"]) for x in order["lines"]],
+        shipped=shipped.by_line,
+        returned=claimed,
+    )
+    return ReturnableOrder(
+        order=order,
+        policy=policy,
+        lines=lines,
+        window_closes=window_closes(policy, shipped.last_shipped_at),
+        shipped_at=shipped.last_shipped_at,
+    )
+
+
+async def open_return(
+    conn: AsyncConnection,
+    principal: Principal,
+    data: ReturnIn,
+    *,
+    source: ReturnSource = ReturnSource.STAFF,
+) -> ReturnOut:
+    org_id = principal.org_id
+    view = await returnable_order(conn, org_id, data.order_id, lock=True)
+    requested = [RequestedLine(x.line_no, x.quantity, x.reason) for x in data.lines]
+    check_request(
+        view.policy, view.lines, requested, shipped_at=view.shipped_at, now=datetime.now(UTC)
+    )
+    location = await _return_location(conn, org_id, data, view.policy)
+    order = view.order
+    by_no = {x["line_no"]: x for x in order["lines"]}
+    claimed = {x.line_no: x.returned for x in view.lines}
+    shipping_refund = 0
+    if view.policy.refunds_shipping(
+        {x.reason for x in requested}
+    ) and not await repo.shipping_already_refunded(conn, org_id, order["id"]):
+        shipping_refund = int(order["shipping_minor"])
+    number = await repo.next_return_number(conn, org_id)
+    return_id = await repo.insert_return(
+        conn,
+        {
+            "org_id": org_id,
+            "number": number,
+            "order_id": order["id"],
+            "status": ReturnStatus.REQUESTED.value,
+            "method": data.method.value,
+            "location_id": location["id"],
+            "source": source.value,
+            "currency": order["currency"],
+            "shipping_refund_minor": shipping_refund,
+            "notes": data.notes,
+            "created_by": principal.actor,
+        },
+        [
+            {
+                "line_no": item.line_no,
+                "sku_id": by_no[item.line_no]["sku_id"],
+                "quantity": item.quantity,
+                "reason": item.reason,
+                "unit_amounts": units_of_return(
+                    _amounts(by_no[item.line_no]),
+                    already_returned=claimed.get(item.line_no, 0),
+                    quantity=item.quantity,
+                ),
+                "restocking_fee_percent": view.policy.fee_percent(item.reason),
+            }
+            for item in requested
+        ],
+    )
+    await _event(
+        conn,
+        principal,
+        order["id"],
+        "return.requested",
+        {"return_id": return_id, "number": number, "source": source.value},
+    )
+    if data.authorize:
+        await _authorize(conn, principal, return_id, parcel_weight_grams=data.parcel_weight_grams)
+    return await get_return(conn, org_id, return_id)
+
+
+async def authorize_return(
+    conn: AsyncConnection, principal: Principal, return_id: int, *, parcel_weight_grams: int = 1000
+) -> ReturnOut:
+    await _authorize(conn, principal, return_id, parcel_weight_grams=parcel_weight_grams)
+    return await get_return(conn, principal.org_id, return_id)
+
+
+async def _authorize(
+    conn: AsyncConnection, principal: Principal, return_id: int, *, parcel_weight_grams: int
+) -> None:
+    row = await _row(conn, principal.org_id, return_id, for_update=True)
+    ensure_transition(ReturnStatus(row["status"]), ReturnStatus.AUTHORIZED)
+    values: dict[str, Any] = {"status": ReturnStatus.AUTHORIZED.value}
+    label: dict[str, Any] = {}
+    if row["method"] == ReturnMethod.SHIP_BACK.value:
+        shipment = await _buy_return_label(conn, principal, row, parcel_weight_grams)
+        values["shipment_id"] = shipment.id
+        label = {
+            "shipment_id": shipment.id,
+            "tracking_number": shipment.tracking_number,
+            "carrier": shipment.carrier,
+            "label_pdf_url": shipment.label_pdf_url,
+        }
+    await repo.update_return(conn, principal.org_id, return_id, **values)
+    await _event(
+        conn,
+        principal,
+        row["order_id"],
+        "return.authorized",
+        {
+            "return_id": return_id,
+            "number": row["number"],
+            "method": row["method"],
+            "location": row["location"],
+            **label,
+        },
+    )
+
+
+async def _buy_return_label(
+    conn: AsyncConnection, principal: Principal, row: dict[str, Any], weight_grams: int
+) -> shipping.ShipmentView:
+    order = await order_queries.order_row(conn, principal.org_id, row["order_id"])
+    assert order is not None
+    customer = order["shipping_address"] or order["billing_address"]
+    if not customer or not customer.get("postal_code") or not customer.get("country"):
+        raise ReturnAddressMissing(
+            "the order has no address to collect the return from", field="method"
+        )
+    location = await locations.get_location(conn, principal.org_id, row["location_id"])
+    ship_to = {"name": location.name, **location.address.model_dump(exclude_none=True)}
+    length, width, height = RETURN_PARCEL_MM
+    [view] = await shipping.buy_label(
+        conn,
+        principal.org_id,
+        order_id=row["order_id"],
+        fulfillment_order_id=None,
+        request=shipping.ShipmentRequest(
+            org_id=principal.org_id,
+            ship_from=dict(customer),
+            ship_to=ship_to,
+            parcels=[shipping.Parcel(weight_grams, length, width, height)],
+            ship_date=date.today(),
+            reference=row["number"],
+        ),
+        service=None,
+        policy="cheapest",
+        promise_date=None,
+        actor=principal.actor,
+    )
+    return view
+
+
+async def mark_in_transit(conn: AsyncConnection, principal: Principal, return_id: int) -> ReturnOut:
+    return await _move(conn, principal, return_id, ReturnStatus.IN_TRANSIT, "return.in_transit")
+
+
+async def reject_return(
+    conn: AsyncConnection, principal: Principal, return_id: int, reason: str | None
+) -> ReturnOut:
+    return await _move(
+        conn, principal, return_id, ReturnStatus.REJECTED, "return.rejected", reason=reason
+    )
+
+
+async def cancel_return(
+    conn: AsyncConnection, principal: Principal, return_id: int, reason: str | None
+) -> ReturnOut:
+    """Cancel a return nothing of which has arrived; an unused return label is voided."""
+    row = await _row(conn, principal.org_id, return_id, for_update=True)
+    ensure_transition(ReturnStatus(row["status"]), ReturnStatus.CANCELLED)
+    if row["shipment_id"] is not None and row["status"] == ReturnStatus.AUTHORIZED.value:
+        await shipping.cancel_shipment(conn, principal.org_id, row["shipment_id"], principal.actor)
+    return await _move(
+        conn, principal, return_id, ReturnStatus.CANCELLED, "return.cancelled", reason=reason
+    )
+
+
+async def close_return(
+    conn: AsyncConnection, principal: Principal, return_id: int, reason: str | None
+) -> ReturnOut:
+    return await _move(
+        conn,
+        principal,
+        return_id,
+        ReturnStatus.CLOSED,
+        "return.closed",
+        reason=reason,
+        closed_at=datetime.now(UTC),
+    )
+
+
+async def _move(
+    conn: AsyncConnection,
+    principal: Principal,
+    return_id: int,
+    target: ReturnStatus,
+    event: str,
+    *,
+    reason: str | None = None,
+    **values: Any,
+) -> ReturnOut:
+    row = await _row(conn, principal.org_id, return_id, for_update=True)
+    ensure_transition(ReturnStatus(row["status"]), target)
+    await repo.update_return(conn, principal.org_id, return_id, status=target.value, **values)
+    await _event(
+        conn,
+        principal,
+        row["order_id"],
+        event,
+        {"return_id": return_id, "number": row["number"], "reason": reason},
+    )
+    return await get_return(conn, principal.org_id, return_id)
+
+
+async def get_return(conn: AsyncConnection, org_id: int, return_id: int) -> ReturnOut:
+    return return_out(await _row(conn, org_id, return_id))
+
+
+async def list_returns(
+    conn: AsyncConnection,
+    org_id: int,
+    *,
+    order_id: int | None,
+    status: ReturnStatus | None,
+    limit: int,
+    cursor: str | None,
+) -> Page[ReturnOut]:
+    after = int(decode_cursor(cursor)[0]) if cursor else None
+    rows = await repo.list_returns(
+        conn,
+        org_id,
+        order_id=order_id,
+        status=status.value if status else None,
+        limit=limit + 1,
+        after_id=after,
+    )
+    items = [return_out(r) for r in rows[:limit]]
+    return Page(items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit else None)
+
+
+async def _row(
+    conn: AsyncConnection, org_id: int, return_id: int, *, for_update: bool = False
+) -> dict[str, Any]:
+    row = await repo.get_return(conn, org_id, return_id, for_update=for_update)
+    if row is None:
+        raise ReturnNotFound(f"no return {return_id}")
+    return row
+
+
+async def return_row(
+    conn: AsyncConnection, org_id: int, return_id: int, *, for_update: bool = False
+) -> dict[str, Any]:
+    return await _row(conn, org_id, return_id, for_update=for_update)
+
+
+async def _return_location(
+    conn: AsyncConnection, org_id: int, data: ReturnIn, policy: ReturnPolicy
+) -> dict[str, Any]:
+    code = data.location or policy.returns_location
+    if code is not None:
+        found = (await locations.locations_by_code(conn, org_id, [code])).get(code)
+        if found is None or not found.active or Capability.RETURNS not in found.capabilities:
+            raise ReturnLocationInvalid(
+                f"{code!r} is not an active location that takes returns", field="location"
+            )
+        return {"id": found.id, "code": found.code}
+    page = await locations.list_locations(
+        conn, org_id, active=True, capability=Capability.RETURNS, limit=200
+    )
+    candidates = sorted(page.items, key=lambda x: (x.priority, x.id))
+    if not candidates:
+        raise ReturnLocationInvalid(
+            "no active location has the returns capability", field="location"
+        )
+    return {"id": candidates[0].id, "code": candidates[0].code}
+
+
+def _amounts(line: dict[str, Any]) -> LineAmounts:
+    return LineAmounts(
+        quantity=line["quantity"],
+        unit_price_minor=line["unit_price_minor"],
+        discount_minor=line["discount_minor"],
+        tax_minor=line["tax_minor"],
+    )
+
+
+async def _event(
+    conn: AsyncConnection, principal: Principal, order_id: int, kind: str, data: dict[str, Any]
+) -> None:
+    await order_timeline.append_events(
+        conn, principal.org_id, order_id, [(kind, data)], principal.actor
+    )
+
+
+async def record_event(
+    conn: AsyncConnection, principal: Principal, order_id: int, kind: str, data: dict[str, Any]
+) -> None:
+    await _event(conn, principal, order_id, kind, data)

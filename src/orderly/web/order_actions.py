@@ -1,0 +1,122 @@
+"""What can be done to an order from its page: hold, release, cancel, change the address,
+add a note or a tag. Each action runs through the orders service; a refusal is shown in plain
+words on the order's page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from orderly.orders import service as orders
+from orderly.web.deps import Conn, Form, OrderActor, attempt, back_to, flash
+from orderly.web.order_views import visible_order
+
+router = APIRouter()
+
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "region", "postal_code", "country", "phone")
+
+
+def _text(form: Form, name: str) -> str:
+    return str(form.get(name, "")).strip()
+
+
+@router.post("/orders/{order_id}/hold")
+async def hold(
+    request: Request, order_id: int, conn: Conn, user: OrderActor, form: Form
+) -> Response:
+    await visible_order(conn, user, order_id)
+    reason = _text(form, "reason") or "held from the dashboard"
+    await attempt(
+        request,
+        conn,
+        lambda: orders.hold_order(conn, user.principal, order_id, reason),
+        done="The order is on hold.",
+    )
+    return back_to(f"/app/orders/{order_id}")
+
+
+@router.post("/orders/{order_id}/release")
+async def release(
+    request: Request, order_id: int, conn: Conn, user: OrderActor, form: Form
+) -> Response:
+    await visible_order(conn, user, order_id)
+    await attempt(
+        request,
+        conn,
+        lambda: orders.release_order(
+            conn, user.principal, order_id, hold=None, reason="released from the dashboard"
+        ),
+        done="The holds are released.",
+    )
+    return back_to(f"/app/orders/{order_id}")
+
+
+@router.post("/orders/{order_id}/cancel")
+async def cancel(
+    request: Request, order_id: int, conn: Conn, user: OrderActor, form: Form
+) -> Response:
+    await visible_order(conn, user, order_id)
+    reason = _text(form, "reason")
+    if not reason:
+        flash(request, "say why the order is cancelled", kind="error", field="cancel-reason")
+        return back_to(f"/app/orders/{order_id}")
+    await attempt(
+        request,
+        conn,
+        lambda: orders.cancel_order(conn, user.principal, order_id, reason),
+        done="The order is cancelled and its stock released.",
+    )
+    return back_to(f"/app/orders/{order_id}")
+
+
+@router.post("/orders/{order_id}/address")
+async def change_address(
+    request: Request, order_id: int, conn: Conn, user: OrderActor, form: Form
+) -> Response:
+    order = await visible_order(conn, user, order_id)
+    address: dict[str, Any] = dict(order.shipping_address or {})
+    for name in ADDRESS_FIELDS:
+        value = _text(form, name)
+        address[name] = value.upper() if name == "country" else (value or None)
+    # The coordinates belonged to the old address.
+    address.pop("latitude", None)
+    address.pop("longitude", None)
+    await attempt(
+        request,
+        conn,
+        lambda: orders.edit_shipping_address(conn, user.principal, order_id, address),
+        done="The shipping address is changed.",
+    )
+    return back_to(f"/app/orders/{order_id}")
+
+
+@router.post("/orders/{order_id}/note")
+async def note(
+    request: Request, order_id: int, conn: Conn, user: OrderActor, form: Form
+) -> Response:
+    await visible_order(conn, user, order_id)
+    text = _text(form, "note")[:4000]
+    await attempt(
+        request,
+        conn,
+        lambda: orders.add_note(conn, user.principal, order_id, text),
+        done="The note is added.",
+    )
+    return back_to(f"/app/orders/{order_id}")
+
+
+@router.post("/orders/{order_id}/tag")
+async def tag(
+    request: Request, order_id: int, conn: Conn, user: OrderActor, form: Form
+) -> Response:
+    await visible_order(conn, user, order_id)
+    label = _text(form, "tag")
+    await attempt(
+        request,
+        conn,
+        lambda: orders.add_tag(conn, user.principal, order_id, label),
+        done=f"Tagged {label}.",
+    )
+    return back_to(f"/app/orders/{order_id}")

@@ -1,0 +1,66 @@
+"""Shared setup for automation tests: a shop with a warehouse, SKUs and a backorder channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from orderly.automation import tasks
+from orderly.kit.db import Database
+from tests.conftest import Org
+from tests.orders.factories import create_location, create_sku, order_body
+
+
+async def shop_with_backorders(client: httpx.AsyncClient, org: Org, *skus: str) -> None:
+    await create_location(client, org.headers, "WH1", city="Newark")
+    for sku in skus:
+        await create_sku(client, org.headers, sku)
+    response = await client.post(
+        "/v1/channels",
+        json={"code": "b2b", "name": "B2B", "kind": "b2b", "allow_backorders": True},
+        headers=org.headers,
+    )
+    assert response.status_code == 201, response.text
+
+
+async def place(
+    client: httpx.AsyncClient, org: Org, lines: list[tuple[str, int]], **extra: Any
+) -> dict[str, Any]:
+    body = order_body(lines, channel=extra.pop("channel", "b2b"), **extra)
+    response = await client.post("/v1/orders", json=body, headers=org.headers)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def get(client: httpx.AsyncClient, org: Org, path: str, **params: Any) -> Any:
+    response = await client.get(path, params=params, headers=org.headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def event_types(client: httpx.AsyncClient, org: Org, order_id: int) -> list[str]:
+    page = await get(client, org, f"/v1/orders/{order_id}/events", limit=200)
+    return [e["type"] for e in page["items"]]
+
+
+async def deferred_backorder_jobs(db: Database, org_id: int) -> list[dict[str, Any]]:
+    """The arguments of backorder jobs deferred for the organization (none has run)."""
+    async with db.engine.connect() as conn:
+        rows = await conn.execute(
+            sa.text(
+                "SELECT args FROM procrastinate_jobs"
+                " WHERE task_name = 'automation:source_backorders'"
+                "   AND CAST(args ->> 'org_id' AS bigint) = :org_id ORDER BY id"
+            ),
+            {"org_id": org_id},
+        )
+        return [dict(r.args) for r in rows]
+
+
+async def run_deferred_backorder_jobs(db: Database, org_id: int) -> None:
+    """What the worker does with each deferred job: run its body in a transaction."""
+    for args in await deferred_backorder_jobs(db, org_id):
+        async with db.transaction() as conn:
+            await tasks.source_backorders(conn, org_id=args["org_id"], sku_ids=args["sku_ids"])

@@ -1,0 +1,264 @@
+"""Fraud screening: each rule scores, scores add up, the threshold holds the order for review,
+and the review queue approves (the order moves on) or rejects (cancelled, stock released)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from orderly.kit.db import Database
+from orderly.tenancy.domain import Role
+from tests.automation.helpers import get
+from tests.conftest import Org, key_for, make_org
+from tests.orders.factories import (
+    create_location,
+    create_sku,
+    ledger_mismatches,
+    order_body,
+    receive_stock,
+    stock_of,
+)
+
+
+async def stocked_shop(client: httpx.AsyncClient, org: Org) -> None:
+    await create_location(client, org.headers, "WH1", city="Newark")
+    await create_sku(client, org.headers, "MUG")
+    await receive_stock(client, org.headers, "MUG", "WH1", 50)
+
+
+async def configure(
+    client: httpx.AsyncClient, org: Org, *rules: dict[str, Any], threshold: int = 100
+) -> dict[str, Any]:
+    response = await client.put(
+        "/v1/fraud/rules",
+        json={"hold_threshold": threshold, "rules": list(rules)},
+        headers=org.headers,
+    )
+    assert response.status_code == 200, response.text
+    return dict(response.json())
+
+
+async def capture(client: httpx.AsyncClient, org: Org, **overrides: Any) -> dict[str, Any]:
+    response = await client.post(
+        "/v1/orders", json=order_body([("MUG", 3)], **overrides), headers=org.headers
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+async def fraud_detail(client: httpx.AsyncClient, org: Org, order_id: int) -> str:
+    events = (await get(client, org, f"/v1/orders/{order_id}/events"))["items"]
+    return str(next(e for e in events if e["type"] == "check.fraud")["data"]["detail"])
+
+
+def held(order: dict[str, Any]) -> bool:
+    return order["status"] == "on_hold" and order["hold_reasons"] == ["fraud_review"]
+
+
+CANADA = {"line1": "1 Bay St", "city": "Toronto", "postal_code": "M5J 2N8", "country": "CA"}
+
+
+class TestRules:
+    async def test_no_rule_enabled_passes_every_order(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        await stocked_shop(client, org)
+        rules = await get(client, org, "/v1/fraud/rules")
+        assert rules["hold_threshold"] == 100
+        assert [(r["rule"], r["enabled"]) for r in rules["rules"]] == [
+            ("velocity", False),
+            ("amount", False),
+            ("country_mismatch", False),
+            ("high_risk_postal_code", False),
+            ("first_time_express", False),
+        ]
+        order = await capture(client, org, billing_address=CANADA, tags=["express"])
+        assert order["status"] == "allocated"
+        assert await fraud_detail(client, org, order["id"]) == "score 0 (hold at 100)"
+
+    async def test_velocity_per_email(self, client: httpx.AsyncClient, org: Org) -> None:
+        await stocked_shop(client, org)
+        await configure(
+            client,
+            org,
+            {
+                "rule": "velocity",
+                "score": 100,
+                "params": {"per_email": 2, "per_address": None, "per_payment_reference": None},
+            },
+        )
+        first = await capture(client, org)
+        second = await capture(client, org)
+        third = await capture(client, org)
+        other = await capture(client, org, customer={"email": "b@example.com", "name": "Bo"})
+        assert [held(o) for o in (first, second, third, other)] == [False, False, True, False]
+        assert "velocity +100: 3 orders per email" in await fraud_detail(client, org, third["id"])
+
+    async def test_velocity_per_address_and_payment_reference(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        await stocked_shop(client, org)
+        await configure(
+            client,
+            org,
+            {
+                "rule": "velocity",
+                "score": 100,
+                "params": {"per_email": None, "per_address": 1, "per_payment_reference": 1},
+            },
+        )
+        payment = {"status": "authorized", "amount": "59.97", "reference": "card-42"}
+        await capture(client, org, payment=payment)
+        again = await capture(
+            client, org, customer={"email": "c@example.com", "name": "Cy"}, payment=payment
+        )
+        assert held(again)
+        detail = await fraud_detail(client, org, again["id"])
+        assert "per address" in detail and "per payment reference" in detail
+
+    async def test_amount(self, client: httpx.AsyncClient, org: Org) -> None:
+        await stocked_shop(client, org)
+        await configure(
+            client, org, {"rule": "amount", "score": 100, "params": {"amount": "59.97"}}
+        )
+        assert held(await capture(client, org))
+        small = await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=org.headers)
+        assert small.json()["status"] == "allocated"
+
+    async def test_country_mismatch(self, client: httpx.AsyncClient, org: Org) -> None:
+        await stocked_shop(client, org)
+        await configure(client, org, {"rule": "country_mismatch", "score": 100})
+        assert held(await capture(client, org, billing_address=CANADA))
+        same = {**CANADA, "country": "US", "postal_code": "02110"}
+        assert not held(await capture(client, org, billing_address=same))
+
+    async def test_high_risk_postal_code(self, client: httpx.AsyncClient, org: Org) -> None:
+        await stocked_shop(client, org)
+        await configure(
+            client,
+            org,
+            {"rule": "high_risk_postal_code", "score": 100, "params": {"postal_codes": ["02110"]}},
+        )
+        order = await capture(client, org)
+        assert held(order)
+        assert "ships to high-risk postal code 02110" in await fraud_detail(
+            client, org, order["id"]
+        )
+
+    async def test_first_time_customer_with_express_shipping(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        await stocked_shop(client, org)
+        await configure(client, org, {"rule": "first_time_express", "score": 100})
+        assert held(await capture(client, org, tags=["express"]))
+        # a known customer may choose express; a new one choosing standard is fine too
+        assert not held(await capture(client, org, tags=["express"]))
+        new = {"email": "new@example.com", "name": "Neu"}
+        assert not held(await capture(client, org, customer=new))
+
+    async def test_scores_add_up_to_the_threshold(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        await stocked_shop(client, org)
+        await configure(
+            client,
+            org,
+            {"rule": "amount", "score": 60, "params": {"amount": "50.00"}},
+            {"rule": "country_mismatch", "score": 40},
+            threshold=100,
+        )
+        assert not held(await capture(client, org))
+        order = await capture(client, org, billing_address=CANADA)
+        assert held(order)
+        detail = await fraud_detail(client, org, order["id"])
+        assert detail.startswith("score 100 (hold at 100); amount +60")
+        assert "country_mismatch +40" in detail
+
+    async def test_bad_settings_are_422_naming_the_field(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        response = await client.put(
+            "/v1/fraud/rules", json={"rules": [{"rule": "astrology"}]}, headers=org.headers
+        )
+        assert response.status_code == 422
+        assert response.json()["errors"][0]["field"] == "rules.0.rule"
+        response = await client.put(
+            "/v1/fraud/rules",
+            json={"rules": [{"rule": "velocity", "params": {"per_email": -1}}]},
+            headers=org.headers,
+        )
+        assert response.status_code == 422
+        assert response.json()["code"] == "invalid_fraud_rule"
+
+
+class TestReview:
+    async def held_order(self, client: httpx.AsyncClient, org: Org) -> dict[str, Any]:
+        await stocked_shop(client, org)
+        await configure(client, org, {"rule": "country_mismatch", "score": 100})
+        order = await capture(client, org, billing_address=CANADA)
+        assert held(order)
+        return order
+
+    async def test_the_queue_lists_held_orders(self, client: httpx.AsyncClient, org: Org) -> None:
+        order = await self.held_order(client, org)
+        await capture(client, org)
+        queue = await get(client, org, "/v1/fraud/review")
+        assert [o["id"] for o in queue["items"]] == [order["id"]]
+
+    async def test_approve_resumes_the_order(
+        self, client: httpx.AsyncClient, db: Database, org: Org
+    ) -> None:
+        order = await self.held_order(client, org)
+        response = await client.post(
+            f"/v1/fraud/review/{order['id']}/approve",
+            json={"reason": "called the customer"},
+            headers=org.headers,
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "allocated"
+        assert response.json()["hold_reasons"] == []
+        fos = await get(client, org, "/v1/fulfillment-orders", order_id=order["id"])
+        assert len(fos["items"]) == 1
+        assert (await get(client, org, "/v1/fraud/review"))["items"] == []
+        again = await client.post(f"/v1/fraud/review/{order['id']}/approve", headers=org.headers)
+        assert again.status_code == 409
+        assert again.json()["code"] == "order_not_in_fraud_review"
+        assert await ledger_mismatches(db, org.id) == []
+
+    async def test_reject_cancels_and_releases_stock(
+        self, client: httpx.AsyncClient, db: Database, org: Org
+    ) -> None:
+        order = await self.held_order(client, org)
+        assert (await stock_of(client, org.headers, "MUG"))["WH1"]["reserved"] == 3
+        response = await client.post(f"/v1/fraud/review/{order['id']}/reject", headers=org.headers)
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "cancelled"
+        assert response.json()["cancel_reason"] == "fraud_rejected"
+        assert (await stock_of(client, org.headers, "MUG"))["WH1"]["reserved"] == 0
+        events = (await get(client, org, f"/v1/orders/{order['id']}/events"))["items"]
+        types = [e["type"] for e in events]
+        assert "order.cancelled" in types
+        rejected = next(e for e in events if e["type"] == "fraud.rejected")
+        # the authorised payment goes back through the payments feature
+        assert rejected["data"]["refund"] == "issued"
+        assert "refund.issued" in types
+        assert response.json()["payment"]["status"] == "refunded"
+        assert await ledger_mismatches(db, org.id) == []
+
+    async def test_other_org_404_and_viewer_403(
+        self, client: httpx.AsyncClient, db: Database, org: Org
+    ) -> None:
+        order = await self.held_order(client, org)
+        other = await make_org(db)
+        for action in ("approve", "reject"):
+            response = await client.post(
+                f"/v1/fraud/review/{order['id']}/{action}", headers=other.headers
+            )
+            assert response.status_code == 404
+        viewer = await key_for(db, org, Role.VIEWER)
+        response = await client.post(f"/v1/fraud/review/{order['id']}/approve", headers=viewer)
+        assert response.status_code == 403
+        response = await client.put("/v1/fraud/rules", json={"rules": []}, headers=viewer)
+        assert response.status_code == 403
+        assert (await get(client, other, "/v1/fraud/review"))["items"] == []

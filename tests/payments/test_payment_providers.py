@@ -1,0 +1,122 @@
+"""The payment provider port: the manual provider, the registry, and a provider that says no."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from decimal import Decimal
+
+import httpx
+import pytest
+
+from orderly.kit.errors import OrderlyError
+from orderly.payments.base import PaymentProvider, PaymentResult, RefundResult
+from orderly.payments.providers.manual import ManualProvider
+from orderly.payments.registry import payment_provider, register_provider
+from tests.conftest import Org
+from tests.fulfillment.helpers import ok, order
+from tests.orders.factories import create_location, create_sku, order_body, receive_stock
+
+
+class DecliningProvider:
+    name = "declining"
+
+    async def refund(
+        self, payment_reference: str | None, amount_minor: int, currency: str, key: str
+    ) -> RefundResult:
+        return RefundResult(False, None, "card expired")
+
+    async def capture(
+        self, payment_reference: str | None, amount_minor: int, currency: str, key: str
+    ) -> PaymentResult:
+        return PaymentResult(False, None, "no")
+
+    async def void(self, payment_reference: str | None, key: str) -> PaymentResult:
+        return PaymentResult(False, None, "no")
+
+
+@pytest.fixture
+def declining() -> Iterator[None]:
+    register_provider("declining", DecliningProvider)
+    yield
+    register_provider("declining", None)
+
+
+async def test_manual_provider_gives_the_same_reference_for_the_same_key() -> None:
+    provider: PaymentProvider = ManualProvider()
+    first = await provider.refund("pay_1", 500, "USD", "k1")
+    again = await provider.refund("pay_1", 500, "USD", "k1")
+    other = await provider.refund("pay_1", 500, "USD", "k2")
+    assert first.succeeded and first == again and other != first
+    assert (await provider.capture("pay_1", 500, "USD", "c")).succeeded
+    assert (await provider.void("pay_1", "v")).succeeded
+
+
+def test_unknown_provider_is_a_named_error() -> None:
+    with pytest.raises(OrderlyError) as caught:
+        payment_provider("nope")
+    assert caught.value.code == "unknown_payment_provider"
+
+
+async def _paid_order(client: httpx.AsyncClient, org: Org) -> dict[str, object]:
+    await create_location(client, org.headers, "WH1")
+    await create_sku(client, org.headers, "MUG")
+    await receive_stock(client, org.headers, "MUG", "WH1", 5)
+    return await ok(
+        await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=org.headers), 201
+    )
+
+
+async def test_a_declined_refund_writes_nothing(
+    client: httpx.AsyncClient, org: Org, declining: None
+) -> None:
+    placed = await _paid_order(client, org)
+    channels = await ok(await client.get("/v1/channels", headers=org.headers))
+    web = channels["items"][0]
+    await client.patch(
+        f"/v1/channels/{web['id']}",
+        json={"settings": {"payment_provider": "declining"}},
+        headers=org.headers,
+    )
+    refused = await client.post(
+        f"/v1/orders/{placed['id']}/refunds", json={"amount": "5.00"}, headers=org.headers
+    )
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "refund_declined"
+    listed = await client.get(f"/v1/orders/{placed['id']}/refunds", headers=org.headers)
+    assert listed.json() == []
+    assert (await order(client, org, int(str(placed["id"]))))["payment"]["status"] == "authorized"
+
+
+async def test_goodwill_refund_and_its_key(client: httpx.AsyncClient, org: Org) -> None:
+    placed = await _paid_order(client, org)
+    path = f"/v1/orders/{placed['id']}/refunds"
+    body = {"amount": "5.00", "idempotency_key": "gw-1", "reason": "late"}
+    first = await client.post(path, json=body, headers=org.headers)
+    assert first.status_code == 201, first.text
+    assert first.json()["provider"] == "manual"
+    assert first.json()["provider_reference"].startswith("manual-refund-")
+    again = await client.post(path, json=body, headers=org.headers)
+    assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
+    reused = await client.post(path, json={**body, "amount": "6.00"}, headers=org.headers)
+    assert reused.status_code == 422
+    assert reused.json()["code"] == "refund_key_reused"
+    bad = await client.post(path, json={"amount": "0.001"}, headers=org.headers)
+    assert bad.status_code == 422
+    assert (await order(client, org, int(str(placed["id"]))))["payment"]["status"] == (
+        "partially_refunded"
+    )
+
+
+async def test_concurrent_refunds_stay_within_what_was_paid(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    placed = await _paid_order(client, org)  # 19.99 authorised
+    path = f"/v1/orders/{placed['id']}/refunds"
+    responses = await asyncio.gather(
+        *(client.post(path, json={"amount": "5.00"}, headers=org.headers) for _ in range(6))
+    )
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201, 201, 201, 422, 422, 422]
+    listed = await client.get(path, headers=org.headers)
+    assert sum(Decimal(r["amount"]) for r in listed.json()) == Decimal("15.00")

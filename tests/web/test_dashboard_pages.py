@@ -1,0 +1,81 @@
+"""Every dashboard page renders on a small shop, and the order list filters and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import httpx
+
+from tests.web.shop import Shop, place, place_pickup, sign_in
+
+
+async def test_every_page_renders(web: httpx.AsyncClient, shop: Shop) -> None:
+    order = await place(web, shop, [("MUG", 2), ("TEE", 1)])
+    await place_pickup(web, shop)
+    await sign_in(web, shop, "admin")
+
+    pages = [
+        "/app/",
+        "/app/orders",
+        f"/app/orders/{order['id']}",
+        "/app/inventory",
+        "/app/inventory?sku=MUG",
+        "/app/inventory/ledger?sku=MUG&location=WH1",
+        "/app/fulfillment",
+        "/app/fulfillment/WH1",
+        "/app/store",
+        "/app/store/ST1",
+        "/app/settings",
+        "/app/settings/users",
+        "/app/settings/api-keys",
+    ]
+    for path in pages:
+        response = await web.get(path, follow_redirects=True)
+        assert response.status_code == 200, (path, response.text[:2000])
+        assert "<h1" in response.text, path
+    home = await web.get("/app/")
+    assert "<svg" in home.text
+    assert "no returns yet" in home.text or "of shipped orders" in home.text
+
+
+async def test_an_unknown_order_is_a_plain_not_found_page(
+    web: httpx.AsyncClient, shop: Shop
+) -> None:
+    await sign_in(web, shop, "admin")
+
+    response = await web.get("/app/orders/999999999")
+
+    assert response.status_code == 404
+    assert "text/html" in response.headers["content-type"]
+    assert "no order" in response.text
+
+
+async def test_the_order_list_searches_and_exports(web: httpx.AsyncClient, shop: Shop) -> None:
+    first = await place(web, shop, [("MUG", 1)], external_id="EXT-42", channel="web")
+    second = await place(web, shop, [("TEE", 1)])
+    held = await place(web, shop, [("TEE", 1)])
+    token = await sign_in(web, shop, "admin")
+    await web.post(f"/app/orders/{held['id']}/hold", data={"csrf_token": token, "reason": "x"})
+
+    by_external = await web.get("/app/orders", params={"q": "EXT-42"})
+    by_sku = await web.get("/app/orders", params={"q": "TEE"})
+    on_hold = await web.get("/app/orders.csv", params={"status": "on_hold"})
+    everything = await web.get("/app/orders.csv")
+
+    assert first["number"] in by_external.text and second["number"] not in by_external.text
+    assert second["number"] in by_sku.text and first["number"] not in by_sku.text
+    assert on_hold.headers["content-type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(on_hold.text)))
+    assert [r["number"] for r in rows] == [held["number"]]
+    numbers = {r["number"] for r in csv.DictReader(io.StringIO(everything.text))}
+    assert numbers == {first["number"], second["number"], held["number"]}
+
+
+async def test_a_bad_filter_is_explained(web: httpx.AsyncClient, shop: Shop) -> None:
+    await sign_in(web, shop, "admin")
+
+    response = await web.get("/app/orders", params={"from": "yesterday"})
+
+    assert response.status_code == 422
+    assert "YYYY-MM-DD" in response.text
