@@ -21,7 +21,8 @@ from orderly.orders.allocation import source_and_reserve
 from orderly.orders.domain import DeliveryMethod, OrderStatus, ensure_transition
 from orderly.orders.errors import OrderNotFound
 from orderly.orders.fulfillment_status import SHIPPABLE, move_allocation_units
-from orderly.sourcing.domain import DEFAULT_STRATEGY, Allocation, Destination, LineDemand
+from orderly.sourcing import service as sourcing
+from orderly.sourcing.domain import Allocation, Destination, LineDemand
 from orderly.tenancy.domain import Principal
 
 
@@ -86,7 +87,15 @@ async def reroute_units(
         destination=_destination(row),
         snapshot=snapshot,
         allow_shortfall=True,
-        strategy=DEFAULT_STRATEGY,
+        strategy=await sourcing.routing_for_channel(
+            conn,
+            org_id,
+            row["channel_id"],
+            delivery_method=row["delivery_method"],
+            pickup_location_id=row["pickup_location_id"],
+            promise_date=row["requested_delivery_date"],
+            channel=row["channel_code"],
+        ),
         sku_codes_by_id={line["sku_id"]: line["sku"] for line in row["lines"]},
     )
     await repository.insert_allocations(conn, org_id, order_id, plan.allocations)
