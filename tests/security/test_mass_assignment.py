@@ -25,12 +25,10 @@ OPEN_BODIES = {
     "SimulationAddressIn": "a what-if simulation: nothing is stored",
     "TrackingEventsIn": "carriers' pushes: fields a carrier adds later are ignored",
     "TrackingEventIn": "carriers' pushes: fields a carrier adds later are ignored",
-    "Body_find_page_returns_start_post": "the customer's HTML form",
 }
 # Owned-sounding names that are the client's to give.
 CLIENT_FIELDS = {
     ("PaymentIn", "status"): "the payment's status as the channel reports it",
-    ("Body_find_page_returns_start_post", "number"): "the order number the customer types",
 }
 
 
@@ -62,8 +60,9 @@ def _request_schemas() -> dict[str, dict[str, Any]]:
 
     for path, operations in SPEC["paths"].items():
         for method, operation in operations.items():
-            for content in operation.get("requestBody", {}).get("content", {}).values():
-                if "schema" in content:
+            for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+                # HTML forms bind only the fields they declare: nothing more can be assigned.
+                if "schema" in content and media_type == "application/json":
                     walk(content["schema"], f"{method.upper()} {path}")
     return found
 

@@ -83,6 +83,13 @@ async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> Worl
             headers=h,
         )
     )  # fmt: skip
+    webhook = await _ok(
+        await client.post(
+            "/v1/webhooks",
+            json={"url": f"https://hooks.example.com/{tag}", "event_types": ["*"]},
+            headers=h,
+        )
+    )
     world.ids = {
         "location_id": location["id"],
         "product_id": product["id"],
@@ -98,10 +105,11 @@ async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> Worl
         "carrier_code": carrier["code"],
         "tracking_number": shipment.tracking_number,
         "brand_id": brand["id"],
+        "webhook_id": webhook["id"],
     }
     world.markers = {
         f"WH{tag}", f"SKU{tag}", f"CH{tag}", f"EXT{tag}", f"BR{tag}",
         f"buyer{tag.lower()}@example.com", shipment.tracking_number, key["prefix"],
-        f"car{tag.lower()}",
+        f"car{tag.lower()}", f"hooks.example.com/{tag}",
     }  # fmt: skip
     return world

@@ -75,6 +75,15 @@ async def open_for_order(
     return opened
 
 
+def open_for_captured_order(
+    conn: AsyncConnection, *, org_id: int, order_id: int, allocations: Sequence[Allocation]
+) -> None:
+    """`open_for_order` for capture: the statement travels with the capture's COMMIT."""
+    repository.open_fulfillment_orders_at_commit(
+        conn, org_id=org_id, order_id=order_id, allocations=allocations
+    )
+
+
 async def open_for_uncovered(
     conn: AsyncConnection, *, org_id: int, order_id: int, actor: str = SYSTEM_ACTOR
 ) -> dict[str, int]:

@@ -59,13 +59,14 @@ class Database:
         """
         async with self.engine.connect() as conn:
             transaction = await conn.begin()
+            conn.info[_AT_COMMIT] = []
             try:
                 yield conn
             except BaseException:
                 conn.info.pop(_AT_COMMIT, None)
                 await transaction.rollback()
                 raise
-            deferred: list[tuple[str, dict[str, Any]]] = conn.info.pop(_AT_COMMIT, [])
+            deferred: list[tuple[str, dict[str, Any]]] = conn.info.pop(_AT_COMMIT)
             if not deferred:
                 await transaction.commit()
                 return
@@ -125,4 +126,8 @@ async def fetch_one_opening(conn: AsyncConnection, sql: str, params: dict[str, A
 
 def execute_at_commit(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> None:
     """Queue a statement whose result nobody reads, to travel with COMMIT (`transaction`)."""
-    conn.info.setdefault(_AT_COMMIT, []).append((sql, params))
+    queue = conn.info.get(_AT_COMMIT)
+    if queue is None:
+        # Outside Database.transaction() nobody would send it: fail loudly, never lose it.
+        raise RuntimeError("execute_at_commit needs a connection from Database.transaction()")
+    queue.append((sql, params))

@@ -70,6 +70,7 @@ class RateLimit:
         self.batch = batch or default_batch(per_minute)
         self._windows: dict[str, _Window] = {}
         self._current = 0
+        self._prune = True
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or self.per_minute <= 0:
@@ -91,6 +92,7 @@ class RateLimit:
             # A new minute: yesterday's counts are of no use, and dropping them bounds memory.
             self._windows.clear()
             self._current = number
+            self._prune = True
         window = self._windows.setdefault(key, _Window(number))
         if window.shared + window.pending >= self.per_minute:
             return False
@@ -105,22 +107,24 @@ class RateLimit:
         database: Database | None = getattr(scope["app"].state, "database", None)
         if database is None:
             return None
-        statement = insert(rate_limit_windows).values(
+        counter = insert(rate_limit_windows).values(
             key_id=key, window=window.number, requests=counted
         )
-        statement = statement.on_conflict_do_update(
+        statement = counter.on_conflict_do_update(
             index_elements=[rate_limit_windows.c.key_id, rate_limit_windows.c.window],
-            set_={"requests": rate_limit_windows.c.requests + statement.excluded.requests},
+            set_={"requests": rate_limit_windows.c.requests + counter.excluded.requests},
         ).returning(rate_limit_windows.c.requests)
         try:
-            async with database.transaction() as conn:
+            # One statement in autocommit: a single round trip, no BEGIN/COMMIT.
+            async with database.engine.connect() as connection:
+                conn = await connection.execution_options(isolation_level="AUTOCOMMIT")
                 total = int((await conn.execute(statement)).scalar_one())
-                if window.shared == 0:
-                    # Once per key, process and minute: forget windows that are over.
+                if self._prune:
+                    # Once per process and minute: forget the windows that are over.
+                    self._prune = False
                     await conn.execute(
                         sa.delete(rate_limit_windows).where(
-                            rate_limit_windows.c.key_id == key,
-                            rate_limit_windows.c.window < window.number,
+                            rate_limit_windows.c.window < window.number
                         )
                     )
         except sa.exc.SQLAlchemyError:
@@ -162,7 +166,7 @@ def _bearer_token(scope: Scope) -> bytes | None:
     for name, value in scope["headers"]:
         if name == b"authorization":
             scheme, _, token = value.partition(b" ")
-            token = token.strip()
+            token = bytes(token).strip()
             if scheme.lower() == b"bearer" and token:
                 return token
             return None

@@ -234,12 +234,8 @@ async def capture_order(
         actor=principal.actor,
     )
     if status is OrderStatus.ALLOCATED:
-        await fulfillment.open_for_order(
-            conn,
-            org_id=org_id,
-            order_id=ctx.order_id,
-            allocations=plan.allocations,
-            actor=principal.actor,
+        fulfillment.open_for_captured_order(
+            conn, org_id=org_id, order_id=ctx.order_id, allocations=plan.allocations
         )
     row = {
         **order_values,
