@@ -29,7 +29,9 @@ class Settings(BaseSettings):
     max_order_lines: int = 500
     max_page_size: int = 200
     rate_limit_per_minute: int = Field(
-        default=6000, ge=0, description="Requests a minute per API key, over all processes; 0 = off."
+        default=6000,
+        ge=0,
+        description="Requests a minute per API key, over all processes; 0 = off.",
     )
     rate_limit_batch: int = Field(
         default=0, ge=0, description="Requests counted locally between shared counts; 0 = auto."

@@ -7,6 +7,7 @@ else `ship_within_days` (a channel setting, default 2) after the order was place
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -116,3 +117,45 @@ async def late_shipments(
         total=total,
         items=[LateShipmentGroup(location=r.location, late_orders=r.late_orders) for r in rows],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class LateOrder:
+    order_id: int
+    number: str
+    status: str
+    promised_by: datetime
+    flagged_at: datetime
+    locations: list[str]
+
+
+# Flagged orders that are still not shipped, most overdue first, with their locations' codes.
+_STILL_LATE = sa.text(
+    """
+    SELECT o.id AS order_id, o.number, o.status, lo.promised_by, lo.created_at AS flagged_at,
+           coalesce((SELECT array_agg(l.code ORDER BY l.code) FROM locations l
+                      WHERE l.org_id = lo.org_id AND l.id = ANY(lo.location_ids)), '{}')
+             AS locations
+      FROM late_orders lo JOIN orders o ON o.id = lo.order_id AND o.org_id = lo.org_id
+     WHERE lo.org_id = :org_id
+       AND o.status IN ('allocated', 'on_hold', 'backordered', 'partially_shipped')
+     ORDER BY lo.promised_by, o.id
+     LIMIT :limit
+    """
+)
+
+
+async def still_late(conn: AsyncConnection, org_id: int, *, limit: int) -> list[LateOrder]:
+    """The orders the watch flagged that have still not shipped (the dashboard's list)."""
+    rows = await conn.execute(_STILL_LATE, {"org_id": org_id, "limit": limit})
+    return [
+        LateOrder(
+            order_id=r.order_id,
+            number=r.number,
+            status=r.status,
+            promised_by=r.promised_by,
+            flagged_at=r.flagged_at,
+            locations=list(r.locations),
+        )
+        for r in rows
+    ]
