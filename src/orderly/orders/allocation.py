@@ -1,11 +1,22 @@
-"""Sourcing an order's open units and reserving them: shared by capture and release."""
+"""Sourcing an order's units and reserving them: shared by capture, release, re-routing and
+backorders."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.inventory.reservations import AvailabilitySnapshot, StockRequest, reserve_stock
+from orderly.channels import service as channels
+from orderly.inventory.reservations import (
+    AvailabilitySnapshot,
+    StockRequest,
+    availability_snapshot,
+    reserve_stock,
+)
+from orderly.orders.domain import DeliveryMethod
 from orderly.orders.errors import InsufficientStock, StockContention
+from orderly.sourcing import service as sourcing
 from orderly.sourcing.domain import (
     Destination,
     LineDemand,
@@ -88,3 +99,72 @@ def insufficient_stock(
     return InsufficientStock(
         f"not enough stock for {skus}", field="lines", extra={"shortages": shortages}
     )
+
+
+def open_demands(row: dict[str, Any]) -> tuple[LineDemand, ...]:
+    """The units of each line of a stored order that no reserved or shipped allocation holds."""
+    held: dict[int, int] = {}
+    for a in row["allocations"]:
+        if a["status"] in ("reserved", "shipped"):
+            held[a["line_no"]] = held.get(a["line_no"], 0) + a["quantity"]
+    return tuple(
+        LineDemand(
+            line["line_no"],
+            line["sku_id"],
+            line["quantity"] - held.get(line["line_no"], 0),
+            line["unit_price_minor"],
+        )
+        for line in row["lines"]
+        if line["quantity"] > held.get(line["line_no"], 0)
+    )
+
+
+async def source_stored_order(
+    conn: AsyncConnection,
+    principal: Principal,
+    row: dict[str, Any],
+    demands: tuple[LineDemand, ...],
+) -> tuple[SourcingPlan, dict[int, str]]:
+    """Plan and reserve units of a stored order (as read by orders.queries.order_row) under its
+    channel's routing configuration, on a locked snapshot; what is short stays short.
+    Returns the plan and the candidate locations' codes by id."""
+    channel = await channels.channel_policy(conn, principal.org_id, row["channel_code"])
+    pickup = row["delivery_method"] == DeliveryMethod.PICKUP.value
+    address = row["shipping_address"] or {}
+    destination = None
+    if not pickup and address.get("country"):
+        destination = Destination(
+            address["country"],
+            address.get("latitude"),
+            address.get("longitude"),
+            address.get("postal_code"),
+        )
+    snapshot = await availability_snapshot(
+        conn,
+        org_id=principal.org_id,
+        sku_ids=sorted({d.sku_id for d in demands}),
+        location_kinds=channel.eligible_location_kinds,
+        capability="pickup" if pickup else "ship",
+        country=destination.country if destination else None,
+        pickup_location_id=row["pickup_location_id"],
+    )
+    plan = await source_and_reserve(
+        conn,
+        principal,
+        order_id=row["id"],
+        demands=demands,
+        destination=destination,
+        snapshot=snapshot,
+        allow_shortfall=True,
+        strategy=await sourcing.routing_for_channel(
+            conn,
+            principal.org_id,
+            channel.id,
+            delivery_method=row["delivery_method"],
+            pickup_location_id=row["pickup_location_id"] if pickup else None,
+            promise_date=row["requested_delivery_date"],
+            channel=channel.code,
+        ),
+        sku_codes_by_id={line["sku_id"]: line["sku"] for line in row["lines"]},
+    )
+    return plan, {c.id: c.code for c in snapshot.candidates}

@@ -14,14 +14,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.channels import service as channels
 from orderly.fulfillment import service as fulfillment
-from orderly.inventory.reservations import availability_snapshot
 from orderly.orders import queries, repository
-from orderly.orders.allocation import source_and_reserve
-from orderly.orders.domain import DeliveryMethod, OrderStatus, ensure_transition
+from orderly.orders.allocation import open_demands, source_stored_order
+from orderly.orders.domain import OrderStatus, ensure_transition
 from orderly.sourcing import service as sourcing
-from orderly.sourcing.domain import Allocation, Destination, LineDemand
+from orderly.sourcing.domain import Allocation, LineDemand
 from orderly.tenancy.domain import Principal, Role
 
 # How many backordered orders one run takes; the rest wait for the next run.
@@ -123,24 +121,6 @@ async def _source_order(conn: AsyncConnection, principal: Principal, order_id: i
     return not still_short
 
 
-def open_demands(row: dict[str, Any]) -> tuple[LineDemand, ...]:
-    """The units of each line that no reserved or shipped allocation holds yet."""
-    held: dict[int, int] = {}
-    for a in row["allocations"]:
-        if a["status"] in ("reserved", "shipped"):
-            held[a["line_no"]] = held.get(a["line_no"], 0) + a["quantity"]
-    return tuple(
-        LineDemand(
-            line["line_no"],
-            line["sku_id"],
-            line["quantity"] - held.get(line["line_no"], 0),
-            line["unit_price_minor"],
-        )
-        for line in row["lines"]
-        if line["quantity"] > held.get(line["line_no"], 0)
-    )
-
-
 async def _source(
     conn: AsyncConnection,
     principal: Principal,
@@ -148,45 +128,6 @@ async def _source(
     demands: tuple[LineDemand, ...],
 ) -> tuple[tuple[Allocation, ...], bool, tuple[str, dict[str, Any]]]:
     """Plan and reserve on a locked snapshot: (allocations, still short, timeline event)."""
-    channel = await channels.channel_policy(conn, principal.org_id, row["channel_code"])
-    pickup = row["delivery_method"] == DeliveryMethod.PICKUP.value
-    address = row["shipping_address"] or {}
-    destination = None
-    if not pickup and address.get("country"):
-        destination = Destination(
-            address["country"],
-            address.get("latitude"),
-            address.get("longitude"),
-            address.get("postal_code"),
-        )
-    snapshot = await availability_snapshot(
-        conn,
-        org_id=principal.org_id,
-        sku_ids=sorted({d.sku_id for d in demands}),
-        location_kinds=channel.eligible_location_kinds,
-        capability="pickup" if pickup else "ship",
-        country=destination.country if destination else None,
-        pickup_location_id=row["pickup_location_id"],
-    )
-    plan = await source_and_reserve(
-        conn,
-        principal,
-        order_id=row["id"],
-        demands=demands,
-        destination=destination,
-        snapshot=snapshot,
-        allow_shortfall=True,
-        strategy=await sourcing.routing_for_channel(
-            conn,
-            principal.org_id,
-            channel.id,
-            delivery_method=row["delivery_method"],
-            pickup_location_id=row["pickup_location_id"] if pickup else None,
-            promise_date=row["requested_delivery_date"],
-            channel=channel.code,
-        ),
-        sku_codes_by_id={line["sku_id"]: line["sku"] for line in row["lines"]},
-    )
-    codes = {c.id: c.code for c in snapshot.candidates}
+    plan, codes = await source_stored_order(conn, principal, row, demands)
     event = ("backorder.sourced", sourcing.decision_record(plan, codes))
     return tuple(plan.allocations), bool(plan.shortfalls), event

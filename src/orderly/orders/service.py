@@ -6,13 +6,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.channels import service as channels
 from orderly.fulfillment import service as fulfillment
-from orderly.inventory.reservations import StockRequest, availability_snapshot, release_stock
+from orderly.inventory.reservations import StockRequest, release_stock
 from orderly.kit.errors import InvalidInput
 from orderly.kit.pagination import Page, decode_cursor, encode_cursor
 from orderly.orders import queries, repository
-from orderly.orders.allocation import source_and_reserve
+from orderly.orders.allocation import open_demands, source_stored_order
 from orderly.orders.domain import (
     DeliveryMethod,
     HoldReason,
@@ -31,7 +30,6 @@ from orderly.orders.queries import OrderFilters
 from orderly.orders.schemas import OrderEventOut, OrderOut, OrderSummary
 from orderly.orders.views import order_out, order_summary
 from orderly.sourcing import service as sourcing
-from orderly.sourcing.domain import Destination, LineDemand
 from orderly.tenancy.domain import Principal
 
 
@@ -162,62 +160,12 @@ async def _source_open_units(
     conn: AsyncConnection, principal: Principal, row: dict[str, Any]
 ) -> tuple[bool, tuple[str, dict[str, Any]] | None]:
     """Reserve what no allocation holds yet. Returns (still short, timeline event)."""
-    held: dict[int, int] = {}
-    for a in row["allocations"]:
-        if a["status"] == "reserved":
-            held[a["line_no"]] = held.get(a["line_no"], 0) + a["quantity"]
-    demands = tuple(
-        LineDemand(
-            line["line_no"],
-            line["sku_id"],
-            line["quantity"] - held.get(line["line_no"], 0),
-            line["unit_price_minor"],
-        )
-        for line in row["lines"]
-        if line["quantity"] > held.get(line["line_no"], 0)
-    )
+    demands = open_demands(row)
     if not demands:
         return False, None
-    channel = await channels.channel_policy(conn, principal.org_id, row["channel_code"])
-    address = row["shipping_address"] or {}
-    pickup = row["delivery_method"] == DeliveryMethod.PICKUP.value
-    destination = None
-    if not pickup and address.get("country"):
-        destination = Destination(
-            address["country"], address.get("latitude"), address.get("longitude")
-        )
-    snapshot = await availability_snapshot(
-        conn,
-        org_id=principal.org_id,
-        sku_ids=sorted({d.sku_id for d in demands}),
-        location_kinds=channel.eligible_location_kinds,
-        capability="pickup" if pickup else "ship",
-        country=destination.country if destination else None,
-        pickup_location_id=row["pickup_location_id"],
-    )
-    plan = await source_and_reserve(
-        conn,
-        principal,
-        order_id=row["id"],
-        demands=demands,
-        destination=destination,
-        snapshot=snapshot,
-        allow_shortfall=True,
-        strategy=await sourcing.routing_for_channel(
-            conn,
-            principal.org_id,
-            channel.id,
-            delivery_method=row["delivery_method"],
-            pickup_location_id=row["pickup_location_id"] if pickup else None,
-            promise_date=row["requested_delivery_date"],
-            channel=channel.code,
-        ),
-        sku_codes_by_id={line["sku_id"]: line["sku"] for line in row["lines"]},
-    )
+    plan, codes = await source_stored_order(conn, principal, row, demands)
     await repository.insert_allocations(conn, principal.org_id, row["id"], plan.allocations)
-    codes = {c.id: c.code for c in snapshot.candidates}
-    event = ("sourcing.decided", sourcing.decision_record(plan, codes))
-    return bool(plan.shortfalls), event
+    return bool(plan.shortfalls), ("sourcing.decided", sourcing.decision_record(plan, codes))
 
 
 async def _order_row(
