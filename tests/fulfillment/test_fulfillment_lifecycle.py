@@ -21,7 +21,14 @@ from tests.fulfillment.helpers import (
     setup_warehouses,
     timeline,
 )
-from tests.orders.factories import ledger_mismatches, stock_of
+from tests.orders.factories import (
+    create_location,
+    create_sku,
+    ledger_mismatches,
+    order_body,
+    receive_stock,
+    stock_of,
+)
 
 
 @pytest.fixture
@@ -292,3 +299,30 @@ class _Change:
         self.fulfillment_order_id = fo_id
         self.old_status = "in_transit"
         self.new_status = new_status
+
+
+async def test_a_store_that_ships_from_store_fulfils_like_a_warehouse(
+    client: httpx.AsyncClient, org: Org, db: Database
+) -> None:
+    """No warehouse holds the mug: the store with ship_from_store sends it."""
+    await create_location(
+        client,
+        org.headers,
+        "ST1",
+        city="Chicago",
+        kind="store",
+        capabilities=("pickup", "ship_from_store"),
+    )
+    await create_sku(client, org.headers, "MUG")
+    await receive_stock(client, org.headers, "MUG", "ST1", 2)
+
+    placed = await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=org.headers)
+
+    assert placed.status_code == 201, placed.text
+    assert placed.json()["lines"][0]["allocations"][0]["location"] == "ST1"
+    listed = await client.get(
+        "/v1/fulfillment-orders", params={"order_id": placed.json()["id"]}, headers=org.headers
+    )
+    [fo] = listed.json()["items"]
+    assert (fo["location"], fo["status"]) == ("ST1", "pending")
+    assert await ledger_mismatches(db, org.id) == []

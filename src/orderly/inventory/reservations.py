@@ -56,7 +56,9 @@ _CANDIDATES = """
       FROM locations l
      WHERE l.org_id = %(org_id)s AND l.active
        AND l.kind = ANY(%(kinds)s)
-       AND %(capability)s = ANY(l.capabilities)
+       AND (%(capability)s = ANY(l.capabilities)
+            -- a store that ships from store is a shipping location like a warehouse
+            OR (%(capability)s = 'ship' AND 'ship_from_store' = ANY(l.capabilities)))
        AND (CAST(%(pickup_location_id)s AS bigint) IS NULL OR l.id = %(pickup_location_id)s)
        AND (CAST(%(country)s AS text) IS NULL
             OR %(country)s = ANY(CASE WHEN cardinality(l.ships_to) = 0

@@ -32,6 +32,14 @@ class Destination:
     postal_code: str | None = None
 
 
+def offers(capabilities: tuple[str, ...] | None, needed: str) -> bool:
+    """Whether a location with these capabilities (None: not known, so yes) can do `needed`.
+    A store that ships from store ships like a warehouse."""
+    if capabilities is None or needed in capabilities:
+        return True
+    return needed == "ship" and "ship_from_store" in capabilities
+
+
 @dataclass(frozen=True, slots=True)
 class CandidateLocation:
     """A location that may fulfil this order (eligible kind, capability and destination)."""

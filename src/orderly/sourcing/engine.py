@@ -29,6 +29,7 @@ from orderly.sourcing.domain import (
     SourcingPlan,
     SourcingRequest,
     distance_km,
+    offers,
 )
 from orderly.sourcing.explain import Reason, Rejection, money, site_decisions, summary
 from orderly.sourcing.search import Item, Option, Site, best_option
@@ -130,7 +131,7 @@ class RoutingEngine:
             if (
                 pickup_id is None
                 and (kinds is None or location.kind is None or location.kind in kinds)
-                and (location.capabilities is None or needed in location.capabilities)
+                and offers(location.capabilities, needed)
                 and (
                     country is None
                     or location.country is None
@@ -185,7 +186,7 @@ class RoutingEngine:
                 f"{channel} does not fulfil from a {location.kind}",
             )
         needed = "pickup" if pickup else "ship"
-        if location.capabilities is not None and needed not in location.capabilities:
+        if not offers(location.capabilities, needed):
             return Reason.LACKS_CAPABILITY, f"lacks the {needed} capability"
         dest = request.destination
         if (
