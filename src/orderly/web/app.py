@@ -51,13 +51,18 @@ def create_dashboard(parent: FastAPI, settings: Settings) -> FastAPI:
     _install_error_pages(web)
     from orderly.web import (
         auth_views,
+        automation_views,
         fulfillment_views,
         home_views,
         inventory_views,
         order_actions,
         order_views,
+        returns_views,
+        routing_views,
         settings_views,
         store_views,
+        template_views,
+        webhook_views,
     )
 
     for module in (
@@ -69,6 +74,11 @@ def create_dashboard(parent: FastAPI, settings: Settings) -> FastAPI:
         fulfillment_views,
         store_views,
         settings_views,
+        returns_views,
+        automation_views,
+        routing_views,
+        webhook_views,
+        template_views,
     ):
         web.include_router(module.router)
     return web

@@ -26,6 +26,8 @@ NAVIGATION = [
     ("/app/inventory", "Inventory"),
     ("/app/fulfillment", "Fulfillment"),
     ("/app/store", "Store"),
+    ("/app/returns", "Returns"),
+    ("/app/automation", "Automation"),
     ("/app/settings", "Settings"),
 ]
 

@@ -1,0 +1,271 @@
+"""Returns: the queue, one return with its receipt (inspection per line) and its refund, and
+the staff form that opens a return from an order's page. Every step goes through the returns
+service; a refusal is shown in plain words next to the field or at the top."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from pydantic import ValidationError
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from orderly.kit.errors import InvalidInput
+from orderly.kit.money import from_minor, to_minor
+from orderly.locations.domain import Capability
+from orderly.payments.schemas import RefundDestination
+from orderly.returns import receiving, service, settlement
+from orderly.returns.domain import RECEIVABLE, ReturnMethod, ReturnStatus
+from orderly.returns.errors import ReturnNotFound
+from orderly.returns.schemas import (
+    InspectedLineIn,
+    ReceiveIn,
+    RefundIn,
+    ReturnIn,
+    ReturnLineIn,
+    ReturnOut,
+)
+from orderly.tenancy.users import User
+from orderly.web.deps import Conn, Form, OrderActor, SignedIn, attempt, back_to, flash
+from orderly.web.lookups import my_locations, org_locations
+from orderly.web.order_views import visible_order
+from orderly.web.rendering import render
+
+router = APIRouter()
+
+PAGE_SIZE = 50
+REFUNDABLE = (ReturnStatus.RECEIVED, ReturnStatus.PARTIALLY_REFUNDED)
+OUTCOMES = ("restock", "damaged", "dispose")
+
+
+def _text(form: FormData, name: str) -> str:
+    return str(form.get(name, "")).strip()
+
+
+def _count(form: FormData, name: str) -> int:
+    value = _text(form, name) or "0"
+    if not value.isdigit():
+        raise InvalidInput("enter a whole number of units", field=name)
+    return int(value)
+
+
+async def visible_return(conn: Conn, user: User, return_id: int) -> ReturnOut:
+    """The return, when the user may see it: a location-limited user sees the returns of
+    their locations only (others are 404, as for another organization)."""
+    found = await service.get_return(conn, user.org_id, return_id)
+    if user.limited:
+        mine = {loc.code for loc in await org_locations(conn, user) if user.may_work_at(loc.id)}
+        if found.location not in mine:
+            raise ReturnNotFound(f"no return {return_id}")
+    return found
+
+
+def owed(found: ReturnOut) -> str:
+    """What the received units are still owed: the refund the form offers by default."""
+    currency = found.currency
+    minor = (
+        to_minor(found.received_value, currency)
+        - to_minor(found.refunded, currency)
+        - to_minor(found.exchange_credit, currency)
+    )
+    return from_minor(max(minor, 0), currency)
+
+
+@router.get("/returns")
+async def return_queue(request: Request, conn: Conn, user: SignedIn) -> Response:
+    status = request.query_params.get("status", "").strip()
+    if status and status not in ReturnStatus.__members__.values():
+        raise InvalidInput(f"there is no return status {status!r}", field="status")
+    order = request.query_params.get("order", "").strip()
+    if order and not order.isdigit():
+        raise InvalidInput("an order is given by its id", field="order")
+    cursor = request.query_params.get("cursor") or None
+    page = await service.list_returns(
+        conn,
+        user.org_id,
+        order_id=int(order) if order else None,
+        status=ReturnStatus(status) if status else None,
+        limit=PAGE_SIZE,
+        cursor=cursor,
+    )
+    items = page.items
+    if user.limited:
+        mine = {loc.code for loc in await org_locations(conn, user) if user.may_work_at(loc.id)}
+        items = [r for r in items if r.location in mine]
+    return render(
+        request,
+        "returns.html",
+        user,
+        title="Returns",
+        returns=items,
+        next_cursor=page.next_cursor,
+        status=status,
+        order=order,
+        statuses=[s.value for s in ReturnStatus],
+    )
+
+
+@router.get("/returns/{return_id}")
+async def return_detail(request: Request, return_id: int, conn: Conn, user: SignedIn) -> Response:
+    found = await visible_return(conn, user, return_id)
+    status = ReturnStatus(found.status)
+    locations = await my_locations(conn, user, capability=Capability.RETURNS.value)
+    return render(
+        request,
+        "return.html",
+        user,
+        title=f"Return {found.number}",
+        ret=found,
+        can_receive=status in RECEIVABLE and any(x.received < x.quantity for x in found.lines),
+        can_refund=status in REFUNDABLE and owed(found) != from_minor(0, found.currency),
+        owed=owed(found),
+        locations=[loc.code for loc in locations],
+        destinations=[d.value for d in RefundDestination],
+    )
+
+
+@router.post("/returns/{return_id}/receive")
+async def receive(
+    request: Request, return_id: int, conn: Conn, user: OrderActor, form: Form
+) -> Response:
+    found = await visible_return(conn, user, return_id)
+    url = f"/app/returns/{return_id}"
+    lines = []
+    try:
+        for line in found.lines:
+            counts = {o: _count(form, f"{o}-{line.line_no}") for o in OUTCOMES}
+            if any(counts.values()):
+                lines.append(InspectedLineIn(line_no=line.line_no, **counts))
+    except InvalidInput as error:
+        flash(request, error.detail, kind="error", field=error.field)
+        return back_to(url)
+    if not lines:
+        flash(request, "enter the units that arrived on at least one line", kind="error")
+        return back_to(url)
+    body = ReceiveIn(location=_text(form, "location") or None, lines=lines)
+    await attempt(
+        request,
+        conn,
+        lambda: receiving.receive_return(conn, user.principal, return_id, body),
+        done=f"{found.number}: {sum(x.restock + x.damaged + x.dispose for x in lines)} "
+        "units received.",
+    )
+    return back_to(url)
+
+
+@router.post("/returns/{return_id}/refund")
+async def refund(
+    request: Request, return_id: int, conn: Conn, user: OrderActor, form: Form
+) -> Response:
+    await visible_return(conn, user, return_id)
+    url = f"/app/returns/{return_id}"
+    try:
+        body = RefundIn(
+            amount=_text(form, "amount") or None,
+            destination=RefundDestination(_text(form, "destination") or "original_payment"),
+        )
+    except (ValidationError, ValueError):
+        flash(request, "enter an amount such as 19.99", kind="error", field="amount")
+        return back_to(url)
+    done = await attempt(
+        request,
+        conn,
+        lambda: settlement.refund_return(conn, user.principal, return_id, body, header_key=None),
+    )
+    if done is not None:
+        where = (
+            "store credit"
+            if body.destination is RefundDestination.STORE_CREDIT
+            else ("the original payment")
+        )
+        flash(request, f"Refunded {done.refund.amount} {done.refund.currency} to {where}.")
+    return back_to(url)
+
+
+@router.post("/returns/{return_id}/close")
+async def close(
+    request: Request, return_id: int, conn: Conn, user: OrderActor, form: Form
+) -> Response:
+    found = await visible_return(conn, user, return_id)
+    await attempt(
+        request,
+        conn,
+        lambda: service.close_return(conn, user.principal, return_id, None),
+        done=f"{found.number} is closed.",
+    )
+    return back_to(f"/app/returns/{return_id}")
+
+
+# Opening a return from the order's page -------------------------------------------------------
+
+
+async def _new_return_page(
+    request: Request, conn: Conn, user: User, order_id: int, values: dict[str, Any], status: int
+) -> Response:
+    order = await visible_order(conn, user, order_id)
+    view = await service.returnable_order(conn, user.org_id, order_id)
+    stores = await my_locations(conn, user, capability=Capability.RETURNS.value)
+    return render(
+        request,
+        "return_new.html",
+        user,
+        status_code=status,
+        title=f"Return for {order.number}",
+        order=order,
+        lines=view.lines,
+        reasons=view.policy.reasons,
+        window_closes=view.window_closes,
+        stores=[loc.code for loc in stores],
+        methods=[m.value for m in ReturnMethod],
+        values=values,
+    )
+
+
+@router.get("/orders/{order_id}/return")
+async def new_return(request: Request, order_id: int, conn: Conn, user: SignedIn) -> Response:
+    return await _new_return_page(request, conn, user, order_id, {}, 200)
+
+
+def _return_body(form: FormData, order_id: int, line_nos: list[int]) -> ReturnIn:
+    lines = []
+    for n in line_nos:
+        quantity = _count(form, f"quantity-{n}")
+        if quantity:
+            lines.append(ReturnLineIn(line_no=n, quantity=quantity, reason=_text(form, "reason")))
+    if not lines:
+        raise InvalidInput("choose at least one unit to return", field="quantity")
+    if not _text(form, "reason"):
+        raise InvalidInput("choose a reason", field="reason")
+    method = _text(form, "method") or ReturnMethod.SHIP_BACK.value
+    if method not in ReturnMethod.__members__.values():
+        raise InvalidInput("choose how the units come back", field="method")
+    location = _text(form, "location") or None
+    if method == ReturnMethod.IN_STORE.value and location is None:
+        raise InvalidInput("choose the store that takes the units", field="location")
+    return ReturnIn(
+        order_id=order_id,
+        lines=lines,
+        method=ReturnMethod(method),
+        location=location,
+        notes=_text(form, "notes")[:2000] or None,
+    )
+
+
+@router.post("/orders/{order_id}/return")
+async def open_return(
+    request: Request, order_id: int, conn: Conn, user: OrderActor, form: Form
+) -> Response:
+    await visible_order(conn, user, order_id)
+    view = await service.returnable_order(conn, user.org_id, order_id)
+    values = {k: _text(form, k) for k in form if k != "csrf_token"}
+    try:
+        body = _return_body(form, order_id, [x.line_no for x in view.lines])
+    except InvalidInput as error:
+        flash(request, error.detail, kind="error", field=error.field)
+        return await _new_return_page(request, conn, user, order_id, values, 422)
+    opened = await attempt(request, conn, lambda: service.open_return(conn, user.principal, body))
+    if opened is None:
+        return await _new_return_page(request, conn, user, order_id, values, 422)
+    flash(request, f"Return {opened.number} is open ({opened.status.value.replace('_', ' ')}).")
+    return back_to(f"/app/returns/{opened.id}")

@@ -1,0 +1,166 @@
+"""Returns in the dashboard: start a return from a shipped order, the queue, receive and
+inspect, refund; a viewer sees no action and a crafted POST is refused."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from tests.fulfillment.helpers import act, confirm, fulfillment_orders, ok, pick
+from tests.orders.factories import create_location, stock_of
+from tests.web.shop import Shop, csrf_of, place, sign_in
+
+
+async def shipped_order(
+    client: httpx.AsyncClient, shop: Shop, lines: list[tuple[str, int]]
+) -> dict[str, Any]:
+    """An order placed through the API and driven through accept, pick, pack and ship."""
+    placed = await place(client, shop, lines)
+    org = shop.org
+    fos = await fulfillment_orders(client, org, placed["id"])
+    for fo in fos:
+        await ok(await act(client, org, fo["id"], "accept"))
+    for location in sorted({fo["location"] for fo in fos}):
+        await confirm(client, org, (await pick(client, org, location))["id"])
+    for fo in fos:
+        await ok(await act(client, org, fo["id"], "pack"))
+        await ok(await act(client, org, fo["id"], "ship"))
+    shipped = await ok(await client.get(f"/v1/orders/{placed['id']}", headers=org.headers))
+    assert shipped["status"] == "shipped", shipped
+    return shipped
+
+
+async def returns_location(client: httpx.AsyncClient, shop: Shop) -> None:
+    """RT1: a warehouse that takes returns (the shop's own locations do not)."""
+    await create_location(
+        client, shop.org.headers, "RT1", city="Dallas", capabilities=("returns",), priority=5
+    )
+
+
+async def start_return(
+    web: httpx.AsyncClient, token: str, order_id: int, **fields: str
+) -> httpx.Response:
+    data = {
+        "csrf_token": token,
+        "quantity-1": "1",
+        "reason": "damaged",
+        "method": "ship_back",
+        "location": "RT1",
+        **fields,
+    }
+    return await web.post(f"/app/orders/{order_id}/return", data=data)
+
+
+async def test_start_receive_restock_and_refund(web: httpx.AsyncClient, shop: Shop) -> None:
+    await returns_location(web, shop)
+    order = await shipped_order(web, shop, [("MUG", 2)])
+    token = await sign_in(web, shop, "admin")
+
+    page = await web.get(f"/app/orders/{order['id']}")
+    assert "Start a return" in page.text
+    form = await web.get(f"/app/orders/{order['id']}/return")
+    assert form.status_code == 200 and "MUG" in form.text
+    opened = await start_return(web, token, order["id"])
+    assert opened.status_code == 303
+    detail_url = opened.headers["location"]
+    detail = await web.get(detail_url)
+    assert detail.status_code == 200
+    assert "authorized" in detail.text and "Return label (PDF)" in detail.text
+    number = detail.text.split("Return RMA-", 1)[1].split(" ", 1)[0]
+
+    queue = await web.get("/app/returns")
+    assert queue.status_code == 200 and f"RMA-{number}" in queue.text
+    assert f"RMA-{number}" not in (await web.get("/app/returns?status=refunded")).text
+
+    received = await web.post(
+        detail_url + "/receive",
+        data={"csrf_token": token, "restock-1": "1", "damaged-1": "0", "location": "RT1"},
+    )
+    assert received.status_code == 303
+    detail = await web.get(detail_url)
+    assert "1 units received" in detail.text and "Refund" in detail.text
+    assert (await stock_of(web, shop.org.headers, "MUG"))["RT1"]["on_hand"] == 1
+
+    refunded = await web.post(
+        detail_url + "/refund",
+        data={"csrf_token": token, "amount": "19.99", "destination": "original_payment"},
+    )
+    assert refunded.status_code == 303
+    detail = await web.get(detail_url)
+    assert "Refunded 19.99 USD to the original payment." in detail.text
+    assert "refunded" in detail.text
+    order_page = await web.get(f"/app/orders/{order['id']}")
+    assert "refund.issued" in order_page.text
+    assert f"RMA-{number}" in (await web.get(f"/app/returns?order={order['id']}")).text
+
+
+async def test_refusals_are_explained_and_change_nothing(
+    web: httpx.AsyncClient, shop: Shop
+) -> None:
+    await returns_location(web, shop)
+    order = await shipped_order(web, shop, [("MUG", 1)])
+    token = await sign_in(web, shop, "support")
+
+    nothing = await start_return(web, token, order["id"], **{"quantity-1": "0"})
+    assert nothing.status_code == 422 and "choose at least one unit to return" in nothing.text
+    too_many = await start_return(web, token, order["id"], **{"quantity-1": "5"})
+    assert too_many.status_code == 422 and "field-error" in too_many.text
+    store = await start_return(web, token, order["id"], method="in_store", location="")
+    assert store.status_code == 422 and "choose the store" in store.text
+    listed = await web.get(f"/v1/returns?order_id={order['id']}", headers=shop.org.headers)
+    assert listed.json()["items"] == []
+
+    opened = await start_return(web, token, order["id"])
+    url = opened.headers["location"]
+    await web.post(url + "/receive", data={"csrf_token": token, "restock-1": "1"})
+    too_much = await web.post(
+        url + "/refund",
+        data={"csrf_token": token, "amount": "500.00", "destination": "store_credit"},
+    )
+    assert too_much.status_code == 303
+    page = await web.get(url)
+    assert "can refund at most" in page.text
+    assert "Still owed" in page.text
+    assert (await web.get(url.replace("/app", "/v1"), headers=shop.org.headers)).json()[
+        "refunded"
+    ] == "0.00"
+
+
+async def test_a_viewer_sees_no_action_and_a_crafted_post_is_refused(
+    web: httpx.AsyncClient, client: httpx.AsyncClient, shop: Shop
+) -> None:
+    await returns_location(client, shop)
+    order = await shipped_order(client, shop, [("MUG", 1)])
+    opened = await client.post(
+        "/v1/returns",
+        json={
+            "order_id": order["id"],
+            "lines": [{"line_no": 1, "quantity": 1, "reason": "damaged"}],
+            "method": "in_store",
+            "location": "RT1",
+        },
+        headers=shop.org.headers,
+    )
+    assert opened.status_code == 201, opened.text
+    return_id = opened.json()["id"]
+    token = await sign_in(web, shop, "viewer")
+
+    order_page = await web.get(f"/app/orders/{order['id']}")
+    assert "Start a return" not in order_page.text
+    detail = await web.get(f"/app/returns/{return_id}")
+    assert detail.status_code == 200
+    assert 'action="/app/returns/' not in detail.text and "restock-1" not in detail.text
+    for path, data in (
+        (f"/app/orders/{order['id']}/return", {"quantity-1": "1", "reason": "damaged"}),
+        (f"/app/returns/{return_id}/receive", {"restock-1": "1"}),
+        (f"/app/returns/{return_id}/refund", {"amount": "1.00"}),
+        (f"/app/returns/{return_id}/close", {}),
+    ):
+        refused = await web.post(path, data={"csrf_token": token, **data})
+        assert refused.status_code == 403, path
+    assert (await web.get(f"/v1/returns/{return_id}", headers=shop.org.headers)).json()[
+        "status"
+    ] == "authorized"
+    without_token = await web.get(f"/app/orders/{order['id']}/return")
+    assert without_token.status_code == 200 and csrf_of(without_token.text)
