@@ -201,6 +201,11 @@ def worker(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("procrastinate.blueprints").setLevel(logging.WARNING)
+    if settings.log_level.lower() != "debug":
+        # Periodic jobs run every few seconds: their start and end lines would drown the
+        # console. Failures and retries are still logged (WARNING and above).
+        for name in ("procrastinate.worker", "procrastinate.periodic"):
+            logging.getLogger(name).setLevel(logging.WARNING)
     with _user_errors():
         url = resolve_database_url(settings)
         with suppress(KeyboardInterrupt):
@@ -390,6 +395,34 @@ def import_stock(file: CsvFile, org: OrgSlug) -> None:
 
     count = _import_csv(file, org, "stock", run)
     console.print(f"[green]imported {count} stock rows from {file}[/green]", highlight=False)
+
+
+@import_app.command("orders")
+def import_orders(file: CsvFile, org: OrgSlug) -> None:
+    """Import historical orders from a CSV file, one row per order line.
+
+    Columns: external_id,channel,currency,customer_email,sku,quantity,unit_price[,customer_name,
+    status,placed_at,ship_name,ship_line1,ship_line2,ship_city,ship_region,ship_postal_code,
+    ship_country]. The rows of one order are consecutive. Orders are recorded as given (status
+    shipped, delivered or cancelled; delivered by default), with no stock reserved; an order
+    that exists already (same channel and external_id) is skipped. A bad row stops the import
+    and nothing of the file is saved.
+    """
+    from orderly.orders.importer import OrdersImported
+    from orderly.orders.importer import import_orders as run_import
+
+    outcome: list[OrdersImported] = []
+
+    async def run(conn: AsyncConnection, org_id: int, rows: Rows, advance: OnProgress) -> int:
+        outcome.append(await run_import(conn, org_id, rows, actor="cli", on_progress=advance))
+        return outcome[-1].orders
+
+    count = _import_csv(file, org, "orders", run)
+    skipped = outcome[-1].skipped if outcome else 0
+    console.print(
+        f"[green]imported {count} orders from {file}[/green] ({skipped} already imported)",
+        highlight=False,
+    )
 
 
 def _import_csv(
