@@ -1,5 +1,7 @@
 """initial schema
 
+Long because it is the whole first schema, table by table, as Alembic generated it.
+
 Revision ID: 0001
 Revises:
 Create Date: 2026-11-26 11:43:58.880788
