@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from fastapi import APIRouter, Request
 
 from orderly.kit.errors import OrderlyError
+from orderly.kit.problems import DATABASE_RETRY_AFTER
 
 router = APIRouter(tags=["health"])
 
@@ -14,6 +15,7 @@ class DatabaseUnavailable(OrderlyError):
     code = "database_unavailable"
     status = 503
     title = "Service unavailable"
+    retry_after = DATABASE_RETRY_AFTER
 
 
 @router.get("/healthz", summary="Health: the API is up and reaches its database")

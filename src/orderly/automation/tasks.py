@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
 
 import procrastinate
+import procrastinate.exceptions
+import procrastinate.jobs
 import procrastinate.manager
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -102,7 +104,18 @@ async def retry_stalled_jobs(job_manager: procrastinate.manager.JobManager) -> i
     stalled = list(await job_manager.get_stalled_jobs())
     for job in stalled:
         logger.warning("retrying job %s (%s) of a stalled worker", job.id, job.task_name)
-        await job_manager.retry_job(job)
+        try:
+            await job_manager.retry_job(job)
+        except procrastinate.exceptions.UniqueViolation:
+            if job.queueing_lock is None:
+                raise
+            # A job with the same queueing lock is already waiting and will do the same work
+            # (that is what the lock means). Close this one instead: left `doing` it would be
+            # found again on every run, and raising here would leave the next ones stuck.
+            logger.warning("job %s is already queued again; closing the stalled one", job.id)
+            await job_manager.finish_job(
+                job, status=procrastinate.jobs.Status.FAILED, delete_job=False
+            )
     return len(stalled)
 
 

@@ -13,6 +13,8 @@ class OrderlyError(Exception):
     code: str = "error"
     status: int = 400
     title: str = "Request failed"
+    # Seconds after which a retry may succeed, sent as Retry-After (e.g. on a 503).
+    retry_after: int | None = None
 
     def __init__(
         self,

@@ -8,13 +8,15 @@ import orjson
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from orderly.kit.errors import OrderlyError
 
 PROBLEM_JSON = "application/problem+json"
+# How long a client should wait before retrying while the database cannot be reached.
+DATABASE_RETRY_AFTER = 2
 
 
 def problem_response(
@@ -32,7 +34,8 @@ def _field_path(loc: tuple[Any, ...] | list[Any]) -> str:
 
 async def _orderly_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, OrderlyError)
-    return problem_response(exc.status, exc.to_problem(request.url.path))
+    headers = None if exc.retry_after is None else {"Retry-After": str(exc.retry_after)}
+    return problem_response(exc.status, exc.to_problem(request.url.path), headers)
 
 
 async def _validation_error(request: Request, exc: Exception) -> Response:
@@ -104,7 +107,7 @@ async def _database_unavailable(request: Request, exc: Exception) -> Response:
             "code": "database_unavailable",
             "detail": "the database cannot be reached; retry shortly",
         },
-        headers={"Retry-After": "2"},
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER)},
     )
 
 
@@ -123,12 +126,34 @@ async def _unstorable_value(request: Request, exc: Exception) -> Response:
     )
 
 
+async def _integrity_error(request: Request, exc: Exception) -> Response:
+    orig = getattr(exc, "orig", exc)
+    constraint = getattr(getattr(orig, "diag", None), "constraint_name", None)
+    if constraint != "pk_idempotency_keys":
+        raise exc
+    # Two requests with one Idempotency-Key raced past the claim in the same instant; the
+    # second one's COMMIT failed, so nothing of it was written, and a retry replays the first.
+    return problem_response(
+        409,
+        {
+            "type": "https://orderly.dev/problems/idempotency_key_in_use",
+            "title": "Conflict",
+            "status": 409,
+            "code": "idempotency_key_in_use",
+            "detail": "a request with this Idempotency-Key was being processed; retry",
+        },
+        headers={"Retry-After": "1"},
+    )
+
+
 def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(OrderlyError, _orderly_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(DataError, _unstorable_value)
+    app.add_exception_handler(IntegrityError, _integrity_error)
+    app.add_exception_handler(psycopg.errors.UniqueViolation, _integrity_error)
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

@@ -62,6 +62,13 @@ orders = sa.Table(
 sa.Index("ix_orders_org_created", orders.c.org_id, orders.c.created_at.desc(), orders.c.id.desc())
 sa.Index("ix_orders_org_status", orders.c.org_id, orders.c.status, orders.c.id.desc())
 sa.Index("ix_orders_org_email", orders.c.org_id, orders.c.customer_email)
+sa.Index(
+    "ix_orders_org_status_channel",
+    orders.c.org_id,
+    orders.c.status,
+    orders.c.channel_id,
+    orders.c.id.desc(),
+)
 
 order_lines = sa.Table(
     "order_lines",
@@ -100,7 +107,10 @@ order_allocations = sa.Table(
 )
 sa.Index("ix_order_allocations_order", order_allocations.c.order_id)
 sa.Index(
-    "ix_order_allocations_org_location", order_allocations.c.org_id, order_allocations.c.location_id
+    "ix_order_allocations_org_location_order",
+    order_allocations.c.org_id,
+    order_allocations.c.location_id,
+    order_allocations.c.order_id,
 )
 
 # The timeline: append-only.
