@@ -7,24 +7,19 @@ user can act on (OrderlyError) are printed plainly with exit code 1, without a t
 from __future__ import annotations
 
 import asyncio
-import csv
 import logging
 import os
 import signal
 import subprocess
 import sys
 import warnings
-from collections.abc import Awaitable, Callable, Iterator
-from contextlib import contextmanager, suppress
-from pathlib import Path
+from contextlib import suppress
 from typing import Annotated, TypeVar
 
 import typer
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.cli_support import console, errors, resolve_database_url, user_errors, with_database
+from orderly.import_cli import import_app
 from orderly.kit.db import Database
 from orderly.kit.errors import OrderlyError
 from orderly.settings import Settings
@@ -42,7 +37,6 @@ app = typer.Typer(
 )
 org_app = typer.Typer(help="Organizations (tenants).", no_args_is_help=True)
 api_key_app = typer.Typer(help="API keys (only a hash is stored).", no_args_is_help=True)
-import_app = typer.Typer(help="Bulk import from CSV files.", no_args_is_help=True)
 db_app = typer.Typer(help="The database: its URL; stop the embedded one.", no_args_is_help=True)
 user_app = typer.Typer(help="Dashboard users (passwords are stored as argon2id hashes).")
 app.add_typer(org_app, name="org")
@@ -52,8 +46,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user", no_args_is_help=True)
 app.add_typer(sourcing_app, name="sourcing")
 
-console = Console()
-errors = Console(stderr=True, soft_wrap=True)
 
 WORKER_STOP_SECONDS = 15
 
@@ -64,46 +56,6 @@ def main() -> None:
     app()
 
 
-# --- shared plumbing -------------------------------------------------------------------
-
-
-def resolve_database_url(settings: Settings) -> str:
-    """ORDERLY_DATABASE_URL, else the embedded PostgreSQL (started if it is not running)."""
-    from orderly.app import database_url
-
-    return database_url(settings)
-
-
-@contextmanager
-def _user_errors() -> Iterator[None]:
-    try:
-        yield
-    except OrderlyError as error:
-        errors.print(f"[red]error:[/red] {error.detail}", highlight=False)
-        raise typer.Exit(1) from None
-    except DBAPIError as error:
-        hint = ""
-        if "does not exist" in str(error.orig):
-            hint = " (has `orderly migrate` run on this database?)"
-        errors.print(f"[red]database error:[/red] {error.orig}{hint}", highlight=False)
-        raise typer.Exit(1) from None
-
-
-def _with_database(work: Callable[[Database, Settings], Awaitable[T]]) -> T:
-    """Run async work with a Database on the resolved URL; user errors exit 1."""
-    settings = Settings()
-
-    async def run() -> T:
-        database = Database(resolve_database_url(settings), pool_size=2, max_overflow=2)
-        try:
-            return await work(database, settings)
-        finally:
-            await database.dispose()
-
-    with _user_errors():
-        return asyncio.run(run())
-
-
 # --- database and processes ------------------------------------------------------------
 
 
@@ -112,7 +64,7 @@ def migrate() -> None:
     """Bring the database schema up to date."""
     from orderly.migrate import upgrade_database
 
-    with _user_errors():
+    with user_errors():
         upgrade_database(resolve_database_url(Settings()))
     console.print("[green]database is up to date[/green]")
 
@@ -140,7 +92,7 @@ def serve(
     from orderly.migrate import upgrade_database
 
     settings = Settings()
-    with _user_errors():
+    with user_errors():
         url = resolve_database_url(settings)
         # API processes and the worker read the same URL, even the embedded one.
         os.environ["ORDERLY_DATABASE_URL"] = url
@@ -206,7 +158,7 @@ def worker(
         # console. Failures and retries are still logged (WARNING and above).
         for name in ("procrastinate.worker", "procrastinate.periodic"):
             logging.getLogger(name).setLevel(logging.WARNING)
-    with _user_errors():
+    with user_errors():
         url = resolve_database_url(settings)
         with suppress(KeyboardInterrupt):
             asyncio.run(_work(url, concurrency=concurrency, parent_pid=parent_pid))
@@ -228,7 +180,7 @@ async def _work(url: str, *, concurrency: int, parent_pid: int | None) -> None:
 @db_app.command("url")
 def db_url() -> None:
     """Print the database URL (starting the embedded PostgreSQL if it is the one in use)."""
-    with _user_errors():
+    with user_errors():
         typer.echo(resolve_database_url(Settings()))
 
 
@@ -259,7 +211,7 @@ def org_create(
         async with database.transaction() as conn:
             return await tenancy.create_organization(conn, slug, name)
 
-    typer.echo(_with_database(create))
+    typer.echo(with_database(create))
 
 
 @api_key_app.command("create")
@@ -277,7 +229,7 @@ def api_key_create(
             new = await tenancy.create_api_key(conn, org_id=org_id, role=role, name=name)
             return new.key
 
-    key = _with_database(create)
+    key = with_database(create)
     errors.print(f"API key for {org!r} with role {role.value!r}; it is shown only once:")
     typer.echo(key)
 
@@ -323,7 +275,7 @@ def user_create(
             )
             return user.email
 
-    created = _with_database(create)
+    created = with_database(create)
     console.print(f"created user {created} ({role.value}) in {org!r}", highlight=False)
 
 
@@ -349,125 +301,12 @@ def seed(
         console.print(f"demo admin API key: [bold]{result.api_key}[/bold]", highlight=False)
         console.print(f"dashboard sign-in: [bold]{result.login}[/bold]", highlight=False)
 
-    with _user_errors():
+    with user_errors():
         upgrade_database(resolve_database_url(Settings()))
-    _with_database(load)
+    with_database(load)
 
 
 # --- imports ---------------------------------------------------------------------------
-
-CsvFile = Annotated[
-    Path, typer.Argument(exists=True, dir_okay=False, readable=True, help="A CSV file.")
-]
-OrgSlug = Annotated[str, typer.Option(help="Organization slug.")]
-Rows = Iterator[dict[str, str]]
-OnProgress = Callable[[int], None]
-
-
-@import_app.command("products")
-def import_products(file: CsvFile, org: OrgSlug) -> None:
-    """Import products and SKUs from a CSV file.
-
-    Columns: sku,name[,product,gtin,weight_grams,length_mm,width_mm,height_mm,hazmat].
-    Existing SKUs are updated. A bad row stops the import and nothing of the file is saved.
-    """
-    from orderly.catalog.importer import import_products as run_import
-
-    async def run(conn: AsyncConnection, org_id: int, rows: Rows, advance: OnProgress) -> int:
-        return await run_import(conn, org_id, rows, on_progress=advance)
-
-    count = _import_csv(file, org, "products", run)
-    console.print(f"[green]imported {count} products from {file}[/green]", highlight=False)
-
-
-@import_app.command("stock")
-def import_stock(file: CsvFile, org: OrgSlug) -> None:
-    """Import stock counts from a CSV file.
-
-    Columns: sku,location,on_hand[,safety_stock]. Each row sets a level's on-hand to the count
-    and the ledger records the difference. A bad row stops the import and nothing of the file
-    is saved.
-    """
-    from orderly.inventory.importer import import_stock as run_import
-
-    async def run(conn: AsyncConnection, org_id: int, rows: Rows, advance: OnProgress) -> int:
-        return await run_import(conn, org_id, "cli", rows, on_progress=advance, reference=file.name)
-
-    count = _import_csv(file, org, "stock", run)
-    console.print(f"[green]imported {count} stock rows from {file}[/green]", highlight=False)
-
-
-@import_app.command("orders")
-def import_orders(file: CsvFile, org: OrgSlug) -> None:
-    """Import historical orders from a CSV file, one row per order line.
-
-    Columns: external_id,channel,currency,customer_email,sku,quantity,unit_price[,customer_name,
-    status,placed_at,ship_name,ship_line1,ship_line2,ship_city,ship_region,ship_postal_code,
-    ship_country]. The rows of one order are consecutive. Orders are recorded as given (status
-    shipped, delivered or cancelled; delivered by default), with no stock reserved; an order
-    that exists already (same channel and external_id) is skipped. A bad row stops the import
-    and nothing of the file is saved.
-    """
-    from orderly.orders.importer import OrdersImported
-    from orderly.orders.importer import import_orders as run_import
-
-    outcome: list[OrdersImported] = []
-
-    async def run(conn: AsyncConnection, org_id: int, rows: Rows, advance: OnProgress) -> int:
-        outcome.append(await run_import(conn, org_id, rows, actor="cli", on_progress=advance))
-        return outcome[-1].orders
-
-    count = _import_csv(file, org, "orders", run)
-    skipped = outcome[-1].skipped if outcome else 0
-    console.print(
-        f"[green]imported {count} orders from {file}[/green] ({skipped} already imported)",
-        highlight=False,
-    )
-
-
-def _import_csv(
-    file: Path,
-    org: str,
-    what: str,
-    run: Callable[[AsyncConnection, int, Rows, OnProgress], Awaitable[int]],
-) -> int:
-    """Stream the file into one transaction, with a progress bar over its rows."""
-    from orderly.tenancy import service as tenancy
-
-    total = _count_rows(file)
-
-    async def work(database: Database, _: Settings) -> int:
-        with (
-            file.open(newline="", encoding="utf-8-sig") as f,
-            _progress(f"{what} from {file.name}", total) as advance,
-        ):
-            async with database.transaction() as conn:
-                org_id = await tenancy.organization_id(conn, org)
-                return await run(conn, org_id, iter(csv.DictReader(f)), advance)
-
-    return _with_database(work)
-
-
-def _count_rows(file: Path) -> int:
-    with file.open("rb") as f:
-        lines = sum(1 for _ in f)
-    return max(lines - 1, 0)  # the header
-
-
-@contextmanager
-def _progress(label: str, total: int) -> Iterator[OnProgress]:
-    """A progress bar; the callback takes the number of rows done so far."""
-    bar = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=errors,
-        transient=False,
-    )
-    with bar:
-        task = bar.add_task(label, total=total)
-        yield lambda done: bar.update(task, completed=done)
 
 
 if __name__ == "__main__":
