@@ -8,9 +8,12 @@ from typing import Any
 import httpx
 
 from orderly.kit.db import Database
+from orderly.notifications.tasks import dispatch_all
 from orderly.shipping import service as shipping
 from tests.conftest import Org, make_org
+from tests.fulfillment.helpers import act, confirm, pick
 from tests.orders.factories import create_location, create_sku, order_body, receive_stock
+from tests.returns.helpers import open_return
 from tests.shipping.factories import buy_labels
 
 BOXES = [
@@ -37,14 +40,53 @@ async def _ok(response: httpx.Response, status: int = 201) -> Any:
     return response.json()
 
 
+# The kind of customer message whose template the organization customises.
+KIND = "order_confirmed"
+
+
+async def _return(client: httpx.AsyncClient, org: Org, tag: str) -> Any:
+    """A second order, picked, packed and shipped, and a return (RMA) of its one unit."""
+    h = org.headers
+    body = order_body([(f"SKU{tag}", 1)], external_id=f"RMA{tag}")
+    body["customer"] = {**body.get("customer", {}), "email": f"buyer{tag.lower()}@example.com"}
+    order = await _ok(await client.post("/v1/orders", json=body, headers=h))
+    fos = await _ok(
+        await client.get("/v1/fulfillment-orders", params={"order_id": order["id"]}, headers=h),
+        200,
+    )
+    fo = fos["items"][0]
+    await _ok(await act(client, org, fo["id"], "accept"), 200)
+    await confirm(client, org, (await pick(client, org, f"WH{tag}"))["id"])
+    for action in ("pack", "ship"):
+        await _ok(await act(client, org, fo["id"], action), 200)
+    return await open_return(client, org, order["id"], [(1, 1, "damaged")])
+
+
+async def _purchase_order(client: httpx.AsyncClient, h: dict[str, str], tag: str) -> Any:
+    """A supplier of the SKU and a rule that keeps more of it than there is: the restock run
+    drafts a purchase order."""
+    await create_location(client, h, f"SUP{tag}", kind="supplier", capabilities=())
+    rule = {"sku": f"SKU{tag}", "location": f"WH{tag}", "reorder_point": 100, "max_quantity": 200}
+    await _ok(await client.put("/v1/replenishment/rules", json={"rules": [rule]}, headers=h), 200)
+    supplier = {"sku": f"SKU{tag}", "supplier": f"SUP{tag}", "cost": "2.50", "currency": "USD"}
+    await _ok(
+        await client.put("/v1/replenishment/suppliers", json={"suppliers": [supplier]}, headers=h),
+        200,
+    )
+    run = await _ok(await client.post("/v1/replenishment/run", headers=h), 200)
+    return run["purchase_orders"][0]
+
+
 async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> World:
     """A location, a SKU with stock, a channel, an order (with its customer and fulfillment
-    order), a pick list, a shipment, carriers, an API key and a brand/region/location group.
+    order), a pick list, a shipment, carriers, an API key and a brand/region/location group,
+    a webhook, a return on a second (shipped) order, a purchase order, a customised message
+    template, and the messages and webhook deliveries the orders' events made.
     `tag` makes every code unique to this organization."""
     org = await make_org(db)
     h = org.headers
     world = World(org)
-    location = await create_location(client, h, f"WH{tag}")
+    location = await create_location(client, h, f"WH{tag}", capabilities=("ship", "returns"))
     await create_sku(client, h, f"SKU{tag}")
     await receive_stock(client, h, f"SKU{tag}", f"WH{tag}", 50)
     await _ok(await client.put(f"/v1/fulfillment/locations/WH{tag}/boxes", json={"boxes": BOXES},
@@ -70,6 +112,12 @@ async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> Worl
     async with db.transaction() as conn:
         await shipping.install_demo_carriers(conn, org.id)
     shipment = (await buy_labels(db, org, order["id"]))[0]
+    # Shipped before the organization's own carrier (with credentials) exists: the fulfillment
+    # ship path opens carrier credentials with the environment's key, not the app's.
+    returned = await _return(client, org, tag)
+    return_label = await _ok(
+        await client.get(f"/v1/shipments/{returned['shipment_id']}", headers=h), 200
+    )
     customers = await _ok(await client.get("/v1/customers", headers=h), 200)
     key = await _ok(await client.post("/v1/api-keys", json={"name": f"k{tag}", "role": "viewer"},
                                       headers=h))  # fmt: skip
@@ -90,6 +138,18 @@ async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> Worl
             headers=h,
         )
     )
+    purchase_order = await _purchase_order(client, h, tag)
+    template = await _ok(
+        await client.put(
+            f"/v1/notification-templates/{KIND}",
+            json={"subject": f"Thanks TPL{tag}", "body_text": f"TPL{tag}", "body_html": ""},
+            headers=h,
+        ),
+        200,
+    )
+    await dispatch_all(db)
+    notifications = await _ok(await client.get("/v1/notifications", headers=h), 200)
+    deliveries = await _ok(await client.get("/v1/webhook-deliveries", headers=h), 200)
     world.ids = {
         "location_id": location["id"],
         "product_id": product["id"],
@@ -106,10 +166,16 @@ async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> Worl
         "tracking_number": shipment.tracking_number,
         "brand_id": brand["id"],
         "webhook_id": webhook["id"],
+        "return_id": returned["id"],
+        "po_id": purchase_order["id"],
+        "kind": template["kind"],
+        "notification_id": notifications["items"][0]["id"],
+        "delivery_id": deliveries["items"][0]["id"],
     }
     world.markers = {
         f"WH{tag}", f"SKU{tag}", f"CH{tag}", f"EXT{tag}", f"BR{tag}",
         f"buyer{tag.lower()}@example.com", shipment.tracking_number, key["prefix"],
-        f"car{tag.lower()}", f"hooks.example.com/{tag}",
+        f"car{tag.lower()}", f"hooks.example.com/{tag}", f"RMA{tag}", f"SUP{tag}",
+        purchase_order["number"], f"TPL{tag}", return_label["tracking_number"],
     }  # fmt: skip
     return world

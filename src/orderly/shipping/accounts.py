@@ -8,14 +8,13 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.pagination import Page, decode_cursor, encode_cursor
-from orderly.settings import Settings
 from orderly.shipping import repository as repo
 from orderly.shipping import webhooks
 from orderly.shipping.carriers.base import Carrier, CarrierAccount, build_carrier, carrier_kinds
 from orderly.shipping.errors import CarrierCodeTaken, CarrierNotFound, UnknownCarrierKind
 from orderly.shipping.rate_card import RateCard, parse_rate_card
 from orderly.shipping.schemas import CarrierAccountIn, CarrierAccountOut, RateCardSummary
-from orderly.shipping.vault import Vault, vault_for
+from orderly.shipping.vault import Vault, default_vault
 
 # (code, name, tracking prefix) of the demo carriers; their rate cards are rate_cards/<code>.csv.
 DEMO_CARRIERS: tuple[tuple[str, str, str], ...] = (
@@ -105,7 +104,7 @@ async def org_carriers(
             continue
         credentials: dict[str, str] = {}
         if row["credentials_encrypted"] is not None:
-            vault = vault or vault_for(Settings())
+            vault = vault or default_vault()
             credentials = vault.open_json(row["credentials_encrypted"])
         account = CarrierAccount(
             id=row["id"],

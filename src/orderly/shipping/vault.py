@@ -18,7 +18,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from orderly.kit.secrets import SECRET_KEY_FILE, secret_key
 from orderly.settings import Settings
 
-__all__ = ["SECRET_KEY_FILE", "Vault", "secret_key", "vault_for"]
+__all__ = ["SECRET_KEY_FILE", "Vault", "default_vault", "secret_key", "use_settings", "vault_for"]
 _INFO = b"orderly shipping secrets v1"
 
 
@@ -50,3 +50,17 @@ class Vault:
 
 def vault_for(settings: Settings) -> Vault:
     return Vault(secret_key(settings))
+
+
+# The settings this process was started with (create_app sets them), for services that open a
+# secret without a request at hand, e.g. a carrier's credentials while a return is cancelled.
+_process_settings: Settings | None = None
+
+
+def use_settings(settings: Settings) -> None:
+    global _process_settings
+    _process_settings = settings
+
+
+def default_vault() -> Vault:
+    return vault_for(_process_settings or Settings())
