@@ -59,10 +59,8 @@ _OPEN = sa.text(
 # COMMIT (kit.db.execute_at_commit), saving capture a round trip.
 _OPEN_AT_COMMIT = """
     WITH alloc AS (
-        SELECT a.line_no, a.sku_id, a.location_id, a.quantity
-          FROM unnest(CAST(%(line_nos)s AS int[]), CAST(%(sku_ids)s AS bigint[]),
-                      CAST(%(location_ids)s AS bigint[]), CAST(%(quantities)s AS int[]))
-               AS a(line_no, sku_id, location_id, quantity)
+        SELECT * FROM jsonb_to_recordset(CAST(%(allocations)s AS jsonb))
+               AS a(line_no int, sku_id bigint, location_id bigint, quantity int)
     ),
     opened AS (
         INSERT INTO fulfillment_orders (org_id, order_id, location_id, pickup)
@@ -93,10 +91,7 @@ def open_fulfillment_orders_at_commit(
             {
                 "org_id": org_id,
                 "order_id": order_id,
-                "line_nos": [a.line_no for a in allocations],
-                "sku_ids": [a.sku_id for a in allocations],
-                "location_ids": [a.location_id for a in allocations],
-                "quantities": [a.quantity for a in allocations],
+                "allocations": orjson.dumps(allocations).decode(),
             },
         )
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import re
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from functools import lru_cache
 from typing import Any, cast
 
 import psycopg
@@ -73,7 +75,7 @@ class Database:
             pg = await driver_connection(conn)
             async with pg.pipeline():
                 for sql, params in deferred:
-                    await pg.execute(sql, params)
+                    await pg.execute(compact_sql(sql), params)
                 await transaction.commit()
 
     async def dispose(self) -> None:
@@ -89,6 +91,28 @@ def row_dict(row: sa.Row[Any]) -> dict[str, Any]:
 # about 0.2 ms of CPU per statement, which is a good share of an order's budget. SQL written
 # for these helpers uses psycopg's %(name)s placeholders.
 
+_SQL_TOKENS = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*")|(--[^\n]*)|(\s+)""")
+
+
+@lru_cache(maxsize=512)
+def compact_sql(sql: str) -> str:
+    """The statement on one line, without comments: psycopg converts placeholders of a
+    statement up to 4 kB once and then reuses the result, but parses a longer one again on
+    every call (about 0.5 ms for the order insert). Quoted text is kept as it is."""
+
+    def keep_quoted(token: re.Match[str]) -> str:
+        quoted, comment, _ = token.groups()
+        return quoted if quoted is not None else ("" if comment is not None else " ")
+
+    without_comments = _SQL_TOKENS.sub(keep_quoted, sql)
+    return _SQL_TOKENS.sub(keep_quoted, without_comments).strip()
+
+
+def int_array(values: Iterable[int]) -> str:
+    """An integer array literal for a `CAST(%(name)s AS bigint[])` parameter: psycopg adapts a
+    Python list element by element in Python, a literal is one join."""
+    return "{" + ",".join(str(int(value)) for value in values) + "}"
+
 
 async def driver_connection(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
     raw = await conn.get_raw_connection()
@@ -99,7 +123,7 @@ async def fetch_all(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> 
     """Run one statement that returns rows on the driver connection; rows are named tuples."""
     pg = await driver_connection(conn)
     async with pg.cursor(row_factory=namedtuple_row) as cursor:
-        await cursor.execute(sql, params)
+        await cursor.execute(compact_sql(sql), params)
         return await cursor.fetchall()
 
 
@@ -108,7 +132,7 @@ async def execute(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> No
     travels with the next statement that needs an answer, or with COMMIT."""
     pg = await driver_connection(conn)
     async with pg.cursor() as cursor:
-        await cursor.execute(sql, params)
+        await cursor.execute(compact_sql(sql), params)
 
 
 async def fetch_one(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> Any:

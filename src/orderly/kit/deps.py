@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.db import Database
 from orderly.kit.errors import Forbidden, Unauthorized
+from orderly.kit.idempotency import IDEMPOTENCY_KEY_MAX_LENGTH
 from orderly.tenancy import service as tenancy
 from orderly.tenancy.domain import Permission, Principal
 
@@ -33,10 +34,21 @@ async def _principal(request: Request, conn: Conn) -> Principal:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send 'Authorization: Bearer <api key>'")
-    principal = await tenancy.authenticate_api_key(conn, token.strip())
+    principal = await tenancy.authenticate_api_key(
+        conn, token.strip(), idempotency_key=_idempotency_key(request)
+    )
     if principal is None:
         raise Unauthorized("the API key is unknown or revoked")
     return principal
+
+
+def _idempotency_key(request: Request) -> str | None:
+    """A creating POST's Idempotency-Key, claimed together with the key lookup (one round
+    trip less); an over-long key is left to the header's own validation."""
+    if request.method != "POST":
+        return None
+    key = request.headers.get("idempotency-key")
+    return key if key is not None and len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH else None
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]

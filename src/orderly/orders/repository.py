@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels.domain import ChannelKind, ChannelPolicy
-from orderly.kit.db import fetch_one
+from orderly.kit.db import fetch_one, int_array
 from orderly.orders.errors import StockContention, UnknownChannel
 from orderly.orders.fraud import RuleSetting
 from orderly.orders.models import order_allocations, order_events, orders
@@ -129,10 +129,18 @@ async def lock_external_id(
 # availability snapshot, so the guard holds unless something is badly wrong; if it does not
 # hold for every row, nothing but those reservations is written, and the caller rolls back.
 _INSERT_ORDER = """
-    WITH wanted AS (
+    WITH allocated AS MATERIALIZED (
+        -- from arrays, not JSON: the planner expects a few rows of unnest (and looks the
+        -- stock rows up by index) where it expects a hundred of jsonb_to_recordset
+        SELECT * FROM unnest(CAST(%(alloc_line_nos)s AS int[]),
+                             CAST(%(alloc_sku_ids)s AS bigint[]),
+                             CAST(%(alloc_location_ids)s AS bigint[]),
+                             CAST(%(alloc_quantities)s AS int[]))
+               AS a(line_no, sku_id, location_id, quantity)
+    ),
+    wanted AS (
         SELECT sku_id, location_id, sum(quantity) AS quantity
-          FROM unnest(CAST(%(alloc_sku_ids)s AS bigint[]), CAST(%(alloc_location_ids)s AS bigint[]),
-                      CAST(%(alloc_quantities)s AS int[])) AS w(sku_id, location_id, quantity)
+          FROM allocated
          GROUP BY sku_id, location_id
     ),
     reserved AS (
@@ -191,25 +199,21 @@ _INSERT_ORDER = """
         INSERT INTO order_lines (org_id, order_id, line_no, sku_id, quantity, unit_price_minor,
                                  discount_minor, tax_minor, total_minor)
         SELECT %(org_id)s, %(id)s, l.*
-          FROM unnest(CAST(%(line_nos)s AS int[]), CAST(%(line_sku_ids)s AS bigint[]),
-                      CAST(%(line_quantities)s AS int[]), CAST(%(line_prices)s AS bigint[]),
-                      CAST(%(line_discounts)s AS bigint[]), CAST(%(line_taxes)s AS bigint[]),
-                      CAST(%(line_totals)s AS bigint[])) AS l
+          FROM jsonb_to_recordset(CAST(%(lines)s AS jsonb))
+               AS l(line_no int, sku_id bigint, quantity int, unit_price_minor bigint,
+                    discount_minor bigint, tax_minor bigint, total_minor bigint)
          WHERE (SELECT ok FROM verdict)
     ),
     allocations AS (
         INSERT INTO order_allocations (org_id, order_id, line_no, sku_id, location_id, quantity)
-        SELECT %(org_id)s, %(id)s, a.*
-          FROM unnest(CAST(%(alloc_line_nos)s AS int[]), CAST(%(alloc_sku_ids)s AS bigint[]),
-                      CAST(%(alloc_location_ids)s AS bigint[]),
-                      CAST(%(alloc_quantities)s AS int[])) AS a
+        SELECT %(org_id)s, %(id)s, a.line_no, a.sku_id, a.location_id, a.quantity
+          FROM allocated a
          WHERE (SELECT ok FROM verdict)
     ),
     timeline AS (
         INSERT INTO order_events (org_id, order_id, type, data, actor)
-        SELECT %(org_id)s, %(id)s, e.type, CAST(e.data AS jsonb), %(actor)s
-          FROM unnest(CAST(%(event_types)s AS text[]), CAST(%(event_data)s AS text[]))
-               WITH ORDINALITY AS e(type, data, n)
+        SELECT %(org_id)s, %(id)s, e.value ->> 0, e.value -> 1, %(actor)s
+          FROM jsonb_array_elements(CAST(%(events)s AS jsonb)) WITH ORDINALITY AS e(value, n)
          WHERE (SELECT ok FROM verdict)
          ORDER BY e.n
     )
@@ -248,20 +252,15 @@ async def insert_order(
     params["customer_addresses"] = dump_json(
         [a for a in (order["shipping_address"], order["billing_address"]) if a]
     )
+    # Lines and events travel as JSON documents (orjson writes dataclasses in C) and the
+    # allocations as array literals: text parameters, not lists that psycopg adapts in Python.
     params.update(
-        line_nos=[x.line_no for x in lines],
-        line_sku_ids=[x.sku_id for x in lines],
-        line_quantities=[x.quantity for x in lines],
-        line_prices=[x.unit_price_minor for x in lines],
-        line_discounts=[x.discount_minor for x in lines],
-        line_taxes=[x.tax_minor for x in lines],
-        line_totals=[x.total_minor for x in lines],
-        alloc_line_nos=[a.line_no for a in allocations],
-        alloc_sku_ids=[a.sku_id for a in allocations],
-        alloc_location_ids=[a.location_id for a in allocations],
-        alloc_quantities=[a.quantity for a in allocations],
-        event_types=[t for t, _ in events],
-        event_data=[dump_json(d) for _, d in events],
+        lines=dump_json(lines),
+        alloc_line_nos=int_array(a.line_no for a in allocations),
+        alloc_sku_ids=int_array(a.sku_id for a in allocations),
+        alloc_location_ids=int_array(a.location_id for a in allocations),
+        alloc_quantities=int_array(a.quantity for a in allocations),
+        events=dump_json(events),
         actor=actor,
     )
     row = await fetch_one(conn, _INSERT_ORDER, params)

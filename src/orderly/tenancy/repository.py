@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.db import fetch_one_opening
+from orderly.kit.idempotency import claim_query
 from orderly.tenancy.models import api_keys, location_groups, organizations
 
 
@@ -42,9 +43,25 @@ _KEY_LOOKUP = (
 )
 
 
-async def find_active_key(conn: AsyncConnection, key_hash: bytes) -> Any:
-    """The first statement of nearly every request: see kit.db.fetch_one_opening."""
-    return await fetch_one_opening(conn, _KEY_LOOKUP, {"key_hash": key_hash})
+_KEY_LOOKUP_CLAIMING = f"""
+    SELECT a.org_id, a.role, a.prefix, c.claimed, c.hash, c.status, c.response
+      FROM api_keys a
+     CROSS JOIN LATERAL ({claim_query("a.org_id")}) AS c
+     WHERE a.key_hash = %(key_hash)s AND a.revoked_at IS NULL
+"""  # noqa: S608 (constant SQL only)
+
+
+async def find_active_key(
+    conn: AsyncConnection, key_hash: bytes, *, idempotency_key: str | None = None
+) -> Any:
+    """The first statement of nearly every request: see kit.db.fetch_one_opening. With an
+    Idempotency-Key it claims the key as well (kit.idempotency.claim_query): the row then
+    has the claim's columns too."""
+    if idempotency_key is None:
+        return await fetch_one_opening(conn, _KEY_LOOKUP, {"key_hash": key_hash})
+    return await fetch_one_opening(
+        conn, _KEY_LOOKUP_CLAIMING, {"key_hash": key_hash, "idempotency_key": idempotency_key}
+    )
 
 
 async def create_order_number_sequence(conn: AsyncConnection, org_id: int) -> None:

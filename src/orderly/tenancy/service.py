@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels import service as channels
 from orderly.kit.errors import NotFound
+from orderly.kit.idempotency import remember_claim
 from orderly.tenancy import repository
 from orderly.tenancy.domain import Principal, Role
 from orderly.tenancy.errors import InvalidSlug, OrganizationExists
@@ -63,10 +64,16 @@ async def create_api_key(
     return NewApiKey(id=key_id, key=key, prefix=prefix, role=role)
 
 
-async def authenticate_api_key(conn: AsyncConnection, key: str) -> Principal | None:
-    row = await repository.find_active_key(conn, hash_api_key(key))
+async def authenticate_api_key(
+    conn: AsyncConnection, key: str, *, idempotency_key: str | None = None
+) -> Principal | None:
+    """The key's principal, or None. With ``idempotency_key`` (a creating POST) the same
+    round trip claims that key for the organization, for `run_idempotent` to use."""
+    row = await repository.find_active_key(conn, hash_api_key(key), idempotency_key=idempotency_key)
     if row is None:
         return None
+    if idempotency_key is not None:
+        remember_claim(conn, idempotency_key, row)
     return Principal(org_id=row.org_id, role=Role(row.role), actor=f"api_key:{row.prefix}")
 
 
