@@ -2,6 +2,10 @@
 
 Both keep one HTTP/1.1 keep-alive connection per client, each client sending its next order as soon
 as the previous answer arrives, and both place the same 3-line orders with random SKUs.
+
+With a rate (asyncio only) the clients are paced instead: together they offer that many orders
+per second on a fixed schedule, and each latency is counted from the moment its order was due,
+so an answer that came late also delays the orders queued behind it in the figure.
 """
 
 from __future__ import annotations
@@ -108,8 +112,9 @@ def run_load(
     seconds: float,
     skus: int,
     run_token: str,
+    rate: float | None = None,
 ) -> LoadResult:
-    if generator == "wrk":
+    if generator == "wrk" and rate is None:
         return run_wrk(
             base_url=base_url,
             api_key=api_key,
@@ -125,6 +130,7 @@ def run_load(
         seconds=seconds,
         skus=skus,
         run_token=run_token,
+        rate=rate,
     )
     try:
         import uvloop
@@ -269,7 +275,14 @@ def run_wrk(
 
 
 async def run_asyncio(
-    *, base_url: str, api_key: str, clients: int, seconds: float, skus: int, run_token: str
+    *,
+    base_url: str,
+    api_key: str,
+    clients: int,
+    seconds: float,
+    skus: int,
+    run_token: str,
+    rate: float | None = None,
 ) -> LoadResult:
     url = urlsplit(base_url)
     host, port = url.hostname or "127.0.0.1", url.port or 80
@@ -277,7 +290,13 @@ async def run_asyncio(
         f"POST /v1/orders HTTP/1.1\r\nHost: {host}:{port}\r\n"
         f"Authorization: Bearer {api_key}\r\nContent-Type: application/json\r\n"
     ).encode()
-    result = LoadResult(generator="python", clients=clients, seconds=seconds)
+    result = LoadResult(
+        generator="python" if rate is None else f"python, paced at {rate:g} orders/s",
+        clients=clients,
+        seconds=seconds,
+    )
+    # Paced: each client sends one order every `interval`, the clients evenly staggered.
+    interval = clients / rate if rate else 0.0
     latencies: list[float] = []
     started = time.perf_counter()
     deadline = started + seconds
@@ -287,7 +306,10 @@ async def run_asyncio(
         reader: asyncio.StreamReader | None = None
         writer: asyncio.StreamWriter | None = None
         serial = 0
+        due = started + interval * number / clients
         while time.perf_counter() < deadline:
+            if interval:
+                await asyncio.sleep(max(0.0, due - time.perf_counter()))
             serial += 1
             tag = f"{run_token}-{number}-{serial}"
             body = order_body(rng, skus, tag)
@@ -300,7 +322,7 @@ async def run_asyncio(
                 if writer is None:
                     reader, writer = await asyncio.open_connection(host, port)
                 assert reader is not None
-                sent = time.perf_counter()
+                sent = due if interval else time.perf_counter()
                 writer.write(request)
                 status = await _read_response(reader)
                 latencies.append(time.perf_counter() - sent)
@@ -310,6 +332,7 @@ async def run_asyncio(
                 if writer is not None:
                     writer.close()
                 reader = writer = None
+            due += interval
         if writer is not None:
             writer.close()
 

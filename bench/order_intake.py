@@ -7,6 +7,7 @@ client count, and the ratio between the two is printed. Results go to bench/resu
 
     python bench/order_intake.py --workers 2 --clients 32 --seconds 20 --skus 2000
     python bench/order_intake.py --matrix        # workers 1, 2, 4 x clients 8, 32, 128
+    python bench/order_intake.py --clients 32 --rate 150 --skip-limit   # latency at 150 orders/s
 """
 
 from __future__ import annotations
@@ -79,6 +80,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--rebalance", type=int, default=2, help="repeats of a run that left a worker idle"
     )
     parser.add_argument("--skip-limit", action="store_true", help="do not run pgbench")
+    parser.add_argument(
+        "--rate",
+        type=float,
+        help="pace the clients: together they offer this many orders/s (latency at a given load)",
+    )
     return parser.parse_args(argv)
 
 
@@ -168,7 +174,12 @@ def measure(
     data_dir: Path,
 ) -> dict[str, Any]:
     token = uuid.uuid4().hex[:10]
-    load = {"generator": generator, "base_url": server.base_url, "api_key": api_key}
+    load = {
+        "generator": generator,
+        "base_url": server.base_url,
+        "api_key": api_key,
+        "rate": args.rate,
+    }
     if args.warmup > 0:
         run_load(
             **load, clients=clients, seconds=args.warmup, skus=args.skus, run_token=token + "w"
@@ -216,6 +227,7 @@ def measure(
             100 * (busy_after - busy_before) / max(1e-9, total_after - total_before), 1
         ),
         "workers_balanced": _balanced(worker_cpu),
+        "offered_rate": args.rate,
     }
 
 

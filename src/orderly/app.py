@@ -101,13 +101,15 @@ def _include_routers(app: FastAPI) -> None:
     from orderly.tenancy.endpoints import router as organization
 
     app.include_router(health)
+    # Routes are matched in this order: orders first, as order capture is the busiest route
+    # (no other router has a path that an orders route could take for its own).
     routers = (
+        orders,
         organization,
         locations,
         catalog,
         channels,
         inventory,
-        orders,
         sourcing,
         shipping,
         fulfillment,

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels.domain import ChannelKind, ChannelPolicy
-from orderly.kit.db import fetch_one, int_array
+from orderly.kit.db import driver_connection, execute, fetch_one, int_array
 from orderly.orders.errors import StockContention, UnknownChannel
 from orderly.orders.fraud import RuleSetting
 from orderly.orders.models import order_allocations, order_events, orders
@@ -36,6 +36,12 @@ class CaptureContext:
     # The fraud rules the organization has enabled, by name.
     fraud_rules: dict[str, RuleSetting] = field(default_factory=dict)
 
+
+# The capture statements are prepared once per connection (psycopg prepares a statement on
+# its fifth use), but PostgreSQL would still plan them again on every execution, for the
+# values at hand: about 1 ms of the database's CPU per order. Their plans do not depend on
+# the values (index lookups of a few rows), so capture uses the prepared plan as it is.
+_PLAN_ONCE = "SET LOCAL plan_cache_mode = force_generic_plan"
 
 # The capture hot path reads the channel, SKUs and pickup location in this one query rather
 # than through three services: one round trip instead of four on every order.
@@ -76,17 +82,21 @@ async def capture_context(
     sku_codes: Sequence[str],
     pickup_code: str | None,
 ) -> CaptureContext:
-    row = await fetch_one(
-        conn,
-        _CONTEXT,
-        {
-            "org_id": org_id,
-            "channel": channel,
-            "external_id": external_id,
-            "sku_codes": list(sku_codes),
-            "pickup_code": pickup_code,
-        },
-    )
+    pg = await driver_connection(conn)
+    async with pg.pipeline():
+        # Queued in front of the context query, in the same round trip: see _PLAN_ONCE.
+        await execute(conn, _PLAN_ONCE, {})
+        row = await fetch_one(
+            conn,
+            _CONTEXT,
+            {
+                "org_id": org_id,
+                "channel": channel,
+                "external_id": external_id,
+                "sku_codes": list(sku_codes),
+                "pickup_code": pickup_code,
+            },
+        )
     if row.channel_id is None:
         raise UnknownChannel(f"no active channel {channel!r}", field="channel")
     policy = ChannelPolicy(
