@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, cast
 
@@ -12,6 +13,8 @@ import psycopg
 import sqlalchemy as sa
 from psycopg.rows import namedtuple_row
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from orderly.kit.errors import OrderlyError
 
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -68,15 +71,25 @@ class Database:
                 conn.info.pop(_AT_COMMIT, None)
                 await transaction.rollback()
                 raise
-            deferred: list[tuple[str, dict[str, Any]]] = conn.info.pop(_AT_COMMIT)
+            deferred: list[_Deferred] = conn.info.pop(_AT_COMMIT)
             if not deferred:
                 await transaction.commit()
                 return
             pg = await driver_connection(conn)
-            async with pg.pipeline():
-                for sql, params in deferred:
-                    await pg.execute(compact_sql(sql), params)
-                await transaction.commit()
+            try:
+                async with pg.pipeline():
+                    for statement in deferred:
+                        await pg.execute(compact_sql(statement.sql), statement.params)
+                    await transaction.commit()
+            except Exception as exc:
+                # The transaction is aborted on the server: end it, so that the connection goes
+                # back to the pool clean (SQLAlchemy counts a failed COMMIT as the end).
+                await pg.rollback()
+                # A statement that refused the transaction (orderly_refuse) names its error.
+                refusal = next((d.refusal for d in deferred if _refused_with(exc, d.refusal)), None)
+                if refusal is None:
+                    raise
+                raise refusal from exc
 
     async def dispose(self) -> None:
         await self.engine.dispose()
@@ -148,10 +161,37 @@ async def fetch_one_opening(conn: AsyncConnection, sql: str, params: dict[str, A
         return await fetch_one(conn, sql, params)
 
 
-def execute_at_commit(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> None:
-    """Queue a statement whose result nobody reads, to travel with COMMIT (`transaction`)."""
+@dataclass(frozen=True, slots=True)
+class _Deferred:
+    sql: str
+    params: dict[str, Any]
+    refusal: OrderlyError | None
+
+
+def execute_at_commit(
+    conn: AsyncConnection,
+    sql: str,
+    params: dict[str, Any],
+    *,
+    refusal: OrderlyError | None = None,
+) -> None:
+    """Queue a statement whose result nobody reads, to travel with COMMIT (`transaction`).
+
+    A statement that can refuse the transaction calls `orderly_refuse(code, message)` in SQL
+    (migration 0011) with the code of ``refusal``: the transaction then rolls back and the
+    commit raises ``refusal`` itself.
+    """
     queue = conn.info.get(_AT_COMMIT)
     if queue is None:
         # Outside Database.transaction() nobody would send it: fail loudly, never lose it.
         raise RuntimeError("execute_at_commit needs a connection from Database.transaction()")
-    queue.append((sql, params))
+    queue.append(_Deferred(sql, params, refusal))
+
+
+def _refused_with(exc: Exception, refusal: OrderlyError | None) -> bool:
+    error = getattr(exc, "orig", exc)  # SQLAlchemy wraps what the driver raised at COMMIT
+    return (
+        refusal is not None
+        and isinstance(error, psycopg.errors.RaiseException)
+        and error.diag.message_hint == refusal.code
+    )

@@ -1,9 +1,11 @@
 """Order capture: validate, verify, source, reserve and store an order in one transaction.
 
-Round trips on the way: an advisory lock when the order carries an external id, one query
-for the capture context, one for the availability snapshot, one guarded reservation (again,
-with fresh numbers, only when a race was lost) and one statement that writes the order, its
-lines, allocations and timeline.
+Round trips on the way, after the API-key lookup (which also claims the Idempotency-Key): an
+advisory lock when the order carries an external id, one query for the capture context, one
+for the availability snapshot that locks the stock rows, and COMMIT, which carries the one
+statement that reserves the stock and writes the order, its lines, allocations and timeline
+(sent on its own when the caller goes on with the order), and the statements that open its
+fulfillment orders and store the idempotent response.
 """
 
 from __future__ import annotations
@@ -63,7 +65,10 @@ async def capture_order(
     payload: OrderIn,
     *,
     strategy: SourcingStrategy | None = None,
+    write_at_commit: bool = False,
 ) -> Captured:
+    """Capture one order. With ``write_at_commit`` the order is written with COMMIT (one round
+    trip less), so the caller must read nothing of it in this transaction: the API does so."""
     org_id = principal.org_id
     if payload.external_id is not None:
         await repository.lock_external_id(
@@ -225,13 +230,15 @@ async def capture_order(
         )
         for n, amounts in lines.items()
     ]
-    created_at = await repository.insert_order(
+    created_at = ctx.captured_at
+    await repository.insert_order(
         conn,
         order=order_values,
         lines=new_lines,
         allocations=plan.allocations,
         events=events,
         actor=principal.actor,
+        at_commit=write_at_commit,
     )
     if status is OrderStatus.ALLOCATED:
         fulfillment.open_for_captured_order(

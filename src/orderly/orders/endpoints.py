@@ -66,7 +66,8 @@ async def create_order(
         raise InvalidInput(f"an order may have at most {max_lines} lines", field="lines")
 
     async def create() -> tuple[int, bytes]:
-        captured = await capture_order(conn, principal, payload)
+        # Nothing reads the order before COMMIT: its write travels with it.
+        captured = await capture_order(conn, principal, payload, write_at_commit=True)
         return (201 if captured.created else 200), captured.order.model_dump_json().encode()
 
     return await run_idempotent(

@@ -9,11 +9,12 @@ from datetime import datetime
 from typing import Any
 
 import orjson
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels.domain import ChannelKind, ChannelPolicy
-from orderly.kit.db import driver_connection, execute, fetch_one, int_array
+from orderly.kit.db import driver_connection, execute, execute_at_commit, fetch_one, int_array
 from orderly.orders.errors import StockContention, UnknownChannel
 from orderly.orders.fraud import RuleSetting
 from orderly.orders.models import order_allocations, order_events, orders
@@ -22,6 +23,8 @@ from orderly.sourcing.domain import Allocation
 
 @dataclass(frozen=True, slots=True)
 class CaptureContext:
+    # The transaction's timestamp: the order's created_at (its column default, now()).
+    captured_at: datetime
     order_id: int
     order_number: int
     fraud_hold_threshold: int
@@ -46,7 +49,8 @@ _PLAN_ONCE = "SET LOCAL plan_cache_mode = force_generic_plan"
 # The capture hot path reads the channel, SKUs and pickup location in this one query rather
 # than through three services: one round trip instead of four on every order.
 _CONTEXT = """
-    SELECT nextval(pg_get_serial_sequence('orders', 'id')) AS order_id,
+    SELECT now() AS captured_at,
+           nextval(pg_get_serial_sequence('orders', 'id')) AS order_id,
            nextval(CAST('order_number_' || CAST(o.id AS text) AS regclass)) AS order_number,
            o.fraud_hold_threshold,
            c.id AS channel_id, c.kind AS channel_kind, c.allow_backorders,
@@ -110,6 +114,7 @@ async def capture_context(
     if row.pickup is not None:
         pickup = (row.pickup[0], row.pickup[1], tuple(row.pickup[2]))
     return CaptureContext(
+        captured_at=row.captured_at,
         order_id=row.order_id,
         order_number=row.order_number,
         fraud_hold_threshold=row.fraud_hold_threshold,
@@ -135,9 +140,11 @@ async def lock_external_id(
 
 
 # One statement writes the whole order: the guarded reservations and their ledger rows, the
-# customer, the order, its lines, allocations and timeline. The stock rows were locked by the
-# availability snapshot, so the guard holds unless something is badly wrong; if it does not
-# hold for every row, nothing but those reservations is written, and the caller rolls back.
+# customer, the order, its lines, allocations and timeline. The stock
+# rows were locked by the availability snapshot, so the guard holds unless something is badly
+# wrong; if it does not hold for every row, the statement refuses the transaction
+# (orderly_refuse), nothing is committed and the caller gets StockContention. The API's
+# capture sends it with COMMIT; an exchange, which goes on working with the order, at once.
 _INSERT_ORDER = """
     WITH allocated AS MATERIALIZED (
         -- from arrays, not JSON: the planner expects a few rows of unnest (and looks the
@@ -227,7 +234,8 @@ _INSERT_ORDER = """
          WHERE (SELECT ok FROM verdict)
          ORDER BY e.n
     )
-    SELECT (SELECT ok FROM verdict) AS ok, (SELECT created_at FROM new_order) AS created_at
+    SELECT CASE WHEN (SELECT ok FROM verdict) THEN true
+                ELSE orderly_refuse(%(refusal_code)s, %(refusal_detail)s) END
 """
 
 
@@ -254,8 +262,10 @@ async def insert_order(
     allocations: Sequence[Allocation],
     events: Sequence[tuple[str, dict[str, Any]]],
     actor: str,
-) -> datetime:
-    """Reserve the allocations' stock and store the order, all or nothing."""
+    at_commit: bool,
+) -> None:
+    """Reserve the allocations' stock and store the order, all or nothing: now, or ``at_commit``
+    (one round trip less, for a caller that reads nothing of the order afterwards)."""
     params = dict(order)
     params["billing_address"] = dump_json(order["billing_address"])
     params["shipping_address"] = dump_json(order["shipping_address"])
@@ -264,6 +274,10 @@ async def insert_order(
     )
     # Lines and events travel as JSON documents (orjson writes dataclasses in C) and the
     # allocations as array literals: text parameters, not lists that psycopg adapts in Python.
+    refusal = StockContention(
+        "stock for this order changed while it was captured; retry the request",
+        extra={"retryable": True},
+    )
     params.update(
         lines=dump_json(lines),
         alloc_line_nos=int_array(a.line_no for a in allocations),
@@ -272,15 +286,18 @@ async def insert_order(
         alloc_quantities=int_array(a.quantity for a in allocations),
         events=dump_json(events),
         actor=actor,
+        refusal_code=refusal.code,
+        refusal_detail=refusal.detail,
     )
-    row = await fetch_one(conn, _INSERT_ORDER, params)
-    if not row.ok:
-        raise StockContention(
-            "stock for this order changed while it was captured; retry the request",
-            extra={"retryable": True},
-        )
-    created: datetime = row.created_at
-    return created
+    if at_commit:
+        execute_at_commit(conn, _INSERT_ORDER, params, refusal=refusal)
+        return
+    try:
+        await execute(conn, _INSERT_ORDER, params)
+    except psycopg.errors.RaiseException as exc:
+        if exc.diag.message_hint != refusal.code:
+            raise
+        raise refusal from exc
 
 
 async def update_order(conn: AsyncConnection, org_id: int, order_id: int, **values: Any) -> None:
