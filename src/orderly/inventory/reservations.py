@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.kit.db import execute, fetch_all
+from orderly.kit.db import execute, fetch_all, int_array, text_array
 from orderly.sourcing.domain import CandidateLocation
 
 
@@ -55,7 +55,7 @@ _CANDIDATES = """
                   AND a.status <> 'released') END AS today_load
       FROM locations l
      WHERE l.org_id = %(org_id)s AND l.active
-       AND l.kind = ANY(%(kinds)s)
+       AND l.kind = ANY(CAST(%(kinds)s AS text[]))
        AND (%(capability)s = ANY(l.capabilities)
             -- a store that ships from store is a shipping location like a warehouse
             OR (%(capability)s = 'ship' AND 'ship_from_store' = ANY(l.capabilities)))
@@ -76,7 +76,7 @@ _SNAPSHOT_TEMPLATE = """
                sl.on_hand - sl.reserved - sl.safety_stock AS available
           FROM stock_levels sl
           JOIN candidates c ON c.id = sl.location_id
-         WHERE sl.org_id = %(org_id)s AND sl.sku_id = ANY(%(sku_ids)s)
+         WHERE sl.org_id = %(org_id)s AND sl.sku_id = ANY(CAST(%(sku_ids)s AS bigint[]))
          ORDER BY sl.sku_id, sl.location_id
          LOCKING
     )
@@ -112,8 +112,8 @@ async def availability_snapshot(
         _SNAPSHOT[lock],
         {
             "org_id": org_id,
-            "sku_ids": list(sku_ids),
-            "kinds": list(location_kinds),
+            "sku_ids": int_array(sku_ids),
+            "kinds": text_array(location_kinds),
             "capability": capability,
             "pickup_location_id": pickup_location_id,
             "country": country,

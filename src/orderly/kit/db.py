@@ -127,6 +127,13 @@ def int_array(values: Iterable[int]) -> str:
     return "{" + ",".join(str(int(value)) for value in values) + "}"
 
 
+def text_array(values: Iterable[str]) -> str:
+    """A text array literal for a `CAST(%(name)s AS text[])` parameter (see `int_array`):
+    every element double-quoted, its backslashes and double quotes escaped."""
+    quoted = ('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values)
+    return "{" + ",".join(quoted) + "}"
+
+
 async def driver_connection(conn: AsyncConnection) -> psycopg.AsyncConnection[Any]:
     raw = await conn.get_raw_connection()
     return cast(psycopg.AsyncConnection[Any], raw.driver_connection)

@@ -14,7 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels.domain import ChannelKind, ChannelPolicy
-from orderly.kit.db import driver_connection, execute, execute_at_commit, fetch_one, int_array
+from orderly.kit.db import (
+    driver_connection,
+    execute,
+    execute_at_commit,
+    fetch_one,
+    int_array,
+    text_array,
+)
 from orderly.orders.errors import StockContention, UnknownChannel
 from orderly.orders.fraud import RuleSetting
 from orderly.orders.models import order_allocations, order_events, orders
@@ -60,7 +67,8 @@ _CONTEXT = """
              AS existing_order_id,
            (SELECT coalesce(json_agg(json_build_array(s.code, s.id, s.active, s.weight_grams)),
                             '[]')
-              FROM skus s WHERE s.org_id = o.id AND s.code = ANY(%(sku_codes)s)) AS skus,
+              FROM skus s
+             WHERE s.org_id = o.id AND s.code = ANY(CAST(%(sku_codes)s AS text[]))) AS skus,
            (SELECT json_build_array(l.id, l.code, l.capabilities)
               FROM locations l
              WHERE l.org_id = o.id AND l.code = %(pickup_code)s AND l.active) AS pickup,
@@ -97,7 +105,7 @@ async def capture_context(
                 "org_id": org_id,
                 "channel": channel,
                 "external_id": external_id,
-                "sku_codes": list(sku_codes),
+                "sku_codes": text_array(sku_codes),
                 "pickup_code": pickup_code,
             },
         )
