@@ -5,6 +5,9 @@ warehouse, the SKUs and plenty of stock through the API, then measures two runs 
 clients and the same 1-line, 1-unit orders:
 
 - hot: every order buys the same SKU, so every reservation updates the same stock row;
+- hot, in high demand: the same, after the SKU is marked `high_demand` (PATCH
+  /v1/products/{id}): its row is locked only by the write that reserves it, not while the
+  order is planned;
 - spread: every order buys one of --skus SKUs at random at the same warehouse.
 
 Afterwards it checks, in the database, that nothing was oversold: every level has
@@ -176,10 +179,27 @@ async def load(base_url: str, api_key: str, run: Run, seconds: float, spread: in
     run.seconds = time.perf_counter() - started
 
 
+def mark_high_demand(base_url: str, api_key: str) -> None:
+    headers = {"Authorization": f"Bearer {api_key}"}
+    with httpx.Client(base_url=base_url, headers=headers, timeout=30) as api:
+        found = api.get("/v1/products", params={"sku": HOT_SKU})
+        _expect(found)
+        sku_id = next(p["id"] for p in found.json()["items"] if p["sku"] == HOT_SKU)
+        _expect(api.patch(f"/v1/products/{sku_id}", json={"high_demand": True}))
+
+
+RUNS = ("hot: 1 SKU", "hot: 1 SKU, high demand", "spread")
+
+
 def measure(base_url: str, api_key: str, args: argparse.Namespace) -> tuple[list[Run], int]:
     runs = []
     hot_units = 0
-    for name, spread in (("hot: 1 SKU", 0), (f"spread: {args.skus} SKUs", args.skus)):
+    for name in RUNS:
+        spread = args.skus if name == "spread" else 0
+        if name.endswith("high demand"):
+            mark_high_demand(base_url, api_key)
+        if name == "spread":
+            name = f"spread: {args.skus} SKUs"
         if args.warmup:
             warm = Run("warm-up", args.clients)
             asyncio.run(load(base_url, api_key, warm, args.warmup, spread))
@@ -190,7 +210,7 @@ def measure(base_url: str, api_key: str, args: argparse.Namespace) -> tuple[list
         runs.append(run)
         s = run.summary()
         print(
-            f"  {name:20s} {s['reservations_per_s']:7.1f} reservations/s  p50 {s['p50_ms']} ms"
+            f"  {name:24s} {s['reservations_per_s']:7.1f} reservations/s  p50 {s['p50_ms']} ms"
             f"  p99 {s['p99_ms']} ms  statuses {s['statuses']}",
             flush=True,
         )
@@ -255,7 +275,7 @@ def main(argv: list[str] | None = None) -> None:
 
         stop_embedded_postgres(data_dir)
         shutil.rmtree(work, ignore_errors=True)
-    hot, spread = (r.summary() for r in runs)
+    hot, high_demand, spread = (r.summary() for r in runs)
     report = {
         "benchmark": "hot_sku",
         "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -263,13 +283,19 @@ def main(argv: list[str] | None = None) -> None:
         "machine": machine(None),
         "orderly": orderly_revision(),
         "workers": args.workers,
-        "runs": [hot, spread],
+        "runs": [hot, high_demand, spread],
         "hot_over_spread": round(
             hot["reservations_per_s"] / max(spread["reservations_per_s"], 1e-9), 2
         ),
+        "high_demand_over_spread": round(
+            high_demand["reservations_per_s"] / max(spread["reservations_per_s"], 1e-9), 2
+        ),
         "check": check,
     }
-    print(f"  hot / spread = {report['hot_over_spread']}")
+    print(
+        f"  hot / spread = {report['hot_over_spread']}, "
+        f"hot in high demand / spread = {report['high_demand_over_spread']}"
+    )
     out = BENCH_DIR / "results" / f"hot_sku-{datetime.now(UTC):%Y%m%dT%H%M%S}.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(report, indent=2))

@@ -38,6 +38,7 @@ class TestCreate:
             "width_mm": None,
             "height_mm": None,
             "hazmat": False,
+            "high_demand": False,
             "active": True,
         }
         fetched = await client.get(f"/v1/products/{body['id']}", headers=org.headers)

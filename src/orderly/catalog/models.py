@@ -30,6 +30,8 @@ skus = sa.Table(
     sa.Column("width_mm", sa.Integer),
     sa.Column("height_mm", sa.Integer),
     sa.Column("hazmat", sa.Boolean, nullable=False, server_default=sa.false()),
+    # Reserved without locking its stock rows while an order is planned (migration 0012).
+    sa.Column("high_demand", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     created_at(),
     updated_at(),

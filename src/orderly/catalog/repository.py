@@ -24,6 +24,7 @@ _SKU_VIEW: sa.Select[Any] = sa.select(
     skus.c.width_mm,
     skus.c.height_mm,
     skus.c.hazmat,
+    skus.c.high_demand,
     skus.c.active,
     skus.c.created_at,
     skus.c.updated_at,

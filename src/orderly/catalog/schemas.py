@@ -49,6 +49,14 @@ Grams = Annotated[int, Field(ge=0, le=INT4_MAX)]
 Millimetres = Annotated[int, Field(gt=0, le=INT4_MAX)]
 
 
+HIGH_DEMAND = (
+    "A launch or a flash sale: many buyers at once. Orders then reserve this SKU without "
+    "holding its stock rows locked while they are planned, so they do not queue behind one "
+    "another; an order that loses the last units to another meanwhile is answered 409 "
+    "stock_contention (retryable). Stock is never oversold either way."
+)
+
+
 class ProductIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -63,6 +71,7 @@ class ProductIn(BaseModel):
     width_mm: Millimetres | None = None
     height_mm: Millimetres | None = None
     hazmat: bool = False
+    high_demand: bool = Field(False, description=HIGH_DEMAND)
 
     def as_new_sku(self) -> NewSku:
         return NewSku(
@@ -91,8 +100,9 @@ class ProductPatch(BaseModel):
     width_mm: Millimetres | None = None
     height_mm: Millimetres | None = None
     hazmat: bool | None = None
+    high_demand: bool | None = Field(None, description=HIGH_DEMAND)
 
-    @field_validator("name", "product", "weight_grams", "hazmat")
+    @field_validator("name", "product", "weight_grams", "hazmat", "high_demand")
     @classmethod
     def _not_null(cls, value: Any) -> Any:
         # Validators run only on fields that were sent, so this refuses an explicit null.
@@ -112,6 +122,7 @@ class ProductOut(BaseModel):
     width_mm: int | None
     height_mm: int | None
     hazmat: bool
+    high_demand: bool
     active: bool
     created_at: datetime
     updated_at: datetime

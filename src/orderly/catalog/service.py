@@ -26,7 +26,10 @@ async def create_product(conn: AsyncConnection, org_id: int, data: ProductIn) ->
         conn, org_id=org_id, names={new.product: new.name}
     )
     sku_id = await repository.insert_sku(
-        conn, org_id=org_id, product_id=product_ids[new.product], values=_sku_values(new)
+        conn,
+        org_id=org_id,
+        product_id=product_ids[new.product],
+        values={**_sku_values(new), "high_demand": data.high_demand},
     )
     if sku_id is None:
         raise SkuTaken(f"a product with SKU {new.code!r} already exists", field="sku")

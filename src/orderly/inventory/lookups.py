@@ -45,16 +45,29 @@ class Codes:
 
     @classmethod
     async def for_levels(
-        cls, conn: AsyncConnection, org_id: int, sku_ids: Collection[int], levels: Sequence[Level]
+        cls,
+        conn: AsyncConnection,
+        org_id: int,
+        sku_ids: Collection[int],
+        levels: Sequence[Level],
+        *,
+        known_skus: dict[int, str] | None = None,
     ) -> Codes:
-        sku_code = await sku_codes(conn, org_id, sku_ids)
-        refs = await location_refs(conn, org_id, {level.location_id for level in levels})
+        """Codes for these SKUs and the locations of these levels; ``known_skus`` (id to
+        code, for SKUs the caller already resolved) spares a lookup."""
+        if known_skus is not None and all(i in known_skus for i in sku_ids):
+            sku_code = {i: known_skus[i] for i in sku_ids}
+        else:
+            sku_code = await sku_codes(conn, org_id, sku_ids)
+        places = await locations.location_codes(
+            conn, org_id, {level.location_id for level in levels}
+        )
         return cls(
             sku_id={code: i for i, code in sku_code.items()},
-            location_id={ref.code: ref.id for ref in refs},
+            location_id={place.code: i for i, place in places.items()},
             sku_code=sku_code,
-            location_code={ref.id: ref.code for ref in refs},
-            location_active={ref.id: ref.active for ref in refs},
+            location_code={i: place.code for i, place in places.items()},
+            location_active={i: place.active for i, place in places.items()},
         )
 
 
@@ -127,11 +140,20 @@ async def sku_ids_for(
     conn: AsyncConnection, org_id: int, codes: Sequence[str] | None, *, field: str
 ) -> list[int] | None:
     """Ids of the SKUs with these codes (None when no codes are given); 422 for unknown."""
+    named = await skus_named(conn, org_id, codes, field=field)
+    return None if named is None else list(named)
+
+
+async def skus_named(
+    conn: AsyncConnection, org_id: int, codes: Sequence[str] | None, *, field: str
+) -> dict[int, str] | None:
+    """Id to code of the SKUs with these codes (None when no codes are given); 422 for
+    unknown."""
     if not codes:
         return None
     refs = await catalog.skus_by_code(conn, org_id, list(dict.fromkeys(codes)))
     raise_unknown(UnknownSku, [(field, c) for c in codes if c not in refs], "SKU")
-    return [ref.id for ref in refs.values()]
+    return {ref.id: code for code, ref in refs.items()}
 
 
 async def location_ids_for(

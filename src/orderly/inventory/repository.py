@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.inventory.domain import MAX_ON_HAND, LedgerKind, Level, Mismatch
 from orderly.inventory.models import stock_ledger, stock_levels
+from orderly.kit.db import fetch_all, int_array
 
 Key = tuple[int, int]
 
@@ -274,22 +275,23 @@ async def find_level(conn: AsyncConnection, org_id: int, key: Key) -> Level | No
     return _level(row) if row is not None else None
 
 
+_LEVELS_OF_SKUS = """
+    SELECT sku_id, location_id, on_hand, reserved, safety_stock
+      FROM stock_levels
+     WHERE org_id = %(org_id)s AND sku_id = ANY(CAST(%(sku_ids)s AS bigint[]))
+     ORDER BY sku_id, location_id
+"""
+
+
 async def levels_of_skus(conn: AsyncConnection, org_id: int, sku_ids: Sequence[int]) -> list[Level]:
-    """Every level of these SKUs, in (sku_id, location_id) order."""
+    """Every level of these SKUs, in (sku_id, location_id) order.
+
+    On the driver connection: a SKU stocked across the network has a level per location, and
+    SQLAlchemy's row mapping would cost more than the query."""
     if not sku_ids:
         return []
-    stmt = (
-        sa.select(
-            stock_levels.c.sku_id,
-            stock_levels.c.location_id,
-            stock_levels.c.on_hand,
-            stock_levels.c.reserved,
-            stock_levels.c.safety_stock,
-        )
-        .where(stock_levels.c.org_id == org_id, stock_levels.c.sku_id.in_(sku_ids))
-        .order_by(stock_levels.c.sku_id, stock_levels.c.location_id)
-    )
-    return [_level(row) for row in await conn.execute(stmt)]
+    rows = await fetch_all(conn, _LEVELS_OF_SKUS, {"org_id": org_id, "sku_ids": int_array(sku_ids)})
+    return [_level(row) for row in rows]
 
 
 async def stocked_sku_ids(

@@ -11,7 +11,7 @@ can re-plan; the CHECK constraints on stock_levels stay the last line of defence
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -79,9 +79,20 @@ _SNAPSHOT_TEMPLATE = """
          WHERE sl.org_id = %(org_id)s AND sl.sku_id = ANY(CAST(%(sku_ids)s AS bigint[]))
          ORDER BY sl.sku_id, sl.location_id
          LOCKING
+    ),
+    -- SKUs in high demand are read, not locked: their rows are locked only by the write
+    -- that reserves them (see _INSERT_ORDER in orders.repository), for a moment
+    unlocked AS (
+        SELECT sl.sku_id, sl.location_id,
+               sl.on_hand - sl.reserved - sl.safety_stock AS available
+          FROM stock_levels sl
+          JOIN candidates c ON c.id = sl.location_id
+         WHERE sl.org_id = %(org_id)s
+           AND sl.sku_id = ANY(CAST(%(unlocked_sku_ids)s AS bigint[]))
     )
     SELECT c.*, s.sku_id, s.available
-      FROM candidates c LEFT JOIN stock s ON s.location_id = c.id
+      FROM candidates c
+      LEFT JOIN (SELECT * FROM stock UNION ALL SELECT * FROM unlocked) s ON s.location_id = c.id
 """
 _SNAPSHOT = {
     lock: _SNAPSHOT_TEMPLATE.replace("CANDIDATES", _CANDIDATES).replace(
@@ -101,18 +112,22 @@ async def availability_snapshot(
     country: str | None,
     pickup_location_id: int | None = None,
     lock: bool = True,
+    unlocked_sku_ids: Collection[int] = (),
 ) -> AvailabilitySnapshot:
     """Eligible locations for one order and what each can still promise of its SKUs.
 
     With ``lock`` (the default, for anything that reserves next) the stock rows stay locked
     until the transaction ends; read-only callers such as a simulation pass ``lock=False``.
+    The rows of ``unlocked_sku_ids`` (SKUs in high demand) are only read: the caller's guarded
+    write locks them, in (sku, location) order, and refuses if they fell short meanwhile.
     """
     rows = await fetch_all(
         conn,
         _SNAPSHOT[lock],
         {
             "org_id": org_id,
-            "sku_ids": int_array(sku_ids),
+            "sku_ids": int_array(i for i in sku_ids if i not in unlocked_sku_ids),
+            "unlocked_sku_ids": int_array(unlocked_sku_ids),
             "kinds": text_array(location_kinds),
             "capability": capability,
             "pickup_location_id": pickup_location_id,

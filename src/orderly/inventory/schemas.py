@@ -142,11 +142,9 @@ class SkuStockOut(BaseModel):
 
     @classmethod
     def of(cls, stock: SkuStock) -> SkuStockOut:
-        return cls(
-            sku=stock.sku,
-            locations=[LocationStockOut.model_validate(v) for v in stock.locations],
-            totals=StockTotalsOut.model_validate(stock.totals),
-        )
+        # One validation reads the SKU with all its locations (a row per location of the
+        # network), rather than one call per location.
+        return cls.model_validate(stock, from_attributes=True)
 
 
 class MovementOut(BaseModel):

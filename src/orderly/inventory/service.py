@@ -177,7 +177,7 @@ async def stock_levels(
     """
     after = _after_id(cursor)
     location_ids = await lookups.location_ids_for(conn, org_id, location_codes, field="location")
-    wanted = await lookups.sku_ids_for(conn, org_id, sku_codes, field="sku")
+    wanted = await lookups.skus_named(conn, org_id, sku_codes, field="sku")
     if wanted is not None:
         sku_ids = sorted(i for i in wanted if after is None or i > after)[: limit + 1]
     else:
@@ -186,7 +186,7 @@ async def stock_levels(
         )
     page_ids = sku_ids[:limit]
     levels = await repository.levels_of_skus(conn, org_id, page_ids)
-    codes = await lookups.Codes.for_levels(conn, org_id, page_ids, levels)
+    codes = await lookups.Codes.for_levels(conn, org_id, page_ids, levels, known_skus=wanted)
     shown = set(location_ids) if location_ids is not None else None
     network: dict[int, list[StockLevelView]] = defaultdict(list)
     visible: dict[int, list[StockLevelView]] = defaultdict(list)

@@ -125,6 +125,7 @@ async def capture_order(
         capability="pickup" if pickup_id is not None else "ship",
         country=destination.country if destination else None,
         pickup_location_id=pickup_id,
+        unlocked_sku_ids=ctx.high_demand_sku_ids,
     )
     shipping = check_shipping(
         method=payload.delivery_method,
@@ -134,8 +135,8 @@ async def capture_order(
     )
     plan = SourcingPlan((), {})
     if shipping.passed:
-        # The snapshot holds the stock rows locked: the plan's reservations are written
-        # together with the order, by insert_order.
+        # The snapshot holds the stock rows locked (but those of SKUs in high demand): the
+        # plan's reservations are written together with the order, by insert_order.
         plan = plan_sourcing(
             demands=demands,
             destination=destination,

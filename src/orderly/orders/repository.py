@@ -41,6 +41,8 @@ class CaptureContext:
     inactive_skus: frozenset[str]
     pickup_location: tuple[int, str, tuple[str, ...]] | None
     sku_weights: dict[str, int] = field(default_factory=dict)
+    # SKUs in high demand: their stock rows are locked by the write, not by the snapshot.
+    high_demand_sku_ids: frozenset[int] = frozenset()
     # The channel's routing configuration over the organization's default, as JSON text.
     routing_config: str = "{}"
     # The fraud rules the organization has enabled, by name.
@@ -65,7 +67,8 @@ _CONTEXT = """
            (SELECT id FROM orders
              WHERE org_id = o.id AND channel_id = c.id AND external_id = %(external_id)s)
              AS existing_order_id,
-           (SELECT coalesce(json_agg(json_build_array(s.code, s.id, s.active, s.weight_grams)),
+           (SELECT coalesce(json_agg(json_build_array(s.code, s.id, s.active, s.weight_grams,
+                                                   s.high_demand)),
                             '[]')
               FROM skus s
              WHERE s.org_id = o.id AND s.code = ANY(CAST(%(sku_codes)s AS text[]))) AS skus,
@@ -132,6 +135,7 @@ async def capture_context(
         inactive_skus=frozenset(code for code, _, active, *_ in row.skus if not active),
         pickup_location=pickup,
         sku_weights={sku[0]: sku[3] for sku in row.skus},
+        high_demand_sku_ids=frozenset(sku[1] for sku in row.skus if sku[4]),
         routing_config=row.routing_config,
         fraud_rules={r[0]: RuleSetting(r[1], r[2]) for r in row.fraud_rules or ()},
     )
@@ -148,11 +152,13 @@ async def lock_external_id(
 
 
 # One statement writes the whole order: the guarded reservations and their ledger rows, the
-# customer, the order, its lines, allocations and timeline. The stock
-# rows were locked by the availability snapshot, so the guard holds unless something is badly
-# wrong; if it does not hold for every row, the statement refuses the transaction
-# (orderly_refuse), nothing is committed and the caller gets StockContention. The API's
-# capture sends it with COMMIT; an exchange, which goes on working with the order, at once.
+# customer, the order, its lines, allocations and timeline. The stock rows were locked by the
+# availability snapshot, so the guard holds unless something is badly wrong, or the SKU is in
+# high demand: its rows are locked only here, and another order may have taken the last units
+# since the snapshot read them. If the guard does not hold for every row, the statement
+# refuses the transaction (orderly_refuse): nothing is committed and the caller gets
+# StockContention. The API's capture sends it with COMMIT; an exchange, which goes on working
+# with the order, at once.
 _INSERT_ORDER = """
     WITH allocated AS MATERIALIZED (
         -- from arrays, not JSON: the planner expects a few rows of unnest (and looks the
@@ -168,13 +174,22 @@ _INSERT_ORDER = """
           FROM allocated
          GROUP BY sku_id, location_id
     ),
+    locked AS MATERIALIZED (
+        -- the rows in (sku, location) order: those of SKUs in high demand are locked here,
+        -- the others were locked by the availability snapshot already
+        SELECT sl.id, w.quantity
+          FROM stock_levels sl
+          JOIN wanted w ON w.sku_id = sl.sku_id AND w.location_id = sl.location_id
+         WHERE sl.org_id = %(org_id)s
+         ORDER BY sl.sku_id, sl.location_id
+           FOR UPDATE OF sl
+    ),
     reserved AS (
         UPDATE stock_levels sl
-           SET reserved = sl.reserved + w.quantity, updated_at = now()
-          FROM wanted w
-         WHERE sl.org_id = %(org_id)s AND sl.sku_id = w.sku_id AND sl.location_id = w.location_id
-           AND sl.on_hand - sl.reserved - sl.safety_stock >= w.quantity
-        RETURNING sl.sku_id, sl.location_id, w.quantity
+           SET reserved = sl.reserved + l.quantity, updated_at = now()
+          FROM locked l
+         WHERE sl.id = l.id AND sl.on_hand - sl.reserved - sl.safety_stock >= l.quantity
+        RETURNING sl.sku_id, sl.location_id, l.quantity
     ),
     verdict AS (
         SELECT count(*) = (SELECT count(*) FROM wanted) AS ok FROM reserved

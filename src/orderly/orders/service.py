@@ -42,9 +42,11 @@ async def list_orders(
 ) -> Page[OrderSummary]:
     after = int(decode_cursor(cursor)[0]) if cursor else None
     rows = await queries.list_orders(conn, org_id, filters, limit=limit + 1, after_id=after)
-    items = [order_summary(r) for r in rows[:limit]]
-    next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
-    return Page(items=items, next_cursor=next_cursor)
+    page = rows[:limit]
+    next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
+    return Page[OrderSummary].model_validate(
+        {"items": [order_summary(r) for r in page], "next_cursor": next_cursor}
+    )
 
 
 async def order_events(

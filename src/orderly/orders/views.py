@@ -11,7 +11,6 @@ from orderly.orders.schemas import (
     CustomerOut,
     OrderLineOut,
     OrderOut,
-    OrderSummary,
     PaymentOut,
 )
 
@@ -86,16 +85,18 @@ def order_out(row: dict[str, Any]) -> OrderOut:
     )
 
 
-def order_summary(row: dict[str, Any]) -> OrderSummary:
-    return OrderSummary(
-        id=row["id"],
-        number=row["number"],
-        channel=row["channel"],
-        external_id=row["external_id"],
-        status=row["status"],
-        hold_reasons=row["hold_reasons"],
-        currency=row["currency"],
-        customer_email=row["customer_email"],
-        total=from_minor(row["total_minor"], row["currency"]),
-        created_at=row["created_at"],
-    )
+def order_summary(row: Any) -> dict[str, Any]:
+    """An OrderSummary's fields from a list row (as read by queries.list_orders); a page of
+    them is validated in one go."""
+    return {
+        "id": row.id,
+        "number": row.number,
+        "channel": row.channel,
+        "external_id": row.external_id,
+        "status": row.status,
+        "hold_reasons": row.hold_reasons,
+        "currency": row.currency,
+        "customer_email": row.customer_email,
+        "total": from_minor(row.total_minor, row.currency),
+        "created_at": row.created_at,
+    }
