@@ -8,9 +8,9 @@ from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.catalog.models import products, skus
+from orderly.kit.db import fetch_all, int_array, text_array
 
 _CODES = sa.bindparam("codes", type_=pg.ARRAY(sa.Text))
-_IDS = sa.bindparam("ids", type_=pg.ARRAY(sa.BigInteger))
 
 # A SKU as the API shows it: with the code of its product.
 _SKU_VIEW: sa.Select[Any] = sa.select(
@@ -30,13 +30,6 @@ _SKU_VIEW: sa.Select[Any] = sa.select(
     skus.c.updated_at,
 ).join_from(skus, products, products.c.id == skus.c.product_id)
 
-_REF_COLUMNS: list[sa.Column[Any]] = [
-    skus.c.id,
-    skus.c.code,
-    skus.c.name,
-    skus.c.weight_grams,
-    skus.c.active,
-]
 _WRITABLE = ("name", "gtin", "weight_grams", "length_mm", "width_mm", "height_mm", "hazmat")
 
 
@@ -91,20 +84,30 @@ async def find_sku(conn: AsyncConnection, *, org_id: int, sku_id: int) -> sa.Row
     return row
 
 
+# The lookups other features make on every request (stock lists, adjustments, imports) run on
+# the driver connection: SQLAlchemy's building and row mapping cost twice the query itself.
+_SKU_REFS = """
+    SELECT id, code, name, weight_grams, active FROM skus
+     WHERE org_id = %(org_id)s AND {key}
+"""
+
+
 async def find_skus_by_code(
     conn: AsyncConnection, *, org_id: int, codes: Sequence[str]
-) -> Sequence[sa.Row[Any]]:
-    stmt = sa.select(*_REF_COLUMNS).where(skus.c.org_id == org_id, skus.c.code == sa.any_(_CODES))
-    rows: Sequence[sa.Row[Any]] = (await conn.execute(stmt, {"codes": list(codes)})).all()
-    return rows
+) -> list[Any]:
+    return await fetch_all(
+        conn,
+        _SKU_REFS.format(key="code = ANY(CAST(%(codes)s AS text[]))"),
+        {"org_id": org_id, "codes": text_array(codes)},
+    )
 
 
-async def find_skus_by_id(
-    conn: AsyncConnection, *, org_id: int, ids: Sequence[int]
-) -> Sequence[sa.Row[Any]]:
-    stmt = sa.select(*_REF_COLUMNS).where(skus.c.org_id == org_id, skus.c.id == sa.any_(_IDS))
-    rows: Sequence[sa.Row[Any]] = (await conn.execute(stmt, {"ids": list(ids)})).all()
-    return rows
+async def find_skus_by_id(conn: AsyncConnection, *, org_id: int, ids: Sequence[int]) -> list[Any]:
+    return await fetch_all(
+        conn,
+        _SKU_REFS.format(key="id = ANY(CAST(%(ids)s AS bigint[]))"),
+        {"org_id": org_id, "ids": int_array(ids)},
+    )
 
 
 async def list_skus(

@@ -43,33 +43,6 @@ class Codes:
             active=self.location_active[level.location_id],
         )
 
-    @classmethod
-    async def for_levels(
-        cls,
-        conn: AsyncConnection,
-        org_id: int,
-        sku_ids: Collection[int],
-        levels: Sequence[Level],
-        *,
-        known_skus: dict[int, str] | None = None,
-    ) -> Codes:
-        """Codes for these SKUs and the locations of these levels; ``known_skus`` (id to
-        code, for SKUs the caller already resolved) spares a lookup."""
-        if known_skus is not None and all(i in known_skus for i in sku_ids):
-            sku_code = {i: known_skus[i] for i in sku_ids}
-        else:
-            sku_code = await sku_codes(conn, org_id, sku_ids)
-        places = await locations.location_codes(
-            conn, org_id, {level.location_id for level in levels}
-        )
-        return cls(
-            sku_id={code: i for i, code in sku_code.items()},
-            location_id={place.code: i for i, place in places.items()},
-            sku_code=sku_code,
-            location_code={i: place.code for i, place in places.items()},
-            location_active={i: place.active for i, place in places.items()},
-        )
-
 
 async def resolve(
     conn: AsyncConnection,

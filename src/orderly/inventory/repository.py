@@ -275,23 +275,26 @@ async def find_level(conn: AsyncConnection, org_id: int, key: Key) -> Level | No
     return _level(row) if row is not None else None
 
 
+# A SKU stocked across the network has a level at every location, and the stock picture names
+# each one: the location's code and whether it is active come with the level in this one
+# query (as the availability snapshot reads locations), on the driver connection, rather than
+# from a lookup of every location afterwards.
 _LEVELS_OF_SKUS = """
-    SELECT sku_id, location_id, on_hand, reserved, safety_stock
-      FROM stock_levels
-     WHERE org_id = %(org_id)s AND sku_id = ANY(CAST(%(sku_ids)s AS bigint[]))
-     ORDER BY sku_id, location_id
+    SELECT sl.sku_id, sl.location_id, l.code AS location, l.active,
+           sl.on_hand, sl.reserved, sl.safety_stock
+      FROM stock_levels sl
+      JOIN locations l ON l.id = sl.location_id AND l.org_id = sl.org_id
+     WHERE sl.org_id = %(org_id)s AND sl.sku_id = ANY(CAST(%(sku_ids)s AS bigint[]))
+     ORDER BY sl.sku_id, sl.location_id
 """
 
 
-async def levels_of_skus(conn: AsyncConnection, org_id: int, sku_ids: Sequence[int]) -> list[Level]:
-    """Every level of these SKUs, in (sku_id, location_id) order.
-
-    On the driver connection: a SKU stocked across the network has a level per location, and
-    SQLAlchemy's row mapping would cost more than the query."""
+async def levels_of_skus(conn: AsyncConnection, org_id: int, sku_ids: Sequence[int]) -> list[Any]:
+    """Every level of these SKUs, in (sku_id, location_id) order: rows of sku_id,
+    location_id, location (its code), active, on_hand, reserved and safety_stock."""
     if not sku_ids:
         return []
-    rows = await fetch_all(conn, _LEVELS_OF_SKUS, {"org_id": org_id, "sku_ids": int_array(sku_ids)})
-    return [_level(row) for row in rows]
+    return await fetch_all(conn, _LEVELS_OF_SKUS, {"org_id": org_id, "sku_ids": int_array(sku_ids)})
 
 
 async def stocked_sku_ids(

@@ -186,18 +186,25 @@ async def stock_levels(
         )
     page_ids = sku_ids[:limit]
     levels = await repository.levels_of_skus(conn, org_id, page_ids)
-    codes = await lookups.Codes.for_levels(conn, org_id, page_ids, levels, known_skus=wanted)
+    sku_code = wanted if wanted is not None else await lookups.sku_codes(conn, org_id, page_ids)
     shown = set(location_ids) if location_ids is not None else None
     network: dict[int, list[StockLevelView]] = defaultdict(list)
     visible: dict[int, list[StockLevelView]] = defaultdict(list)
     for level in levels:
-        view = codes.view(level)
+        view = StockLevelView(
+            sku=sku_code[level.sku_id],
+            location=level.location,
+            on_hand=level.on_hand,
+            reserved=level.reserved,
+            safety_stock=level.safety_stock,
+            active=level.active,
+        )
         network[level.sku_id].append(view)
         if shown is None or level.location_id in shown:
             visible[level.sku_id].append(view)
     items = [
         SkuStock(
-            sku=codes.sku_code[sku_id],
+            sku=sku_code[sku_id],
             locations=tuple(visible[sku_id]),
             totals=StockTotals.of(network[sku_id]),
         )

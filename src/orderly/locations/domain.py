@@ -45,15 +45,6 @@ def is_timezone(name: str) -> bool:
 
 
 @dataclass(frozen=True, slots=True)
-class LocationCode:
-    """A location as a list of stock names it: its code, and whether it is active."""
-
-    id: int
-    code: str
-    active: bool
-
-
-@dataclass(frozen=True, slots=True)
 class LocationRef:
     """What other features (inventory, orders, sourcing) need to know about a location."""
 

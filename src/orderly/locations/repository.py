@@ -7,7 +7,6 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.kit.db import fetch_all, int_array
 from orderly.locations.models import locations
 
 _CODES = sa.bindparam("codes", type_=pg.ARRAY(sa.Text))
@@ -49,19 +48,6 @@ async def find_locations_by_id(
 ) -> Sequence[sa.Row[Any]]:
     stmt = sa.select(locations).where(locations.c.org_id == org_id, locations.c.id == sa.any_(_IDS))
     return (await conn.execute(stmt, {"ids": list(ids)})).all()
-
-
-async def find_location_codes(
-    conn: AsyncConnection, *, org_id: int, ids: Sequence[int]
-) -> list[Any]:
-    """(id, code, active) of these locations, on the driver connection: a stock list names
-    every location of the network, and full rows cost more to read than the levels."""
-    return await fetch_all(
-        conn,
-        """SELECT id, code, active FROM locations
-            WHERE org_id = %(org_id)s AND id = ANY(CAST(%(ids)s AS bigint[]))""",
-        {"org_id": org_id, "ids": int_array(ids)},
-    )
 
 
 async def list_locations(

@@ -12,7 +12,6 @@ from orderly.kit.errors import InvalidInput
 from orderly.kit.pagination import Page, decode_cursor, encode_cursor
 from orderly.locations import repository
 from orderly.locations.domain import Capability as Capability
-from orderly.locations.domain import LocationCode as LocationCode
 from orderly.locations.domain import LocationKind as LocationKind
 from orderly.locations.domain import LocationRef as LocationRef
 from orderly.locations.errors import LocationCodeTaken, LocationNotFound, UnknownLocationGroup
@@ -109,17 +108,6 @@ async def locations_by_id(
         return {}
     rows = await repository.find_locations_by_id(conn, org_id=org_id, ids=sorted(ids))
     return {row.id: _location_ref(row) for row in rows}
-
-
-async def location_codes(
-    conn: AsyncConnection, org_id: int, ids: Collection[int]
-) -> dict[int, LocationCode]:
-    """Code and active flag of the organization's locations with these ids (the others are
-    absent): the cheap lookup for naming many locations at once."""
-    if not ids:
-        return {}
-    rows = await repository.find_location_codes(conn, org_id=org_id, ids=sorted(ids))
-    return {row.id: LocationCode(id=row.id, code=row.code, active=row.active) for row in rows}
 
 
 async def location_by_id(conn: AsyncConnection, org_id: int, location_id: int) -> LocationRef:

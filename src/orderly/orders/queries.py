@@ -113,11 +113,14 @@ _CONDITIONS = {
 # A list filtered by location walks that location's allocations newest first, a window at a
 # time, and reads the orders of each window from the index the other filters pick (one
 # `id = ANY(...)` over it). Asking each order in turn whether it has units there costs a probe
-# per order, which is hundreds of milliseconds when few orders match both the location and the
-# other filters. The windows grow, so a location where the list fills fast costs little and
-# one with a million allocations is never read in one piece.
+# per order: hundreds of milliseconds when few orders match both the location and the other
+# filters. The windows grow, so a list that fills fast reads little, and a location with a
+# million allocations is never read in one piece. A window asks for one allocation more than
+# its size: when that one comes back, older allocations remain and the next window starts
+# below its order (which this window reads, whatever edge its allocations straddle).
 _FIRST_WINDOW = 2_000
-_LARGEST_WINDOW = 32_000
+_WINDOW_GROWTH = 8
+_LARGEST_WINDOW = 64_000
 _AT_LOCATION = """
     WITH allocated AS MATERIALIZED (
         SELECT ARRAY(SELECT a.order_id FROM order_allocations a
@@ -126,11 +129,11 @@ _AT_LOCATION = """
                                               WHERE org_id = %(org_id)s AND code = %(location)s)
                         {before}
                       ORDER BY a.order_id DESC
-                      LIMIT %(window)s) AS ids
+                      LIMIT %(window)s + 1) AS ids
     ),
     w AS (
-        -- a full window may have older allocations below it: the next window starts there
-        SELECT ids, CASE WHEN cardinality(ids) = %(window)s THEN ids[%(window)s] END AS rest_below
+        SELECT ids, CASE WHEN cardinality(ids) > %(window)s THEN ids[%(window)s + 1] END
+                    AS rest_below
           FROM allocated
     )
     SELECT w.rest_below, page.*
@@ -210,7 +213,7 @@ async def _list_at_location(
         before = rows[0].rest_below
         if len(found) >= limit or before is None:
             return found
-        window = min(window * 4, _LARGEST_WINDOW)
+        window = min(window * _WINDOW_GROWTH, _LARGEST_WINDOW)
 
 
 async def list_events(
