@@ -3,6 +3,7 @@ row found short, an Idempotency-Key stored meanwhile), nothing of the order is l
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -28,6 +29,17 @@ from tests.orders.factories import (
 )
 
 
+def planning_nine_units(real_plan: Callable[..., SourcingPlan]) -> Callable[..., SourcingPlan]:
+    """A routing engine whose plans take 9 units a line: more than the level of 5 has, a plan
+    the locked snapshot could never give."""
+
+    def plan_more_than_there_is(**kwargs: Any) -> SourcingPlan:
+        plan = real_plan(**kwargs)
+        return replace(plan, allocations=tuple(replace(a, quantity=9) for a in plan.allocations))
+
+    return plan_more_than_there_is
+
+
 async def test_a_guard_that_does_not_hold_refuses_the_whole_order(
     client: httpx.AsyncClient, org: Org, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -35,13 +47,7 @@ async def test_a_guard_that_does_not_hold_refuses_the_whole_order(
     await create_sku(client, org.headers, "MUG")
     await receive_stock(client, org.headers, "MUG", "WH1", 5)
     real_plan = capture.plan_sourcing
-
-    def plan_more_than_there_is(**kwargs: Any) -> SourcingPlan:
-        # A plan the locked snapshot could never give: 9 units of a level with 5.
-        plan = real_plan(**kwargs)
-        return replace(plan, allocations=tuple(replace(a, quantity=9) for a in plan.allocations))
-
-    monkeypatch.setattr(capture, "plan_sourcing", plan_more_than_there_is)
+    monkeypatch.setattr(capture, "plan_sourcing", planning_nine_units(real_plan))
     before = await order_count(db, org.id)
 
     response = await client.post(
@@ -77,13 +83,7 @@ async def test_a_capture_that_writes_at_once_is_refused_at_once(
     await create_location(client, org.headers, "WH1")
     await create_sku(client, org.headers, "MUG")
     await receive_stock(client, org.headers, "MUG", "WH1", 5)
-    real_plan = capture.plan_sourcing
-
-    def plan_more_than_there_is(**kwargs: Any) -> SourcingPlan:
-        plan = real_plan(**kwargs)
-        return replace(plan, allocations=tuple(replace(a, quantity=9) for a in plan.allocations))
-
-    monkeypatch.setattr(capture, "plan_sourcing", plan_more_than_there_is)
+    monkeypatch.setattr(capture, "plan_sourcing", planning_nine_units(capture.plan_sourcing))
     principal = Principal(org_id=org.id, role=Role.ADMIN, actor="test")
     payload = OrderIn.model_validate(order_body([("MUG", 1)]))
 

@@ -3,7 +3,6 @@ Many concurrent buyers on real connections, then count everything: nothing overs
 
 from __future__ import annotations
 
-import random
 from collections import Counter
 
 import httpx
@@ -18,7 +17,13 @@ from tests.orders.factories import (
     receive_stock,
     stock_of,
 )
-from tests.orders.test_order_concurrency import place_all, reserved_by_orders
+from tests.orders.test_order_concurrency import (
+    assert_nothing_oversold,
+    clashing_orders,
+    place_all,
+    reserved_by_orders,
+    stock_the_network,
+)
 
 
 async def mark_high_demand(client: httpx.AsyncClient, org: Org, sku: str) -> None:
@@ -73,40 +78,14 @@ async def test_300_buyers_for_100_units_in_high_demand_get_exactly_100_orders(
 async def test_orders_mixing_high_demand_and_other_skus_never_oversell_or_deadlock(
     client: httpx.AsyncClient, org: Org, db: Database
 ) -> None:
-    skus = ["A", "B", "C", "D"]
-    stock = {"WH1": 30, "WH2": 20, "ST1": 10}
-    await create_location(client, org.headers, "WH1", city="Newark")
-    await create_location(client, org.headers, "WH2", city="Chicago")
-    await create_location(client, org.headers, "ST1", city="Dallas", kind="store")
-    for sku in skus:
-        await create_sku(client, org.headers, sku)
-        for location, units in stock.items():
-            await receive_stock(client, org.headers, sku, location, units)
+    await stock_the_network(client, org)
     for sku in ("A", "C"):
         await mark_high_demand(client, org, sku)
+    bodies = clashing_orders(seed=11)
 
-    rng = random.Random(11)
-    bodies = []
-    for _ in range(300):
-        picked = rng.sample(skus, rng.randint(1, 3))
-        bodies.append(order_body([(s, rng.randint(1, 4)) for s in picked]))
     responses = await place_all(client, org, bodies)
 
-    statuses = Counter(r.status_code for r in responses)
-    assert set(statuses) <= {201, 409}, statuses
-    assert statuses[201] > 0
+    await assert_nothing_oversold(client, org, db, bodies, responses)
     # A deadlock would answer 409 concurrent_update: there is none.
     refused = {r.json()["code"] for r in responses if r.status_code == 409}
     assert refused <= {"insufficient_stock", "stock_contention"}
-    requested: Counter[str] = Counter()
-    for body, response in zip(bodies, responses, strict=True):
-        if response.status_code == 201:
-            for line in body["lines"]:
-                requested[line["sku"]] += line["quantity"]
-    assert await reserved_by_orders(db, org.id) == dict(requested)
-    for sku in skus:
-        levels = await stock_of(client, org.headers, sku)
-        assert sum(v["reserved"] for v in levels.values()) == requested[sku]
-        for location, v in levels.items():
-            assert 0 <= v["reserved"] <= v["on_hand"] == stock[location]
-    assert await ledger_mismatches(db, org.id) == []
