@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -83,8 +84,10 @@ class Database:
                     await transaction.commit()
             except Exception as exc:
                 # The transaction is aborted on the server: end it, so that the connection goes
-                # back to the pool clean (SQLAlchemy counts a failed COMMIT as the end).
-                await pg.rollback()
+                # back to the pool clean (SQLAlchemy counts a failed COMMIT as the end). A lost
+                # connection cannot roll back; the original error is the one to report.
+                with contextlib.suppress(psycopg.Error):
+                    await pg.rollback()
                 # A statement that refused the transaction (orderly_refuse) names its error.
                 refusal = next((d.refusal for d in deferred if _refused_with(exc, d.refusal)), None)
                 if refusal is None:
