@@ -109,7 +109,7 @@ async def test_an_idempotency_key_stored_by_a_racing_request_refuses_the_commit(
         headers={**org.headers, "Idempotency-Key": "first"},
     )
     assert first.status_code == 201
-    real_snapshot = capture.availability_snapshot
+    real_fetch_together = capture.fetch_together
 
     async def snapshot_while_the_other_request_commits(*args: Any, **kwargs: Any) -> Any:
         # The racing request commits its record under the same key right now.
@@ -122,9 +122,10 @@ async def test_an_idempotency_key_stored_by_a_racing_request_refuses_the_commit(
                 ),
                 {"org": org.id},
             )
-        return await real_snapshot(*args, **kwargs)
+        return await real_fetch_together(*args, **kwargs)
 
-    monkeypatch.setattr(capture, "availability_snapshot", snapshot_while_the_other_request_commits)
+    # The context and snapshot are read after the claim and before the commit.
+    monkeypatch.setattr(capture, "fetch_together", snapshot_while_the_other_request_commits)
     orders_before = await order_count(db, org.id)
 
     raced = await client.post(

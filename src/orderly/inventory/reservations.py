@@ -13,10 +13,11 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.kit.db import execute, fetch_all, int_array, text_array
+from orderly.kit.db import Query, execute, fetch_all, int_array, text_array
 from orderly.sourcing.domain import CandidateLocation
 
 
@@ -55,11 +56,11 @@ _CANDIDATES = """
                   AND a.status <> 'released') END AS today_load
       FROM locations l
      WHERE l.org_id = %(org_id)s AND l.active
-       AND l.kind = ANY(CAST(%(kinds)s AS text[]))
+       AND l.kind = ANY(KINDS)
        AND (%(capability)s = ANY(l.capabilities)
             -- a store that ships from store is a shipping location like a warehouse
             OR (%(capability)s = 'ship' AND 'ship_from_store' = ANY(l.capabilities)))
-       AND (CAST(%(pickup_location_id)s AS bigint) IS NULL OR l.id = %(pickup_location_id)s)
+       AND (PICKUP IS NULL OR l.id = PICKUP)
        AND (CAST(%(country)s AS text) IS NULL
             OR %(country)s = ANY(CASE WHEN cardinality(l.ships_to) = 0
                                    THEN ARRAY[CAST(l.country AS text)] ELSE l.ships_to END))
@@ -76,7 +77,7 @@ _SNAPSHOT_TEMPLATE = """
                sl.on_hand - sl.reserved - sl.safety_stock AS available
           FROM stock_levels sl
           JOIN candidates c ON c.id = sl.location_id
-         WHERE sl.org_id = %(org_id)s AND sl.sku_id = ANY(CAST(%(sku_ids)s AS bigint[]))
+         WHERE sl.org_id = %(org_id)s AND sl.sku_id = ANY(LOCKED_SKUS)
          ORDER BY sl.sku_id, sl.location_id
          LOCKING
     ),
@@ -88,18 +89,55 @@ _SNAPSHOT_TEMPLATE = """
           FROM stock_levels sl
           JOIN candidates c ON c.id = sl.location_id
          WHERE sl.org_id = %(org_id)s
-           AND sl.sku_id = ANY(CAST(%(unlocked_sku_ids)s AS bigint[]))
+           AND sl.sku_id = ANY(UNLOCKED_SKUS)
     )
     SELECT c.*, s.sku_id, s.available
       FROM candidates c
       LEFT JOIN (SELECT * FROM stock UNION ALL SELECT * FROM unlocked) s ON s.location_id = c.id
 """
-_SNAPSHOT = {
-    lock: _SNAPSHOT_TEMPLATE.replace("CANDIDATES", _CANDIDATES).replace(
-        "LOCKING", "FOR UPDATE OF sl" if lock else ""
-    )
-    for lock in (True, False)
+
+
+def _snapshot_sql(*, lock: bool, named: bool) -> str:
+    """The snapshot statement, for ids and kinds given as parameters, or (``named``) for an
+    order that still names its SKUs, channel and pickup location by code."""
+    terms = _NAMED_TERMS if named else _TERMS
+    sql = _SNAPSHOT_TEMPLATE.replace("CANDIDATES", _CANDIDATES)
+    sql = sql.replace("LOCKING", "FOR UPDATE OF sl" if lock else "")
+    for term, expression in terms.items():
+        sql = sql.replace(term, expression)
+    return sql
+
+
+_TERMS = {
+    "KINDS": "CAST(%(kinds)s AS text[])",
+    "PICKUP": "CAST(%(pickup_location_id)s AS bigint)",
+    "UNLOCKED_SKUS": "CAST(%(unlocked_sku_ids)s AS bigint[])",
+    "LOCKED_SKUS": "CAST(%(sku_ids)s AS bigint[])",
 }
+
+# Order capture sends the snapshot together with its context query, before it knows the ids:
+# the statement looks them up itself, as the context query does (the channel's location kinds,
+# or the default ones; the pickup location; the SKUs, those in high demand apart).
+# (An array from a subquery is cast, so that ANY reads it as one array, not as rows.)
+_NAMED_SKUS = """CAST((SELECT coalesce(array_agg(s.id), '{}') FROM skus s
+                        WHERE s.org_id = %(org_id)s
+                          AND s.code = ANY(CAST(%(sku_codes)s AS text[])) AND HIGH_DEMAND)
+                  AS bigint[])"""
+_NAMED_TERMS = {
+    "KINDS": """CAST((SELECT CASE WHEN cardinality(c.fulfillment_location_kinds) > 0
+                                  THEN c.fulfillment_location_kinds
+                                  ELSE CAST(%(default_kinds)s AS text[]) END
+                        FROM channels c
+                       WHERE c.org_id = %(org_id)s AND c.code = %(channel)s AND c.active)
+                 AS text[])""",
+    "PICKUP": """(SELECT p.id FROM locations p
+                   WHERE p.org_id = %(org_id)s AND p.code = %(pickup_code)s AND p.active)""",
+    "UNLOCKED_SKUS": _NAMED_SKUS.replace("HIGH_DEMAND", "s.high_demand"),
+    "LOCKED_SKUS": _NAMED_SKUS.replace("HIGH_DEMAND", "NOT s.high_demand"),
+}
+
+_SNAPSHOT = {lock: _snapshot_sql(lock=lock, named=False) for lock in (True, False)}
+_NAMED_SNAPSHOT = _snapshot_sql(lock=True, named=True)
 
 
 async def availability_snapshot(
@@ -134,6 +172,38 @@ async def availability_snapshot(
             "country": country,
         },
     )
+    return snapshot_from(rows)
+
+
+def capture_snapshot_query(
+    *,
+    org_id: int,
+    sku_codes: Sequence[str],
+    channel: str,
+    default_kinds: Sequence[str],
+    capability: str,
+    country: str | None,
+    pickup_code: str | None,
+) -> Query:
+    """`availability_snapshot` (locking) for an order named by codes, to be sent together
+    with the capture's context query; `snapshot_from` reads its rows. An unknown channel or
+    pickup location gives no candidates; unknown SKUs give no stock (capture refuses both)."""
+    return Query(
+        _NAMED_SNAPSHOT,
+        {
+            "org_id": org_id,
+            "sku_codes": text_array(sku_codes),
+            "channel": channel,
+            "default_kinds": text_array(default_kinds),
+            "capability": capability,
+            "pickup_code": pickup_code,
+            "country": country,
+        },
+    )
+
+
+def snapshot_from(rows: Iterable[Any]) -> AvailabilitySnapshot:
+    """The snapshot in the rows of an availability snapshot statement."""
     candidates: dict[int, CandidateLocation] = {}
     available: dict[tuple[int, int], int] = {}
     for row in rows:

@@ -163,6 +163,32 @@ async def fetch_one(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> 
     return rows[0] if rows else None
 
 
+@dataclass(frozen=True, slots=True)
+class Query:
+    """A statement and its parameters, to be sent with others (`fetch_together`)."""
+
+    sql: str
+    params: dict[str, Any]
+
+
+async def fetch_together(conn: AsyncConnection, *queries: Query) -> list[list[Any]]:
+    """Run statements in one round trip (pipeline mode) and return each one's rows, in order.
+
+    PostgreSQL runs them one after the other; an error in one ends the transaction, and the
+    statements after it do not run. Use it for statements whose parameters do not depend on
+    each other's results. A statement that returns no rows (SET, ...) gives an empty list."""
+    pg = await driver_connection(conn)
+    async with contextlib.AsyncExitStack() as stack:
+        pipeline = await stack.enter_async_context(pg.pipeline())
+        cursors = [
+            await stack.enter_async_context(pg.cursor(row_factory=namedtuple_row)) for _ in queries
+        ]
+        for cursor, query in zip(cursors, queries, strict=True):
+            await cursor.execute(compact_sql(query.sql), query.params)
+        await pipeline.sync()
+        return [await c.fetchall() if c.description is not None else [] for c in cursors]
+
+
 async def fetch_one_opening(conn: AsyncConnection, sql: str, params: dict[str, Any]) -> Any:
     """`fetch_one` for the first statement of a transaction: BEGIN travels with it in one
     round trip (pipeline mode) instead of making a trip of its own."""

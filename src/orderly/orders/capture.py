@@ -1,11 +1,11 @@
 """Order capture: validate, verify, source, reserve and store an order in one transaction.
 
-Round trips on the way, after the API-key lookup (which also claims the Idempotency-Key): an
-advisory lock when the order carries an external id, one query for the capture context, one
-for the availability snapshot that locks the stock rows, and COMMIT, which carries the one
-statement that reserves the stock and writes the order, its lines, allocations and timeline
-(sent on its own when the caller goes on with the order), and the statements that open its
-fulfillment orders and store the idempotent response.
+Round trips on the way, after the API-key lookup (which also claims the Idempotency-Key):
+one that carries the capture context and the availability snapshot that locks the stock rows
+(with the advisory lock of the order's external id, when it has one, in front), and COMMIT,
+which carries the one statement that reserves the stock and writes the order, its lines,
+allocations and timeline (sent on its own when the caller goes on with the order), and the
+statements that open its fulfillment orders and store the idempotent response.
 """
 
 from __future__ import annotations
@@ -15,8 +15,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.channels.domain import DEFAULT_FULFILLMENT_KINDS
 from orderly.fulfillment import service as fulfillment
-from orderly.inventory.reservations import availability_snapshot
+from orderly.inventory.reservations import capture_snapshot_query, snapshot_from
+from orderly.kit.db import fetch_together
 from orderly.kit.money import MoneyError, currency_exponent, to_minor
 from orderly.orders import queries, repository
 from orderly.orders.allocation import plan_sourcing
@@ -70,19 +72,34 @@ async def capture_order(
     """Capture one order. With ``write_at_commit`` the order is written with COMMIT (one round
     trip less), so the caller must read nothing of it in this transaction: the API does so."""
     org_id = principal.org_id
-    if payload.external_id is not None:
-        await repository.lock_external_id(
-            conn, org_id=org_id, channel=payload.channel, external_id=payload.external_id
-        )
     sku_codes = sorted({line.sku for line in payload.lines})
-    ctx = await repository.capture_context(
+    pickup = payload.delivery_method is DeliveryMethod.PICKUP
+    destination = None
+    if payload.shipping_address is not None and payload.delivery_method is DeliveryMethod.SHIP:
+        a = payload.shipping_address
+        destination = Destination(a.country, a.latitude, a.longitude, a.postal_code)
+    # The context and the locked availability snapshot in one round trip: the snapshot looks
+    # the SKUs, the channel's location kinds and the pickup location up by code itself.
+    *_, context_rows, snapshot_rows = await fetch_together(
         conn,
-        org_id=org_id,
-        channel=payload.channel,
-        external_id=payload.external_id,
-        sku_codes=sku_codes,
-        pickup_code=payload.pickup_location,
+        *repository.capture_context_queries(
+            org_id=org_id,
+            channel=payload.channel,
+            external_id=payload.external_id,
+            sku_codes=sku_codes,
+            pickup_code=payload.pickup_location,
+        ),
+        capture_snapshot_query(
+            org_id=org_id,
+            sku_codes=sku_codes,
+            channel=payload.channel,
+            default_kinds=DEFAULT_FULFILLMENT_KINDS,
+            capability="pickup" if pickup else "ship",
+            country=destination.country if destination else None,
+            pickup_code=payload.pickup_location if pickup else None,
+        ),
     )
+    ctx = repository.capture_context_from(context_rows, payload.channel)
     channel = ctx.channel
     if ctx.existing_order_id is not None:
         existing = await queries.order_row(conn, org_id, ctx.existing_order_id)
@@ -113,20 +130,7 @@ async def capture_order(
     on_short = sourcing.backorder_policy(routing)
 
     shipping_address = _address(payload.shipping_address)
-    destination = None
-    if payload.shipping_address is not None and payload.delivery_method is DeliveryMethod.SHIP:
-        a = payload.shipping_address
-        destination = Destination(a.country, a.latitude, a.longitude, a.postal_code)
-    snapshot = await availability_snapshot(
-        conn,
-        org_id=org_id,
-        sku_ids=sorted(ctx.sku_ids.values()),
-        location_kinds=channel.eligible_location_kinds,
-        capability="pickup" if pickup_id is not None else "ship",
-        country=destination.country if destination else None,
-        pickup_location_id=pickup_id,
-        unlocked_sku_ids=ctx.high_demand_sku_ids,
-    )
+    snapshot = snapshot_from(snapshot_rows)
     shipping = check_shipping(
         method=payload.delivery_method,
         address=shipping_address,

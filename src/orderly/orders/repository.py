@@ -15,10 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels.domain import ChannelKind, ChannelPolicy
 from orderly.kit.db import (
-    driver_connection,
+    Query,
     execute,
     execute_at_commit,
-    fetch_one,
     int_array,
     text_array,
 )
@@ -88,21 +87,26 @@ _CONTEXT = """
     """
 
 
-async def capture_context(
-    conn: AsyncConnection,
+_EXTERNAL_ID_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%(key)s, 11))"
+
+
+def capture_context_queries(
     *,
     org_id: int,
     channel: str,
     external_id: str | None,
     sku_codes: Sequence[str],
     pickup_code: str | None,
-) -> CaptureContext:
-    pg = await driver_connection(conn)
-    async with pg.pipeline():
-        # Queued in front of the context query, in the same round trip: see _PLAN_ONCE.
-        await execute(conn, _PLAN_ONCE, {})
-        row = await fetch_one(
-            conn,
+) -> list[Query]:
+    """The statements that open a capture, to be sent in one round trip with others: the plan
+    setting (_PLAN_ONCE), the lock that serialises captures of one channel order (when the
+    order carries an external id, so that a duplicate sees the first one), and the context
+    query, whose rows `capture_context_from` reads, last."""
+    queries = [Query(_PLAN_ONCE, {})]
+    if external_id is not None:
+        queries.append(Query(_EXTERNAL_ID_LOCK, {"key": f"{org_id}:{channel}:{external_id}"}))
+    queries.append(
+        Query(
             _CONTEXT,
             {
                 "org_id": org_id,
@@ -112,6 +116,12 @@ async def capture_context(
                 "pickup_code": pickup_code,
             },
         )
+    )
+    return queries
+
+
+def capture_context_from(rows: Sequence[Any], channel: str) -> CaptureContext:
+    row = rows[0]
     if row.channel_id is None:
         raise UnknownChannel(f"no active channel {channel!r}", field="channel")
     policy = ChannelPolicy(
@@ -138,16 +148,6 @@ async def capture_context(
         high_demand_sku_ids=frozenset(sku[1] for sku in row.skus if sku[4]),
         routing_config=row.routing_config,
         fraud_rules={r[0]: RuleSetting(r[1], r[2]) for r in row.fraud_rules or ()},
-    )
-
-
-async def lock_external_id(
-    conn: AsyncConnection, *, org_id: int, channel: str, external_id: str
-) -> None:
-    """Serialise captures of one channel order, so that a duplicate sees the first one."""
-    await conn.execute(
-        sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 11))"),
-        {"key": f"{org_id}:{channel}:{external_id}"},
     )
 
 
