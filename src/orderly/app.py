@@ -13,6 +13,7 @@ from orderly.kit.db import Database
 from orderly.kit.problems import document_problems, install_problem_handlers
 from orderly.kit.rate_limit import RateLimit
 from orderly.settings import Settings
+from orderly.tenancy import key_cache
 
 API_DESCRIPTION = """\
 Orderly is an Order Management System: order capture from every channel, stock across
@@ -42,7 +43,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
             )
             app.state.database = owned
         try:
-            yield
+            async with key_cache.listening(app.state.api_keys, app.state.database.url):
+                yield
         finally:
             if owned is not None:
                 await owned.dispose()
@@ -55,6 +57,8 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     )
     app.state.settings = settings
     app.state.database = database
+    # Filled and listening only while the lifespan runs (see tenancy.key_cache).
+    app.state.api_keys = key_cache.ApiKeyCache()
     install_problem_handlers(app)
     _include_routers(app)
     _mount_dashboard(app, settings)

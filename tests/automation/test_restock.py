@@ -296,3 +296,19 @@ class TestCrashesAndRaces:
         pos = await purchase_orders(client, org)
         assert [po["supplier"] for po in pos] == ["ACME", "BOLT"]
         assert lines(pos[0]) == {"MUG": (18, 0), "CUP": (10, 0)}
+
+
+async def test_a_code_with_a_nul_character_is_refused(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    response = await client.put(
+        "/v1/replenishment/rules",
+        json={
+            "rules": [
+                {"sku": "MU\u0000G", "location": "WH1", "reorder_point": 1, "max_quantity": 2}
+            ]
+        },
+        headers=org.headers,
+    )
+    assert response.status_code == 422
+    assert response.json()["code"] == "invalid_value"

@@ -55,6 +55,26 @@ class Database:
             pool_pre_ping=False,
             pool_recycle=1800,
         )
+        # Reads (GET requests): statements in autocommit on connections that PostgreSQL
+        # keeps read-only. No connection is opened before the first read.
+        self.reader: AsyncEngine = create_async_engine(
+            async_url(url),
+            pool_size=pool_size,
+            max_overflow=max_overflow,
+            pool_pre_ping=False,
+            pool_recycle=1800,
+            isolation_level="AUTOCOMMIT",
+            connect_args={"options": "-c default_transaction_read_only=on"},
+        )
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncConnection]:
+        """A connection for a request that only reads: each statement is its own read-only
+        transaction, with no BEGIN and no COMMIT to wait for. Under READ COMMITTED a
+        transaction would give each statement its own snapshot all the same; a statement
+        that tries to write fails (default_transaction_read_only)."""
+        async with self.reader.connect() as conn:
+            yield conn
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -96,6 +116,7 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        await self.reader.dispose()
 
 
 def row_dict(row: sa.Row[Any]) -> dict[str, Any]:

@@ -20,13 +20,27 @@ def database(request: Request) -> Database:
     return db
 
 
+_READS = frozenset({"GET", "HEAD"})
+
+
 async def _transaction(request: Request) -> AsyncIterator[AsyncConnection]:
-    """One transaction per request: committed when the endpoint returns, before the response."""
-    async with database(request).transaction() as conn:
+    """One transaction per request: committed when the endpoint returns, before the response.
+    A GET only reads, each statement in a read-only transaction of its own (Database.reading)."""
+    db = database(request)
+    async with db.reading() if request.method in _READS else db.transaction() as conn:
         yield conn
 
 
 Conn = Annotated[AsyncConnection, Depends(_transaction, scope="function")]
+
+
+async def _writing_transaction(request: Request) -> AsyncIterator[AsyncConnection]:
+    async with database(request).transaction() as conn:
+        yield conn
+
+
+# For the rare GET that writes (a setting created the first time it is read).
+WritingConn = Annotated[AsyncConnection, Depends(_writing_transaction, scope="function")]
 
 
 async def _principal(request: Request, conn: Conn) -> Principal:
@@ -35,7 +49,10 @@ async def _principal(request: Request, conn: Conn) -> Principal:
     if scheme.lower() != "bearer" or not token:
         raise Unauthorized("send 'Authorization: Bearer <api key>'")
     principal = await tenancy.authenticate_api_key(
-        conn, token.strip(), idempotency_key=_idempotency_key(request)
+        conn,
+        token.strip(),
+        idempotency_key=_idempotency_key(request),
+        known_keys=getattr(request.app.state, "api_keys", None),
     )
     if principal is None:
         raise Unauthorized("the API key is unknown or revoked")

@@ -16,7 +16,7 @@ from fastapi import Header
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
-from orderly.kit.db import execute_at_commit, fetch_one
+from orderly.kit.db import execute_at_commit, fetch_one_opening
 from orderly.kit.errors import Conflict, InvalidInput
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
@@ -89,7 +89,8 @@ async def run_idempotent(
     if claimed is not None and claimed[0] == key:
         row = claimed[1]
     else:
-        row = await fetch_one(conn, _CLAIM, {"org_id": org_id, "idempotency_key": key})
+        # Often the transaction's first statement: BEGIN travels with it.
+        row = await fetch_one_opening(conn, _CLAIM, {"org_id": org_id, "idempotency_key": key})
     if row.hash is not None:
         if bytes(row.hash) != request_hash:
             raise IdempotencyKeyReused(

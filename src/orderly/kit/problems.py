@@ -152,6 +152,9 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(OperationalError, _database_unavailable)
     app.add_exception_handler(DataError, _unstorable_value)
+    # The same from statements run on the driver connection (kit.db), or refused by psycopg
+    # itself before sending (a NUL character in a text parameter).
+    app.add_exception_handler(psycopg.DataError, _unstorable_value)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(psycopg.errors.UniqueViolation, _integrity_error)
 

@@ -41,27 +41,24 @@ class OrderPayment:
         return self.amount_minor if self.status in PAID_STATUSES else 0
 
 
-async def lock_order_payment(conn: AsyncConnection, org_id: int, order_id: int) -> OrderPayment:
+async def lock_order_payment(
+    conn: AsyncConnection, org_id: int, order_id: int, *, lock: bool = True
+) -> OrderPayment:
     """The order's payment, with the order row locked until the transaction ends, so that
-    refunds of one order are decided one at a time."""
+    refunds of one order are decided one at a time (``lock=False`` only reads it)."""
     o = orders.c
-    row = (
-        await conn.execute(
-            sa.select(
-                o.id,
-                o.number,
-                o.payment_status,
-                o.payment_amount_minor,
-                o.currency,
-                o.payment_method,
-                o.payment_reference,
-                o.customer_id,
-                o.channel_id,
-            )
-            .where(o.org_id == org_id, o.id == order_id)
-            .with_for_update()
-        )
-    ).first()
+    statement = sa.select(
+        o.id,
+        o.number,
+        o.payment_status,
+        o.payment_amount_minor,
+        o.currency,
+        o.payment_method,
+        o.payment_reference,
+        o.customer_id,
+        o.channel_id,
+    ).where(o.org_id == org_id, o.id == order_id)
+    row = (await conn.execute(statement.with_for_update() if lock else statement)).first()
     if row is None:
         raise OrderNotFound(f"no order {order_id}")
     return OrderPayment(

@@ -154,7 +154,7 @@ async def _pay_out(
 
 
 async def list_refunds(conn: AsyncConnection, org_id: int, order_id: int) -> list[RefundOut]:
-    await lock_order_payment(conn, org_id, order_id)
+    await lock_order_payment(conn, org_id, order_id, lock=False)  # 404 for another's order
     return [refund_out(r) for r in await repo.list_refunds(conn, org_id, order_id)]
 
 

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.responses import HTMLResponse, Response
 
-from orderly.kit.deps import Conn, OrderWriter, Reader, SettingsWriter
+from orderly.kit.deps import Conn, OrderWriter, Reader, SettingsWriter, WritingConn
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.money import from_minor
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
@@ -253,8 +253,9 @@ async def upload_rate_card(
     summary="Where and how carriers push tracking events to this organization",
 )
 async def tracking_webhook(
-    conn: Conn, principal: SettingsWriter, vault: SecretVault
+    conn: WritingConn, principal: SettingsWriter, vault: SecretVault
 ) -> TrackingWebhookOut:
+    # Created the first time it is asked for: this GET writes.
     token, secret = await webhooks.ensure_webhook(conn, principal.org_id, vault=vault)
     return TrackingWebhookOut(url="/v1/tracking/events", account_token=token, secret=secret)
 

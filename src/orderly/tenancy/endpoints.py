@@ -11,6 +11,7 @@ from orderly.kit.deps import AccessAdmin, Conn, Reader, SettingsWriter
 from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.params import ResourceId
 from orderly.tenancy import access, hierarchy
+from orderly.tenancy.key_cache import ApiKeyCache
 from orderly.tenancy.schemas import (
     ApiKeyIn,
     ApiKeyOut,
@@ -78,5 +79,12 @@ async def issue_api_key(
 
 
 @router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyOut, responses={404: PROBLEM})
-async def revoke_api_key(key_id: ResourceId, conn: Conn, principal: AccessAdmin) -> dict[str, Any]:
-    return await access.revoke_api_key(conn, principal, key_id)
+async def revoke_api_key(
+    key_id: ResourceId, request: Request, conn: Conn, principal: AccessAdmin
+) -> dict[str, Any]:
+    revoked = await access.revoke_api_key(conn, principal, key_id)
+    # This process forgets the keys it knew at once; every process (this one too) forgets
+    # them again when the change commits and its notification arrives (tenancy.key_cache).
+    known_keys: ApiKeyCache = request.app.state.api_keys
+    known_keys.forget_all()
+    return revoked

@@ -16,6 +16,7 @@ from orderly.kit.idempotency import remember_claim
 from orderly.tenancy import repository
 from orderly.tenancy.domain import Principal, Role
 from orderly.tenancy.errors import InvalidSlug, OrganizationExists
+from orderly.tenancy.key_cache import ApiKeyCache, KnownKey
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 API_KEY_PREFIX = "oly_"
@@ -65,16 +66,28 @@ async def create_api_key(
 
 
 async def authenticate_api_key(
-    conn: AsyncConnection, key: str, *, idempotency_key: str | None = None
+    conn: AsyncConnection,
+    key: str,
+    *,
+    idempotency_key: str | None = None,
+    known_keys: ApiKeyCache | None = None,
 ) -> Principal | None:
-    """The key's principal, or None. With ``idempotency_key`` (a creating POST) the same
-    round trip claims that key for the organization, for `run_idempotent` to use."""
-    row = await repository.find_active_key(conn, hash_api_key(key), idempotency_key=idempotency_key)
-    if row is None:
-        return None
-    if idempotency_key is not None:
-        remember_claim(conn, idempotency_key, row)
-    return Principal(org_id=row.org_id, role=Role(row.role), actor=f"api_key:{row.prefix}")
+    """The key's principal, or None. A key the process has seen is taken from ``known_keys``
+    (tenancy.key_cache); otherwise it is looked up, and with ``idempotency_key`` (a creating
+    POST) the same round trip claims that key for the organization, for `run_idempotent`."""
+    key_hash = hash_api_key(key)
+    known = known_keys.find(key_hash) if known_keys is not None else None
+    if known is None:
+        generation = known_keys.generation if known_keys is not None else 0
+        row = await repository.find_active_key(conn, key_hash, idempotency_key=idempotency_key)
+        if row is None:
+            return None
+        if idempotency_key is not None:
+            remember_claim(conn, idempotency_key, row)
+        known = KnownKey(org_id=row.org_id, role=row.role, prefix=row.prefix)
+        if known_keys is not None:
+            known_keys.keep(key_hash, known, generation=generation)
+    return Principal(org_id=known.org_id, role=Role(known.role), actor=f"api_key:{known.prefix}")
 
 
 async def location_group_id(conn: AsyncConnection, org_id: int, code: str) -> int | None:

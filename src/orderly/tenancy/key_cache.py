@@ -1,0 +1,95 @@
+"""The API keys this process has checked, kept in memory while it hears of every key change.
+
+Nearly every request starts by looking its API key up. A process keeps the keys it found
+valid, and forgets them all whenever any key changes: the trigger of migration 0013 sends a
+NOTIFY on `orderly_api_keys` when a change to api_keys commits, and every process listens on
+its own connection. A revoked key is refused by every process as soon as the notification
+arrives (milliseconds).
+
+The cache serves only while the process is listening. Until the listener is connected, and
+from the moment its connection fails until it is back, every request looks its key up in the
+database, as if there were no cache. A lookup that was under way when a change arrived is not
+kept (the generation check), so a key revoked meanwhile cannot come back from it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import psycopg
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "orderly_api_keys"
+# Reconnection delays after the listening connection fails, in seconds.
+RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0)
+
+
+@dataclass(frozen=True, slots=True)
+class KnownKey:
+    org_id: int
+    role: str
+    prefix: str
+
+
+class ApiKeyCache:
+    """Valid API keys by the SHA-256 of the key; see the module's docstring."""
+
+    def __init__(self, *, max_keys: int = 10_000) -> None:
+        self.max_keys = max_keys
+        self.generation = 0
+        self.listening = False
+        self._keys: dict[bytes, KnownKey] = {}
+
+    def find(self, key_hash: bytes) -> KnownKey | None:
+        return self._keys.get(key_hash) if self.listening else None
+
+    def keep(self, key_hash: bytes, key: KnownKey, *, generation: int) -> None:
+        """Keep a key looked up while the cache was at ``generation``: only if nothing
+        changed since, and only while listening."""
+        if not self.listening or generation != self.generation:
+            return
+        if len(self._keys) >= self.max_keys:
+            self._keys.clear()
+        self._keys[key_hash] = key
+
+    def forget_all(self) -> None:
+        self.generation += 1
+        self._keys.clear()
+
+    async def listen(self, url: str) -> None:
+        """Listen for key changes until cancelled, reconnecting after a failure."""
+        failures = 0
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {CHANNEL}")
+                    # Anything may have changed while nobody listened.
+                    self.forget_all()
+                    self.listening = True
+                    failures = 0
+                    async for _ in conn.notifies():
+                        self.forget_all()
+            except psycopg.Error:
+                log.warning("API key change listener lost its connection", exc_info=True)
+            finally:
+                self.listening = False
+                self.forget_all()
+            await asyncio.sleep(RETRY_DELAYS[min(failures, len(RETRY_DELAYS) - 1)])
+            failures += 1
+
+
+@contextlib.asynccontextmanager
+async def listening(cache: ApiKeyCache, url: str) -> AsyncIterator[None]:
+    """Run the cache's listener for the life of the block (an app's lifespan)."""
+    task = asyncio.create_task(cache.listen(url), name="api-key-changes")
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
