@@ -6,6 +6,7 @@ and need no cleanup.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import tempfile
@@ -63,6 +64,22 @@ async def client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncC
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://orderly.test") as c:
         yield c
+
+
+@pytest_asyncio.fixture(scope="session")
+async def served(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """The app as `orderly serve` runs it, its lifespan started: API keys it has checked are
+    kept in memory while it listens for key changes (tenancy.key_cache)."""
+    app = create_app(settings, database=db)
+    async with app.router.lifespan_context(app):
+        for _ in range(1000):
+            if app.state.api_keys.listening:
+                break
+            await asyncio.sleep(0.01)
+        assert app.state.api_keys.listening, "the API key listener never connected"
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://orderly.test") as c:
+            yield c
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
@@ -189,26 +190,55 @@ class TestNoDuplicates:
         assert await order_count(db, shop.id) == 1
         assert (await stock_of(client, shop.headers, "MUG"))["WH1"]["reserved"] == 1
 
+    # Through `served` the API key is known to the process after the first request, and the
+    # key's claim travels with capture's first round trip instead of the key lookup.
+    @pytest.fixture(params=["client", "served"])
+    def api(self, request: pytest.FixtureRequest) -> httpx.AsyncClient:
+        api: httpx.AsyncClient = request.getfixturevalue(request.param)
+        return api
+
     async def test_idempotency_key_replays_the_first_response(
-        self, client: httpx.AsyncClient, shop: Org, db: Database
+        self, api: httpx.AsyncClient, shop: Org, db: Database
     ) -> None:
         headers = {**shop.headers, "Idempotency-Key": "k-1"}
         body = order_body([("MUG", 1)])
-        first = await client.post("/v1/orders", json=body, headers=headers)
-        replay = await client.post("/v1/orders", json=body, headers=headers)
+        first = await api.post("/v1/orders", json=body, headers=headers)
+        replay = await api.post("/v1/orders", json=body, headers=headers)
         assert (first.status_code, replay.status_code) == (201, 201)
         assert replay.json() == first.json()
         assert replay.headers.get("idempotent-replayed") == "true"
         assert await order_count(db, shop.id) == 1
+        assert (await stock_of(api, shop.headers, "MUG"))["WH1"]["reserved"] == 1
 
     async def test_idempotency_key_with_another_body_is_422(
-        self, client: httpx.AsyncClient, shop: Org
+        self, api: httpx.AsyncClient, shop: Org, db: Database
     ) -> None:
         headers = {**shop.headers, "Idempotency-Key": "k-2"}
-        await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=headers)
-        other = await client.post("/v1/orders", json=order_body([("MUG", 2)]), headers=headers)
+        await api.post("/v1/orders", json=order_body([("MUG", 1)]), headers=headers)
+        other = await api.post("/v1/orders", json=order_body([("MUG", 2)]), headers=headers)
         assert other.status_code == 422
         assert other.json()["code"] == "idempotency_key_reused"
+        assert await order_count(db, shop.id) == 1
+
+    async def test_an_idempotency_key_in_flight_is_409_and_nothing_is_written(
+        self, api: httpx.AsyncClient, shop: Org, db: Database
+    ) -> None:
+        await api.get("/v1/orders", headers=shop.headers)  # the API key is known now
+        async with db.transaction() as conn:
+            # Another request with the key is being processed: it holds the key's claim.
+            await conn.execute(
+                sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:claim, 7))"),
+                {"claim": f"{shop.id}:k-3"},
+            )
+            busy = await api.post(
+                "/v1/orders",
+                json=order_body([("MUG", 1)]),
+                headers={**shop.headers, "Idempotency-Key": "k-3"},
+            )
+        assert busy.status_code == 409
+        assert busy.json()["code"] == "idempotency_key_in_use"
+        assert await order_count(db, shop.id) == 0
+        assert (await stock_of(api, shop.headers, "MUG"))["WH1"]["reserved"] == 0
 
 
 class TestBadInput:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import httpx
 import psycopg
 import pytest
-import pytest_asyncio
 import sqlalchemy as sa
 
-from orderly.app import create_app
 from orderly.kit.db import Database
-from orderly.settings import Settings
 from orderly.tenancy.key_cache import ApiKeyCache, KnownKey, listening
 from tests.conftest import Org
 
@@ -65,17 +62,6 @@ async def test_a_key_changed_by_another_process_is_forgotten(db: Database) -> No
             await other.execute("UPDATE api_keys SET name = name WHERE false")
         await until(lambda: cache.find(b"hash") is None, "the change's notification")
     assert not cache.listening
-
-
-@pytest_asyncio.fixture
-async def served(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its lifespan running, as `orderly serve` runs it: the cache listens."""
-    app = create_app(settings, database=db)
-    async with app.router.lifespan_context(app):
-        await until(lambda: app.state.api_keys.listening, "the listener connects")
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://orderly.test") as c:
-            yield c
 
 
 async def test_a_revoked_key_is_refused_at_once(served: httpx.AsyncClient, org: Org) -> None:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Header
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
-from orderly.kit.db import execute_at_commit, fetch_one_opening
+from orderly.kit.db import Query, execute_at_commit, fetch_one_opening
 from orderly.kit.errors import Conflict, InvalidInput
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
@@ -85,30 +86,102 @@ async def run_idempotent(
         status, content = await create()
         return Response(content, status_code=status, media_type="application/json")
     request_hash = hashlib.sha256(body).digest()
-    claimed: tuple[str, Any] | None = conn.info.pop(_CLAIMED, None)
-    if claimed is not None and claimed[0] == key:
-        row = claimed[1]
-    else:
+    row = _claimed(conn, key)
+    if row is None:
         # Often the transaction's first statement: BEGIN travels with it.
         row = await fetch_one_opening(conn, _CLAIM, {"org_id": org_id, "idempotency_key": key})
+    try:
+        _settle(row, request_hash)
+    except Replayed as replay:
+        return replay.response
+    status, content = await create()
+    return _stored(conn, org_id, key, request_hash, status, content)
+
+
+@dataclass
+class Claim:
+    """An Idempotency-Key claim that `run_idempotent_claiming`'s ``create`` sends in its own
+    first round trip (one trip less): it must hand the claim's rows to `settle` before it
+    uses anything that trip read, and write nothing before."""
+
+    query: Query
+    request_hash: bytes
+    settled: bool = False
+
+    def settle(self, rows: list[Any]) -> None:
+        """Raise `Replayed` (the stored response), or the key's conflict, or return."""
+        _settle(rows[0], self.request_hash)
+        self.settled = True
+
+
+async def run_idempotent_claiming(
+    conn: AsyncConnection,
+    *,
+    org_id: int,
+    key: str | None,
+    body: bytes,
+    create: Callable[[Claim | None], Awaitable[Created]],
+) -> Response:
+    """`run_idempotent` for a ``create`` that sends the claim with its first statements (order
+    capture): ``create`` gets the `Claim` to send, or None when there is no key or the key
+    was claimed already (with the API-key lookup)."""
+    if key is None:
+        status, content = await create(None)
+        return Response(content, status_code=status, media_type="application/json")
+    request_hash = hashlib.sha256(body).digest()
+    row = _claimed(conn, key)
+    claim = None
+    try:
+        if row is not None:
+            _settle(row, request_hash)
+        else:
+            claim = Claim(Query(_CLAIM, {"org_id": org_id, "idempotency_key": key}), request_hash)
+        status, content = await create(claim)
+    except Replayed as replay:
+        return replay.response
+    if claim is not None and not claim.settled:
+        raise RuntimeError("create() did not settle the Idempotency-Key claim it was given")
+    return _stored(conn, org_id, key, request_hash, status, content)
+
+
+class Replayed(Exception):
+    """The key's first request is done: its stored response is the answer."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("replayed")
+        self.response = response
+
+
+def _claimed(conn: AsyncConnection, key: str) -> Any:
+    claimed: tuple[str, Any] | None = conn.info.pop(_CLAIMED, None)
+    return claimed[1] if claimed is not None and claimed[0] == key else None
+
+
+def _settle(row: Any, request_hash: bytes) -> None:
     if row.hash is not None:
         if bytes(row.hash) != request_hash:
             raise IdempotencyKeyReused(
                 "this Idempotency-Key was used with a different request body",
                 field="Idempotency-Key",
             )
-        return Response(
-            bytes(row.response),
-            status_code=row.status,
-            media_type="application/json",
-            headers={"Idempotent-Replayed": "true"},
+        raise Replayed(
+            Response(
+                bytes(row.response),
+                status_code=row.status,
+                media_type="application/json",
+                headers={"Idempotent-Replayed": "true"},
+            )
         )
     if not row.claimed:
         raise IdempotencyKeyInFlight(
             "a request with this Idempotency-Key is still being processed; retry later",
             field="Idempotency-Key",
         )
-    status, content = await create()
+
+
+def _stored(
+    conn: AsyncConnection, org_id: int, key: str, request_hash: bytes, status: int, content: bytes
+) -> Response:
     # Sent with COMMIT: the record exists exactly when the change does.
     execute_at_commit(
         conn,

@@ -19,6 +19,7 @@ from orderly.channels.domain import DEFAULT_FULFILLMENT_KINDS
 from orderly.fulfillment import service as fulfillment
 from orderly.inventory.reservations import capture_snapshot_query, snapshot_from
 from orderly.kit.db import fetch_together
+from orderly.kit.idempotency import Claim
 from orderly.kit.money import MoneyError, currency_exponent, to_minor
 from orderly.orders import queries, repository
 from orderly.orders.allocation import plan_sourcing
@@ -68,9 +69,12 @@ async def capture_order(
     *,
     strategy: SourcingStrategy | None = None,
     write_at_commit: bool = False,
+    claim: Claim | None = None,
 ) -> Captured:
     """Capture one order. With ``write_at_commit`` the order is written with COMMIT (one round
-    trip less), so the caller must read nothing of it in this transaction: the API does so."""
+    trip less), so the caller must read nothing of it in this transaction: the API does so.
+    A ``claim`` of an Idempotency-Key travels with the first round trip, and is settled first
+    (it may raise `Replayed`)."""
     org_id = principal.org_id
     sku_codes = sorted({line.sku for line in payload.lines})
     pickup = payload.delivery_method is DeliveryMethod.PICKUP
@@ -80,8 +84,9 @@ async def capture_order(
         destination = Destination(a.country, a.latitude, a.longitude, a.postal_code)
     # The context and the locked availability snapshot in one round trip: the snapshot looks
     # the SKUs, the channel's location kinds and the pickup location up by code itself.
-    *_, context_rows, snapshot_rows = await fetch_together(
+    claim_rows, *_, context_rows, snapshot_rows = await fetch_together(
         conn,
+        *([claim.query] if claim is not None else []),
         *repository.capture_context_queries(
             org_id=org_id,
             channel=payload.channel,
@@ -99,6 +104,8 @@ async def capture_order(
             pickup_code=payload.pickup_location if pickup else None,
         ),
     )
+    if claim is not None:
+        claim.settle(claim_rows)
     ctx = repository.capture_context_from(context_rows, payload.channel)
     channel = ctx.channel
     if ctx.existing_order_id is not None:

@@ -10,7 +10,7 @@ from starlette.responses import Response
 
 from orderly.kit.deps import Conn, OrderWriter, Reader
 from orderly.kit.errors import InvalidInput
-from orderly.kit.idempotency import IdempotencyKey, run_idempotent
+from orderly.kit.idempotency import Claim, IdempotencyKey, run_idempotent_claiming
 from orderly.kit.pagination import Cursor, Limit, Page
 from orderly.kit.params import ResourceId
 from orderly.orders import customers, service
@@ -65,12 +65,13 @@ async def create_order(
     if len(payload.lines) > max_lines:
         raise InvalidInput(f"an order may have at most {max_lines} lines", field="lines")
 
-    async def create() -> tuple[int, bytes]:
-        # Nothing reads the order before COMMIT: its write travels with it.
-        captured = await capture_order(conn, principal, payload, write_at_commit=True)
+    async def create(claim: Claim | None) -> tuple[int, bytes]:
+        # Nothing reads the order before COMMIT: its write travels with it. The key's claim
+        # travels with capture's first round trip.
+        captured = await capture_order(conn, principal, payload, write_at_commit=True, claim=claim)
         return (201 if captured.created else 200), captured.order.model_dump_json().encode()
 
-    return await run_idempotent(
+    return await run_idempotent_claiming(
         conn,
         org_id=principal.org_id,
         key=idempotency_key,
