@@ -298,9 +298,7 @@ class TestCrashesAndRaces:
         assert lines(pos[0]) == {"MUG": (18, 0), "CUP": (10, 0)}
 
 
-async def test_a_code_with_a_nul_character_is_refused(
-    client: httpx.AsyncClient, org: Org
-) -> None:
+async def test_a_code_with_a_nul_character_is_refused(client: httpx.AsyncClient, org: Org) -> None:
     response = await client.put(
         "/v1/replenishment/rules",
         json={
