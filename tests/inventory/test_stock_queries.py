@@ -12,7 +12,9 @@ from tests.inventory.factories import (
     reserve,
 )
 
+from orderly.inventory.schemas import SkuStockOut
 from orderly.kit.db import Database
+from orderly.kit.pagination import Page
 
 
 async def get(client: httpx.AsyncClient, org: Org, path: str, **params: object) -> httpx.Response:
@@ -110,6 +112,50 @@ class TestStockPicture:
             if cursor is None:
                 break
         assert seen == codes
+
+    async def test_skus_asked_for_by_code_page_by_sku_with_their_rows(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        await add_location(client, org, "WH1")
+        await add_location(client, org, "WH2")
+        for code in ("S0", "S1", "S2", "S3"):
+            await add_sku(client, org, code)
+        await receive(client, org, "S0", "WH1", 1)
+        await receive(client, org, "S2", "WH1", 2)
+        await receive(client, org, "S2", "WH2", 3)
+        asked = {"sku": ["S2", "S3", "S0"], "location": "WH2", "limit": 2}
+        first = (await get(client, org, "/v1/inventory", **asked)).json()
+        # Every SKU asked for is listed, even without a level at WH2; the totals cover WH1.
+        assert [(i["sku"], [r["location"] for r in i["locations"]]) for i in first["items"]] == [
+            ("S0", []),
+            ("S2", ["WH2"]),
+        ]
+        assert [i["totals"]["on_hand"] for i in first["items"]] == [1, 5]
+        rest = await get(client, org, "/v1/inventory", **asked, cursor=first["next_cursor"])
+        assert [i["sku"] for i in rest.json()["items"]] == ["S3"]
+        assert rest.json()["next_cursor"] is None
+
+    async def test_an_unknown_code_among_known_ones_is_422(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        await add_sku(client, org, "KNOWN")
+        response = await get(client, org, "/v1/inventory", sku=["KNOWN", "GHOST"])
+        assert response.status_code == 422
+        assert response.json()["code"] == "unknown_sku"
+        assert "GHOST" in response.json()["detail"]
+
+    async def test_the_document_is_a_page_of_sku_stock(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        # The list is written from plain values, not through its response model: it must
+        # still be exactly what the model describes.
+        await add_sku(client, org, "A")
+        await add_location(client, org, "WH1")
+        await add_location(client, org, "WH2")
+        await receive(client, org, "A", "WH1", 4)
+        await receive(client, org, "A", "WH2", 6)
+        body = (await get(client, org, "/v1/inventory")).json()
+        assert Page[SkuStockOut].model_validate(body).model_dump(mode="json") == body
 
     async def test_a_known_sku_without_stock_shows_zeros(
         self, client: httpx.AsyncClient, org: Org

@@ -1,4 +1,5 @@
-"""Order lists: what each filter selects; by location, a window of its allocations at a time."""
+"""Order lists: what each filter selects; by location, a window of its allocations at a time,
+from the copies of each order's status and channel that its allocations carry."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from orderly.kit.db import Database
+from orderly.kit.pagination import Page, encode_cursor
 from orderly.orders import queries
 from orderly.orders import service as orders
+from orderly.orders.fulfillment_status import move_allocation_units
 from orderly.orders.queries import OrderFilters
+from orderly.orders.schemas import OrderSummary
+from orderly.sourcing.domain import Allocation
 from tests.conftest import Org
 from tests.orders.factories import create_location, create_sku, order_body, receive_stock
 
@@ -122,3 +128,140 @@ async def test_every_filter_selects_its_orders(
     assert await ids(created_from=now - timedelta(hours=1)) == [tee, mug]
     assert await ids(created_to=now - timedelta(hours=1)) == []
     assert await ids(status="allocated", channel="web", sku="TEE", location="WH2") == [tee]
+
+
+async def add_channel(client: httpx.AsyncClient, org: Org, code: str) -> None:
+    body = {"code": code, "name": code.title(), "kind": "app"}
+    response = await client.post("/v1/channels", json=body, headers=org.headers)
+    assert response.status_code == 201, response.text
+
+
+async def act(client: httpx.AsyncClient, org: Org, order: int, action: str) -> None:
+    body = {"reason": "test"} if action != "release" else {}
+    response = await client.post(f"/v1/orders/{order}/{action}", json=body, headers=org.headers)
+    assert response.status_code == 200, response.text
+
+
+async def copies_out_of_step(db: Database, org: Org) -> list[Any]:
+    """Allocations whose copy of their order's status or channel differs from the order."""
+    async with db.engine.connect() as conn:
+        rows = await conn.execute(
+            sa.text(
+                """
+                SELECT a.id, a.order_status, o.status, a.channel_id, o.channel_id
+                  FROM order_allocations a JOIN orders o ON o.id = a.order_id
+                 WHERE a.org_id = :org_id
+                   AND (a.order_status IS DISTINCT FROM o.status
+                        OR a.channel_id IS DISTINCT FROM o.channel_id)
+                """
+            ),
+            {"org_id": org.id},
+        )
+        return list(rows)
+
+
+@pytest.mark.parametrize("windows", ["default", "tiny"])
+async def test_status_channel_and_location_follow_every_change_of_the_order(
+    client: httpx.AsyncClient,
+    shop: Org,
+    db: Database,
+    windows: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if windows == "tiny":
+        monkeypatch.setattr(queries, "_FIRST_WINDOW", 1)
+        monkeypatch.setattr(queries, "_WINDOW_GROWTH", 2)
+        monkeypatch.setattr(queries, "_LARGEST_WINDOW", 2)
+    await add_channel(client, shop, "app")
+    web1 = await place(client, shop, "MUG")
+    app1 = await place(client, shop, "MUG", "CUP", channel="app")
+    web2 = await place(client, shop, "MUG", "TEE")
+    app2 = await place(client, shop, "TEE", channel="app")
+    await act(client, shop, web1, "hold")
+    await act(client, shop, app1, "hold")
+    await act(client, shop, app1, "release")
+    await act(client, shop, web2, "cancel")
+
+    async def listed(**params: object) -> list[int]:
+        return await every_page(client, shop, **params, limit=1)
+
+    assert await listed(location="WH1", status="allocated", channel="app") == [app1]
+    assert await listed(location="WH1", status="allocated", channel="web") == []
+    assert await listed(location="WH1", status="on_hold", channel="web") == [web1]
+    assert await listed(location="WH1", status="on_hold") == [web1]
+    assert await listed(location="WH1", status="cancelled", channel="web") == [web2]
+    assert await listed(location="WH2", status="cancelled") == [web2]
+    assert await listed(location="WH2", channel="app") == [app2]
+    assert await listed(location="WH1", channel="app") == [app1]
+    assert await listed(location="WH2", status="allocated", channel="app") == [app2]
+    assert await listed(location="WH2", status="on_hold", channel="app") == []
+    first = (
+        await client.get(
+            "/v1/orders",
+            params={"location": "WH1", "status": "allocated", "limit": 1},
+            headers=shop.headers,
+        )
+    ).json()
+    assert [o["id"] for o in first["items"]] == [app1]
+    assert first["next_cursor"] is None
+    assert await copies_out_of_step(db, shop) == []
+
+
+async def test_a_split_allocation_keeps_its_order_status_and_channel(
+    client: httpx.AsyncClient, shop: Org, db: Database
+) -> None:
+    response = await client.post("/v1/orders", json=order_body([("MUG", 2)]), headers=shop.headers)
+    assert response.status_code == 201, response.text
+    order = int(response.json()["id"])
+    async with db.transaction() as conn:
+        line = (
+            await conn.execute(
+                sa.text(
+                    "SELECT line_no, sku_id, location_id FROM order_allocations"
+                    " WHERE order_id = :order_id"
+                ),
+                {"order_id": order},
+            )
+        ).one()
+        one_unit = Allocation(line.line_no, line.sku_id, line.location_id, 1)
+        await move_allocation_units(conn, shop.id, order, [one_unit], to_status="released")
+        count = await conn.execute(
+            sa.text("SELECT count(*) FROM order_allocations WHERE order_id = :order_id"),
+            {"order_id": order},
+        )
+        assert count.scalar_one() == 2
+    assert await copies_out_of_step(db, shop) == []
+    assert await every_page(client, shop, location="WH1", status="allocated") == [order]
+
+
+async def test_a_location_with_a_narrower_filter_asks_each_order(
+    client: httpx.AsyncClient, shop: Org
+) -> None:
+    mug = await place(client, shop, "MUG", customer={"email": "mo@example.com", "name": "Mo"})
+    tee = await place(client, shop, "TEE", customer={"email": "mo@example.com", "name": "Mo"})
+    await place(client, shop, "MUG")
+    assert await every_page(client, shop, location="WH1", customer_email="mo@example.com") == [mug]
+    assert await every_page(client, shop, location="WH2", customer_email="mo@example.com") == [tee]
+    assert await every_page(client, shop, location="WH2", sku="MUG") == []
+    assert await every_page(client, shop, location="NOWHERE", sku="MUG") == []
+
+
+async def test_the_list_is_a_page_of_order_summaries(client: httpx.AsyncClient, shop: Org) -> None:
+    # The list is written from plain values, not through its response model: it must still
+    # be exactly what the model describes.
+    await place(client, shop, "MUG", tags=["vip"])
+    await place(client, shop, "TEE")
+    response = await client.get("/v1/orders", params={"limit": 1}, headers=shop.headers)
+    body = response.json()
+    assert Page[OrderSummary].model_validate(body).model_dump(mode="json") == body
+    assert body["items"][0]["created_at"].endswith("Z")
+
+
+@pytest.mark.parametrize("path", ["/v1/orders", "/v1/customers", "/v1/products", "/v1/locations"])
+@pytest.mark.parametrize("value", ["not-an-id", 1.5, -1, 2**63, True])
+async def test_a_forged_cursor_is_422_naming_it(
+    client: httpx.AsyncClient, org: Org, path: str, value: object
+) -> None:
+    response = await client.get(path, params={"cursor": encode_cursor(value)}, headers=org.headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "cursor"

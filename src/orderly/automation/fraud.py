@@ -13,7 +13,7 @@ from orderly.automation.fraud_rules import BUILT_IN_RULES, ParamsProblem, rule_n
 from orderly.automation.models import fraud_rules
 from orderly.automation.schemas import FraudRuleIn, FraudRuleOut, FraudRulesIn, FraudRulesOut
 from orderly.kit.money import to_minor
-from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.orders import repository as order_timeline
 from orderly.orders import service as orders
 from orderly.orders.domain import HoldReason, OrderStatus, PaymentStatus
@@ -113,7 +113,7 @@ async def review_queue(
     conn: AsyncConnection, org_id: int, *, limit: int, cursor: str | None
 ) -> Page[OrderOut]:
     """Orders held for fraud review, oldest first."""
-    after = int(decode_cursor(cursor)[0]) if cursor else None
+    after = id_cursor(cursor)
     ids = [
         row.id
         for row in await conn.execute(

@@ -23,7 +23,7 @@ from orderly.automation.schemas import PurchaseOrderLineOut, PurchaseOrderOut, R
 from orderly.inventory import service as inventory
 from orderly.inventory.domain import AdjustmentReason
 from orderly.kit.money import from_minor
-from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.orders.backorders import allocate_backorders
 from orderly.tenancy.domain import Principal
 
@@ -64,7 +64,7 @@ async def list_purchase_orders(
     limit: int,
     cursor: str | None,
 ) -> Page[PurchaseOrderOut]:
-    after = int(decode_cursor(cursor)[0]) if cursor else None
+    after = id_cursor(cursor)
     rows = await repository.purchase_orders_rows(
         conn, org_id, status=status, supplier=supplier, after=after, limit=limit + 1
     )

@@ -25,7 +25,7 @@ from orderly.automation.schemas import (
 )
 from orderly.catalog import service as catalog
 from orderly.kit.money import MoneyError, from_minor, to_minor
-from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.locations import service as locations
 from orderly.locations.domain import LocationKind
 
@@ -66,7 +66,7 @@ async def set_rules(
 async def list_rules(
     conn: AsyncConnection, org_id: int, *, limit: int, cursor: str | None
 ) -> Page[ReplenishmentRuleOut]:
-    after = int(decode_cursor(cursor)[0]) if cursor else None
+    after = id_cursor(cursor)
     rows = await repository.list_rules(conn, org_id, after=after, limit=limit + 1)
     items = [ReplenishmentRuleOut(**r._mapping) for r in rows[:limit]]
     return Page(items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit else None)
@@ -107,7 +107,7 @@ async def set_suppliers(
 async def list_suppliers(
     conn: AsyncConnection, org_id: int, *, limit: int, cursor: str | None
 ) -> Page[SkuSupplierOut]:
-    after = int(decode_cursor(cursor)[0]) if cursor else None
+    after = id_cursor(cursor)
     rows = await repository.list_suppliers(conn, org_id, after=after, limit=limit + 1)
     items = [
         SkuSupplierOut(

@@ -13,8 +13,7 @@ from orderly.catalog.domain import NewSku as NewSku
 from orderly.catalog.domain import SkuRef as SkuRef
 from orderly.catalog.errors import ProductNotFound, SkuTaken
 from orderly.catalog.schemas import ProductIn, ProductOut, ProductPatch
-from orderly.kit.errors import InvalidInput
-from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.kit.pagination import Page, encode_cursor, id_cursor
 
 UPSERT_CHUNK = 1000
 
@@ -160,9 +159,4 @@ def _sku_values(new: NewSku) -> dict[str, Any]:
 
 
 def _after_id(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    (last_id,) = decode_cursor(cursor)
-    if not isinstance(last_id, int) or not 0 <= last_id < 2**63:
-        raise InvalidInput("cursor is not one this API returned", field="cursor")
-    return last_id
+    return id_cursor(cursor)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -149,6 +149,12 @@ class StockLevelView:
         return available(self.on_hand, self.reserved, self.safety_stock)
 
 
+# A level as the stock picture reads it: (location code, location active, on_hand, reserved,
+# safety_stock). A plain tuple: a SKU stocked across the network has a level at each of
+# hundreds of locations, and an object per level costs more than the query.
+LevelRow = tuple[str, bool, int, int, int]
+
+
 @dataclass(frozen=True, slots=True)
 class StockTotals:
     on_hand: int = 0
@@ -166,6 +172,52 @@ class StockTotals:
             safety_stock=sum(level.safety_stock for level in counted),
             available=sum(level.available for level in counted),
         )
+
+    @classmethod
+    def of_rows(cls, levels: Iterable[LevelRow]) -> StockTotals:
+        """`of` over level rows (see `SkuLevels`), in one pass."""
+        on_hand = reserved = safety_stock = free = 0
+        for _, active, units, held, kept in levels:
+            if active:
+                on_hand += units
+                reserved += held
+                safety_stock += kept
+                free += available(units, held, kept)
+        return cls(on_hand=on_hand, reserved=reserved, safety_stock=safety_stock, available=free)
+
+
+@dataclass(frozen=True, slots=True)
+class SkuLevels:
+    """A SKU with its level at every location that holds one, in location order, as columns
+    (as PostgreSQL aggregates them: a column of hundreds of values is read much faster than
+    hundreds of rows). Empty when the SKU has no stock yet."""
+
+    sku_id: int
+    sku: str
+    locations: Sequence[str] = ()
+    active: Sequence[bool] = ()
+    on_hand: Sequence[int] = ()
+    reserved: Sequence[int] = ()
+    safety_stock: Sequence[int] = ()
+
+    def levels(self) -> Iterator[LevelRow]:
+        return zip(
+            self.locations, self.active, self.on_hand, self.reserved, self.safety_stock, strict=True
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class StockPicture:
+    """A page of SKUs by id, with all their levels. `shown` are the codes of the locations
+    whose rows the caller asked to see (None: all of them); the totals always cover the whole
+    network."""
+
+    items: list[SkuLevels]
+    shown: frozenset[str] | None
+    next_cursor: str | None
+
+    def is_shown(self, location: str) -> bool:
+        return self.shown is None or location in self.shown
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,11 @@ from orderly.inventory.schemas import (
     SkuStockOut,
     TransferIn,
     TransferOut,
+    stock_page_items,
 )
 from orderly.kit.deps import Conn, InventoryWriter, Reader
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
-from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, page_response
 
 router = APIRouter(tags=["inventory"])
 
@@ -141,14 +142,14 @@ async def list_stock(
     location: LocationFilter = None,
     limit: Limit = DEFAULT_LIMIT,
     cursor: Cursor = None,
-) -> Page[SkuStockOut]:
+) -> Response:
     """One item per SKU (paged by SKU), with a row per location that holds a level for it.
 
     `available` is max(on_hand - reserved - safety_stock, 0). The totals sum the SKU over
     the whole network, counting only active locations (an inactive location still shows its
     row, with `"active": false`). `location` narrows the SKUs and rows shown, not the totals.
     """
-    page = await service.stock_levels(
+    picture = await service.stock_picture(
         conn,
         principal.org_id,
         sku_codes=sku,
@@ -156,9 +157,7 @@ async def list_stock(
         limit=limit,
         cursor=cursor,
     )
-    return Page[SkuStockOut](
-        items=[SkuStockOut.of(item) for item in page.items], next_cursor=page.next_cursor
-    )
+    return page_response(stock_page_items(picture), picture.next_cursor)
 
 
 @router.get(

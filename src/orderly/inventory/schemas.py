@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -11,9 +11,11 @@ from orderly.inventory.domain import (
     AdjustmentReason,
     LedgerKind,
     SafetyStockSetting,
-    SkuStock,
     StockLevelView,
+    StockPicture,
+    StockTotals,
     Transfer,
+    available,
 )
 
 Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -140,11 +142,42 @@ class SkuStockOut(BaseModel):
     locations: list[LocationStockOut]
     totals: StockTotalsOut = Field(description="Sums over the active locations")
 
-    @classmethod
-    def of(cls, stock: SkuStock) -> SkuStockOut:
-        # One validation reads the SKU with all its locations (a row per location of the
-        # network), rather than one call per location.
-        return cls.model_validate(stock, from_attributes=True)
+
+def stock_page_items(picture: StockPicture) -> list[dict[str, Any]]:
+    """The items of a `Page[SkuStockOut]` as plain values, straight from the levels read.
+
+    A SKU stocked across the network has a row per location (hundreds): a model built and
+    validated per row costs several times the query, so the document is written from these
+    values (`kit.pagination.page_response`); the tests check that it is a valid SkuStockOut.
+    """
+    return [
+        {
+            "sku": item.sku,
+            "locations": [
+                {
+                    "location": location,
+                    "active": active,
+                    "on_hand": on_hand,
+                    "reserved": reserved,
+                    "safety_stock": safety_stock,
+                    "available": available(on_hand, reserved, safety_stock),
+                }
+                for location, active, on_hand, reserved, safety_stock in item.levels()
+                if picture.is_shown(location)
+            ],
+            "totals": _totals(StockTotals.of_rows(item.levels())),
+        }
+        for item in picture.items
+    ]
+
+
+def _totals(totals: StockTotals) -> dict[str, int]:
+    return {
+        "on_hand": totals.on_hand,
+        "reserved": totals.reserved,
+        "safety_stock": totals.safety_stock,
+        "available": totals.available,
+    }
 
 
 class MovementOut(BaseModel):

@@ -7,7 +7,6 @@ their ledger row in the same statement (see `repository.py`).
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,6 +17,7 @@ from orderly.inventory.domain import (
     Adjustment,
     LedgerKind,
     Level,
+    LevelRow,
     Mismatch,
     Movement,
     MovementPage,
@@ -25,6 +25,7 @@ from orderly.inventory.domain import (
     SkuStock,
     StockLevelView,
     StockPage,
+    StockPicture,
     StockTotals,
     Transfer,
     in_locking_order,
@@ -32,6 +33,7 @@ from orderly.inventory.domain import (
 from orderly.inventory.errors import (
     InsufficientStock,
     InvalidStockChange,
+    UnknownSku,
 )
 from orderly.kit.errors import InvalidInput
 from orderly.kit.pagination import decode_cursor, encode_cursor
@@ -49,6 +51,7 @@ __all__ = [
     "movements",
     "set_safety_stock",
     "stock_levels",
+    "stock_picture",
     "transfer_stock",
 ]
 
@@ -159,6 +162,39 @@ async def set_safety_stock(
     return [codes.view(results[key]) for key in named]
 
 
+async def stock_picture(
+    conn: AsyncConnection,
+    org_id: int,
+    *,
+    sku_codes: Sequence[str] | None = None,
+    location_codes: Sequence[str] | None = None,
+    limit: int,
+    cursor: str | None = None,
+) -> StockPicture:
+    """The levels of each SKU per location, a page of SKUs by id, read in one statement.
+
+    ``location_codes`` narrows which SKUs are listed (those with a level there) and which
+    location rows are shown; the totals always cover the whole network. Only active
+    locations count in the totals: an inactive one still shows its stock but cannot fulfil.
+    A SKU asked for by code that has no level yet is listed with no locations and zeros.
+    """
+    after = _after_id(cursor) or 0  # ids start at 1
+    location_ids = await lookups.location_ids_for(conn, org_id, location_codes, field="location")
+    named = list(dict.fromkeys(sku_codes)) if sku_codes else None
+    found = await repository.stock_of_skus(
+        conn, org_id, sku_codes=named, location_ids=location_ids, after=after, limit=limit
+    )
+    if named is not None:
+        unknown = [("sku", code) for code in named if code not in found.listed]
+        lookups.raise_unknown(UnknownSku, unknown, "SKU")
+    more = sum(1 for sku_id in found.listed.values() if sku_id > after) > len(found.page)
+    return StockPicture(
+        items=found.page,
+        shown=frozenset(location_codes) if location_codes else None,
+        next_cursor=encode_cursor(found.page[-1].sku_id) if more and found.page else None,
+    )
+
+
 async def stock_levels(
     conn: AsyncConnection,
     org_id: int,
@@ -168,50 +204,40 @@ async def stock_levels(
     limit: int,
     cursor: str | None = None,
 ) -> StockPage:
-    """The stock of each SKU per location plus its network totals, a page of SKUs by id.
-
-    ``location_codes`` narrows which SKUs are listed (those with a level there) and which
-    location rows are shown; the totals always cover the whole network. Only active
-    locations count in the totals: an inactive one still shows its stock but cannot fulfil.
-    A SKU asked for by code that has no level yet is listed with no locations and zeros.
-    """
-    after = _after_id(cursor)
-    location_ids = await lookups.location_ids_for(conn, org_id, location_codes, field="location")
-    wanted = await lookups.skus_named(conn, org_id, sku_codes, field="sku")
-    if wanted is not None:
-        sku_ids = sorted(i for i in wanted if after is None or i > after)[: limit + 1]
-    else:
-        sku_ids = await repository.stocked_sku_ids(
-            conn, org_id, after=after, limit=limit + 1, location_ids=location_ids
-        )
-    page_ids = sku_ids[:limit]
-    levels = await repository.levels_of_skus(conn, org_id, page_ids)
-    sku_code = wanted if wanted is not None else await lookups.sku_codes(conn, org_id, page_ids)
-    shown = set(location_ids) if location_ids is not None else None
-    network: dict[int, list[StockLevelView]] = defaultdict(list)
-    visible: dict[int, list[StockLevelView]] = defaultdict(list)
-    for level in levels:
-        view = StockLevelView(
-            sku=sku_code[level.sku_id],
-            location=level.location,
-            on_hand=level.on_hand,
-            reserved=level.reserved,
-            safety_stock=level.safety_stock,
-            active=level.active,
-        )
-        network[level.sku_id].append(view)
-        if shown is None or level.location_id in shown:
-            visible[level.sku_id].append(view)
+    """`stock_picture` with a view per level shown, for pages that work with them."""
+    picture = await stock_picture(
+        conn,
+        org_id,
+        sku_codes=sku_codes,
+        location_codes=location_codes,
+        limit=limit,
+        cursor=cursor,
+    )
     items = [
         SkuStock(
-            sku=sku_code[sku_id],
-            locations=tuple(visible[sku_id]),
-            totals=StockTotals.of(network[sku_id]),
+            sku=item.sku,
+            locations=tuple(
+                _level_view(item.sku, level)
+                for level in item.levels()
+                if picture.is_shown(level[0])
+            ),
+            totals=StockTotals.of_rows(item.levels()),
         )
-        for sku_id in page_ids
+        for item in picture.items
     ]
-    next_cursor = encode_cursor(page_ids[-1]) if len(sku_ids) > limit else None
-    return StockPage(items=items, next_cursor=next_cursor)
+    return StockPage(items=items, next_cursor=picture.next_cursor)
+
+
+def _level_view(sku: str, level: LevelRow) -> StockLevelView:
+    location, active, on_hand, reserved, safety_stock = level
+    return StockLevelView(
+        sku=sku,
+        location=location,
+        on_hand=on_hand,
+        reserved=reserved,
+        safety_stock=safety_stock,
+        active=active,
+    )
 
 
 async def movements(

@@ -8,8 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.kit.errors import InvalidInput
-from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.locations import repository
 from orderly.locations.domain import Capability as Capability
 from orderly.locations.domain import LocationKind as LocationKind
@@ -163,9 +162,4 @@ def _location_ref(row: sa.Row[Any]) -> LocationRef:
 
 
 def _after_id(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    (last_id,) = decode_cursor(cursor)
-    if not isinstance(last_id, int) or not 0 <= last_id < 2**63:
-        raise InvalidInput("cursor is not one this API returned", field="cursor")
-    return last_id
+    return id_cursor(cursor)

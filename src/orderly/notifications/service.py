@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.notifications import mailer, repository
 from orderly.notifications.domain import NotificationKind, NotificationStatus
 from orderly.notifications.errors import MessageNotRendered, NotificationNotFound
@@ -26,7 +26,7 @@ async def list_notifications(
     limit: int,
     cursor: str | None,
 ) -> Page[NotificationOut]:
-    before = int(decode_cursor(cursor)[0]) if cursor else None
+    before = id_cursor(cursor)
     filters = {
         "status": status.value if status else None,
         "kind": kind.value if kind else None,

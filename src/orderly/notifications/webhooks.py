@@ -9,7 +9,7 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.clock import utcnow
-from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.notifications import repository
 from orderly.notifications.domain import DeliveryStatus, new_webhook_secret
 from orderly.notifications.errors import (
@@ -66,7 +66,7 @@ async def get_subscription(conn: AsyncConnection, org_id: int, subscription_id: 
 async def list_subscriptions(
     conn: AsyncConnection, org_id: int, *, limit: int, cursor: str | None
 ) -> Page[WebhookOut]:
-    after = int(decode_cursor(cursor)[0]) if cursor else None
+    after = id_cursor(cursor)
     rows = await repository.list_subscriptions(conn, org_id, limit=limit + 1, after_id=after)
     items = [WebhookOut(**_public(r)) for r in rows[:limit]]
     return Page(items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit else None)
@@ -107,7 +107,7 @@ async def list_deliveries(
 ) -> Page[WebhookDeliveryOut]:
     if subscription_id is not None:
         await get_subscription(conn, org_id, subscription_id)
-    before = int(decode_cursor(cursor)[0]) if cursor else None
+    before = id_cursor(cursor)
     rows = await repository.list_deliveries(
         conn,
         org_id,

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.errors import NotFound
-from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.orders.models import customers, orders
 
 
@@ -60,7 +60,7 @@ async def list_customers(
 ) -> Page[CustomerOut]:
     query = _select().where(customers.c.org_id == org_id).limit(limit + 1)
     if cursor:
-        query = query.where(customers.c.id < int(decode_cursor(cursor)[0]))
+        query = query.where(customers.c.id < id_cursor(cursor))
     if email:
         query = query.where(customers.c.email == email.strip())
     if q:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from orderly.kit.deps import Conn, OrderWriter, Reader
 from orderly.kit.errors import InvalidInput
 from orderly.kit.idempotency import Claim, IdempotencyKey, run_idempotent_claiming
-from orderly.kit.pagination import Cursor, Limit, Page
+from orderly.kit.pagination import Cursor, Limit, Page, page_response
 from orderly.kit.params import ResourceId
 from orderly.orders import customers, service
 from orderly.orders.capture import capture_order
@@ -99,7 +99,7 @@ async def list_orders(
     tag: Annotated[str | None, Query(max_length=50)] = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> Page[OrderSummary]:
+) -> Response:
     """Newest first. Filters combine with AND."""
     filters = OrderFilters(
         status=status.value if status else None,
@@ -111,7 +111,10 @@ async def list_orders(
         sku=sku,
         tag=tag,
     )
-    return await service.list_orders(conn, principal.org_id, filters, limit=limit, cursor=cursor)
+    items, next_cursor = await service.order_summaries(
+        conn, principal.org_id, filters, limit=limit, cursor=cursor
+    )
+    return page_response(items, next_cursor)
 
 
 @router.get(

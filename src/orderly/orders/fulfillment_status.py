@@ -118,7 +118,7 @@ async def move_allocation_units(
     for unit in units:
         remaining = unit.quantity
         rows = await conn.execute(
-            sa.select(a.c.id, a.c.quantity)
+            sa.select(a.c.id, a.c.quantity, a.c.order_status, a.c.channel_id)
             .where(
                 a.c.org_id == org_id,
                 a.c.order_id == order_id,
@@ -149,6 +149,8 @@ async def move_allocation_units(
                     location_id=unit.location_id,
                     quantity=take,
                     status=to_status,
+                    order_status=row.order_status,
+                    channel_id=row.channel_id,
                 )
             )
         if remaining:

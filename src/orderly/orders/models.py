@@ -102,6 +102,11 @@ order_allocations = sa.Table(
     sa.Column("quantity", sa.Integer, nullable=False),
     sa.Column("status", sa.Text, nullable=False, server_default="reserved"),
     created_at(),
+    # Copies of the order's status and channel, for lists by location (migration 0014): give
+    # them when writing an allocation; triggers fill them in when left out and keep them in
+    # step with the order.
+    sa.Column("order_status", sa.Text),
+    sa.Column("channel_id", sa.BigInteger),
     sa.CheckConstraint("quantity > 0", name="quantity_positive"),
     sa.CheckConstraint("status IN ('reserved', 'released', 'shipped')", name="status"),
 )
@@ -110,6 +115,14 @@ sa.Index(
     "ix_order_allocations_org_location_order",
     order_allocations.c.org_id,
     order_allocations.c.location_id,
+    order_allocations.c.order_id,
+)
+sa.Index(
+    "ix_order_allocations_org_location_status_channel",
+    order_allocations.c.org_id,
+    order_allocations.c.location_id,
+    order_allocations.c.order_status,
+    order_allocations.c.channel_id,
     order_allocations.c.order_id,
 )
 

@@ -105,29 +105,46 @@ _CONDITIONS = {
     "location_ids": """EXISTS (SELECT 1 FROM order_allocations a
                                 WHERE a.order_id = o.id AND a.org_id = %(org_id)s
                                   AND a.location_id = ANY(CAST(%(location_ids)s AS bigint[])))""",
+    "location": """EXISTS (SELECT 1 FROM order_allocations a
+                            WHERE a.order_id = o.id AND a.org_id = %(org_id)s
+                              AND a.location_id = (SELECT id FROM locations
+                                                    WHERE org_id = %(org_id)s
+                                                      AND code = %(location)s))""",
     "sku": """EXISTS (SELECT 1 FROM order_lines ol JOIN skus s ON s.id = ol.sku_id
                        WHERE ol.order_id = o.id AND ol.org_id = %(org_id)s
                          AND s.org_id = %(org_id)s AND s.code = %(sku)s)""",
 }
 
+# With one of these filters a list holds fewer orders than a location has: it reads them from
+# their own index and asks each one whether it has units at the location (`location` above).
+# Without, it walks the location's allocations (below).
+_NARROWER_THAN_A_LOCATION = frozenset({"customer_email", "sku"})
+
 # A list filtered by location walks that location's allocations newest first, a window at a
 # time, and reads the orders of each window from the index the other filters pick (one
-# `id = ANY(...)` over it). Asking each order in turn whether it has units there costs a probe
-# per order: hundreds of milliseconds when few orders match both the location and the other
-# filters. The windows grow, so a list that fills fast reads little, and a location with a
-# million allocations is never read in one piece. A window asks for one allocation more than
-# its size: when that one comes back, older allocations remain and the next window starts
-# below its order (which this window reads, whatever edge its allocations straddle).
+# `id = ANY(...)` over it). Each allocation carries its order's status and channel
+# (migration 0014), so with those filters the walk reads only the allocations of matching
+# orders, from ix_order_allocations_org_location_status_channel: a list with few or no
+# matches among a location's many orders costs no more than a full one. The other filters
+# are checked on the orders of each window. The windows grow, so a list that fills fast reads
+# little, and a location with a million allocations is never read in one piece. A window asks
+# for one allocation more than its size: when that one comes back, older allocations remain
+# and the next window starts below its order (which this window reads, whatever edge its
+# allocations straddle). The orders' own conditions are checked again on the orders.
 _FIRST_WINDOW = 2_000
 _WINDOW_GROWTH = 8
 _LARGEST_WINDOW = 64_000
+# When the walk knows every filter of the list, its allocations are the list's orders (an
+# order with several allocations at the location comes more than once): twice the page is
+# then a first window that fills it, without reading thousands of entries to show fifty.
+_KNOWN_TO_THE_WALK = frozenset({"org_id", "location", "status", "channel", "after_id"})
 _AT_LOCATION = """
     WITH allocated AS MATERIALIZED (
         SELECT ARRAY(SELECT a.order_id FROM order_allocations a
                       WHERE a.org_id = %(org_id)s
                         AND a.location_id = (SELECT id FROM locations
                                               WHERE org_id = %(org_id)s AND code = %(location)s)
-                        {before}
+                        {walk}
                       ORDER BY a.order_id DESC
                       LIMIT %(window)s + 1) AS ids
     ),
@@ -140,6 +157,12 @@ _AT_LOCATION = """
       FROM w LEFT JOIN LATERAL ({page}) AS page ON true
      ORDER BY page.id DESC
 """
+# The conditions of the walk, from the filters its allocations know.
+_WALK_CONDITIONS = {
+    "status": "AND a.order_status = %(status)s",
+    "channel": "AND a.channel_id = (SELECT id FROM channels"
+    " WHERE org_id = %(org_id)s AND code = %(channel)s)",
+}
 
 
 async def list_orders(
@@ -148,12 +171,17 @@ async def list_orders(
     """Summary rows (id, number, channel, external_id, status, hold_reasons, currency,
     customer_email, total_minor, created_at), newest first."""
     params = _filter_params(org_id, filters, after_id)
+    walk = "location" in params and not _NARROWER_THAN_A_LOCATION & params.keys()
     conditions = [
         "o.org_id = %(org_id)s",
-        *(_CONDITIONS[name] for name in params if name in _CONDITIONS),
+        *(
+            _CONDITIONS[name]
+            for name in params
+            if name in _CONDITIONS and not (walk and name == "location")
+        ),
     ]
-    if filters.location:
-        return await _list_at_location(conn, conditions, params, filters.location, limit=limit)
+    if walk:
+        return await _list_at_location(conn, conditions, params, limit=limit)
     sql = _LIST.format(conditions=" AND ".join(conditions))
     return await fetch_all(conn, sql, {**params, "limit": limit})
 
@@ -164,6 +192,7 @@ def _filter_params(org_id: int, filters: OrderFilters, after_id: int | None) -> 
         "after_id": after_id,
         "status": filters.status or None,
         "channel": filters.channel or None,
+        "location": filters.location or None,
         "customer_email": filters.customer_email.strip() if filters.customer_email else None,
         "created_from": filters.created_from,
         "created_to": filters.created_to,
@@ -183,31 +212,22 @@ def _filter_params(org_id: int, filters: OrderFilters, after_id: int | None) -> 
 
 
 async def _list_at_location(
-    conn: AsyncConnection,
-    conditions: list[str],
-    params: dict[str, Any],
-    location: str,
-    *,
-    limit: int,
+    conn: AsyncConnection, conditions: list[str], params: dict[str, Any], *, limit: int
 ) -> list[Any]:
     page = _LIST.format(conditions=" AND ".join([*conditions, "o.id = ANY(w.ids)"]))
+    walk = [_WALK_CONDITIONS[name] for name in params if name in _WALK_CONDITIONS]
     found: list[Any] = []
     before = params.get("after_id")
-    window = _FIRST_WINDOW
+    window = min(2 * limit, _FIRST_WINDOW) if params.keys() <= _KNOWN_TO_THE_WALK else _FIRST_WINDOW
     while True:
-        sql = _AT_LOCATION.format(
-            page=page, before="" if before is None else "AND a.order_id < %(before)s"
-        )
+        if before is not None:
+            walk_sql = " ".join([*walk, "AND a.order_id < %(before)s"])
+        else:
+            walk_sql = " ".join(walk)
         rows = await fetch_all(
             conn,
-            sql,
-            {
-                **params,
-                "location": location,
-                "before": before,
-                "window": window,
-                "limit": limit - len(found),
-            },
+            _AT_LOCATION.format(page=page, walk=walk_sql),
+            {**params, "before": before, "window": window, "limit": limit - len(found)},
         )
         found.extend(row for row in rows if row.id is not None)
         before = rows[0].rest_below

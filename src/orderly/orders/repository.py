@@ -245,8 +245,11 @@ _INSERT_ORDER = """
          WHERE (SELECT ok FROM verdict)
     ),
     allocations AS (
-        INSERT INTO order_allocations (org_id, order_id, line_no, sku_id, location_id, quantity)
-        SELECT %(org_id)s, %(id)s, a.line_no, a.sku_id, a.location_id, a.quantity
+        -- with the order's status and channel, copied for the lists by location (0014)
+        INSERT INTO order_allocations (org_id, order_id, line_no, sku_id, location_id, quantity,
+                                       order_status, channel_id)
+        SELECT %(org_id)s, %(id)s, a.line_no, a.sku_id, a.location_id, a.quantity,
+               %(status)s, %(channel_id)s
           FROM allocated a
          WHERE (SELECT ok FROM verdict)
     ),

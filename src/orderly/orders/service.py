@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.fulfillment import service as fulfillment
 from orderly.inventory.reservations import StockRequest, release_stock
 from orderly.kit.errors import InvalidInput
-from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.orders import queries, repository
 from orderly.orders.allocation import open_demands, source_stored_order
 from orderly.orders.domain import (
@@ -40,20 +40,27 @@ async def get_order(conn: AsyncConnection, org_id: int, order_id: int) -> OrderO
 async def list_orders(
     conn: AsyncConnection, org_id: int, filters: OrderFilters, *, limit: int, cursor: str | None
 ) -> Page[OrderSummary]:
-    after = int(decode_cursor(cursor)[0]) if cursor else None
+    items, next_cursor = await order_summaries(conn, org_id, filters, limit=limit, cursor=cursor)
+    return Page[OrderSummary].model_validate({"items": items, "next_cursor": next_cursor})
+
+
+async def order_summaries(
+    conn: AsyncConnection, org_id: int, filters: OrderFilters, *, limit: int, cursor: str | None
+) -> tuple[list[dict[str, Any]], str | None]:
+    """A page of the list as OrderSummary fields in plain values (`views.order_summary`), and
+    the cursor of the next page: what the API writes without a model per order."""
+    after = id_cursor(cursor)
     rows = await queries.list_orders(conn, org_id, filters, limit=limit + 1, after_id=after)
     page = rows[:limit]
     next_cursor = encode_cursor(page[-1].id) if len(rows) > limit else None
-    return Page[OrderSummary].model_validate(
-        {"items": [order_summary(r) for r in page], "next_cursor": next_cursor}
-    )
+    return [order_summary(r) for r in page], next_cursor
 
 
 async def order_events(
     conn: AsyncConnection, org_id: int, order_id: int, *, limit: int, cursor: str | None
 ) -> Page[OrderEventOut]:
     await _order_row(conn, org_id, order_id)
-    after = int(decode_cursor(cursor)[0]) if cursor else None
+    after = id_cursor(cursor)
     rows = await queries.list_events(conn, org_id, order_id, limit=limit + 1, after_id=after)
     items = [OrderEventOut(**r) for r in rows[:limit]]
     next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None

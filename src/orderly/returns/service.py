@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels import service as channels
-from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.locations import service as locations
 from orderly.locations.domain import Capability
 from orderly.orders import queries as order_queries
@@ -295,7 +295,7 @@ async def list_returns(
     limit: int,
     cursor: str | None,
 ) -> Page[ReturnOut]:
-    after = int(decode_cursor(cursor)[0]) if cursor else None
+    after = id_cursor(cursor)
     rows = await repo.list_returns(
         conn,
         org_id,

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.shipping import repository as repo
 from orderly.shipping import webhooks
 from orderly.shipping.carriers.base import Carrier, CarrierAccount, build_carrier, carrier_kinds
@@ -50,7 +50,7 @@ async def create_carrier_account(
 async def list_carrier_accounts(
     conn: AsyncConnection, org_id: int, *, limit: int, cursor: str | None
 ) -> Page[CarrierAccountOut]:
-    after = int(decode_cursor(cursor)[0]) if cursor else None
+    after = id_cursor(cursor)
     rows = await repo.list_accounts(conn, org_id, after_id=after, limit=limit + 1)
     items = [account_out(r) for r in rows[:limit]]
     more = len(rows) > limit

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.orders import service as orders
 from orderly.shipping import repository as repo
 from orderly.shipping.accounts import (
@@ -246,7 +246,7 @@ async def list_shipments(
     limit: int,
     cursor: str | None,
 ) -> Page[ShipmentView]:
-    after = int(decode_cursor(cursor)[0]) if cursor else None
+    after = id_cursor(cursor)
     rows = await repo.list_shipments(
         conn,
         org_id,
