@@ -51,6 +51,8 @@ orders = sa.Table(
     updated_at(),
     sa.UniqueConstraint("org_id", "number"),
     sa.UniqueConstraint("org_id", "channel_id", "external_id"),
+    # The target of the key of the order's timeline events (migration 0015).
+    sa.UniqueConstraint("org_id", "id"),
     sa.CheckConstraint("delivery_method IN ('ship', 'pickup')", name="delivery_method"),
     sa.CheckConstraint(
         "payment_status IN ('pending', 'authorized', 'captured', 'partially_refunded', "
@@ -131,8 +133,13 @@ order_events = sa.Table(
     "order_events",
     metadata,
     id_column(),
-    org_column(),
-    sa.Column("order_id", sa.BigInteger, sa.ForeignKey("orders.id"), nullable=False),
+    # One key over both columns (migration 0015): an event belongs to an order of its own
+    # organization, and PostgreSQL checks one key per event instead of two.
+    sa.Column("org_id", sa.BigInteger, nullable=False),
+    sa.Column("order_id", sa.BigInteger, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["org_id", "order_id"], ["orders.org_id", "orders.id"], ondelete="CASCADE"
+    ),
     sa.Column("type", sa.Text, nullable=False),
     jsonb("data", nullable=False, default="{}"),
     sa.Column("actor", sa.Text),
