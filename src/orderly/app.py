@@ -40,6 +40,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 database_url(settings),
                 pool_size=settings.pool_size,
                 max_overflow=settings.max_overflow,
+                read_pool_size=settings.read_pool_size,
             )
             app.state.database = owned
         try:

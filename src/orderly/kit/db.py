@@ -46,7 +46,9 @@ def plain_url(url: str) -> str:
 class Database:
     """Owns the engine; hands out transactional connections."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, max_overflow: int = 10, read_pool_size: int = 5
+    ) -> None:
         self.url = plain_url(url)
         self.engine: AsyncEngine = create_async_engine(
             async_url(url),
@@ -59,8 +61,8 @@ class Database:
         # keeps read-only. No connection is opened before the first read.
         self.reader: AsyncEngine = create_async_engine(
             async_url(url),
-            pool_size=pool_size,
-            max_overflow=max_overflow,
+            pool_size=read_pool_size,
+            max_overflow=0,
             pool_pre_ping=False,
             pool_recycle=1800,
             isolation_level="AUTOCOMMIT",
