@@ -257,7 +257,17 @@ async def test_the_list_is_a_page_of_order_summaries(client: httpx.AsyncClient, 
     assert body["items"][0]["created_at"].endswith("Z")
 
 
-@pytest.mark.parametrize("path", ["/v1/orders", "/v1/customers", "/v1/products", "/v1/locations"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/orders",
+        "/v1/customers",
+        "/v1/products",
+        "/v1/locations",
+        "/v1/channels",
+        "/v1/inventory",
+    ],
+)
 @pytest.mark.parametrize("value", ["not-an-id", 1.5, -1, 2**63, True])
 async def test_a_forged_cursor_is_422_naming_it(
     client: httpx.AsyncClient, org: Org, path: str, value: object

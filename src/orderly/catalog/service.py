@@ -60,7 +60,7 @@ async def list_products(
         product=product,
         active=active,
         text=text,
-        after_id=_after_id(cursor),
+        after_id=id_cursor(cursor),
         limit=limit + 1,
     )
     items = [ProductOut.model_validate(row._mapping) for row in rows[:limit]]
@@ -156,7 +156,3 @@ def _sku_values(new: NewSku) -> dict[str, Any]:
     values = asdict(new)
     values.pop("product")
     return values
-
-
-def _after_id(cursor: str | None) -> int | None:
-    return id_cursor(cursor)

@@ -13,8 +13,7 @@ from orderly.channels.domain import ChannelPolicy as ChannelPolicy
 from orderly.channels.errors import ChannelCodeTaken, ChannelNotFound, UnknownChannel
 from orderly.channels.models import channels
 from orderly.channels.schemas import ChannelIn, ChannelOut, ChannelPatch
-from orderly.kit.errors import InvalidInput
-from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.kit.pagination import Page, encode_cursor, id_cursor
 
 
 async def create_default_channel(conn: AsyncConnection, org_id: int) -> int:
@@ -62,7 +61,7 @@ async def list_channels(
         org_id=org_id,
         kind=kind.value if kind else None,
         active=active,
-        after_id=_after_id(cursor),
+        after_id=id_cursor(cursor),
         limit=limit + 1,
     )
     items = [ChannelOut.model_validate(row._mapping) for row in rows[:limit]]
@@ -114,12 +113,3 @@ async def _update(
     if row is None:
         raise ChannelNotFound(f"no channel with id {channel_id}")
     return ChannelOut.model_validate(row._mapping)
-
-
-def _after_id(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    (last_id,) = decode_cursor(cursor)
-    if not isinstance(last_id, int) or not 0 <= last_id < 2**63:
-        raise InvalidInput("cursor is not one this API returned", field="cursor")
-    return last_id

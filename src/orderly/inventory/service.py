@@ -35,8 +35,7 @@ from orderly.inventory.errors import (
     InvalidStockChange,
     UnknownSku,
 )
-from orderly.kit.errors import InvalidInput
-from orderly.kit.pagination import decode_cursor, encode_cursor
+from orderly.kit.pagination import encode_cursor, id_cursor
 
 Key = tuple[int, int]
 
@@ -178,7 +177,7 @@ async def stock_picture(
     locations count in the totals: an inactive one still shows its stock but cannot fulfil.
     A SKU asked for by code that has no level yet is listed with no locations and zeros.
     """
-    after = _after_id(cursor) or 0  # ids start at 1
+    after = id_cursor(cursor) or 0  # ids start at 1
     location_ids = await lookups.location_ids_for(conn, org_id, location_codes, field="location")
     named = list(dict.fromkeys(sku_codes)) if sku_codes else None
     found = await repository.stock_of_skus(
@@ -257,7 +256,7 @@ async def movements(
         org_id,
         sku_ids=sku_ids,
         location_ids=location_ids,
-        before_id=_after_id(cursor),
+        before_id=id_cursor(cursor),
         limit=limit + 1,
     )
     page = rows[:limit]
@@ -369,12 +368,3 @@ def _raise_problem(problem: tuple[str, str] | None, prefix: str | None) -> None:
     if problem is not None:
         field, message = problem
         raise InvalidStockChange(message, field=f"{prefix}.{field}" if prefix else field)
-
-
-def _after_id(cursor: str | None) -> int | None:
-    if cursor is None:
-        return None
-    (last_id,) = decode_cursor(cursor)
-    if not isinstance(last_id, int):
-        raise InvalidInput("cursor is not one this API returned", field="cursor")
-    return last_id

@@ -52,7 +52,7 @@ async def list_locations(
         active=active,
         capability=capability.value if capability else None,
         code=code,
-        after_id=_after_id(cursor),
+        after_id=id_cursor(cursor),
         limit=limit + 1,
     )
     items = await _with_group_codes(conn, org_id, rows[:limit])
@@ -159,7 +159,3 @@ def _location_ref(row: sa.Row[Any]) -> LocationRef:
         longitude=row.longitude,
         ships_to=tuple(row.ships_to),
     )
-
-
-def _after_id(cursor: str | None) -> int | None:
-    return id_cursor(cursor)
