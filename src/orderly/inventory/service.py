@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.automation.arrivals import stock_arrived
-from orderly.inventory import lookups, repository
+from orderly.inventory import lookups, picture, repository
 from orderly.inventory.domain import (
     Adjustment,
     LedgerKind,
@@ -180,7 +180,7 @@ async def stock_picture(
     after = id_cursor(cursor) or 0  # ids start at 1
     location_ids = await lookups.location_ids_for(conn, org_id, location_codes, field="location")
     named = list(dict.fromkeys(sku_codes)) if sku_codes else None
-    found = await repository.stock_of_skus(
+    found = await picture.stock_of_skus(
         conn, org_id, sku_codes=named, location_ids=location_ids, after=after, limit=limit
     )
     if named is not None:
