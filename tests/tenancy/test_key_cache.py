@@ -11,10 +11,11 @@ import pytest
 import sqlalchemy as sa
 
 from orderly.kit.db import Database
-from orderly.tenancy.key_cache import ApiKeyCache, KnownKey, listening
+from orderly.tenancy.domain import Principal, Role
+from orderly.tenancy.key_cache import ApiKeyCache, listening
 from tests.conftest import Org
 
-KEY = KnownKey(org_id=1, role="admin", prefix="oly_abc")
+KEY = Principal(org_id=1, role=Role.ADMIN, actor="api_key:oly_abc")
 
 
 async def until(condition: Callable[[], bool], what: str, seconds: float = 10.0) -> None:

@@ -11,7 +11,7 @@ can re-plan; the CHECK constraints on stock_levels stay the last line of defence
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,7 +111,7 @@ def _snapshot_sql(*, lock: bool, named: bool) -> str:
 _TERMS = {
     "KINDS": "CAST(%(kinds)s AS text[])",
     "PICKUP": "CAST(%(pickup_location_id)s AS bigint)",
-    "UNLOCKED_SKUS": "CAST(%(unlocked_sku_ids)s AS bigint[])",
+    "UNLOCKED_SKUS": "CAST('{}' AS bigint[])",  # by id, every row is locked
     "LOCKED_SKUS": "CAST(%(sku_ids)s AS bigint[])",
 }
 
@@ -150,22 +150,20 @@ async def availability_snapshot(
     country: str | None,
     pickup_location_id: int | None = None,
     lock: bool = True,
-    unlocked_sku_ids: Collection[int] = (),
 ) -> AvailabilitySnapshot:
     """Eligible locations for one order and what each can still promise of its SKUs.
 
     With ``lock`` (the default, for anything that reserves next) the stock rows stay locked
     until the transaction ends; read-only callers such as a simulation pass ``lock=False``.
-    The rows of ``unlocked_sku_ids`` (SKUs in high demand) are only read: the caller's guarded
-    write locks them, in (sku, location) order, and refuses if they fell short meanwhile.
+    Every row is locked, those of SKUs in high demand too: only capture leaves them to its
+    write (`capture_snapshot_query`).
     """
     rows = await fetch_all(
         conn,
         _SNAPSHOT[lock],
         {
             "org_id": org_id,
-            "sku_ids": int_array(i for i in sku_ids if i not in unlocked_sku_ids),
-            "unlocked_sku_ids": int_array(unlocked_sku_ids),
+            "sku_ids": int_array(sku_ids),
             "kinds": text_array(location_kinds),
             "capability": capability,
             "pickup_location_id": pickup_location_id,

@@ -40,8 +40,6 @@ class CaptureContext:
     inactive_skus: frozenset[str]
     pickup_location: tuple[int, str, tuple[str, ...]] | None
     sku_weights: dict[str, int] = field(default_factory=dict)
-    # SKUs in high demand: their stock rows are locked by the write, not by the snapshot.
-    high_demand_sku_ids: frozenset[int] = frozenset()
     # The channel's routing configuration over the organization's default, as JSON text.
     routing_config: str = "{}"
     # The fraud rules the organization has enabled, by name.
@@ -66,8 +64,7 @@ _CONTEXT = """
            (SELECT id FROM orders
              WHERE org_id = o.id AND channel_id = c.id AND external_id = %(external_id)s)
              AS existing_order_id,
-           (SELECT coalesce(json_agg(json_build_array(s.code, s.id, s.active, s.weight_grams,
-                                                   s.high_demand)),
+           (SELECT coalesce(json_agg(json_build_array(s.code, s.id, s.active, s.weight_grams)),
                             '[]')
               FROM skus s
              WHERE s.org_id = o.id AND s.code = ANY(CAST(%(sku_codes)s AS text[]))) AS skus,
@@ -145,7 +142,6 @@ def capture_context_from(rows: Sequence[Any], channel: str) -> CaptureContext:
         inactive_skus=frozenset(code for code, _, active, *_ in row.skus if not active),
         pickup_location=pickup,
         sku_weights={sku[0]: sku[3] for sku in row.skus},
-        high_demand_sku_ids=frozenset(sku[1] for sku in row.skus if sku[4]),
         routing_config=row.routing_config,
         fraud_rules={r[0]: RuleSetting(r[1], r[2]) for r in row.fraud_rules or ()},
     )

@@ -18,9 +18,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import psycopg
+
+from orderly.tenancy.domain import Principal
 
 log = logging.getLogger(__name__)
 
@@ -29,33 +30,27 @@ CHANNEL = "orderly_api_keys"
 RETRY_DELAYS = (0.5, 1.0, 2.0, 5.0)
 
 
-@dataclass(frozen=True, slots=True)
-class KnownKey:
-    org_id: int
-    role: str
-    prefix: str
-
-
 class ApiKeyCache:
-    """Valid API keys by the SHA-256 of the key; see the module's docstring."""
+    """The principals of valid API keys, by the SHA-256 of the key; see the module's
+    docstring."""
 
     def __init__(self, *, max_keys: int = 10_000) -> None:
         self.max_keys = max_keys
         self.generation = 0
         self.listening = False
-        self._keys: dict[bytes, KnownKey] = {}
+        self._keys: dict[bytes, Principal] = {}
 
-    def find(self, key_hash: bytes) -> KnownKey | None:
+    def find(self, key_hash: bytes) -> Principal | None:
         return self._keys.get(key_hash) if self.listening else None
 
-    def keep(self, key_hash: bytes, key: KnownKey, *, generation: int) -> None:
+    def keep(self, key_hash: bytes, principal: Principal, *, generation: int) -> None:
         """Keep a key looked up while the cache was at ``generation``: only if nothing
         changed since, and only while listening."""
         if not self.listening or generation != self.generation:
             return
         if len(self._keys) >= self.max_keys:
             self._keys.clear()
-        self._keys[key_hash] = key
+        self._keys[key_hash] = principal
 
     def forget_all(self) -> None:
         self.generation += 1

@@ -16,7 +16,7 @@ from orderly.kit.idempotency import remember_claim
 from orderly.tenancy import repository
 from orderly.tenancy.domain import Principal, Role
 from orderly.tenancy.errors import InvalidSlug, OrganizationExists
-from orderly.tenancy.key_cache import ApiKeyCache, KnownKey
+from orderly.tenancy.key_cache import ApiKeyCache
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 API_KEY_PREFIX = "oly_"
@@ -77,17 +77,18 @@ async def authenticate_api_key(
     POST) the same round trip claims that key for the organization, for `run_idempotent`."""
     key_hash = hash_api_key(key)
     known = known_keys.find(key_hash) if known_keys is not None else None
-    if known is None:
-        generation = known_keys.generation if known_keys is not None else 0
-        row = await repository.find_active_key(conn, key_hash, idempotency_key=idempotency_key)
-        if row is None:
-            return None
-        if idempotency_key is not None:
-            remember_claim(conn, idempotency_key, row)
-        known = KnownKey(org_id=row.org_id, role=row.role, prefix=row.prefix)
-        if known_keys is not None:
-            known_keys.keep(key_hash, known, generation=generation)
-    return Principal(org_id=known.org_id, role=Role(known.role), actor=f"api_key:{known.prefix}")
+    if known is not None:
+        return known
+    generation = known_keys.generation if known_keys is not None else 0
+    row = await repository.find_active_key(conn, key_hash, idempotency_key=idempotency_key)
+    if row is None:
+        return None
+    if idempotency_key is not None:
+        remember_claim(conn, idempotency_key, row)
+    principal = Principal(org_id=row.org_id, role=Role(row.role), actor=f"api_key:{row.prefix}")
+    if known_keys is not None:
+        known_keys.keep(key_hash, principal, generation=generation)
+    return principal
 
 
 async def location_group_id(conn: AsyncConnection, org_id: int, code: str) -> int | None:
