@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from orderly import __version__
+from orderly.kit import heap
 from orderly.kit.body_limit import BodySizeLimit
 from orderly.kit.db import Database
 from orderly.kit.problems import document_problems, install_problem_handlers
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
                 read_pool_size=settings.read_pool_size,
             )
             app.state.database = owned
+        heap.settle_after_startup()
         try:
             async with key_cache.listening(app.state.api_keys, app.state.database.url):
                 yield
