@@ -84,41 +84,60 @@ class Database:
 
         Statements handed to `execute_at_commit` are sent together with COMMIT, in one
         round trip (psycopg's pipeline mode).
+
+        The transaction is psycopg's: it begins with the first statement, whether that runs
+        through SQLAlchemy or on the driver connection (the hot path), and it ends here on the
+        driver connection. SQLAlchemy's own transaction object, when a statement of its began
+        one, is only told (a no-op for the driver): this saves SQLAlchemy's bookkeeping on every
+        request that runs on the driver connection alone, such as order capture.
         """
         async with self.engine.connect() as conn:
-            transaction = await conn.begin()
             conn.info[_AT_COMMIT] = []
+            pg = await driver_connection(conn)
             try:
                 yield conn
             except BaseException:
                 conn.info.pop(_AT_COMMIT, None)
-                await transaction.rollback()
+                await _roll_back(conn, pg)
                 raise
             deferred: list[_Deferred] = conn.info.pop(_AT_COMMIT)
-            if not deferred:
-                await transaction.commit()
-                return
-            pg = await driver_connection(conn)
             try:
-                async with pg.pipeline():
-                    for statement in deferred:
-                        await pg.execute(compact_sql(statement.sql), statement.params)
-                    await transaction.commit()
+                if deferred:
+                    async with pg.pipeline():
+                        for statement in deferred:
+                            await pg.execute(compact_sql(statement.sql), statement.params)
+                        await pg.commit()
+                else:
+                    await pg.commit()
             except Exception as exc:
                 # The transaction is aborted on the server: end it, so that the connection goes
-                # back to the pool clean (SQLAlchemy counts a failed COMMIT as the end). A lost
-                # connection cannot roll back; the original error is the one to report.
-                with contextlib.suppress(psycopg.Error):
-                    await pg.rollback()
+                # back to the pool clean. A lost connection cannot roll back; the original error
+                # is the one to report.
+                await _roll_back(conn, pg)
                 # A statement that refused the transaction (orderly_refuse) names its error.
                 refusal = next((d.refusal for d in deferred if _refused_with(exc, d.refusal)), None)
                 if refusal is None:
                     raise
                 raise refusal from exc
+            if conn.in_transaction():
+                await conn.commit()
 
     async def dispose(self) -> None:
         await self.engine.dispose()
         await self.reader.dispose()
+
+
+async def _roll_back(conn: AsyncConnection, pg: psycopg.AsyncConnection[Any]) -> None:
+    """End a failed transaction. A connection that broke on the driver (the server went away)
+    is discarded, so that the pool does not hand it out again: SQLAlchemy learns of a broken
+    connection only from errors that pass through it."""
+    if pg.broken or pg.closed:
+        await conn.invalidate()
+        return
+    if conn.in_transaction():
+        await conn.rollback()
+    with contextlib.suppress(psycopg.Error):
+        await pg.rollback()
 
 
 def row_dict(row: sa.Row[Any]) -> dict[str, Any]:

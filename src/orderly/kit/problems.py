@@ -85,7 +85,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 async def _database_unavailable(request: Request, exc: Exception) -> Response:
-    if isinstance(getattr(exc, "orig", None), psycopg.errors.TransactionRollback):
+    # Raised through SQLAlchemy (the driver's error in `orig`) or by the driver connection.
+    if isinstance(getattr(exc, "orig", exc), psycopg.errors.TransactionRollback):
         # A deadlock or serialization failure: nothing was written, the request can be retried.
         return problem_response(
             409,
@@ -155,6 +156,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     # The same from statements run on the driver connection (kit.db), or refused by psycopg
     # itself before sending (a NUL character in a text parameter).
     app.add_exception_handler(psycopg.DataError, _unstorable_value)
+    app.add_exception_handler(psycopg.OperationalError, _database_unavailable)
     app.add_exception_handler(IntegrityError, _integrity_error)
     app.add_exception_handler(psycopg.errors.UniqueViolation, _integrity_error)
 
