@@ -109,9 +109,7 @@ async def preview_template(
     principal: Reader,
     settings: AppSettings,
 ) -> PreviewOut:
-    rendered = await template_store.preview(
-        conn, principal.org_id, kind, data, public_url=settings.public_url
-    )
+    rendered = await template_store.preview(conn, principal.org_id, kind, data, settings=settings)
     return PreviewOut(
         subject=rendered.subject, body_text=rendered.body_text, body_html=rendered.body_html
     )

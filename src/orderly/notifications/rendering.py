@@ -105,7 +105,8 @@ def message_context(
         },
         "rma": {
             "number": event.get("return_number") or event.get("number") or event.get("return_id"),
-            "label_url": event.get("label_url") or event.get("label_pdf_url"),
+            # A link the customer can open (notifications.customer_links), never the API's.
+            "label_url": event.get("label_url"),
             "tracking_number": event.get("tracking_number"),
         },
         "refund": {
@@ -175,7 +176,7 @@ SAMPLE_EVENTS: dict[NotificationKind, dict[str, Any]] = {
     },
     NotificationKind.RETURN_AUTHORIZED: {
         "number": "RMA-1001",
-        "label_url": "https://example.com/returns/RMA-1001/label.pdf",
+        "label_url": "https://example.com/returns/label/sample-link",
         "tracking_number": "RT000000002",
     },
     NotificationKind.REFUND_ISSUED: {"amount": "39.98", "currency": "EUR"},

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.kit.clock import utcnow
 from orderly.kit.db import Database
 from orderly.notifications import mailer, repository, template_store
+from orderly.notifications.customer_links import for_customer
 from orderly.notifications.domain import NotificationKind, NotificationStatus, email_retry_delay
 from orderly.notifications.errors import InvalidTemplate
 from orderly.notifications.rendering import RenderedMessage, message_context, render
@@ -136,10 +137,11 @@ async def compose(conn: AsyncConnection, settings: Settings, row: dict[str, Any]
     if not template.enabled:
         raise NotSent(f"{kind.value} messages are switched off for this channel")
     event = await repository.event(conn, org_id, int(row["event_id"]))
+    event_type = str(event["type"]) if event else ""
     context = message_context(
         order.model_dump(mode="json"),
-        str(event["type"]) if event else "",
-        dict(event["data"]) if event else {},
+        event_type,
+        for_customer(settings, org_id, event_type, dict(event["data"]) if event else {}),
         public_url=settings.public_url,
     )
     return Composed(order.customer.email, render(template.source, context))

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels import service as channels
 from orderly.notifications import repository
+from orderly.notifications.customer_links import for_customer
 from orderly.notifications.domain import KIND_OF_EVENT, NotificationKind
 from orderly.notifications.rendering import (
     SAMPLE_EVENTS,
@@ -22,6 +23,7 @@ from orderly.notifications.rendering import (
 )
 from orderly.notifications.schemas import PreviewIn, TemplateIn, TemplateOut
 from orderly.orders import service as orders
+from orderly.settings import Settings
 
 ALL_CHANNELS = ""
 
@@ -98,7 +100,7 @@ async def preview(
     kind: NotificationKind,
     data: PreviewIn,
     *,
-    public_url: str,
+    settings: Settings,
 ) -> RenderedMessage:
     """Render with a real order (and its latest event of this kind) or the sample order, with
     the saved template or the one given (to see an edit before saving it)."""
@@ -117,7 +119,8 @@ async def preview(
         )
     else:
         source = (await template_for(conn, org_id, kind, channel)).source
-    return render(source, message_context(order, event_type, event, public_url=public_url))
+    event = for_customer(settings, org_id, event_type, event)
+    return render(source, message_context(order, event_type, event, public_url=settings.public_url))
 
 
 async def _latest_event(

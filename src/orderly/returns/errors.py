@@ -59,3 +59,13 @@ class NothingToRefund(Conflict):
 
 class ExchangeExists(Conflict):
     code = "exchange_exists"
+
+
+class LookupRefused(Exception):
+    """A refusal of the public return page (the details match no order, too many attempts, a
+    label link that is not valid or has expired): shown as a plain page, not problem+json."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status

@@ -10,18 +10,21 @@ import functools
 from typing import Annotated, Any
 
 import jinja2
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Path, Query, Request
 from pydantic import ValidationError
 from starlette.responses import HTMLResponse, Response
 
 from orderly.kit.deps import Conn
 from orderly.kit.errors import OrderlyError
+from orderly.kit.secrets import secret_key
 from orderly.returns.domain import ReturnMethod
+from orderly.returns.errors import LookupRefused
+from orderly.returns.label_links import read_label_link
 from orderly.returns.schemas import ReturnIn, ReturnLineIn
 from orderly.returns.selfservice import (
     FoundOrder,
-    LookupRefused,
     find_order,
+    label_by_link,
     open_customer_return,
     return_label,
 )
@@ -155,4 +158,31 @@ async def label_download(
         pdf,
         media_type="application/pdf",
         headers={**HEADERS, "Content-Disposition": f'inline; filename="{number.strip()}.pdf"'},
+    )
+
+
+@public_router.get(
+    "/returns/label/{token}",
+    response_class=Response,
+    summary="The return label (PDF) behind the link of a return e-mail",
+    responses={
+        200: {"content": {"application/pdf": {}}},
+        404: {"description": "Not a link of this shop", "content": {"text/html": {}}},
+        410: {"description": "The link has expired", "content": {"text/html": {}}},
+    },
+)
+async def label_from_link(
+    request: Request, conn: Conn, token: Annotated[str, Path(max_length=500)]
+) -> Response:
+    """The link in the "return authorized" e-mail: signed, so it needs no login, and good for
+    60 days; after that the customer starts the return page again."""
+    try:
+        link = read_label_link(secret_key(request.app.state.settings), token)
+        pdf = await label_by_link(conn, link)
+    except LookupRefused as refused:
+        return _page(refused.status, step="start", shop="", error=refused.message)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={**HEADERS, "Content-Disposition": 'inline; filename="return-label.pdf"'},
     )

@@ -16,6 +16,8 @@ from orderly.orders import queries as order_queries
 from orderly.returns import repository as repo
 from orderly.returns import service
 from orderly.returns.domain import ReturnSource
+from orderly.returns.errors import LookupRefused
+from orderly.returns.label_links import LabelLink
 from orderly.returns.schemas import ReturnIn, ReturnOut
 from orderly.returns.service import ReturnableOrder
 from orderly.shipping import service as shipping
@@ -23,15 +25,6 @@ from orderly.tenancy import service as tenancy
 from orderly.tenancy.domain import Principal, Role
 
 MAX_FAILED_LOOKUPS = 5
-
-
-class LookupRefused(Exception):
-    """The details match no order (or too many attempts were made): a plain refusal."""
-
-    def __init__(self, message: str, *, status: int) -> None:
-        super().__init__(message)
-        self.message = message
-        self.status = status
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,3 +120,11 @@ async def return_label(conn: AsyncConnection, shop: str, number: str, contact: s
     if found["shipment_id"] is None:
         raise LookupRefused("This return has no label: bring it to the store.", status=404)
     return await shipping.label_pdf(conn, org_id, found["shipment_id"])
+
+
+async def label_by_link(conn: AsyncConnection, link: LabelLink) -> bytes:
+    """The PDF return label a signed e-mail link points at (returns.label_links)."""
+    found = await repo.get_return(conn, link.org_id, link.return_id)
+    if found is None or found["shipment_id"] is None:
+        raise LookupRefused("This return has no label.", status=404)
+    return await shipping.label_pdf(conn, link.org_id, found["shipment_id"])

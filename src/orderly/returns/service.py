@@ -36,6 +36,7 @@ from orderly.returns.errors import (
     ReturnLocationInvalid,
     ReturnNotFound,
 )
+from orderly.returns.label_links import label_path
 from orderly.returns.policy import ReturnPolicy, parse_policy
 from orderly.returns.refunds import LineAmounts, units_of_return
 from orderly.returns.schemas import ReturnIn, ReturnOut
@@ -366,3 +367,9 @@ async def record_event(
     conn: AsyncConnection, principal: Principal, order_id: int, kind: str, data: dict[str, Any]
 ) -> None:
     await _event(conn, principal, order_id, kind, data)
+
+
+def customer_label_path(secret: str, org_id: int, return_id: int) -> str:
+    """The path of a signed link to a return's label, for the customer's e-mail
+    (returns.label_links; the page answers it at `GET /returns/label/{token}`)."""
+    return label_path(secret, org_id, return_id)

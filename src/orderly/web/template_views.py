@@ -165,12 +165,10 @@ async def preview_template(
             body_html=draft["body_html"],
         ),
     )
-    public_url = request.app.state.parent.state.settings.public_url
+    settings = request.app.state.parent.state.settings
 
     async def rendered() -> PreviewOut:
-        message = await template_store.preview(
-            conn, user.org_id, found, body, public_url=public_url
-        )
+        message = await template_store.preview(conn, user.org_id, found, body, settings=settings)
         return PreviewOut(
             subject=message.subject, body_text=message.body_text, body_html=message.body_html
         )
