@@ -225,3 +225,17 @@ async def return_by_number(
         )
     ).first()
     return dict(row._mapping) if row else None
+
+
+async def return_by_shipment(
+    conn: AsyncConnection, org_id: int, shipment_id: int
+) -> dict[str, Any] | None:
+    """The return whose label is this shipment, locked."""
+    row = (
+        await conn.execute(
+            sa.select(returns.c.id, returns.c.order_id, returns.c.number, returns.c.status)
+            .where(returns.c.org_id == org_id, returns.c.shipment_id == shipment_id)
+            .with_for_update()
+        )
+    ).first()
+    return dict(row._mapping) if row else None

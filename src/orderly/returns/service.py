@@ -40,6 +40,7 @@ from orderly.returns.label_links import label_path
 from orderly.returns.policy import ReturnPolicy, parse_policy
 from orderly.returns.refunds import LineAmounts, units_of_return
 from orderly.returns.schemas import ReturnIn, ReturnOut
+from orderly.returns.tracking import follow_return_parcel
 from orderly.returns.views import return_out
 from orderly.shipping import service as shipping
 from orderly.tenancy.domain import Principal
@@ -219,6 +220,14 @@ async def _buy_return_label(
         actor=principal.actor,
     )
     return view
+
+
+async def on_return_shipment_status_changed(
+    conn: AsyncConnection, org_id: int, change: Any
+) -> bool:
+    """Called by shipping's tracking follow-up for a shipment that belongs to no fulfillment
+    order; True when it is a return's label (returns.tracking)."""
+    return await follow_return_parcel(conn, org_id, change)
 
 
 async def mark_in_transit(conn: AsyncConnection, principal: Principal, return_id: int) -> ReturnOut:
