@@ -26,7 +26,7 @@ from pathlib import Path
 
 from intake_load import order_body
 from order_intake import ORG_SLUG, prepare_catalog
-from server_process import orderly_env, run_orderly, start_server, stop_server
+from server_process import new_organization, orderly_env, start_server, stop_server
 
 SKUS = 2000
 LOCATIONS = 5
@@ -38,7 +38,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--few", type=int, default=20)
     parser.add_argument("--many", type=int, default=120)
     parser.add_argument("--drive", type=int, help=argparse.SUPPRESS)  # the counted process
-    parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     return parser.parse_args(argv)
 
 
@@ -127,10 +126,7 @@ def main(argv: list[str] | None = None) -> None:
     data_dir = work / "data"
     env = orderly_env(data_dir)
     try:
-        run_orderly(["migrate"], env=env)
-        run_orderly(["org", "create", ORG_SLUG], env=env)
-        created = run_orderly(["api-key", "create", "--org", ORG_SLUG, "--role", "admin"], env=env)
-        api_key = created.strip().splitlines()[-1].strip()
+        api_key = new_organization(env, ORG_SLUG)
         server = start_server(data_dir=data_dir, workers=1, log_path=work / "serve.log")
         try:
             asyncio.run(prepare_catalog(server.base_url, api_key, skus=SKUS, locations=LOCATIONS))

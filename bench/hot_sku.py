@@ -40,7 +40,7 @@ import psycopg
 
 from intake_load import _read_response
 from intake_report import BENCH_DIR, machine, orderly_revision
-from server_process import orderly_env, run_orderly, start_server, stop_server
+from server_process import new_organization, orderly_env, run_orderly, start_server, stop_server
 
 ORG_SLUG = "bench"
 HOT_SKU = "HOT-1"
@@ -257,10 +257,7 @@ def main(argv: list[str] | None = None) -> None:
     data_dir = work / "data"
     env = orderly_env(data_dir)
     try:
-        run_orderly(["migrate"], env=env)
-        run_orderly(["org", "create", ORG_SLUG], env=env)
-        created = run_orderly(["api-key", "create", "--org", ORG_SLUG, "--role", "admin"], env=env)
-        api_key = created.strip().splitlines()[-1].strip()
+        api_key = new_organization(env, ORG_SLUG)
         url = run_orderly(["db", "url"], env=env).strip().replace("+psycopg", "")
         server = start_server(data_dir=data_dir, workers=args.workers, log_path=work / "serve.log")
         try:

@@ -42,10 +42,10 @@ from server_process import (
     Server,
     cpu_seconds,
     machine_busy_seconds,
+    new_organization,
     orderly_env,
     postmaster_pid,
     rss_mib,
-    run_orderly,
     start_server,
     stop_server,
     tree_cpu_seconds,
@@ -287,10 +287,7 @@ def run_benchmark(args: argparse.Namespace) -> dict[str, Any]:
     runs: list[dict[str, Any]] = []
     setup: dict[str, Any] = {}
     try:
-        run_orderly(["migrate"], env=env)
-        run_orderly(["org", "create", ORG_SLUG], env=env)
-        created = run_orderly(["api-key", "create", "--org", ORG_SLUG, "--role", "admin"], env=env)
-        api_key = created.strip().splitlines()[-1].strip()
+        api_key = new_organization(env, ORG_SLUG)
         for workers in worker_counts:
             server = start_server(data_dir=data_dir, workers=workers, log_path=work / "serve.log")
             try:

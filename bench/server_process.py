@@ -54,6 +54,14 @@ def run_orderly(args: list[str], *, env: dict[str, str]) -> str:
     return done.stdout
 
 
+def new_organization(env: dict[str, str], slug: str) -> str:
+    """Migrate the benchmark's database, create an organization and return an admin API key."""
+    run_orderly(["migrate"], env=env)
+    run_orderly(["org", "create", slug], env=env)
+    created = run_orderly(["api-key", "create", "--org", slug, "--role", "admin"], env=env)
+    return created.strip().splitlines()[-1].strip()
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import time
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 import httpx
 import pytest
+import pytest_asyncio
 from itsdangerous import TimestampSigner
 
 from orderly.kit.db import Database
@@ -23,39 +26,41 @@ from tests.returns.helpers import open_return, open_shop, shipped_order
 LINK = re.compile(r"https://shop\.example(/returns/label/[A-Za-z0-9_.\-]+)")
 
 
-async def authorized_return_mail(
+@dataclass(frozen=True)
+class ReturnMail:
+    opened: dict[str, Any]  # the return, as the API answered its creation
+    path: str  # of the label link found in the e-mail
+    text: str  # the e-mail's plain text
+
+
+@pytest_asyncio.fixture
+async def mail(
     client: httpx.AsyncClient,
     db: Database,
     org: Org,
     smtp_settings: Settings,
     smtp_server: tuple[Mailbox, int],
-) -> tuple[dict[str, object], str, str]:
+) -> ReturnMail:
+    """A ship-back return authorized, and its e-mail delivered to the SMTP server."""
     await open_shop(client, db, org)
     placed = await shipped_order(client, org, [("MUG", 1)])
     opened = await open_return(client, org, placed["id"], [(1, 1, "too_small")])
     await run_mail(db, smtp_settings, org)
     [sent] = await messages(client, org, kind="return_authorized")
     message_id = mailer.message_id(sent["id"], org.id, smtp_settings.smtp_from)
-    [mail] = [m for m in smtp_server[0].messages if m["Message-ID"] == message_id]
-    text, html = text_part(mail), text_part(mail, "html")
+    [delivered] = [m for m in smtp_server[0].messages if m["Message-ID"] == message_id]
+    text, html = text_part(delivered), text_part(delivered, "html")
     found = LINK.search(text)
     assert found is not None, text
     assert f'href="{found.group(0)}"' in html
-    return opened, found.group(1), text
+    return ReturnMail(opened, found.group(1), text)
 
 
 class TestReturnLabelLink:
     async def test_the_customer_opens_the_label_from_the_email_without_a_key(
-        self,
-        client: httpx.AsyncClient,
-        db: Database,
-        org: Org,
-        smtp_settings: Settings,
-        smtp_server: tuple[Mailbox, int],
+        self, client: httpx.AsyncClient, org: Org, mail: ReturnMail
     ) -> None:
-        opened, path, text = await authorized_return_mail(
-            client, db, org, smtp_settings, smtp_server
-        )
+        opened, path, text = mail.opened, mail.path, mail.text
         assert "/v1/shipments/" not in text  # the API's link needs a key: never in an e-mail
 
         label = await client.get(path)
@@ -69,14 +74,9 @@ class TestReturnLabelLink:
         assert label.content == staff_copy.content
 
     async def test_a_changed_link_or_another_return_id_is_refused(
-        self,
-        client: httpx.AsyncClient,
-        db: Database,
-        org: Org,
-        smtp_settings: Settings,
-        smtp_server: tuple[Mailbox, int],
+        self, client: httpx.AsyncClient, org: Org, mail: ReturnMail
     ) -> None:
-        opened, path, _ = await authorized_return_mail(client, db, org, smtp_settings, smtp_server)
+        opened, path = mail.opened, mail.path
         token = path.rsplit("/", 1)[1]
         tampered = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
         forged_elsewhere = label_path("another installation's key", org.id, opened["id"])
@@ -90,14 +90,12 @@ class TestReturnLabelLink:
     async def test_an_expired_link_sends_the_customer_to_the_return_page(
         self,
         client: httpx.AsyncClient,
-        db: Database,
         org: Org,
         settings: Settings,
-        smtp_settings: Settings,
-        smtp_server: tuple[Mailbox, int],
+        mail: ReturnMail,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        opened, _, _ = await authorized_return_mail(client, db, org, smtp_settings, smtp_server)
+        opened = mail.opened
         issued = time.time() - (LINK_VALID_FOR + timedelta(days=1)).total_seconds()
         with monkeypatch.context() as patched:
             patched.setattr(TimestampSigner, "get_timestamp", lambda _self: int(issued))
