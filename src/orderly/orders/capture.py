@@ -30,6 +30,7 @@ from orderly.orders.domain import (
     HoldReason,
     LineAmounts,
     OrderStatus,
+    PaymentStatus,
     check_availability,
     check_payment,
     check_shipping,
@@ -41,11 +42,13 @@ from orderly.orders.errors import (
     InvalidCurrency,
     OrderNotFound,
     PickupNotAvailable,
+    StoreCreditPaymentInvalid,
     UnknownSku,
 )
 from orderly.orders.fraud import OrderDraft, screen_order
 from orderly.orders.schemas import OrderIn, OrderOut
 from orderly.orders.views import order_out
+from orderly.payments import service as payments
 from orderly.sourcing import service as sourcing
 from orderly.sourcing.config import BackorderPolicy
 from orderly.sourcing.domain import (
@@ -119,6 +122,9 @@ async def capture_order(
     shipping_minor = _minor(payload.shipping_price, payload.currency, "shipping_price")
     totals = order_totals(list(lines.values()), shipping_minor)
     payment_minor = _minor(payload.payment.amount, payload.currency, "payment.amount")
+    paid_with_credit = payload.payment.method == payments.PAID_WITH_STORE_CREDIT
+    if paid_with_credit:
+        _check_store_credit_payment(payload)
     demands = _demands(
         payload,
         ctx.sku_ids,
@@ -253,6 +259,14 @@ async def capture_order(
         actor=principal.actor,
         at_commit=write_at_commit,
     )
+    if paid_with_credit and payment_minor > 0:
+        payments.spend_store_credit(
+            conn,
+            principal,
+            order_id=ctx.order_id,
+            currency=payload.currency,
+            amount_minor=payment_minor,
+        )
     if status is OrderStatus.ALLOCATED:
         fulfillment.open_for_captured_order(
             conn, org_id=org_id, order_id=ctx.order_id, allocations=plan.allocations
@@ -295,6 +309,16 @@ def _minor(amount: str, currency: str, field: str) -> int:
         return to_minor(amount, currency)
     except MoneyError as exc:
         raise InvalidAmount(str(exc), field=field) from None
+
+
+def _check_store_credit_payment(payload: OrderIn) -> None:
+    """Store credit is drawn when the order is captured, from the balance of the customer with
+    the order's e-mail address (required of every order)."""
+    if payload.payment.status is not PaymentStatus.CAPTURED:
+        raise StoreCreditPaymentInvalid(
+            "a payment with store credit is drawn at capture: send status 'captured'",
+            field="payment.status",
+        )
 
 
 def _line_amounts(payload: OrderIn) -> dict[int, LineAmounts]:

@@ -47,7 +47,11 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
     responses={
         200: {"description": "The channel's order was captured before", "model": OrderOut},
         **WRITE_ERRORS,
-        409: {"description": "insufficient_stock, or the Idempotency-Key is in use", **PROBLEM},
+        409: {
+            "description": "insufficient_stock, store_credit_insufficient, or the"
+            " Idempotency-Key is in use",
+            **PROBLEM,
+        },
     },
 )
 async def create_order(

@@ -46,3 +46,7 @@ class StockContention(Conflict):
     """Nothing was written; the same request can simply be sent again."""
 
     code = "stock_contention"
+
+
+class StoreCreditPaymentInvalid(InvalidInput):
+    code = "store_credit_payment_invalid"

@@ -29,6 +29,7 @@ from orderly.orders.errors import (
 from orderly.orders.queries import OrderFilters
 from orderly.orders.schemas import OrderEventOut, OrderOut, OrderSummary
 from orderly.orders.views import order_out, order_summary
+from orderly.payments import service as payments
 from orderly.sourcing import service as sourcing
 from orderly.tenancy.domain import Principal
 
@@ -162,6 +163,9 @@ async def cancel_order(
         ],
         principal.actor,
     )
+    if row["payment_method"] == payments.PAID_WITH_STORE_CREDIT:
+        # Store credit is money Orderly holds: a cancelled order gives it back itself.
+        await payments.give_back_store_credit(conn, principal, order_id)
     return await get_order(conn, principal.org_id, order_id)
 
 

@@ -31,3 +31,7 @@ class PaymentProviderError(OrderlyError):
     code = "payment_provider_error"
     status = 502
     title = "Payment provider failed"
+
+
+class StoreCreditInsufficient(Conflict):
+    code = "store_credit_insufficient"

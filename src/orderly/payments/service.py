@@ -22,9 +22,12 @@ from orderly.payments.errors import (
 )
 from orderly.payments.registry import DEFAULT_PROVIDER, payment_provider
 from orderly.payments.schemas import RefundDestination, RefundOut, StoreCreditOut
+from orderly.payments.store_credit import STORE_CREDIT_METHOD, draw_at_commit
 from orderly.tenancy.domain import Principal
 
 STORE_CREDIT_PROVIDER = "store_credit"
+# An order's `payment.method` that draws its payment from the customer's store credit.
+PAID_WITH_STORE_CREDIT = STORE_CREDIT_METHOD
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,7 +89,8 @@ async def refund_order(
     )
     if row is None:
         raise _too_much(payment.paid_minor - refunded, payment.currency)
-    if destination is RefundDestination.STORE_CREDIT and payment.customer_id is not None:
+    credited = provider_name == STORE_CREDIT_PROVIDER
+    if credited and payment.customer_id is not None:
         await repo.add_store_credit(
             conn,
             org_id=org_id,
@@ -125,6 +129,49 @@ async def refund_order(
     return IssuedRefund(refund, created=True)
 
 
+def spend_store_credit(
+    conn: AsyncConnection,
+    principal: Principal,
+    *,
+    order_id: int,
+    currency: str,
+    amount_minor: int,
+) -> None:
+    """Draw a new order's payment from its customer's store credit, with the order's COMMIT
+    (payments.store_credit); refused 409 `store_credit_insufficient` when it does not cover
+    the amount."""
+    draw_at_commit(
+        conn,
+        org_id=principal.org_id,
+        order_id=order_id,
+        currency=currency,
+        amount_minor=amount_minor,
+        actor=principal.actor,
+    )
+
+
+async def give_back_store_credit(
+    conn: AsyncConnection, principal: Principal, order_id: int
+) -> None:
+    """A cancelled order that was paid with store credit gives back what it has not refunded
+    yet, to the customer's balance (a refund like any other: row, ledger entry, event)."""
+    payment = await lock_order_payment(conn, principal.org_id, order_id)
+    if payment.method != STORE_CREDIT_METHOD:
+        return
+    left = payment.paid_minor - await repo.refunded_total(conn, principal.org_id, order_id)
+    if left <= 0:
+        return
+    await refund_order(
+        conn,
+        principal,
+        order_id=order_id,
+        amount_minor=left,
+        destination=RefundDestination.ORIGINAL_PAYMENT,
+        idempotency_key=f"order-cancelled:{order_id}",
+        reason="order cancelled",
+    )
+
+
 async def _pay_out(
     conn: AsyncConnection,
     principal: Principal,
@@ -133,7 +180,8 @@ async def _pay_out(
     destination: RefundDestination,
     key: str,
 ) -> tuple[str, str | None]:
-    if destination is RefundDestination.STORE_CREDIT:
+    if destination is RefundDestination.STORE_CREDIT or payment.method == STORE_CREDIT_METHOD:
+        # An order paid with store credit is refunded to it: that was its original payment.
         if payment.customer_id is None:
             raise StoreCreditUnavailable(
                 "the order has no customer to hold store credit", field="destination"

@@ -1,0 +1,139 @@
+"""Store credit spent on a new order: drawn at capture, never twice, given back on cancel."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from typing import Any
+
+import httpx
+
+from orderly.kit.db import Database
+from tests.conftest import Org
+from tests.fulfillment.helpers import ok
+from tests.orders.factories import ledger_mismatches, order_body, stock_of
+from tests.returns.helpers import open_return, open_shop, post, shipped_order
+
+PAID_WITH_CREDIT = {"status": "captured", "method": "store_credit"}
+
+
+async def customer_with_credit(
+    client: httpx.AsyncClient, db: Database, org: Org, units: int
+) -> int:
+    """The shop's customer, with `units` x 19.99 of store credit from a refunded return."""
+    await open_shop(client, db, org)
+    placed = await shipped_order(client, org, [("MUG", units)])
+    opened = await open_return(client, org, placed["id"], [(1, units, "too_small")])
+    path = f"/v1/returns/{opened['id']}"
+    await post(client, org, path + "/receive", {"lines": [{"line_no": 1, "restock": units}]})
+    await post(client, org, path + "/refund", {"destination": "store_credit"}, 201)
+    customers = await ok(await client.get("/v1/customers", headers=org.headers))
+    return int(customers["items"][0]["id"])
+
+
+async def credit(client: httpx.AsyncClient, org: Org, customer_id: int) -> dict[str, Any]:
+    response = await client.get(f"/v1/customers/{customer_id}/store-credit", headers=org.headers)
+    assert response.status_code == 200, response.text
+    [usd] = response.json()
+    return dict(usd)
+
+
+def paid_with_credit(units: int, **payment: str) -> dict[str, Any]:
+    amount = f"{Decimal('19.99') * units:.2f}"
+    return order_body([("HAT", units)], payment={**PAID_WITH_CREDIT, "amount": amount, **payment})
+
+
+class TestSpendingStoreCredit:
+    async def test_an_order_paid_with_store_credit_draws_the_balance(
+        self, client: httpx.AsyncClient, org: Org, db: Database
+    ) -> None:
+        customer_id = await customer_with_credit(client, db, org, units=2)
+        assert (await credit(client, org, customer_id))["balance"] == "39.98"
+
+        placed = await client.post("/v1/orders", json=paid_with_credit(1), headers=org.headers)
+
+        assert placed.status_code == 201, placed.text
+        assert placed.json()["payment"] == {
+            "status": "captured",
+            "amount": "19.99",
+            "method": "store_credit",
+            "reference": None,
+        }
+        account = await credit(client, org, customer_id)
+        assert account["balance"] == "19.99"
+        assert [(e["amount"], e["order_id"]) for e in account["entries"]][-1] == (
+            "-19.99",
+            placed.json()["id"],
+        )
+
+    async def test_more_than_the_balance_is_refused_and_nothing_is_written(
+        self, client: httpx.AsyncClient, org: Org, db: Database
+    ) -> None:
+        customer_id = await customer_with_credit(client, db, org, units=1)
+        orders_before = await ok(await client.get("/v1/orders", headers=org.headers))
+
+        refused = await client.post("/v1/orders", json=paid_with_credit(2), headers=org.headers)
+
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["code"] == "store_credit_insufficient"
+        assert refused.json()["errors"][0]["field"] == "payment.amount"
+        assert (await credit(client, org, customer_id))["balance"] == "19.99"
+        assert (await stock_of(client, org.headers, "HAT"))["WH1"]["reserved"] == 0
+        orders_after = await ok(await client.get("/v1/orders", headers=org.headers))
+        assert orders_after["items"] == orders_before["items"]
+        assert await ledger_mismatches(db, org.id) == []
+
+    async def test_orders_racing_for_one_balance_never_spend_it_twice(
+        self, client: httpx.AsyncClient, org: Org, db: Database
+    ) -> None:
+        customer_id = await customer_with_credit(client, db, org, units=2)
+
+        answers = await asyncio.gather(
+            *(
+                client.post("/v1/orders", json=paid_with_credit(1), headers=org.headers)
+                for _ in range(6)
+            )
+        )
+
+        codes = sorted(a.status_code for a in answers)
+        assert codes == [201, 201, 409, 409, 409, 409], [a.text for a in answers]
+        account = await credit(client, org, customer_id)
+        assert account["balance"] == "0.00"
+        entries = sum(Decimal(e["amount"]) for e in account["entries"])
+        assert entries == Decimal(account["balance"])
+        assert (await stock_of(client, org.headers, "HAT"))["WH1"]["reserved"] == 2
+
+    async def test_cancelling_the_order_gives_the_credit_back(
+        self, client: httpx.AsyncClient, org: Org, db: Database
+    ) -> None:
+        customer_id = await customer_with_credit(client, db, org, units=1)
+        placed = await ok(
+            await client.post("/v1/orders", json=paid_with_credit(1), headers=org.headers), 201
+        )
+        assert (await credit(client, org, customer_id))["balance"] == "0.00"
+
+        cancelled = await client.post(
+            f"/v1/orders/{placed['id']}/cancel",
+            json={"reason": "changed mind"},
+            headers=org.headers,
+        )
+
+        assert cancelled.status_code == 200, cancelled.text
+        assert cancelled.json()["payment"]["status"] == "refunded"
+        account = await credit(client, org, customer_id)
+        assert account["balance"] == "19.99"
+        assert account["entries"][-1]["amount"] == "19.99"
+        refunds = await client.get(f"/v1/orders/{placed['id']}/refunds", headers=org.headers)
+        assert [(r["amount"], r["provider"]) for r in refunds.json()] == [("19.99", "store_credit")]
+
+    async def test_store_credit_is_drawn_at_capture_only(
+        self, client: httpx.AsyncClient, org: Org, db: Database
+    ) -> None:
+        await customer_with_credit(client, db, org, units=1)
+        authorized_only = paid_with_credit(1, status="authorized")
+
+        refused = await client.post("/v1/orders", json=authorized_only, headers=org.headers)
+
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["code"] == "store_credit_payment_invalid"
+        assert refused.json()["errors"][0]["field"] == "payment.status"
