@@ -79,3 +79,24 @@ async def test_a_bad_filter_is_explained(web: httpx.AsyncClient, shop: Shop) -> 
 
     assert response.status_code == 422
     assert "YYYY-MM-DD" in response.text
+
+
+async def test_the_order_page_shows_the_customers_store_credit(
+    web: httpx.AsyncClient, shop: Shop
+) -> None:
+    order = await place(web, shop, [("MUG", 1)])
+    await sign_in(web, shop, "viewer")
+    before = await web.get(f"/app/orders/{order['id']}")
+    assert "store credit" not in before.text
+    goodwill = await web.post(
+        f"/v1/orders/{order['id']}/refunds",
+        json={"amount": "5.00", "destination": "store_credit", "reason": "late"},
+        headers=shop.org.headers,
+    )
+    assert goodwill.status_code == 201, goodwill.text
+
+    page = await web.get(f"/app/orders/{order['id']}")
+
+    assert page.status_code == 200
+    assert "Customer&#39;s store credit" in page.text or "Customer's store credit" in page.text
+    assert "5.00 USD" in page.text

@@ -230,6 +230,16 @@ async def store_credit(
     ]
 
 
+async def store_credit_of_order_customer(
+    conn: AsyncConnection, org_id: int, order_id: int
+) -> list[StoreCreditOut]:
+    """The store credit of an order's customer, as customer service sees it beside the order."""
+    payment = await lock_order_payment(conn, org_id, order_id, lock=False)
+    if payment.customer_id is None:
+        return []
+    return await store_credit(conn, org_id, payment.customer_id)
+
+
 def _too_much(left_minor: int, currency: str) -> RefundExceedsCaptured:
     left = from_minor(max(left_minor, 0), currency)
     return RefundExceedsCaptured(

@@ -18,6 +18,7 @@ from orderly.orders.domain import TRANSITIONS, OrderStatus
 from orderly.orders.errors import OrderNotFound
 from orderly.orders.queries import OrderFilters
 from orderly.orders.schemas import OrderOut
+from orderly.payments import service as payments
 from orderly.shipping import service as shipping
 from orderly.tenancy.users import User
 from orderly.web.deps import Conn, SignedIn, database
@@ -173,6 +174,7 @@ async def order_detail(request: Request, order_id: int, conn: Conn, user: Signed
         explanations=_explanations(events),
         fulfillment_orders=fulfillment_orders.items,
         shipments=await shipping.shipments_for_order(conn, user.org_id, order_id),
+        store_credit=await payments.store_credit_of_order_customer(conn, user.org_id, order_id),
         can_hold=OrderStatus.ON_HOLD in TRANSITIONS[status] or status is OrderStatus.ON_HOLD,
         can_release=status is OrderStatus.ON_HOLD,
         can_cancel=OrderStatus.CANCELLED in TRANSITIONS[status],
