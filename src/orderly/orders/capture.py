@@ -80,6 +80,9 @@ async def capture_order(
     A ``claim`` of an Idempotency-Key travels with the first round trip, and is settled first
     (it may raise `Replayed`)."""
     org_id = principal.org_id
+    paid_with_credit = payload.payment.method == payments.PAID_WITH_STORE_CREDIT
+    if paid_with_credit:
+        _check_store_credit_payment(payload)  # before any round trip
     sku_codes = sorted({line.sku for line in payload.lines})
     pickup = payload.delivery_method is DeliveryMethod.PICKUP
     destination = None
@@ -122,9 +125,6 @@ async def capture_order(
     shipping_minor = _minor(payload.shipping_price, payload.currency, "shipping_price")
     totals = order_totals(list(lines.values()), shipping_minor)
     payment_minor = _minor(payload.payment.amount, payload.currency, "payment.amount")
-    paid_with_credit = payload.payment.method == payments.PAID_WITH_STORE_CREDIT
-    if paid_with_credit:
-        _check_store_credit_payment(payload)
     demands = _demands(
         payload,
         ctx.sku_ids,
