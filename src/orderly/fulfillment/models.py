@@ -1,7 +1,14 @@
 import sqlalchemy as sa
 from sqlalchemy.sql.elements import conv
 
-from orderly.kit.columns import created_at, id_column, jsonb, org_column, updated_at
+from orderly.kit.columns import (
+    created_at,
+    id_column,
+    jsonb,
+    org_column,
+    owned_by_parent,
+    updated_at,
+)
 from orderly.kit.db import metadata
 
 FULFILLMENT_STATUSES = (
@@ -29,8 +36,9 @@ fulfillment_orders = sa.Table(
     "fulfillment_orders",
     metadata,
     id_column(),
-    org_column(),
-    sa.Column("order_id", sa.BigInteger, sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("org_id", sa.BigInteger, nullable=False),
+    sa.Column("order_id", sa.BigInteger, nullable=False),
+    owned_by_parent("orders", ["org_id", "order_id"], ["org_id", "id"]),
     sa.Column("location_id", sa.BigInteger, sa.ForeignKey("locations.id"), nullable=False),
     sa.Column("status", sa.Text, nullable=False, server_default="pending"),
     sa.Column("pickup", sa.Boolean, nullable=False, server_default=sa.false()),
@@ -49,6 +57,8 @@ fulfillment_orders = sa.Table(
     created_at(),
     updated_at(),
     sa.CheckConstraint(f"status IN ({FULFILLMENT_STATUSES})", name="status"),
+    # for the key of its lines (migration 0016)
+    sa.UniqueConstraint("org_id", "id"),
 )
 sa.Index(
     "ix_fulfillment_orders_org_order", fulfillment_orders.c.org_id, fulfillment_orders.c.order_id
@@ -70,7 +80,7 @@ fulfillment_order_lines = sa.Table(
     "fulfillment_order_lines",
     metadata,
     id_column(),
-    org_column(),
+    sa.Column("org_id", sa.BigInteger, nullable=False),
     sa.Column("fulfillment_order_id", sa.BigInteger, nullable=False),
     sa.Column("line_no", sa.Integer, nullable=False),
     sa.Column("sku_id", sa.BigInteger, sa.ForeignKey("skus.id"), nullable=False),
@@ -80,11 +90,7 @@ fulfillment_order_lines = sa.Table(
     sa.Column("picked", sa.Integer),
     sa.Column("packed", sa.Integer, nullable=False, server_default="0"),
     sa.Column("shipped", sa.Integer, nullable=False, server_default="0"),
-    sa.ForeignKeyConstraint(
-        ["fulfillment_order_id"],
-        ["fulfillment_orders.id"],
-        name=conv("fk_fulfillment_order_lines_fulfillment_order"),
-    ),
+    owned_by_parent("fulfillment_orders", ["org_id", "fulfillment_order_id"], ["org_id", "id"]),
     sa.UniqueConstraint("fulfillment_order_id", "line_no"),
     sa.CheckConstraint("quantity > 0", name="quantity_positive"),
     sa.CheckConstraint("rejected >= 0 AND rejected <= quantity", name="rejected_within_quantity"),

@@ -1,6 +1,6 @@
 import sqlalchemy as sa
 
-from orderly.kit.columns import created_at, id_column, org_column, updated_at
+from orderly.kit.columns import created_at, id_column, org_column, owned_by_parent, updated_at
 from orderly.kit.db import metadata
 
 # The stock of one SKU at one location. The CHECK constraints make an oversell impossible
@@ -30,9 +30,15 @@ stock_ledger = sa.Table(
     "stock_ledger",
     metadata,
     id_column(),
-    org_column(),
+    sa.Column("org_id", sa.BigInteger, nullable=False),
     sa.Column("sku_id", sa.BigInteger, nullable=False),
     sa.Column("location_id", sa.BigInteger, nullable=False),
+    # the level the row changed (migration 0016)
+    owned_by_parent(
+        "stock_levels",
+        ["org_id", "sku_id", "location_id"],
+        ["org_id", "sku_id", "location_id"],
+    ),
     sa.Column("kind", sa.Text, nullable=False),
     sa.Column("on_hand_delta", sa.Integer, nullable=False, server_default="0"),
     sa.Column("reserved_delta", sa.Integer, nullable=False, server_default="0"),

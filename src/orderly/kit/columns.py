@@ -21,6 +21,17 @@ def org_column() -> sa.Column[Any]:
     )
 
 
+def owned_by_parent(
+    parent: str, columns: list[str], parent_columns: list[str]
+) -> sa.ForeignKeyConstraint:
+    """The key of a row that belongs to a parent of its own organization: ``columns`` (the
+    first is org_id, a plain column) reference ``parent_columns`` of ``parent``, org_id first.
+    One key instead of one to the organization and one to the parent (migration 0016)."""
+    return sa.ForeignKeyConstraint(
+        columns, [f"{parent}.{c}" for c in parent_columns], ondelete="CASCADE"
+    )
+
+
 def created_at() -> sa.Column[Any]:
     return sa.Column(
         "created_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()

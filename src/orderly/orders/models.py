@@ -1,6 +1,14 @@
 import sqlalchemy as sa
 
-from orderly.kit.columns import created_at, id_column, jsonb, org_column, text_array, updated_at
+from orderly.kit.columns import (
+    created_at,
+    id_column,
+    jsonb,
+    org_column,
+    owned_by_parent,
+    text_array,
+    updated_at,
+)
 from orderly.kit.db import metadata
 
 customers = sa.Table(
@@ -76,8 +84,9 @@ order_lines = sa.Table(
     "order_lines",
     metadata,
     id_column(),
-    org_column(),
-    sa.Column("order_id", sa.BigInteger, sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("org_id", sa.BigInteger, nullable=False),
+    sa.Column("order_id", sa.BigInteger, nullable=False),
+    owned_by_parent("orders", ["org_id", "order_id"], ["org_id", "id"]),
     sa.Column("line_no", sa.Integer, nullable=False),
     sa.Column("sku_id", sa.BigInteger, sa.ForeignKey("skus.id"), nullable=False),
     sa.Column("quantity", sa.Integer, nullable=False),
@@ -96,8 +105,9 @@ order_allocations = sa.Table(
     "order_allocations",
     metadata,
     id_column(),
-    org_column(),
-    sa.Column("order_id", sa.BigInteger, sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("org_id", sa.BigInteger, nullable=False),
+    sa.Column("order_id", sa.BigInteger, nullable=False),
+    owned_by_parent("orders", ["org_id", "order_id"], ["org_id", "id"]),
     sa.Column("line_no", sa.Integer, nullable=False),
     sa.Column("sku_id", sa.BigInteger, nullable=False),
     sa.Column("location_id", sa.BigInteger, sa.ForeignKey("locations.id"), nullable=False),
@@ -133,13 +143,10 @@ order_events = sa.Table(
     "order_events",
     metadata,
     id_column(),
-    # One key over both columns (migration 0015): an event belongs to an order of its own
-    # organization, and PostgreSQL checks one key per event instead of two.
+    # One key over both columns (migration 0015), as for lines and allocations (0016).
     sa.Column("org_id", sa.BigInteger, nullable=False),
     sa.Column("order_id", sa.BigInteger, nullable=False),
-    sa.ForeignKeyConstraint(
-        ["org_id", "order_id"], ["orders.org_id", "orders.id"], ondelete="CASCADE"
-    ),
+    owned_by_parent("orders", ["org_id", "order_id"], ["org_id", "id"]),
     sa.Column("type", sa.Text, nullable=False),
     jsonb("data", nullable=False, default="{}"),
     sa.Column("actor", sa.Text),
