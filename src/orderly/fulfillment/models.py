@@ -57,8 +57,8 @@ fulfillment_orders = sa.Table(
     created_at(),
     updated_at(),
     sa.CheckConstraint(f"status IN ({FULFILLMENT_STATUSES})", name="status"),
-    # for the key of its lines (migration 0016)
-    sa.UniqueConstraint("org_id", "id"),
+    # the target of the key of its lines, id first (migration 0016)
+    sa.UniqueConstraint("id", "org_id"),
 )
 sa.Index(
     "ix_fulfillment_orders_org_order", fulfillment_orders.c.org_id, fulfillment_orders.c.order_id

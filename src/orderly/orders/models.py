@@ -59,8 +59,9 @@ orders = sa.Table(
     updated_at(),
     sa.UniqueConstraint("org_id", "number"),
     sa.UniqueConstraint("org_id", "channel_id", "external_id"),
-    # The target of the key of the order's timeline events (migration 0015).
-    sa.UniqueConstraint("org_id", "id"),
+    # The target of the keys of the order's lines, allocations, fulfillment orders and
+    # timeline events (migrations 0015, 0016), id first (see 0016).
+    sa.UniqueConstraint("id", "org_id"),
     sa.CheckConstraint("delivery_method IN ('ship', 'pickup')", name="delivery_method"),
     sa.CheckConstraint(
         "payment_status IN ('pending', 'authorized', 'captured', 'partially_refunded', "

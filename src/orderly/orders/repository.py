@@ -61,9 +61,13 @@ _CONTEXT = """
            o.fraud_hold_threshold,
            c.id AS channel_id, c.kind AS channel_kind, c.allow_backorders,
            c.fulfillment_location_kinds,
-           (SELECT id FROM orders
-             WHERE org_id = o.id AND channel_id = c.id AND external_id = %(external_id)s)
-             AS existing_order_id,
+           -- looked up only for an order that carries an external id: the lookup's plan is
+           -- kept for the connection's life, and made while the table is still small it may
+           -- scan an index on org_id alone (migration 0016)
+           CASE WHEN CAST(%(external_id)s AS text) IS NOT NULL THEN
+               (SELECT id FROM orders
+                 WHERE org_id = o.id AND channel_id = c.id AND external_id = %(external_id)s)
+           END AS existing_order_id,
            (SELECT coalesce(json_agg(json_build_array(s.code, s.id, s.active, s.weight_grams)),
                             '[]')
               FROM skus s
