@@ -8,7 +8,8 @@ organization and one to their parent (order, fulfillment order); a ledger row ha
 to its organization. PostgreSQL checks a foreign key row by row with a small query that also
 locks the referenced row for key share, and every one of these keys locked the same row, the
 organization's, from every transaction that writes an order: a captured order of three lines
-from two warehouses made sixteen such checks on it. One key over (org_id, parent) replaces each pair:
+from two warehouses made fourteen such checks on it, besides the order's own. One key over
+(org_id, parent) replaces each pair:
 
 - order lines and allocations -> orders (org_id, id);
 - fulfillment orders -> orders (org_id, id); fulfillment order lines -> fulfillment orders
@@ -20,10 +21,9 @@ from two warehouses made sixteen such checks on it. One key over (org_id, parent
 Each key says more than the two it replaces: the row belongs to a parent *of its own
 organization*, and a ledger row to a stock level that exists. The organization is still
 reached through the parent, whose own key to it stays. A captured order of three lines makes
-eleven checks fewer, and two on the organization's row instead of sixteen (measured in
-docs/performance.md). Deleting a parent
-deletes these rows with it (ON DELETE CASCADE, as the organization's keys did); Orderly deletes
-none of these parents.
+eleven checks fewer, and fourteen fewer on the organization's row (measured in
+docs/performance.md). Deleting a parent deletes these rows with it (ON DELETE CASCADE, as the
+organization's keys did); Orderly deletes none of these parents.
 
 The pairs these keys point at are unique as (id, org_id), id first, for orders (0015 made it
 (org_id, id)) and fulfillment orders. An index led by org_id is one more that PostgreSQL may
