@@ -27,6 +27,7 @@ from tests.orders.factories import (
     receive_stock,
     stock_of,
 )
+from tests.orders.test_high_demand import mark_high_demand
 
 
 def planning_nine_units(real_plan: Callable[..., SourcingPlan]) -> Callable[..., SourcingPlan]:
@@ -40,12 +41,21 @@ def planning_nine_units(real_plan: Callable[..., SourcingPlan]) -> Callable[...,
     return plan_more_than_there_is
 
 
+# An order with a SKU in high demand writes its reservations in a statement of their own, the
+# last before COMMIT (orders.order_write): refused there, the order written before goes too.
+@pytest.mark.parametrize("high_demand", [False, True], ids=["ordinary", "high-demand"])
 async def test_a_guard_that_does_not_hold_refuses_the_whole_order(
-    client: httpx.AsyncClient, org: Org, db: Database, monkeypatch: pytest.MonkeyPatch
+    client: httpx.AsyncClient,
+    org: Org,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+    high_demand: bool,
 ) -> None:
     await create_location(client, org.headers, "WH1")
     await create_sku(client, org.headers, "MUG")
     await receive_stock(client, org.headers, "MUG", "WH1", 5)
+    if high_demand:
+        await mark_high_demand(client, org, "MUG")
     real_plan = capture.plan_sourcing
     monkeypatch.setattr(capture, "plan_sourcing", planning_nine_units(real_plan))
     before = await order_count(db, org.id)

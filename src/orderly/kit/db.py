@@ -100,7 +100,8 @@ class Database:
                 conn.info.pop(_AT_COMMIT, None)
                 await _roll_back(conn, pg)
                 raise
-            deferred: list[_Deferred] = conn.info.pop(_AT_COMMIT)
+            queued: list[_Deferred] = conn.info.pop(_AT_COMMIT)
+            deferred = [d for d in queued if not d.last] + [d for d in queued if d.last]
             try:
                 if deferred:
                     async with pg.pipeline():
@@ -244,6 +245,7 @@ class _Deferred:
     sql: str
     params: dict[str, Any]
     refusal: OrderlyError | None
+    last: bool
 
 
 def execute_at_commit(
@@ -252,8 +254,11 @@ def execute_at_commit(
     params: dict[str, Any],
     *,
     refusal: OrderlyError | None = None,
+    last: bool = False,
 ) -> None:
-    """Queue a statement whose result nobody reads, to travel with COMMIT (`transaction`).
+    """Queue a statement whose result nobody reads, to travel with COMMIT (`transaction`), in
+    the order queued; those queued ``last`` after all others, right before COMMIT (for locks
+    that should be held as briefly as can be).
 
     A statement that can refuse the transaction calls `orderly_refuse(code, message)` in SQL
     (migration 0011) with the code of ``refusal``: the transaction then rolls back and the
@@ -263,7 +268,7 @@ def execute_at_commit(
     if queue is None:
         # Outside Database.transaction() nobody would send it: fail loudly, never lose it.
         raise RuntimeError("execute_at_commit needs a connection from Database.transaction()")
-    queue.append(_Deferred(sql, params, refusal))
+    queue.append(_Deferred(sql, params, refusal, last))
 
 
 def _refused_with(exc: Exception, refusal: OrderlyError | None) -> bool:

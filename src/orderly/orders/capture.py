@@ -4,9 +4,10 @@ Round trips on the way, after the API-key lookup when the process does not know 
 (it then claims the Idempotency-Key too): one that carries the capture context and the
 availability snapshot that locks the stock rows (behind the Idempotency-Key's claim when it
 is still to be made, and the advisory lock of the order's external id), and COMMIT,
-which carries the one statement that reserves the stock and writes the order, its lines,
-allocations and timeline (sent on its own when the caller goes on with the order), and the
-statements that open its fulfillment orders and store the idempotent response.
+which carries the statement that reserves the stock and writes the order, its lines,
+allocations and timeline (sent on its own when the caller goes on with the order; two
+statements for an order with SKUs in high demand, `order_write`), and the statements that open
+its fulfillment orders and store the idempotent response.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from orderly.inventory.reservations import capture_snapshot_query, snapshot_from
 from orderly.kit.db import fetch_together
 from orderly.kit.idempotency import Claim
 from orderly.kit.money import MoneyError, currency_exponent, to_minor
-from orderly.orders import queries, repository
+from orderly.orders import order_write, queries, repository
 from orderly.orders.allocation import plan_sourcing
 from orderly.orders.domain import (
     CheckResult,
@@ -154,7 +155,7 @@ async def capture_order(
     plan = SourcingPlan((), {})
     if shipping.passed:
         # The snapshot holds the stock rows locked (but those of SKUs in high demand): the
-        # plan's reservations are written together with the order, by insert_order.
+        # plan's reservations are written together with the order (order_write).
         plan = plan_sourcing(
             demands=demands,
             destination=destination,
@@ -238,7 +239,7 @@ async def capture_order(
         "requested_delivery_date": payload.requested_delivery_date,
     }
     new_lines = [
-        repository.NewOrderLine(
+        order_write.NewOrderLine(
             line_no=n,
             sku_id=ctx.sku_ids[payload.lines[n - 1].sku],
             quantity=amounts.quantity,
@@ -250,7 +251,7 @@ async def capture_order(
         for n, amounts in lines.items()
     ]
     created_at = ctx.captured_at
-    await repository.insert_order(
+    await order_write.insert_order(
         conn,
         order=order_values,
         lines=new_lines,
@@ -258,6 +259,7 @@ async def capture_order(
         events=events,
         actor=principal.actor,
         at_commit=write_at_commit,
+        reserve_last=any(a.sku_id in ctx.high_demand_skus for a in plan.allocations),
     )
     if paid_with_credit and payment_minor > 0:
         payments.spend_store_credit(

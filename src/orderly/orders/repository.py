@@ -1,5 +1,5 @@
-"""Order queries. Capture writes an order with its lines, allocations and timeline in one
-statement; reads assemble the order from its tables."""
+"""Order queries: capture's context, the order's updates and reads, which assemble the order
+from its tables. Capture's write is `orders.order_write`."""
 
 from __future__ import annotations
 
@@ -8,20 +8,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import orjson
-import psycopg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels.domain import ChannelKind, ChannelPolicy
 from orderly.kit.db import (
     Query,
-    execute,
-    execute_at_commit,
-    int_array,
     text_array,
 )
-from orderly.orders.errors import StockContention, UnknownChannel
+from orderly.orders.errors import UnknownChannel
 from orderly.orders.fraud import RuleSetting
 from orderly.orders.models import order_allocations, order_events, orders
 from orderly.sourcing.domain import Allocation
@@ -40,6 +35,8 @@ class CaptureContext:
     inactive_skus: frozenset[str]
     pickup_location: tuple[int, str, tuple[str, ...]] | None
     sku_weights: dict[str, int] = field(default_factory=dict)
+    # The ids of the order's SKUs in high demand (catalog: their rows are locked only to write).
+    high_demand_skus: frozenset[int] = frozenset()
     # The channel's routing configuration over the organization's default, as JSON text.
     routing_config: str = "{}"
     # The fraud rules the organization has enabled, by name.
@@ -68,7 +65,8 @@ _CONTEXT = """
                (SELECT id FROM orders
                  WHERE org_id = o.id AND channel_id = c.id AND external_id = %(external_id)s)
            END AS existing_order_id,
-           (SELECT coalesce(json_agg(json_build_array(s.code, s.id, s.active, s.weight_grams)),
+           (SELECT coalesce(json_agg(json_build_array(s.code, s.id, s.active, s.weight_grams,
+                                                      s.high_demand)),
                             '[]')
               FROM skus s
              WHERE s.org_id = o.id AND s.code = ANY(CAST(%(sku_codes)s AS text[]))) AS skus,
@@ -146,184 +144,10 @@ def capture_context_from(rows: Sequence[Any], channel: str) -> CaptureContext:
         inactive_skus=frozenset(code for code, _, active, *_ in row.skus if not active),
         pickup_location=pickup,
         sku_weights={sku[0]: sku[3] for sku in row.skus},
+        high_demand_skus=frozenset(sku[1] for sku in row.skus if sku[4]),
         routing_config=row.routing_config,
         fraud_rules={r[0]: RuleSetting(r[1], r[2]) for r in row.fraud_rules or ()},
     )
-
-
-# One statement writes the whole order: the guarded reservations and their ledger rows, the
-# customer, the order, its lines, allocations and timeline. The stock rows were locked by the
-# availability snapshot, so the guard holds unless something is badly wrong, or the SKU is in
-# high demand: its rows are locked only here, and another order may have taken the last units
-# since the snapshot read them. If the guard does not hold for every row, the statement
-# refuses the transaction (orderly_refuse): nothing is committed and the caller gets
-# StockContention. The API's capture sends it with COMMIT; an exchange, which goes on working
-# with the order, at once.
-_INSERT_ORDER = """
-    WITH allocated AS MATERIALIZED (
-        -- from arrays, not JSON: the planner expects a few rows of unnest (and looks the
-        -- stock rows up by index) where it expects a hundred of jsonb_to_recordset
-        SELECT * FROM unnest(CAST(%(alloc_line_nos)s AS int[]),
-                             CAST(%(alloc_sku_ids)s AS bigint[]),
-                             CAST(%(alloc_location_ids)s AS bigint[]),
-                             CAST(%(alloc_quantities)s AS int[]))
-               AS a(line_no, sku_id, location_id, quantity)
-    ),
-    wanted AS (
-        SELECT sku_id, location_id, sum(quantity) AS quantity
-          FROM allocated
-         GROUP BY sku_id, location_id
-    ),
-    locked AS MATERIALIZED (
-        -- the rows in (sku, location) order: those of SKUs in high demand are locked here,
-        -- the others were locked by the availability snapshot already
-        SELECT sl.id, w.quantity
-          FROM stock_levels sl
-          JOIN wanted w ON w.sku_id = sl.sku_id AND w.location_id = sl.location_id
-         WHERE sl.org_id = %(org_id)s
-         ORDER BY sl.sku_id, sl.location_id
-           FOR UPDATE OF sl
-    ),
-    reserved AS (
-        UPDATE stock_levels sl
-           SET reserved = sl.reserved + l.quantity, updated_at = now()
-          FROM locked l
-         WHERE sl.id = l.id AND sl.on_hand - sl.reserved - sl.safety_stock >= l.quantity
-        RETURNING sl.sku_id, sl.location_id, l.quantity
-    ),
-    verdict AS (
-        SELECT count(*) = (SELECT count(*) FROM wanted) AS ok FROM reserved
-    ),
-    reservation_ledger AS (
-        INSERT INTO stock_ledger (org_id, sku_id, location_id, kind, reserved_delta, reason,
-                                  reference, order_id, actor)
-        SELECT %(org_id)s, r.sku_id, r.location_id, 'reserved', r.quantity, 'order',
-               'order:' || CAST(%(id)s AS text), %(id)s, %(actor)s
-          FROM reserved r
-    ),
-    customer AS (
-        INSERT INTO customers (org_id, email, name, phone, addresses)
-        SELECT %(org_id)s, %(email)s, %(customer_name)s, %(customer_phone)s,
-               CAST(%(customer_addresses)s AS jsonb)
-          FROM verdict WHERE verdict.ok
-        ON CONFLICT (org_id, email) DO UPDATE
-           SET name = coalesce(EXCLUDED.name, customers.name),
-               phone = coalesce(EXCLUDED.phone, customers.phone),
-               -- the address book keeps each distinct address once
-               addresses = customers.addresses || (
-                   SELECT coalesce(jsonb_agg(a), '[]')
-                     FROM jsonb_array_elements(EXCLUDED.addresses) a
-                    WHERE NOT customers.addresses @> jsonb_build_array(a)),
-               updated_at = now()
-        RETURNING id
-    ),
-    new_order AS (
-        INSERT INTO orders (
-            id, org_id, number, channel_id, external_id, status, currency, customer_id,
-            customer_email, billing_address, shipping_address, delivery_method,
-            pickup_location_id, subtotal_minor, discount_minor, tax_minor, shipping_minor,
-            total_minor, payment_status, payment_amount_minor, payment_method, payment_reference,
-            hold_reasons, notes, tags, requested_delivery_date)
-        SELECT %(id)s, %(org_id)s, %(number)s, %(channel_id)s, %(external_id)s, %(status)s,
-               %(currency)s, customer.id,
-               %(email)s, CAST(%(billing_address)s AS jsonb), CAST(%(shipping_address)s AS jsonb),
-               %(delivery_method)s, %(pickup_location_id)s, %(subtotal_minor)s, %(discount_minor)s,
-               %(tax_minor)s, %(shipping_minor)s, %(total_minor)s, %(payment_status)s,
-               %(payment_amount_minor)s, %(payment_method)s, %(payment_reference)s,
-               CAST(%(hold_reasons)s AS text[]), %(notes)s, CAST(%(tags)s AS text[]),
-               %(requested_delivery_date)s
-          FROM customer
-        RETURNING created_at
-    ),
-    lines AS (
-        INSERT INTO order_lines (org_id, order_id, line_no, sku_id, quantity, unit_price_minor,
-                                 discount_minor, tax_minor, total_minor)
-        SELECT %(org_id)s, %(id)s, l.*
-          FROM jsonb_to_recordset(CAST(%(lines)s AS jsonb))
-               AS l(line_no int, sku_id bigint, quantity int, unit_price_minor bigint,
-                    discount_minor bigint, tax_minor bigint, total_minor bigint)
-         WHERE (SELECT ok FROM verdict)
-    ),
-    allocations AS (
-        -- with the order's status and channel, copied for the lists by location (0014)
-        INSERT INTO order_allocations (org_id, order_id, line_no, sku_id, location_id, quantity,
-                                       order_status, channel_id)
-        SELECT %(org_id)s, %(id)s, a.line_no, a.sku_id, a.location_id, a.quantity,
-               %(status)s, %(channel_id)s
-          FROM allocated a
-         WHERE (SELECT ok FROM verdict)
-    ),
-    timeline AS (
-        INSERT INTO order_events (org_id, order_id, type, data, actor)
-        SELECT %(org_id)s, %(id)s, e.value ->> 0, e.value -> 1, %(actor)s
-          FROM jsonb_array_elements(CAST(%(events)s AS jsonb)) WITH ORDINALITY AS e(value, n)
-         WHERE (SELECT ok FROM verdict)
-         ORDER BY e.n
-    )
-    SELECT CASE WHEN (SELECT ok FROM verdict) THEN true
-                ELSE orderly_refuse(%(refusal_code)s, %(refusal_detail)s) END
-"""
-
-
-@dataclass(frozen=True, slots=True)
-class NewOrderLine:
-    line_no: int
-    sku_id: int
-    quantity: int
-    unit_price_minor: int
-    discount_minor: int
-    tax_minor: int
-    total_minor: int
-
-
-def dump_json(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-async def insert_order(
-    conn: AsyncConnection,
-    *,
-    order: dict[str, Any],
-    lines: Sequence[NewOrderLine],
-    allocations: Sequence[Allocation],
-    events: Sequence[tuple[str, dict[str, Any]]],
-    actor: str,
-    at_commit: bool,
-) -> None:
-    """Reserve the allocations' stock and store the order, all or nothing: now, or ``at_commit``
-    (one round trip less, for a caller that reads nothing of the order afterwards)."""
-    params = dict(order)
-    params["billing_address"] = dump_json(order["billing_address"])
-    params["shipping_address"] = dump_json(order["shipping_address"])
-    params["customer_addresses"] = dump_json(
-        [a for a in (order["shipping_address"], order["billing_address"]) if a]
-    )
-    # Lines and events travel as JSON documents (orjson writes dataclasses in C) and the
-    # allocations as array literals: text parameters, not lists that psycopg adapts in Python.
-    refusal = StockContention(
-        "stock for this order changed while it was captured; retry the request",
-        extra={"retryable": True},
-    )
-    params.update(
-        lines=dump_json(lines),
-        alloc_line_nos=int_array(a.line_no for a in allocations),
-        alloc_sku_ids=int_array(a.sku_id for a in allocations),
-        alloc_location_ids=int_array(a.location_id for a in allocations),
-        alloc_quantities=int_array(a.quantity for a in allocations),
-        events=dump_json(events),
-        actor=actor,
-        refusal_code=refusal.code,
-        refusal_detail=refusal.detail,
-    )
-    if at_commit:
-        execute_at_commit(conn, _INSERT_ORDER, params, refusal=refusal)
-        return
-    try:
-        await execute(conn, _INSERT_ORDER, params)
-    except psycopg.errors.RaiseException as exc:
-        if exc.diag.message_hint != refusal.code:
-            raise
-        raise refusal from exc
 
 
 async def update_order(conn: AsyncConnection, org_id: int, order_id: int, **values: Any) -> None:
