@@ -100,8 +100,8 @@ class Database:
                 conn.info.pop(_AT_COMMIT, None)
                 await _roll_back(conn, pg)
                 raise
-            queued: list[_Deferred] = conn.info.pop(_AT_COMMIT)
-            deferred = [d for d in queued if not d.last] + [d for d in queued if d.last]
+            # In the order queued, those queued `last` after the others (a stable sort).
+            deferred = sorted(conn.info.pop(_AT_COMMIT), key=_queued_last)
             try:
                 if deferred:
                     async with pg.pipeline():
@@ -246,6 +246,10 @@ class _Deferred:
     params: dict[str, Any]
     refusal: OrderlyError | None
     last: bool
+
+
+def _queued_last(statement: _Deferred) -> bool:
+    return statement.last
 
 
 def execute_at_commit(
