@@ -43,7 +43,8 @@ async def _writing_transaction(request: Request) -> AsyncIterator[AsyncConnectio
 WritingConn = Annotated[AsyncConnection, Depends(_writing_transaction, scope="function")]
 
 
-async def _principal(request: Request, conn: Conn) -> Principal:
+async def principal_of(request: Request, conn: AsyncConnection) -> Principal:
+    """The caller, from the request's API key; 401 when there is none or it is not valid."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -59,6 +60,10 @@ async def _principal(request: Request, conn: Conn) -> Principal:
     return principal
 
 
+async def _principal(request: Request, conn: Conn) -> Principal:
+    return await principal_of(request, conn)
+
+
 def _idempotency_key(request: Request) -> str | None:
     """A creating POST's Idempotency-Key, claimed together with the key lookup (one round
     trip less); an over-long key is left to the header's own validation."""
@@ -71,13 +76,16 @@ def _idempotency_key(request: Request) -> str | None:
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
 
+def authorize(principal: Principal, permission: Permission) -> Principal:
+    """The principal, if its role may do this; 403 otherwise."""
+    if not principal.can(permission):
+        raise Forbidden(f"the role {principal.role.value!r} may not do this ({permission.value})")
+    return principal
+
+
 def require(permission: Permission) -> Callable[..., Coroutine[Any, Any, Principal]]:
     async def dependency(principal: CurrentPrincipal) -> Principal:
-        if not principal.can(permission):
-            raise Forbidden(
-                f"the role {principal.role.value!r} may not do this ({permission.value})"
-            )
-        return principal
+        return authorize(principal, permission)
 
     return dependency
 

@@ -15,6 +15,7 @@ from orderly.kit.pagination import Cursor, Limit, Page, page_response
 from orderly.kit.params import ResourceId
 from orderly.orders import customers, service
 from orderly.orders.capture import capture_order
+from orderly.orders.capture_route import CaptureRoute
 from orderly.orders.customers import CustomerOut
 from orderly.orders.domain import OrderStatus
 from orderly.orders.queries import OrderFilters
@@ -39,21 +40,6 @@ WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post(
-    "/orders",
-    status_code=201,
-    response_model=OrderOut,
-    summary="Capture an order",
-    responses={
-        200: {"description": "The channel's order was captured before", "model": OrderOut},
-        **WRITE_ERRORS,
-        409: {
-            "description": "insufficient_stock, store_credit_insufficient, or the"
-            " Idempotency-Key is in use",
-            **PROBLEM,
-        },
-    },
-)
 async def create_order(
     request: Request,
     payload: OrderIn,
@@ -82,6 +68,27 @@ async def create_order(
         body=await request.body(),
         create=create,
     )
+
+
+# Parameters resolved by CaptureRoute for plain requests (orders/capture_route.py).
+router.add_api_route(
+    "/orders",
+    create_order,
+    methods=["POST"],
+    route_class_override=CaptureRoute,
+    status_code=201,
+    response_model=OrderOut,
+    summary="Capture an order",
+    responses={
+        200: {"description": "The channel's order was captured before", "model": OrderOut},
+        **WRITE_ERRORS,
+        409: {
+            "description": "insufficient_stock, store_credit_insufficient, or the"
+            " Idempotency-Key is in use",
+            **PROBLEM,
+        },
+    },
+)
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses={404: PROBLEM})
