@@ -86,6 +86,13 @@ def print_table(report: dict[str, Any]) -> None:
         f"\nload generator: {', '.join(generators)}; target ratio with 2 workers: >= {TARGET_RATIO}"
     )
     print("other CPU: share of the machine used by processes outside the benchmark meanwhile")
+    limits = {run["clients"]: run.get("limit_tps_before_after") or [] for run in report["runs"]}
+    for clients, samples in sorted(limits.items()):
+        if samples:
+            before_after = " and ".join(f"{tps:,.0f}" for tps in samples)
+            print(
+                f"limit tps with {clients} clients, before and after the API runs: {before_after}"
+            )
 
 
 def _other_share(run: dict[str, Any]) -> str:
