@@ -10,21 +10,7 @@ import pytest
 
 from orderly.kit.db import Database
 from tests.conftest import Org
-from tests.orders.factories import (
-    create_location,
-    create_sku,
-    order_body,
-    order_count,
-    receive_stock,
-)
-
-
-@pytest.fixture
-async def shop(client: httpx.AsyncClient, org: Org) -> Org:
-    await create_location(client, org.headers, "WH1")
-    await create_sku(client, org.headers, "MUG")
-    await receive_stock(client, org.headers, "MUG", "WH1", 5)
-    return org
+from tests.orders.factories import order_body, order_count
 
 
 def _location_body() -> dict[str, object]:
@@ -42,16 +28,16 @@ def _location_body() -> dict[str, object]:
 
 
 async def test_a_json_body_with_a_charset_is_captured(
-    client: httpx.AsyncClient, shop: Org, db: Database
+    client: httpx.AsyncClient, mug_shop: Org, db: Database
 ) -> None:
     response = await client.post(
         "/v1/orders",
         content=json.dumps(order_body([("MUG", 2)])).encode(),
-        headers={**shop.headers, "Content-Type": "Application/JSON; charset=utf-8"},
+        headers={**mug_shop.headers, "Content-Type": "Application/JSON; charset=utf-8"},
     )
     assert response.status_code == 201, response.text
     assert response.json()["status"] == "allocated"
-    assert await order_count(db, shop.id) == 1
+    assert await order_count(db, mug_shop.id) == 1
 
 
 @pytest.mark.parametrize(
@@ -59,9 +45,9 @@ async def test_a_json_body_with_a_charset_is_captured(
     [None, "text/plain", "application/x-www-form-urlencoded", "application/problem+json"],
 )
 async def test_another_content_type_is_answered_as_on_other_routes(
-    client: httpx.AsyncClient, shop: Org, db: Database, content_type: str | None
+    client: httpx.AsyncClient, mug_shop: Org, db: Database, content_type: str | None
 ) -> None:
-    headers = {k: v for k, v in shop.headers.items() if k.lower() != "content-type"}
+    headers = {k: v for k, v in mug_shop.headers.items() if k.lower() != "content-type"}
     if content_type is not None:
         headers["Content-Type"] = content_type
 
@@ -73,15 +59,15 @@ async def test_another_content_type_is_answered_as_on_other_routes(
     assert order.status_code == location.status_code, (order.text, location.text)
     if order.status_code >= 400:
         assert order.json()["code"] == location.json()["code"]
-        assert await order_count(db, shop.id) == 0
+        assert await order_count(db, mug_shop.id) == 0
     else:
-        assert await order_count(db, shop.id) == 1
+        assert await order_count(db, mug_shop.id) == 1
 
 
 async def test_an_idempotency_key_of_the_longest_length_is_kept(
-    client: httpx.AsyncClient, shop: Org
+    client: httpx.AsyncClient, mug_shop: Org
 ) -> None:
-    headers = {**shop.headers, "Idempotency-Key": "k" * 255}
+    headers = {**mug_shop.headers, "Idempotency-Key": "k" * 255}
     first = await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=headers)
     again = await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=headers)
     assert (first.status_code, again.status_code) == (201, 201)
@@ -90,24 +76,24 @@ async def test_an_idempotency_key_of_the_longest_length_is_kept(
 
 
 async def test_an_over_long_idempotency_key_is_a_problem_naming_the_header(
-    client: httpx.AsyncClient, shop: Org, db: Database
+    client: httpx.AsyncClient, mug_shop: Org, db: Database
 ) -> None:
-    headers = {**shop.headers, "Idempotency-Key": "k" * 256}
+    headers = {**mug_shop.headers, "Idempotency-Key": "k" * 256}
     response = await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=headers)
     assert response.status_code == 422, response.text
     assert "Idempotency-Key" in [e["field"] for e in response.json()["errors"]]
-    assert await order_count(db, shop.id) == 0
+    assert await order_count(db, mug_shop.id) == 0
 
 
 @pytest.mark.parametrize("authorization", [None, "Bearer not-a-key", "Basic dXNlcjpwYXNz"])
 async def test_a_valid_order_without_a_valid_key_is_401_and_writes_nothing(
-    client: httpx.AsyncClient, shop: Org, db: Database, authorization: str | None
+    client: httpx.AsyncClient, mug_shop: Org, db: Database, authorization: str | None
 ) -> None:
     headers = {} if authorization is None else {"Authorization": authorization}
     response = await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=headers)
     assert response.status_code == 401
     assert response.json()["code"] == "unauthorized"
-    assert await order_count(db, shop.id) == 0
+    assert await order_count(db, mug_shop.id) == 0
 
 
 async def test_an_invalid_order_without_a_key_is_401_as_well(client: httpx.AsyncClient) -> None:

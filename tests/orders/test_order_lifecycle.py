@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from orderly.kit.db import Database
 from tests.conftest import Org
 from tests.orders.factories import (
-    create_location,
     create_sku,
     ledger_mismatches,
     order_body,
     receive_stock,
     stock_of,
 )
-
-
-@pytest.fixture
-async def shop(client: httpx.AsyncClient, org: Org) -> Org:
-    await create_location(client, org.headers, "WH1")
-    await create_sku(client, org.headers, "MUG")
-    await receive_stock(client, org.headers, "MUG", "WH1", 5)
-    return org
 
 
 async def place(client: httpx.AsyncClient, org: Org, quantity: int = 2, **extra: object) -> dict:  # type: ignore[type-arg]
@@ -45,100 +35,102 @@ async def act(
 
 class TestCancel:
     async def test_cancel_releases_every_reservation(
-        self, client: httpx.AsyncClient, shop: Org, db: Database
+        self, client: httpx.AsyncClient, mug_shop: Org, db: Database
     ) -> None:
-        order = await place(client, shop, 3)
-        response = await act(client, shop, order, "cancel", reason="customer changed mind")
+        order = await place(client, mug_shop, 3)
+        response = await act(client, mug_shop, order, "cancel", reason="customer changed mind")
         assert response.status_code == 200
         cancelled = response.json()
         assert cancelled["status"] == "cancelled"
         assert cancelled["cancel_reason"] == "customer changed mind"
         assert cancelled["lines"][0]["allocations"][0]["status"] == "released"
-        assert (await stock_of(client, shop.headers, "MUG"))["WH1"]["available"] == 5
-        assert await ledger_mismatches(db, shop.id) == []
+        assert (await stock_of(client, mug_shop.headers, "MUG"))["WH1"]["available"] == 5
+        assert await ledger_mismatches(db, mug_shop.id) == []
 
     async def test_cancelling_twice_is_an_illegal_transition(
-        self, client: httpx.AsyncClient, shop: Org
+        self, client: httpx.AsyncClient, mug_shop: Org
     ) -> None:
-        order = await place(client, shop)
-        await act(client, shop, order, "cancel", reason="first")
-        again = await act(client, shop, order, "cancel", reason="second")
+        order = await place(client, mug_shop)
+        await act(client, mug_shop, order, "cancel", reason="first")
+        again = await act(client, mug_shop, order, "cancel", reason="second")
         assert again.status_code == 409
         assert again.json()["code"] == "illegal_transition"
-        assert (await stock_of(client, shop.headers, "MUG"))["WH1"]["reserved"] == 0
+        assert (await stock_of(client, mug_shop.headers, "MUG"))["WH1"]["reserved"] == 0
 
-    async def test_cancel_needs_a_reason(self, client: httpx.AsyncClient, shop: Org) -> None:
-        order = await place(client, shop)
-        response = await act(client, shop, order, "cancel")
+    async def test_cancel_needs_a_reason(self, client: httpx.AsyncClient, mug_shop: Org) -> None:
+        order = await place(client, mug_shop)
+        response = await act(client, mug_shop, order, "cancel")
         assert response.status_code == 422
         assert response.json()["errors"][0]["field"] == "reason"
 
 
 class TestHoldAndRelease:
     async def test_hold_then_release_returns_to_allocated(
-        self, client: httpx.AsyncClient, shop: Org
+        self, client: httpx.AsyncClient, mug_shop: Org
     ) -> None:
-        order = await place(client, shop)
-        held = (await act(client, shop, order, "hold", reason="address check")).json()
+        order = await place(client, mug_shop)
+        held = (await act(client, mug_shop, order, "hold", reason="address check")).json()
         assert (held["status"], held["hold_reasons"]) == ("on_hold", ["manual"])
-        assert (await stock_of(client, shop.headers, "MUG"))["WH1"]["reserved"] == 2
-        released = (await act(client, shop, order, "release")).json()
+        assert (await stock_of(client, mug_shop.headers, "MUG"))["WH1"]["reserved"] == 2
+        released = (await act(client, mug_shop, order, "release")).json()
         assert (released["status"], released["hold_reasons"]) == ("allocated", [])
 
     async def test_releasing_an_order_that_is_not_held_is_409(
-        self, client: httpx.AsyncClient, shop: Org
+        self, client: httpx.AsyncClient, mug_shop: Org
     ) -> None:
-        order = await place(client, shop)
-        response = await act(client, shop, order, "release")
+        order = await place(client, mug_shop)
+        response = await act(client, mug_shop, order, "release")
         assert response.status_code == 409
         assert response.json()["code"] == "order_not_on_hold"
 
     async def test_releasing_one_reason_keeps_the_other(
-        self, client: httpx.AsyncClient, shop: Org
+        self, client: httpx.AsyncClient, mug_shop: Org
     ) -> None:
-        order = await place(client, shop, payment={"status": "pending", "amount": "0"})
-        await act(client, shop, order, "hold", reason="also check the address")
-        partly = (await act(client, shop, order, "release", hold="payment")).json()
+        order = await place(client, mug_shop, payment={"status": "pending", "amount": "0"})
+        await act(client, mug_shop, order, "hold", reason="also check the address")
+        partly = (await act(client, mug_shop, order, "release", hold="payment")).json()
         assert (partly["status"], partly["hold_reasons"]) == ("on_hold", ["manual"])
-        done = (await act(client, shop, order, "release", hold="manual")).json()
+        done = (await act(client, mug_shop, order, "release", hold="manual")).json()
         assert done["status"] == "allocated"
 
     async def test_a_cancelled_order_cannot_be_held(
-        self, client: httpx.AsyncClient, shop: Org
+        self, client: httpx.AsyncClient, mug_shop: Org
     ) -> None:
-        order = await place(client, shop)
-        await act(client, shop, order, "cancel", reason="fraud")
-        response = await act(client, shop, order, "hold", reason="late")
+        order = await place(client, mug_shop)
+        await act(client, mug_shop, order, "cancel", reason="fraud")
+        response = await act(client, mug_shop, order, "hold", reason="late")
         assert response.status_code == 409
         assert response.json()["code"] == "illegal_transition"
 
     async def test_release_sources_an_order_held_before_sourcing(
-        self, client: httpx.AsyncClient, shop: Org, db: Database
+        self, client: httpx.AsyncClient, mug_shop: Org, db: Database
     ) -> None:
         body_address = {"country": "US", "city": "Boston"}  # incomplete: held for shipping
-        order = await place(client, shop, shipping_address=body_address)
+        order = await place(client, mug_shop, shipping_address=body_address)
         assert (order["status"], order["hold_reasons"]) == ("on_hold", ["shipping"])
         assert order["lines"][0]["allocated"] == 0
-        released = (await act(client, shop, order, "release", reason="address confirmed")).json()
+        released = (
+            await act(client, mug_shop, order, "release", reason="address confirmed")
+        ).json()
         assert released["status"] == "allocated"
         assert released["lines"][0]["allocated"] == 2
-        assert (await stock_of(client, shop.headers, "MUG"))["WH1"]["reserved"] == 2
-        assert await ledger_mismatches(db, shop.id) == []
+        assert (await stock_of(client, mug_shop.headers, "MUG"))["WH1"]["reserved"] == 2
+        assert await ledger_mismatches(db, mug_shop.id) == []
 
 
 class TestListing:
-    async def test_filters_and_pagination(self, client: httpx.AsyncClient, shop: Org) -> None:
-        await create_sku(client, shop.headers, "TEE")
-        await receive_stock(client, shop.headers, "TEE", "WH1", 5)
-        a = await place(client, shop, 1)
-        b = await place(client, shop, 1, customer={"email": "bo@example.com"})
+    async def test_filters_and_pagination(self, client: httpx.AsyncClient, mug_shop: Org) -> None:
+        await create_sku(client, mug_shop.headers, "TEE")
+        await receive_stock(client, mug_shop.headers, "TEE", "WH1", 5)
+        a = await place(client, mug_shop, 1)
+        b = await place(client, mug_shop, 1, customer={"email": "bo@example.com"})
         c = (
-            await client.post("/v1/orders", json=order_body([("TEE", 1)]), headers=shop.headers)
+            await client.post("/v1/orders", json=order_body([("TEE", 1)]), headers=mug_shop.headers)
         ).json()
-        await act(client, shop, a, "cancel", reason="test")
+        await act(client, mug_shop, a, "cancel", reason="test")
 
         async def ids(**params: object) -> list[int]:
-            r = await client.get("/v1/orders", params=params, headers=shop.headers)
+            r = await client.get("/v1/orders", params=params, headers=mug_shop.headers)
             assert r.status_code == 200, r.text
             return [o["id"] for o in r.json()["items"]]
 
@@ -149,18 +141,26 @@ class TestListing:
         assert await ids(location="WH1", status="allocated") == [c["id"], b["id"]]
         assert await ids(channel="web", limit=5) == [c["id"], b["id"], a["id"]]
 
-        first = (await client.get("/v1/orders", params={"limit": 2}, headers=shop.headers)).json()
+        first = (
+            await client.get("/v1/orders", params={"limit": 2}, headers=mug_shop.headers)
+        ).json()
         assert [o["id"] for o in first["items"]] == [c["id"], b["id"]]
         rest = await client.get(
-            "/v1/orders", params={"limit": 2, "cursor": first["next_cursor"]}, headers=shop.headers
+            "/v1/orders",
+            params={"limit": 2, "cursor": first["next_cursor"]},
+            headers=mug_shop.headers,
         )
         assert [o["id"] for o in rest.json()["items"]] == [a["id"]]
         assert rest.json()["next_cursor"] is None
 
     async def test_a_bad_cursor_or_status_is_422(
-        self, client: httpx.AsyncClient, shop: Org
+        self, client: httpx.AsyncClient, mug_shop: Org
     ) -> None:
-        bad_cursor = await client.get("/v1/orders", params={"cursor": "%%%"}, headers=shop.headers)
-        bad_status = await client.get("/v1/orders", params={"status": "lost"}, headers=shop.headers)
+        bad_cursor = await client.get(
+            "/v1/orders", params={"cursor": "%%%"}, headers=mug_shop.headers
+        )
+        bad_status = await client.get(
+            "/v1/orders", params={"status": "lost"}, headers=mug_shop.headers
+        )
         assert (bad_cursor.status_code, bad_status.status_code) == (422, 422)
         assert bad_cursor.json()["errors"][0]["field"] == "cursor"
