@@ -17,7 +17,6 @@ from typing import Any
 
 import orjson
 from fastapi.routing import APIRoute
-from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -71,5 +70,7 @@ async def _plain_order(request: Request) -> OrderIn | None:
     body = await request.body()  # kept by the request: FastAPI's handler reads it again
     try:
         return OrderIn.model_validate(orjson.loads(body))
-    except (orjson.JSONDecodeError, ValidationError):
+    except Exception:
+        # Whatever the body's fault, FastAPI's handler reports it, after the checks it makes
+        # first (the API key), as on every route.
         return None
