@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
-import httpx
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+import httpx
+from fastapi import FastAPI
+
+from orderly.app import create_app
 from orderly.kit.db import Database
+from orderly.settings import Settings
 from tests.conftest import Org
 from tests.returns.helpers import open_shop, set_return_policy, shipped_order
 
@@ -13,6 +20,13 @@ async def find(client: httpx.AsyncClient, org: Org, number: str, contact: str) -
     return await client.post(
         "/returns/start", data={"shop": org.slug, "number": number, "contact": contact}
     )
+
+
+@asynccontextmanager
+async def from_address(app: FastAPI, address: str) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://orderly.test") as c:
+        yield c
 
 
 class TestReturnPage:
@@ -55,7 +69,11 @@ class TestReturnPage:
         assert (opened["source"], opened["status"]) == ("customer", "authorized")
         assert opened["shipment_id"] is not None
 
-        assert 'id="label"' in done.text
+        [link] = re.findall(r'id="label" href="([^"]+)"', done.text)
+        assert link.startswith("/returns/label/")
+        printed = await client.get(link)
+        assert printed.status_code == 200
+        assert printed.content.startswith(b"%PDF")
         label = await client.post(
             "/returns/label",
             data={"shop": org.slug, "number": "RMA-1001", "contact": "a@example.com"},
@@ -63,6 +81,13 @@ class TestReturnPage:
         assert label.status_code == 200
         assert label.headers["content-type"] == "application/pdf"
         assert label.content.startswith(b"%PDF")
+        # The label shows the customer's name and address: the postal code does not unlock it.
+        by_postal_code = await client.post(
+            "/returns/label", data={"shop": org.slug, "number": "RMA-1001", "contact": "02110"}
+        )
+        assert by_postal_code.status_code == 422
+        assert "e-mail address" in by_postal_code.text
+        assert not by_postal_code.content.startswith(b"%PDF")
         stranger = await client.post(
             "/returns/label",
             data={"shop": org.slug, "number": "RMA-1001", "contact": "x@example.com"},
@@ -114,6 +139,33 @@ class TestReturnPage:
         blocked = await find(client, org, placed["number"], "a@example.com")
         assert blocked.status_code == 429
         assert "Too many attempts" in blocked.text
+
+    async def test_a_stranger_guessing_does_not_lock_the_customer_out(
+        self, client: httpx.AsyncClient, org: Org, db: Database, settings: Settings
+    ) -> None:
+        await open_shop(client, db, org)
+        placed = await shipped_order(client, org, [("MUG", 1)])
+        app = create_app(settings, database=db)
+        async with from_address(app, "198.51.100.7") as stranger:
+            for _ in range(5):
+                assert (await find(stranger, org, placed["number"], "12345")).status_code == 404
+            assert (await find(stranger, org, placed["number"], "02110")).status_code == 429
+        async with from_address(app, "203.0.113.20") as customer:
+            page = await find(customer, org, placed["number"], "02110")
+        assert page.status_code == 200
+        assert 'name="qty_1"' in page.text
+
+    async def test_a_client_guessing_many_numbers_is_stopped(
+        self, client: httpx.AsyncClient, org: Org, db: Database, settings: Settings
+    ) -> None:
+        await open_shop(client, db, org)
+        placed = await shipped_order(client, org, [("MUG", 1)])
+        app = create_app(settings, database=db)
+        async with from_address(app, "198.51.100.8") as guesser:
+            for n in range(20):
+                assert (await find(guesser, org, f"SO-{900000 + n}", "02110")).status_code == 404
+            refused = await find(guesser, org, placed["number"], "02110")
+        assert refused.status_code == 429
 
     async def test_closed_window_says_so(
         self, client: httpx.AsyncClient, org: Org, db: Database

@@ -71,13 +71,15 @@ return_lines = sa.Table(
 )
 sa.Index("ix_return_lines_org_sku", return_lines.c.org_id, return_lines.c.sku_id)
 
-# Failed look-ups on the self-service page, per order number: enough of them refuse more.
+# Failed look-ups on the self-service page, per client address and order number (an empty
+# number counts the client's failures over all numbers): enough of them refuse that client.
 return_lookup_failures = sa.Table(
     "return_lookup_failures",
     metadata,
     org_column(),
+    sa.Column("client", sa.Text, nullable=False, server_default=""),
     sa.Column("order_number", sa.Text, nullable=False),
     sa.Column("failures", sa.Integer, nullable=False, server_default="0"),
     sa.Column("window_started_at", sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint("org_id", "order_number"),
+    sa.PrimaryKeyConstraint("org_id", "client", "order_number"),
 )

@@ -19,10 +19,11 @@ from orderly.kit.errors import OrderlyError
 from orderly.kit.secrets import secret_key
 from orderly.returns.domain import ReturnMethod
 from orderly.returns.errors import LookupRefused
-from orderly.returns.label_links import read_label_link
+from orderly.returns.label_links import label_path, read_label_link
 from orderly.returns.schemas import ReturnIn, ReturnLineIn
 from orderly.returns.selfservice import (
     FoundOrder,
+    Lookup,
     find_order,
     label_by_link,
     open_customer_return,
@@ -35,6 +36,7 @@ Field200 = Annotated[str, Form(max_length=200)]
 HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 HTML: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such order", "content": {"text/html": {}}},
+    422: {"description": "The details cannot unlock this", "content": {"text/html": {}}},
     429: {"description": "Too many failed look-ups", "content": {"text/html": {}}},
 }
 REASON_LABELS = {
@@ -45,6 +47,10 @@ REASON_LABELS = {
     "not_as_described": "Not as described",
     "changed_mind": "Changed my mind",
 }
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else ""
 
 
 @functools.cache
@@ -73,13 +79,14 @@ async def start_page(
     responses=HTML,
 )
 async def find_page(
+    request: Request,
     conn: Conn,
     shop: Field200 = "",
     number: Field200 = "",
     contact: Field200 = "",
 ) -> HTMLResponse:
     try:
-        found = await find_order(conn, shop, number, contact)
+        found = await find_order(conn, Lookup(shop, number, contact, client_of(request)))
     except LookupRefused as refused:
         return _page(refused.status, step="start", shop=shop, number=number, error=refused.message)
     return _choose(found, shop=shop, number=number, contact=contact)
@@ -107,8 +114,9 @@ def _choose(
 async def submit_page(request: Request, conn: Conn) -> HTMLResponse:
     form = await request.form()
     shop, number, contact = (str(form.get(k, ""))[:200] for k in ("shop", "number", "contact"))
+    lookup = Lookup(shop, number, contact, client_of(request))
     try:
-        found = await find_order(conn, shop, number, contact)
+        found = await find_order(conn, lookup)
     except LookupRefused as refused:
         return _page(refused.status, step="start", shop=shop, number=number, error=refused.message)
     try:
@@ -116,9 +124,15 @@ async def submit_page(request: Request, conn: Conn) -> HTMLResponse:
         opened = await open_customer_return(conn, found, data)
     except (OrderlyError, ValidationError, ValueError) as exc:
         message = exc.detail if isinstance(exc, OrderlyError) else "Please check your choices."
-        found = await find_order(conn, shop, number, contact)
+        found = await find_order(conn, lookup)
         return _choose(found, shop=shop, number=number, contact=contact, error=message)
-    return _page(step="done", shop=shop, opened=opened, contact=contact)
+    secret = secret_key(request.app.state.settings)
+    return _page(
+        step="done",
+        shop=shop,
+        opened=opened,
+        label_link=label_path(secret, found.org_id, opened.id),
+    )
 
 
 def _return_in(found: FoundOrder, form: dict[str, Any]) -> ReturnIn:
@@ -148,10 +162,15 @@ def _return_in(found: FoundOrder, form: dict[str, Any]) -> ReturnIn:
     responses={200: {"content": {"application/pdf": {}}}, **HTML},
 )
 async def label_download(
-    conn: Conn, shop: Field200 = "", number: Field200 = "", contact: Field200 = ""
+    request: Request,
+    conn: Conn,
+    shop: Field200 = "",
+    number: Field200 = "",
+    contact: Field200 = "",
 ) -> Response:
+    """For a customer who lost the e-mail's link: the return number and the order's e-mail."""
     try:
-        pdf = await return_label(conn, shop, number, contact)
+        pdf = await return_label(conn, Lookup(shop, number, contact, client_of(request)))
     except LookupRefused as refused:
         return _page(refused.status, step="start", shop=shop, error=refused.message)
     return Response(

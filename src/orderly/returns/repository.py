@@ -181,27 +181,39 @@ async def list_returns(
 
 # Self-service look-ups: a window of 15 minutes, refused after the limit of failures.
 LOOKUP_WINDOW = timedelta(minutes=15)
+# The row of a client's failures over all order numbers.
+ANY_NUMBER = ""
 
 
-async def lookup_failures(conn: AsyncConnection, org_id: int, number: str) -> int:
+async def lookup_failures(
+    conn: AsyncConnection, org_id: int, *, client: str, number: str
+) -> tuple[int, int]:
+    """The client's failures in the window: for this order number, and over all numbers."""
     f = return_lookup_failures.c
     found = await conn.execute(
-        sa.select(f.failures).where(
+        sa.select(f.order_number, f.failures).where(
             f.org_id == org_id,
-            f.order_number == number,
+            f.client == client,
+            f.order_number.in_([number, ANY_NUMBER]),
             f.window_started_at > sa.func.now() - sa.literal(LOOKUP_WINDOW, sa.Interval),
         )
     )
-    return int(found.scalar_one_or_none() or 0)
+    counts = {row.order_number: int(row.failures) for row in found}
+    return counts.get(number, 0), counts.get(ANY_NUMBER, 0)
 
 
-async def record_lookup_failure(conn: AsyncConnection, org_id: int, number: str) -> None:
+async def record_lookup_failure(
+    conn: AsyncConnection, org_id: int, *, client: str, number: str
+) -> None:
+    """Count one failure for the client, on this number and over all numbers."""
     await conn.execute(
         sa.text(
             """
-            INSERT INTO return_lookup_failures (org_id, order_number, failures, window_started_at)
-            VALUES (:org_id, :number, 1, now())
-            ON CONFLICT (org_id, order_number) DO UPDATE
+            INSERT INTO return_lookup_failures
+                   (org_id, client, order_number, failures, window_started_at)
+            SELECT :org_id, :client, n, 1, now() FROM unnest(CAST(:numbers AS text[])) AS n
+            ORDER BY n
+            ON CONFLICT (org_id, client, order_number) DO UPDATE
                SET failures = CASE WHEN return_lookup_failures.window_started_at
                                         > now() - CAST(:window AS interval)
                                    THEN return_lookup_failures.failures + 1 ELSE 1 END,
@@ -210,7 +222,12 @@ async def record_lookup_failure(conn: AsyncConnection, org_id: int, number: str)
                                    THEN return_lookup_failures.window_started_at ELSE now() END
             """
         ),
-        {"org_id": org_id, "number": number, "window": LOOKUP_WINDOW},
+        {
+            "org_id": org_id,
+            "client": client,
+            "numbers": sorted({number, ANY_NUMBER}),
+            "window": LOOKUP_WINDOW,
+        },
     )
 
 

@@ -1,6 +1,7 @@
 """The customer's self-service return: find the order by its number and the e-mail or postal
 code on it, see what can come back, and open the return. No login; failed look-ups are
-counted per order number and refused past a limit, to stop guessing."""
+counted per client address (per order number and over all numbers) and refused past a limit,
+to stop guessing without letting a stranger lock the customer out."""
 
 from __future__ import annotations
 
@@ -24,7 +25,24 @@ from orderly.shipping import service as shipping
 from orderly.tenancy import service as tenancy
 from orderly.tenancy.domain import Principal, Role
 
+# Failed look-ups a client may make in the window: on one order number, and over all numbers.
 MAX_FAILED_LOOKUPS = 5
+MAX_FAILED_LOOKUPS_PER_CLIENT = 20
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup:
+    """What the page was given: the shop, a number (order or return), the contact, and the
+    address of the client asking (`kit.client_address`)."""
+
+    shop: str
+    number: str
+    contact: str
+    client: str
+
+    @property
+    def normalised_number(self) -> str:
+        return self.number.strip().upper()
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,26 +76,32 @@ def _matches(order: dict[str, object], contact: str) -> bool:
     return False
 
 
-async def _shop(conn: AsyncConnection, shop: str, number: str) -> int:
-    """The organization behind the page, once the number is not locked out by guessing."""
+async def _shop(conn: AsyncConnection, lookup: Lookup) -> int:
+    """The organization behind the page, once the client is not refused for guessing."""
     try:
-        org_id = await tenancy.organization_id(conn, shop.strip())
+        org_id = await tenancy.organization_id(conn, lookup.shop.strip())
     except NotFound:
         raise LookupRefused("We could not find this shop.", status=404) from None
-    if await repo.lookup_failures(conn, org_id, number) >= MAX_FAILED_LOOKUPS:
-        raise LookupRefused(
-            "Too many attempts for this number. Please try again later.", status=429
-        )
+    on_number, overall = await repo.lookup_failures(
+        conn, org_id, client=lookup.client, number=lookup.normalised_number
+    )
+    if on_number >= MAX_FAILED_LOOKUPS or overall >= MAX_FAILED_LOOKUPS_PER_CLIENT:
+        raise LookupRefused("Too many attempts. Please try again later.", status=429)
     return org_id
 
 
-async def find_order(conn: AsyncConnection, shop: str, number: str, contact: str) -> FoundOrder:
-    number = number.strip().upper()
-    org_id = await _shop(conn, shop, number)
-    order_id = await order_queries.order_id_by_number(conn, org_id, number)
+async def _failed(conn: AsyncConnection, org_id: int, lookup: Lookup) -> None:
+    await repo.record_lookup_failure(
+        conn, org_id, client=lookup.client, number=lookup.normalised_number
+    )
+
+
+async def find_order(conn: AsyncConnection, lookup: Lookup) -> FoundOrder:
+    org_id = await _shop(conn, lookup)
+    order_id = await order_queries.order_id_by_number(conn, org_id, lookup.normalised_number)
     order = await order_queries.order_row(conn, org_id, order_id) if order_id else None
-    if order is None or not _matches(order, contact):
-        await repo.record_lookup_failure(conn, org_id, number)
+    if order is None or not _matches(order, lookup.contact):
+        await _failed(conn, org_id, lookup)
         raise LookupRefused(
             "We could not find an order with this number and e-mail or postal code.",
             status=404,
@@ -108,14 +132,19 @@ async def open_customer_return(
         return await service.open_return(conn, principal, data, source=ReturnSource.CUSTOMER)
 
 
-async def return_label(conn: AsyncConnection, shop: str, number: str, contact: str) -> bytes:
-    """The PDF return label of a ship-back return, for whoever knows the order's contact."""
-    number = number.strip().upper()
-    org_id = await _shop(conn, shop, number)
-    found = await repo.return_by_number(conn, org_id, number)
+async def return_label(conn: AsyncConnection, lookup: Lookup) -> bytes:
+    """The PDF return label of a ship-back return, for whoever knows the order's e-mail
+    address: the label carries the customer's name and address, so a postal code (which the
+    label itself shows) is not enough."""
+    if "@" not in lookup.contact:
+        raise LookupRefused(
+            "Enter the e-mail address on the order to print its return label.", status=422
+        )
+    org_id = await _shop(conn, lookup)
+    found = await repo.return_by_number(conn, org_id, lookup.normalised_number)
     order = await order_queries.order_row(conn, org_id, found["order_id"]) if found else None
-    if found is None or order is None or not _matches(order, contact):
-        await repo.record_lookup_failure(conn, org_id, number)
+    if found is None or order is None or not _matches(order, lookup.contact):
+        await _failed(conn, org_id, lookup)
         raise LookupRefused("We could not find this return.", status=404)
     if found["shipment_id"] is None:
         raise LookupRefused("This return has no label: bring it to the store.", status=404)
