@@ -11,7 +11,9 @@ import httpx
 from playwright.async_api import Browser, Page, expect
 
 from orderly.kit.db import Database
+from orderly.settings import Settings
 from tests.browser.conftest import SCREENSHOTS
+from tests.fulfillment.helpers import customer_pickup_code
 from tests.web.shop import PASSWORD, Shop, open_shop, place, place_pickup
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -98,7 +100,7 @@ async def test_an_order_from_the_api_is_picked_packed_shipped_and_labelled(
 
 
 async def test_a_store_associate_hands_over_a_pickup_by_code(
-    browser: Browser, server: str, client: httpx.AsyncClient, db: Database
+    browser: Browser, server: str, client: httpx.AsyncClient, db: Database, settings: Settings
 ) -> None:
     shop = await open_shop(client, db)
     order = await place_pickup(client, shop)
@@ -118,11 +120,10 @@ async def test_a_store_associate_hands_over_a_pickup_by_code(
         .get_by_role("button", name="Ready for pickup")
         .click()
     )
-    message = await page.get_by_text("pickup code is").text_content()
-    code = re.search(r"pickup code is ([A-Z0-9]+)", message or "")
-    assert code
+    await expect(page.get_by_text("The customer is sent their pickup code")).to_be_visible()
+    code = await customer_pickup_code(client, shop.org, settings, order["id"])
     await shot(page, "store-phone")
-    await page.get_by_label("Pickup code").fill(code.group(1).lower())
+    await page.get_by_label("Pickup code").fill(code.lower())
     await page.get_by_role("button", name="Hand over").click()
     await expect(page.get_by_text(f"{order['number']} is handed over.")).to_be_visible()
     status = await client.get(f"/v1/orders/{order['id']}", headers=shop.org.headers)

@@ -8,7 +8,10 @@ from typing import Any
 
 import httpx
 
+from orderly.fulfillment import pickup
 from orderly.fulfillment.shipping_port import BoughtLabel, LabelRequest
+from orderly.kit.secrets import secret_key
+from orderly.settings import Settings
 from tests.conftest import Org
 from tests.orders.factories import create_location, order_body, receive_stock
 
@@ -146,3 +149,17 @@ async def timeline(client: httpx.AsyncClient, org: Org, order_id: int) -> list[s
     )
     assert response.status_code == 200, response.text
     return [e["type"] for e in response.json()["items"]]
+
+
+async def customer_pickup_code(
+    client: httpx.AsyncClient, org: Org, settings: Settings, order_id: int
+) -> str:
+    """The code the customer's "ready for pickup" message carries: derived again from the
+    timeline event, as the message is, since nothing stores it."""
+    response = await client.get(
+        f"/v1/orders/{order_id}/events", params={"limit": 200}, headers=org.headers
+    )
+    [ready] = [e for e in response.json()["items"] if e["type"] == "fulfillment.ready_for_pickup"]
+    code = pickup.customer_pickup_code(secret_key(settings), org.id, ready["data"])
+    assert code is not None
+    return code

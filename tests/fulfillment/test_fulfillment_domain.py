@@ -14,10 +14,9 @@ from orderly.fulfillment.domain import (
     FulfillmentStatus,
     NothingFits,
     PackItem,
+    PickupCodeKey,
     ensure_transition,
-    new_pickup_code,
-    pickup_code_hash,
-    pickup_code_matches,
+    new_pickup_nonce,
     plan_parcels,
     short_picks,
 )
@@ -97,11 +96,23 @@ class TestPicking:
 
 class TestPickupCode:
     def test_codes_use_an_unambiguous_alphabet(self) -> None:
-        code = new_pickup_code()
-        assert len(code) >= 6 and set(code) <= set(PICKUP_CODE_ALPHABET)
+        code = PickupCodeKey("secret", 1, 7).code(new_pickup_nonce())
+        assert len(code) == 8 and set(code) <= set(PICKUP_CODE_ALPHABET)
+
+    def test_the_same_key_and_nonce_derive_the_same_code(self) -> None:
+        key = PickupCodeKey("secret", 1, 7)
+        assert key.code("n1") == PickupCodeKey("secret", 1, 7).code("n1")
+        assert key.code("n1") != key.code("n2")
+        assert key.code("n1") != PickupCodeKey("other secret", 1, 7).code("n1")
 
     def test_a_code_matches_only_its_fulfillment_order(self) -> None:
-        stored = pickup_code_hash(1, 7, "ABC-DEF")
-        assert pickup_code_matches(1, 7, "abcdef", stored)
-        assert not pickup_code_matches(1, 8, "ABCDEF", stored)
-        assert not pickup_code_matches(2, 7, "ABCDEF", stored)
+        stored = PickupCodeKey("secret", 1, 7).hash("ABC-DEF")
+        assert PickupCodeKey("secret", 1, 7).matches("abcdef", stored)
+        assert not PickupCodeKey("secret", 1, 8).matches("ABCDEF", stored)
+        assert not PickupCodeKey("secret", 2, 7).matches("ABCDEF", stored)
+
+    def test_the_hash_needs_the_secret_key(self) -> None:
+        code = PickupCodeKey("secret", 1, 7).code("n1")
+        stored = PickupCodeKey("secret", 1, 7).hash(code)
+        assert code not in stored
+        assert not PickupCodeKey("guess", 1, 7).matches(code, stored)

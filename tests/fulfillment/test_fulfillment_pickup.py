@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from orderly.fulfillment.tasks import expire_uncollected_pickups
 from orderly.kit.db import Database
@@ -60,6 +62,33 @@ class TestPickup:
         events = await timeline(client, store, placed["id"])
         assert "fulfillment.ready_for_pickup" in events and "order.delivered" in events
         assert await ledger_mismatches(db, store.id) == []
+
+    async def test_the_code_is_kept_nowhere_but_as_a_keyed_hash(
+        self, client: httpx.AsyncClient, store: Org, db: Database
+    ) -> None:
+        placed, fo, code = await ready_pickup(client, store)
+        events = await client.get(
+            f"/v1/orders/{placed['id']}/events", params={"limit": 200}, headers=store.headers
+        )
+        assert code not in events.text
+        async with db.transaction() as conn:
+            stored = (
+                await conn.execute(
+                    sa.text(
+                        "SELECT (SELECT string_agg(data::text, ' ') FROM order_events"
+                        "         WHERE org_id = :org) AS events,"
+                        "       (SELECT string_agg(f::text, ' ') FROM fulfillment_orders f"
+                        "         WHERE org_id = :org) AS fulfillment"
+                    ),
+                    {"org": store.id},
+                )
+            ).one()
+        assert code not in stored.events and code not in stored.fulfillment
+        assert hashlib.sha256(f"{store.id}:{fo['id']}:{code}".encode()).hexdigest() not in (
+            stored.fulfillment
+        )
+        collected = await ok(await act(client, store, fo["id"], "pickup", {"code": code}))
+        assert collected["status"] == "delivered"
 
     async def test_a_wrong_code_is_refused(
         self, client: httpx.AsyncClient, store: Org, db: Database

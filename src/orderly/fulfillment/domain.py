@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -249,18 +250,47 @@ PICKUP_CODE_LENGTH = 8
 DEFAULT_PICKUP_EXPIRY_DAYS = 5
 
 
-def new_pickup_code() -> str:
-    return "".join(secrets.choice(PICKUP_CODE_ALPHABET) for _ in range(PICKUP_CODE_LENGTH))
+@dataclass(frozen=True, slots=True)
+class PickupCodeKey:
+    """What a pickup code is derived from: the installation's secret key, and the fulfillment
+    order with the nonce of its `ready_for_pickup` event. The code itself is never stored:
+    the store keeps a keyed hash, the customer's message derives it again."""
+
+    secret: str
+    org_id: int
+    fulfillment_order_id: int
+
+    def _mac(self, purpose: str, value: str) -> bytes:
+        message = f"{purpose}:{self.org_id}:{self.fulfillment_order_id}:{value}"
+        return hmac.new(self.secret.encode(), message.encode(), hashlib.sha256).digest()
+
+    def code(self, nonce: str) -> str:
+        number = int.from_bytes(self._mac("pickup-code", nonce), "big")
+        letters = []
+        for _ in range(PICKUP_CODE_LENGTH):
+            number, digit = divmod(number, len(PICKUP_CODE_ALPHABET))
+            letters.append(PICKUP_CODE_ALPHABET[digit])
+        return "".join(letters)
+
+    def hash(self, code: str) -> str:
+        return self._mac("pickup-code-hash", normalise_pickup_code(code)).hex()
+
+    def matches(self, code: str, stored: str) -> bool:
+        return secrets.compare_digest(self.hash(code), stored) or secrets.compare_digest(
+            _unkeyed_hash(self.org_id, self.fulfillment_order_id, code), stored
+        )
+
+
+def new_pickup_nonce() -> str:
+    return secrets.token_urlsafe(12)
 
 
 def normalise_pickup_code(code: str) -> str:
     return "".join(code.split()).replace("-", "").upper()
 
 
-def pickup_code_hash(org_id: int, fulfillment_order_id: int, code: str) -> str:
+def _unkeyed_hash(org_id: int, fulfillment_order_id: int, code: str) -> str:
+    """The hash kept before codes were derived: pickups made ready before the upgrade still
+    collect with the code their customer was given."""
     raw = f"{org_id}:{fulfillment_order_id}:{normalise_pickup_code(code)}"
     return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def pickup_code_matches(org_id: int, fulfillment_order_id: int, code: str, stored: str) -> bool:
-    return secrets.compare_digest(pickup_code_hash(org_id, fulfillment_order_id, code), stored)

@@ -25,7 +25,7 @@ from orderly.fulfillment.schemas import (
     RejectIn,
     ShipIn,
 )
-from orderly.kit.deps import Conn, InventoryWriter, Reader
+from orderly.kit.deps import Conn, InstallationSecret, InventoryWriter, Reader
 from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.pagination import Cursor, Limit, Page
 from orderly.kit.params import ResourceId
@@ -167,18 +167,22 @@ async def ship(
 
 @router.post(FO + "/ready-for-pickup", response_model=ReadyForPickupOut, responses=WRITE_ERRORS)
 async def ready_for_pickup(
-    fo_id: ResourceId, conn: Conn, principal: InventoryWriter
+    fo_id: ResourceId, conn: Conn, principal: InventoryWriter, secret: InstallationSecret
 ) -> FulfillmentOrderOut:
     """The picked units wait at the store: returns the customer's `pickup_code`."""
-    return await pickup.ready_for_pickup(conn, principal, fo_id)
+    return await pickup.ready_for_pickup(conn, principal, fo_id, secret=secret)
 
 
 @router.post(FO + "/pickup", response_model=FulfillmentOrderOut, responses=WRITE_ERRORS)
 async def collect(
-    fo_id: ResourceId, body: PickupIn, conn: Conn, principal: InventoryWriter
+    fo_id: ResourceId,
+    body: PickupIn,
+    conn: Conn,
+    principal: InventoryWriter,
+    secret: InstallationSecret,
 ) -> FulfillmentOrderOut:
     """The customer collects with the pickup code (422 `invalid_pickup_code` when wrong)."""
-    return await pickup.collect(conn, principal, fo_id, body.code)
+    return await pickup.collect(conn, principal, fo_id, body.code, secret=secret)
 
 
 # Pick lists ---------------------------------------------------------------------------------

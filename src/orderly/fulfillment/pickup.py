@@ -14,10 +14,9 @@ from orderly.fulfillment.dispatch import send_units
 from orderly.fulfillment.domain import (
     DEFAULT_PICKUP_EXPIRY_DAYS,
     FulfillmentStatus,
+    PickupCodeKey,
     ensure_transition,
-    new_pickup_code,
-    pickup_code_hash,
-    pickup_code_matches,
+    new_pickup_nonce,
 )
 from orderly.fulfillment.errors import InvalidPickupCode, NotAPickupOrder
 from orderly.fulfillment.models import fulfillment_orders
@@ -35,11 +34,11 @@ fo_table = fulfillment_orders
 
 
 async def ready_for_pickup(
-    conn: AsyncConnection, principal: Principal, fo_id: int
+    conn: AsyncConnection, principal: Principal, fo_id: int, *, secret: str
 ) -> FulfillmentOrderOut:
-    """The units are picked and wait at the counter: make the customer's pickup code. Only
-    its hash is kept; the code is in this response and on the order's timeline (for the
-    customer's notification)."""
+    """The units are picked and wait at the counter: make the customer's pickup code. It is
+    derived from `secret` and a nonce on the timeline event, and only its keyed hash is kept;
+    the code is in this response and in the customer's message (`customer_pickup_code`)."""
     org_id = principal.org_id
     order, fo = await steps.lock(conn, org_id, fo_id)
     if not fo.pickup:
@@ -50,7 +49,9 @@ async def ready_for_pickup(
     channel = await channels.get_channel(conn, org_id, order.channel_id)
     days = _expiry_days(channel.settings.get("pickup_expiry_days"))
     expires_at = utcnow() + timedelta(days=days)
-    code = new_pickup_code()
+    nonce = new_pickup_nonce()
+    key = PickupCodeKey(secret, org_id, fo.id)
+    code = key.code(nonce)
     await steps.move(
         conn,
         principal,
@@ -59,16 +60,24 @@ async def ready_for_pickup(
         F.READY_FOR_PICKUP,
         ready_at=sa.func.now(),
         picked_at=sa.func.coalesce(fo_table.c.picked_at, sa.func.now()),
-        pickup_code_hash=pickup_code_hash(org_id, fo.id, code),
+        pickup_code_hash=key.hash(code),
         pickup_expires_at=expires_at,
-        data={"pickup_code": code, "expires_at": expires_at.isoformat()},
+        data={"pickup_nonce": nonce, "expires_at": expires_at.isoformat()},
     )
     rows = await repository.views(conn, org_id, [fo_id])
     return fulfillment_out(rows[0], pickup_code=code)
 
 
+def customer_pickup_code(secret: str, org_id: int, event: dict[str, object]) -> str | None:
+    """The code of a `fulfillment.ready_for_pickup` event's pickup, for the customer's message."""
+    fo_id, nonce = event.get("fulfillment_order_id"), event.get("pickup_nonce")
+    if not isinstance(fo_id, int) or not isinstance(nonce, str):
+        return None
+    return PickupCodeKey(secret, org_id, fo_id).code(nonce)
+
+
 async def collect(
-    conn: AsyncConnection, principal: Principal, fo_id: int, code: str
+    conn: AsyncConnection, principal: Principal, fo_id: int, code: str, *, secret: str
 ) -> FulfillmentOrderOut:
     """The customer shows the code and takes the units: they leave stock, and the fulfillment
     order and (when it was the last) the order are delivered."""
@@ -81,8 +90,8 @@ async def collect(
             f"a fulfillment order that is {fo.status} cannot be picked up",
             extra={"current_status": fo.status, "target": F.DELIVERED.value},
         )
-    if fo.pickup_code_hash is None or not pickup_code_matches(
-        org_id, fo.id, code, fo.pickup_code_hash
+    if fo.pickup_code_hash is None or not PickupCodeKey(secret, org_id, fo.id).matches(
+        code, fo.pickup_code_hash
     ):
         raise InvalidPickupCode("the pickup code does not match", field="code")
     ensure_shippable(order)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.kit.db import Database
 from orderly.kit.errors import Forbidden, Unauthorized
 from orderly.kit.idempotency import IDEMPOTENCY_KEY_MAX_LENGTH
+from orderly.kit.secrets import secret_key
 from orderly.tenancy import service as tenancy
 from orderly.tenancy.domain import Permission, Principal
 
@@ -37,6 +38,14 @@ Conn = Annotated[AsyncConnection, Depends(_transaction, scope="function")]
 async def _writing_transaction(request: Request) -> AsyncIterator[AsyncConnection]:
     async with database(request).transaction() as conn:
         yield conn
+
+
+def _installation_secret(request: Request) -> str:
+    return secret_key(request.app.state.settings)
+
+
+# The installation's secret key (kit.secrets), for what is derived from it or signed with it.
+InstallationSecret = Annotated[str, Depends(_installation_secret)]
 
 
 # For the rare GET that writes (a setting created the first time it is read).

@@ -13,6 +13,7 @@ from orderly.fulfillment import service as fulfillment
 from orderly.fulfillment.domain import FulfillmentStatus
 from orderly.fulfillment.schemas import FulfillmentOrderOut
 from orderly.kit.clock import utcnow
+from orderly.kit.secrets import secret_key
 from orderly.web.deps import Conn, Form, SignedIn, StockActor, attempt, back_to, flash
 from orderly.web.fulfillment_views import my_fulfillment_order
 from orderly.web.lookups import my_location, my_locations
@@ -82,12 +83,15 @@ async def store_counter(request: Request, code: str, conn: Conn, user: SignedIn)
 @router.post("/store/orders/{fo_id}/ready")
 async def mark_ready(request: Request, fo_id: int, conn: Conn, user: StockActor) -> Response:
     fo = await my_fulfillment_order(conn, user, fo_id)
+    secret = secret_key(request.app.state.parent.state.settings)
     made = await attempt(
-        request, conn, lambda: pickup.ready_for_pickup(conn, user.principal, fo_id)
+        request,
+        conn,
+        lambda: pickup.ready_for_pickup(conn, user.principal, fo_id, secret=secret),
     )
-    code = getattr(made, "pickup_code", None)
-    if code:
-        flash(request, f"{fo.order_number} is ready. The customer's pickup code is {code}.")
+    if made is not None:
+        # The code goes to the customer only: never into the (signed, not secret) cookie.
+        flash(request, f"{fo.order_number} is ready. The customer is sent their pickup code.")
     return back_to(f"/app/store/{fo.location}")
 
 
@@ -97,13 +101,14 @@ async def collect(
 ) -> Response:
     fo = await my_fulfillment_order(conn, user, fo_id)
     code = str(form.get("code", "")).strip()
+    secret = secret_key(request.app.state.parent.state.settings)
     if not code:
         flash(request, "enter the customer's pickup code", kind="error", field=f"code-{fo_id}")
         return back_to(f"/app/store/{fo.location}")
     await attempt(
         request,
         conn,
-        lambda: pickup.collect(conn, user.principal, fo_id, code),
+        lambda: pickup.collect(conn, user.principal, fo_id, code, secret=secret),
         done=f"{fo.order_number} is handed over.",
         field=f"code-{fo_id}",
     )
