@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     rate_limit_batch: int = Field(
         default=0, ge=0, description="Requests counted locally between shared counts; 0 = auto."
     )
+    idempotency_key_ttl_hours: int = Field(
+        default=24,
+        ge=1,
+        description="Hours an Idempotency-Key is kept and replayed; after that it is forgotten.",
+    )
     run_worker_in_process: bool = False
     log_level: str = "info"
     # Customer e-mail (notifications). Without a host, messages are written as .eml files

@@ -105,6 +105,38 @@ class TestPacking:
         assert again.headers.get("Idempotent-Replayed") == "true"
         assert len(carrier.requests) == 1
 
+    async def test_one_idempotency_key_for_pack_and_then_ship_is_refused_for_ship(
+        self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier
+    ) -> None:
+        fo_id = await picking(client, shop, 1)
+        headers = {**shop.headers, "Idempotency-Key": f"bench-{fo_id}"}
+        packed = await client.post(f"/v1/fulfillment-orders/{fo_id}/pack", json={}, headers=headers)
+        assert packed.status_code == 200, packed.text
+        shipped = await client.post(
+            f"/v1/fulfillment-orders/{fo_id}/ship", json={}, headers=headers
+        )
+        assert shipped.status_code == 422
+        assert shipped.json()["code"] == "idempotency_key_reused"
+        current = await ok(
+            await client.get(f"/v1/fulfillment-orders/{fo_id}", headers=shop.headers)
+        )
+        assert current["status"] == "packed" and carrier.requests == []
+
+    async def test_one_idempotency_key_packs_one_fulfillment_order_only(
+        self, client: httpx.AsyncClient, shop: Org
+    ) -> None:
+        first, second = await picking(client, shop, 1), await picking(client, shop, 1)
+        headers = {**shop.headers, "Idempotency-Key": "pack-once"}
+        packed = await client.post(f"/v1/fulfillment-orders/{first}/pack", json={}, headers=headers)
+        assert packed.status_code == 200, packed.text
+        other = await client.post(f"/v1/fulfillment-orders/{second}/pack", json={}, headers=headers)
+        assert other.status_code == 422
+        assert other.json()["code"] == "idempotency_key_reused"
+        current = await ok(
+            await client.get(f"/v1/fulfillment-orders/{second}", headers=shop.headers)
+        )
+        assert current["status"] == "picking" and current["parcels"] == []
+
 
 class TestLocationSetup:
     async def test_boxes_and_bins_read_back(self, client: httpx.AsyncClient, shop: Org) -> None:

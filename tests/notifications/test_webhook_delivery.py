@@ -84,8 +84,10 @@ class TestSignedDelivery:
             json={"url": receiver.url, "event_types": ["*"], "description": "ERP"},
             headers={**org.headers, "Idempotency-Key": "wh-1"},
         )
-        assert replay.status_code == 201
-        assert replay.json()["id"] == hook["id"] and replay.json()["secret"] is None
+        assert replay.status_code == 409
+        assert replay.json()["code"] == "idempotency_secret_not_replayable"
+        assert replay.json()["resource"]["id"] == hook["id"]
+        assert hook["secret"] not in replay.text and "secret" not in replay.json()["resource"]
         shown = await client.get(f"/v1/webhooks/{hook['id']}", headers=org.headers)
         listed = await client.get("/v1/webhooks", headers=org.headers)
         for text in (shown.text, listed.text):

@@ -127,8 +127,9 @@ async def test_an_idempotency_key_stored_by_a_racing_request_refuses_the_commit(
             await other.execute(
                 sa.text(
                     "INSERT INTO idempotency_keys (org_id, key, request_hash, status_code,"
-                    " response) SELECT org_id, 'raced', request_hash, status_code, response"
-                    " FROM idempotency_keys WHERE org_id = :org AND key = 'first'"
+                    " response, expires_at) SELECT org_id, 'raced', request_hash, status_code,"
+                    " response, expires_at FROM idempotency_keys"
+                    " WHERE org_id = :org AND key = 'first'"
                 ),
                 {"org": org.id},
             )

@@ -220,6 +220,29 @@ class TestNoDuplicates:
         assert other.json()["code"] == "idempotency_key_reused"
         assert await order_count(db, shop.id) == 1
 
+    async def test_an_expired_idempotency_key_captures_again(
+        self, api: httpx.AsyncClient, shop: Org, db: Database
+    ) -> None:
+        await api.get("/v1/orders", headers=shop.headers)  # the API key is known now
+        headers = {**shop.headers, "Idempotency-Key": "k-4"}
+        body = order_body([("MUG", 1)])
+        first = await api.post("/v1/orders", json=body, headers=headers)
+        async with db.transaction() as conn:
+            await conn.execute(
+                sa.text(
+                    "UPDATE idempotency_keys SET expires_at = now() - interval '1 second'"
+                    " WHERE org_id = :org AND key = 'k-4'"
+                ),
+                {"org": shop.id},
+            )
+        again = await api.post("/v1/orders", json=body, headers=headers)
+        replay = await api.post("/v1/orders", json=body, headers=headers)
+        assert (first.status_code, again.status_code, replay.status_code) == (201, 201, 201)
+        assert again.json()["id"] != first.json()["id"]
+        assert replay.json() == again.json()
+        assert await order_count(db, shop.id) == 2
+        assert (await stock_of(api, shop.headers, "MUG"))["WH1"]["reserved"] == 2
+
     async def test_an_idempotency_key_in_flight_is_409_and_nothing_is_written(
         self, api: httpx.AsyncClient, shop: Org, db: Database
     ) -> None:

@@ -120,3 +120,31 @@ async def test_concurrent_refunds_stay_within_what_was_paid(
     assert statuses == [201, 201, 201, 422, 422, 422]
     listed = await client.get(path, headers=org.headers)
     assert sum(Decimal(r["amount"]) for r in listed.json()) == Decimal("15.00")
+
+
+async def test_one_idempotency_key_refunds_one_order_only(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    """The key is bound to the order in the path: on another order it is refused, and that
+    order is not mistaken for the first one."""
+    first_order = await _paid_order(client, org)
+    second_order = await ok(
+        await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=org.headers), 201
+    )
+    headers = {**org.headers, "Idempotency-Key": "refund-once"}
+    body = {"amount": "5.00"}
+    refunded = await client.post(
+        f"/v1/orders/{first_order['id']}/refunds", json=body, headers=headers
+    )
+    assert refunded.status_code == 201, refunded.text
+    elsewhere = await client.post(
+        f"/v1/orders/{second_order['id']}/refunds", json=body, headers=headers
+    )
+    assert elsewhere.status_code == 422
+    assert elsewhere.json()["code"] == "idempotency_key_reused"
+    assert elsewhere.json()["errors"][0]["field"] == "Idempotency-Key"
+    listed = await client.get(f"/v1/orders/{second_order['id']}/refunds", headers=org.headers)
+    assert listed.json() == []
+    again = await client.post(f"/v1/orders/{first_order['id']}/refunds", json=body, headers=headers)
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert again.json()["id"] == refunded.json()["id"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import httpx
+import sqlalchemy as sa
 
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
@@ -70,6 +71,32 @@ async def test_api_keys_are_shown_once_and_can_be_revoked(
     revoked = await client.post(f"/v1/api-keys/{issued.json()['id']}/revoke", headers=org.headers)
     assert revoked.json()["revoked_at"] is not None
     assert (await client.get("/v1/orders", headers=new_headers)).status_code == 401
+
+
+async def test_an_issued_key_is_never_stored_for_a_replay_nor_replayed(
+    client: httpx.AsyncClient, org: Org, db: Database
+) -> None:
+    headers = {**org.headers, "Idempotency-Key": "issue-once"}
+    body = {"name": "shop sync", "role": "integration"}
+    issued = await client.post("/v1/api-keys", json=body, headers=headers)
+    assert issued.status_code == 201
+    key = issued.json()["key"]
+
+    replay = await client.post("/v1/api-keys", json=body, headers=headers)
+    assert replay.status_code == 409
+    assert replay.json()["code"] == "idempotency_secret_not_replayable"
+    assert replay.json()["resource"]["id"] == issued.json()["id"]
+    assert key not in replay.text
+    listed = (await client.get("/v1/api-keys", headers=org.headers)).json()
+    assert [k["name"] for k in listed].count("shop sync") == 1
+    async with db.transaction() as conn:
+        stored = (
+            await conn.execute(
+                sa.text("SELECT response FROM idempotency_keys WHERE org_id = :org"),
+                {"org": org.id},
+            )
+        ).scalar_one()
+    assert key.encode() not in bytes(stored)
 
 
 async def test_only_admins_manage_keys_and_no_one_escalates(

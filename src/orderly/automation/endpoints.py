@@ -160,11 +160,7 @@ async def receive_purchase_order(
         return 201, po.model_dump_json().encode()
 
     return await run_idempotent(
-        conn,
-        org_id=principal.org_id,
-        key=idempotency_key,
-        body=await request.body(),
-        create=create,
+        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 

@@ -1,5 +1,5 @@
 """Automation jobs: backorders sourced when stock arrives, purchase orders drafted for what
-runs low, and late orders flagged.
+runs low, late orders flagged, and expired Idempotency-Keys pruned.
 
 Every job is idempotent and runs its work in transactions: a worker killed mid-job commits
 nothing, and the retry (or the next periodic run) starts from the committed state. The job
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.automation import restock, sla
 from orderly.kit.db import Database
+from orderly.kit.idempotency import prune_expired_keys
 from orderly.orders.backorders import BackorderRun, allocate_backorders
 
 blueprint = procrastinate.Blueprint()
@@ -87,6 +88,16 @@ async def flag_late_orders_job(timestamp: int) -> None:
     await _per_organization(
         _ALL_ORGS, lambda conn, org_id: flag_late_orders(conn, org_id=org_id, now=now)
     )
+
+
+@blueprint.periodic(cron="23 * * * *")
+@blueprint.task(
+    name="prune_idempotency_keys", queueing_lock="automation_prune_idempotency_keys", retry=RETRY
+)
+async def prune_idempotency_keys_job(timestamp: int) -> None:
+    """Expired Idempotency-Keys are forgotten: a request no longer replays them anyway."""
+    async with _database().transaction() as conn:
+        await prune_expired_keys(conn)
 
 
 @blueprint.periodic(cron="*/5 * * * *")

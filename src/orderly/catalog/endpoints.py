@@ -45,11 +45,7 @@ async def create_product(
         return 201, product.model_dump_json().encode()
 
     return await run_idempotent(
-        conn,
-        org_id=principal.org_id,
-        key=idempotency_key,
-        body=await request.body(),
-        create=create,
+        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 

@@ -131,7 +131,7 @@ async def pack(
         return 200, out.model_dump_json().encode()
 
     return await run_idempotent(
-        conn, org_id=principal.org_id, key=idempotency_key, body=await request.body(), create=create
+        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 
@@ -161,7 +161,7 @@ async def ship(
         return 200, out.model_dump_json().encode()
 
     return await run_idempotent(
-        conn, org_id=principal.org_id, key=idempotency_key, body=await request.body(), create=create
+        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 
@@ -209,7 +209,7 @@ async def create_pick_list(
         return 201, out.model_dump_json().encode()
 
     return await run_idempotent(
-        conn, org_id=principal.org_id, key=idempotency_key, body=await request.body(), create=create
+        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 

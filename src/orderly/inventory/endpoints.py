@@ -73,11 +73,7 @@ async def adjust_stock(
         return 201, LevelsOut.of(levels).model_dump_json().encode()
 
     return await run_idempotent(
-        conn,
-        org_id=principal.org_id,
-        key=idempotency_key,
-        body=await request.body(),
-        create=create,
+        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 
@@ -106,11 +102,7 @@ async def transfer_stock(
         return 201, out.model_dump_json().encode()
 
     return await run_idempotent(
-        conn,
-        org_id=principal.org_id,
-        key=idempotency_key,
-        body=await request.body(),
-        create=create,
+        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 

@@ -1,9 +1,7 @@
-"""Idempotency-Key for POSTs that create something.
+"""Idempotency-Key for POSTs that create something: at most once per key and request.
 
-Same key and same body replays the first response; same key with another body is 422; a
-request still in flight with the key is 409. The key is claimed with a transaction-scoped
-advisory lock and stored in the same transaction as the change, so it exists exactly when
-the change does.
+The rules (scope, expiry, secrets shown once) are in docs/api.md. The key is stored in the
+change's own transaction, so that it exists exactly when the change does.
 """
 
 from __future__ import annotations
@@ -13,8 +11,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import orjson
+import sqlalchemy as sa
 from fastapi import Header
 from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
 from starlette.responses import Response
 
 from orderly.kit.db import Query, execute_at_commit, fetch_one_opening
@@ -27,7 +28,8 @@ IdempotencyKey = Annotated[
     Header(
         alias="Idempotency-Key",
         max_length=IDEMPOTENCY_KEY_MAX_LENGTH,
-        description="Retry-safe creation: the same key and body replay the first response.",
+        description="Retry-safe creation: the same key on the same request (method, path and "
+        "body) replays the first response.",
     ),
 ]
 
@@ -38,6 +40,10 @@ class IdempotencyKeyInFlight(Conflict):
 
 class IdempotencyKeyReused(InvalidInput):
     code = "idempotency_key_reused"
+
+
+class IdempotencySecretNotReplayable(Conflict):
+    code = "idempotency_secret_not_replayable"
 
 
 def claim_query(org_id: str) -> str:
@@ -52,7 +58,8 @@ def claim_query(org_id: str) -> str:
     SELECT pg_try_advisory_xact_lock(
                hashtextextended(CAST({org_id} AS text) || ':' || %(idempotency_key)s, 7))
              AS claimed,
-           k.request_hash AS hash, k.status_code AS status, k.response
+           k.request_hash AS hash, k.status_code AS status, k.response,
+           k.secret_withheld AS withheld, k.expires_at <= now() AS expired
       FROM (SELECT 1) AS one
       LEFT JOIN idempotency_keys k ON k.org_id = {org_id} AND k.key = %(idempotency_key)s
     """  # noqa: S608
@@ -61,11 +68,31 @@ def claim_query(org_id: str) -> str:
 _CLAIM = claim_query("CAST(%(org_id)s AS bigint)")
 _CLAIMED = "orderly.idempotency_claim"
 _STORE = """
-    INSERT INTO idempotency_keys (org_id, key, request_hash, status_code, response)
-    VALUES (%(org_id)s, %(key)s, %(hash)s, %(status)s, %(response)s)
+    INSERT INTO idempotency_keys
+           (org_id, key, request_hash, status_code, response, secret_withheld, expires_at)
+    VALUES (%(org_id)s, %(key)s, %(hash)s, %(status)s, %(response)s, %(withheld)s,
+            now() + make_interval(hours => CAST(%(ttl_hours)s AS integer)))
 """
+# An expired record is replaced, never updated: a live one (stored meanwhile by a request that
+# raced past the claim) still makes the INSERT fail, and the change with it.
+_FORGET_EXPIRED = """
+    DELETE FROM idempotency_keys
+     WHERE org_id = %(org_id)s AND key = %(key)s AND expires_at <= now()
+"""
+_PRUNE = sa.text("DELETE FROM idempotency_keys WHERE expires_at <= now()")
 
 Created = tuple[int, bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class CreatedWithSecret:
+    """A creation whose response shows a secret once (an API key, a signing secret). Only
+    ``kept``, the same response without the secret, is stored; a replay is refused with 409
+    `idempotency_secret_not_replayable`, naming what was created."""
+
+    status: int
+    content: bytes
+    kept: bytes
 
 
 def remember_claim(conn: AsyncConnection, key: str, row: Any) -> None:
@@ -75,27 +102,27 @@ def remember_claim(conn: AsyncConnection, key: str, row: Any) -> None:
 
 async def run_idempotent(
     conn: AsyncConnection,
+    request: Request,
     *,
     org_id: int,
     key: str | None,
-    body: bytes,
-    create: Callable[[], Awaitable[Created]],
+    create: Callable[[], Awaitable[Created | CreatedWithSecret]],
 ) -> Response:
-    """Run ``create`` (returning status and JSON body) at most once per key."""
+    """Run ``create`` (returning status and JSON body) at most once per key and request."""
     if key is None:
-        status, content = await create()
-        return Response(content, status_code=status, media_type="application/json")
-    request_hash = hashlib.sha256(body).digest()
+        return _response(await create())
+    request_hash = await _request_hash(request)
     row = _claimed(conn, key)
     if row is None:
         # Often the transaction's first statement: BEGIN travels with it.
         row = await fetch_one_opening(conn, _CLAIM, {"org_id": org_id, "idempotency_key": key})
     try:
-        _settle(row, request_hash)
+        replaces_expired = _settle(row, request_hash)
     except Replayed as replay:
         return replay.response
-    status, content = await create()
-    return _stored(conn, org_id, key, request_hash, status, content)
+    created = await create()
+    _store(conn, request, org_id, key, request_hash, created, replaces_expired=replaces_expired)
+    return _response(created)
 
 
 @dataclass
@@ -107,41 +134,52 @@ class Claim:
     query: Query
     request_hash: bytes
     settled: bool = False
+    replaces_expired: bool = False
 
     def settle(self, rows: list[Any]) -> None:
         """Raise `Replayed` (the stored response), or the key's conflict, or return."""
-        _settle(rows[0], self.request_hash)
+        self.replaces_expired = _settle(rows[0], self.request_hash)
         self.settled = True
 
 
 async def run_idempotent_claiming(
     conn: AsyncConnection,
+    request: Request,
     *,
     org_id: int,
     key: str | None,
-    body: bytes,
     create: Callable[[Claim | None], Awaitable[Created]],
 ) -> Response:
     """`run_idempotent` for a ``create`` that sends the claim with its first statements (order
     capture): ``create`` gets the `Claim` to send, or None when there is no key or the key
     was claimed already (with the API-key lookup)."""
     if key is None:
-        status, content = await create(None)
-        return Response(content, status_code=status, media_type="application/json")
-    request_hash = hashlib.sha256(body).digest()
+        return _response(await create(None))
+    request_hash = await _request_hash(request)
     row = _claimed(conn, key)
     claim = None
+    replaces_expired = False
     try:
         if row is not None:
-            _settle(row, request_hash)
+            replaces_expired = _settle(row, request_hash)
         else:
             claim = Claim(Query(_CLAIM, {"org_id": org_id, "idempotency_key": key}), request_hash)
-        status, content = await create(claim)
+        created = await create(claim)
     except Replayed as replay:
         return replay.response
-    if claim is not None and not claim.settled:
-        raise RuntimeError("create() did not settle the Idempotency-Key claim it was given")
-    return _stored(conn, org_id, key, request_hash, status, content)
+    if claim is not None:
+        if not claim.settled:
+            raise RuntimeError("create() did not settle the Idempotency-Key claim it was given")
+        replaces_expired = claim.replaces_expired
+    _store(conn, request, org_id, key, request_hash, created, replaces_expired=replaces_expired)
+    return _response(created)
+
+
+async def prune_expired_keys(conn: AsyncConnection) -> int:
+    """Forget every expired Idempotency-Key (a claim treats one as absent already); returns
+    how many were forgotten."""
+    result = await conn.execute(_PRUNE)
+    return int(result.rowcount)
 
 
 class Replayed(Exception):
@@ -152,17 +190,37 @@ class Replayed(Exception):
         self.response = response
 
 
+async def _request_hash(request: Request) -> bytes:
+    """What a key is bound to: method, route, path parameters and body. The route is the
+    template (`/v1/orders/{order_id}/refunds`) and the parameters its values."""
+    route = request.scope.get("route")
+    template = getattr(route, "path", None) or request.url.path
+    params = sorted(request.path_params.items())
+    digest = hashlib.sha256(f"{request.method} {template} {params!r}\n".encode())
+    digest.update(await request.body())
+    return digest.digest()
+
+
 def _claimed(conn: AsyncConnection, key: str) -> Any:
     claimed: tuple[str, Any] | None = conn.info.pop(_CLAIMED, None)
     return claimed[1] if claimed is not None and claimed[0] == key else None
 
 
-def _settle(row: Any, request_hash: bytes) -> None:
-    if row.hash is not None:
+def _settle(row: Any, request_hash: bytes) -> bool:
+    """Raise what a stored record of the key answers, or the key's conflict; else return
+    whether an expired record of the key is to be replaced."""
+    if row.hash is not None and not row.expired:
         if bytes(row.hash) != request_hash:
             raise IdempotencyKeyReused(
-                "this Idempotency-Key was used with a different request body",
+                "this Idempotency-Key was used with another request (method, path or body)",
                 field="Idempotency-Key",
+            )
+        if row.withheld:
+            raise IdempotencySecretNotReplayable(
+                "the first request with this Idempotency-Key created a secret that is shown "
+                "only once; `resource` is what it created",
+                field="Idempotency-Key",
+                extra={"resource": orjson.loads(bytes(row.response))},
             )
         raise Replayed(
             Response(
@@ -177,15 +235,45 @@ def _settle(row: Any, request_hash: bytes) -> None:
             "a request with this Idempotency-Key is still being processed; retry later",
             field="Idempotency-Key",
         )
+    return row.hash is not None
 
 
-def _stored(
-    conn: AsyncConnection, org_id: int, key: str, request_hash: bytes, status: int, content: bytes
-) -> Response:
+def _store(
+    conn: AsyncConnection,
+    request: Request,
+    org_id: int,
+    key: str,
+    request_hash: bytes,
+    created: Created | CreatedWithSecret,
+    *,
+    replaces_expired: bool,
+) -> None:
     # Sent with COMMIT: the record exists exactly when the change does.
+    if replaces_expired:
+        execute_at_commit(conn, _FORGET_EXPIRED, {"org_id": org_id, "key": key})
+    if isinstance(created, CreatedWithSecret):
+        status, kept, withheld = created.status, created.kept, True
+    else:
+        (status, kept), withheld = created, False
+    ttl_hours: int = request.app.state.settings.idempotency_key_ttl_hours
     execute_at_commit(
         conn,
         _STORE,
-        {"org_id": org_id, "key": key, "hash": request_hash, "status": status, "response": content},
+        {
+            "org_id": org_id,
+            "key": key,
+            "hash": request_hash,
+            "status": status,
+            "response": kept,
+            "withheld": withheld,
+            "ttl_hours": ttl_hours,
+        },
     )
+
+
+def _response(created: Created | CreatedWithSecret) -> Response:
+    if isinstance(created, CreatedWithSecret):
+        status, content = created.status, created.content
+    else:
+        status, content = created
     return Response(content, status_code=status, media_type="application/json")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
 from orderly.kit.deps import Conn, Reader, SettingsWriter
-from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
+from orderly.kit.idempotency import CreatedWithSecret, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.notifications import service, template_store, webhooks
 from orderly.notifications.domain import DeliveryStatus, NotificationKind, NotificationStatus
@@ -182,7 +182,11 @@ async def raw_notification(
     response_model=WebhookCreated,
     status_code=201,
     summary="Subscribe a URL to events; the signing secret is in this response only",
-    responses={**FORBIDDEN, **INVALID},
+    responses={
+        **FORBIDDEN,
+        **INVALID,
+        409: {"description": "The Idempotency-Key is in use, or its secret was shown already"},
+    },
 )
 async def create_webhook(
     data: WebhookIn,
@@ -192,22 +196,20 @@ async def create_webhook(
     vault: SecretVault,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    created: list[WebhookCreated] = []
+    """A replay of the request with the same Idempotency-Key is 409
+    `idempotency_secret_not_replayable`: the secret is not kept for it."""
 
-    async def create() -> Created:
+    async def create() -> CreatedWithSecret:
         webhook = await webhooks.create_subscription(conn, principal.org_id, data, vault)
-        created.append(webhook)
-        # What is kept for an idempotent replay has no secret.
-        return 201, webhook.model_copy(update={"secret": None}).model_dump_json().encode()
-
-    response = await run_idempotent(
-        conn, org_id=principal.org_id, key=idempotency_key, body=await request.body(), create=create
-    )
-    if created:
-        return Response(
-            created[0].model_dump_json().encode(), status_code=201, media_type="application/json"
+        return CreatedWithSecret(
+            201,
+            webhook.model_dump_json().encode(),
+            kept=webhook.model_dump_json(exclude={"secret"}).encode(),
         )
-    return response
+
+    return await run_idempotent(
+        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+    )
 
 
 @router.get("/webhooks", response_model=Page[WebhookOut], summary="Webhook subscriptions")

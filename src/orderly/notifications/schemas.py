@@ -116,9 +116,9 @@ class WebhookOut(BaseModel):
 
 
 class WebhookCreated(WebhookOut):
-    secret: str | None = Field(
-        description="The signing secret, shown in this response only (null on an idempotent "
-        "replay). Keep it: deliveries are signed with it."
+    secret: str = Field(
+        description="The signing secret, shown in this response only (an idempotent replay "
+        "is 409 `idempotency_secret_not_replayable`). Keep it: deliveries are signed with it."
     )
 
 

@@ -62,11 +62,7 @@ async def create_order(
         return (201 if captured.created else 200), captured.order.model_dump_json().encode()
 
     return await run_idempotent_claiming(
-        conn,
-        org_id=principal.org_id,
-        key=idempotency_key,
-        body=await request.body(),
-        create=create,
+        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 

@@ -71,11 +71,7 @@ async def refund_order(
         return (201 if issued.created else 200), issued.refund.model_dump_json().encode()
 
     return await run_idempotent(
-        conn,
-        org_id=principal.org_id,
-        key=idempotency_key,
-        body=await request.body(),
-        create=create,
+        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 

@@ -53,11 +53,7 @@ async def open_return(
         return 201, opened.model_dump_json().encode()
 
     return await run_idempotent(
-        conn,
-        org_id=principal.org_id,
-        key=idempotency_key,
-        body=await request.body(),
-        create=create,
+        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 
@@ -143,11 +139,7 @@ async def refund_return(
         return (201 if done.created else 200), out.model_dump_json(by_alias=True).encode()
 
     return await run_idempotent(
-        conn,
-        org_id=principal.org_id,
-        key=idempotency_key,
-        body=await request.body(),
-        create=create,
+        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 
@@ -168,9 +160,5 @@ async def exchange_return(
         return 201, done.model_dump_json(by_alias=True).encode()
 
     return await run_idempotent(
-        conn,
-        org_id=principal.org_id,
-        key=idempotency_key,
-        body=await request.body(),
-        create=create,
+        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
     )

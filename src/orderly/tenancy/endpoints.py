@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from orderly.kit.deps import AccessAdmin, Conn, Reader, SettingsWriter
-from orderly.kit.idempotency import IdempotencyKey, run_idempotent
+from orderly.kit.idempotency import CreatedWithSecret, IdempotencyKey, run_idempotent
 from orderly.kit.params import ResourceId
 from orderly.tenancy import access, hierarchy
 from orderly.tenancy.key_cache import ApiKeyCache
@@ -67,14 +67,20 @@ async def issue_api_key(
     principal: AccessAdmin,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """The key is in this response only; Orderly keeps its hash."""
+    """The key is in this response only; Orderly keeps its hash. A replay of the request with
+    the same Idempotency-Key is 409 `idempotency_secret_not_replayable`."""
 
-    async def create() -> tuple[int, bytes]:
+    async def create() -> CreatedWithSecret:
         issued = await access.issue_api_key(conn, principal, name=body.name, role=body.role)
-        return 201, NewApiKeyOut(**issued).model_dump_json().encode()
+        shown = NewApiKeyOut(**issued)
+        return CreatedWithSecret(
+            201,
+            shown.model_dump_json().encode(),
+            kept=shown.model_dump_json(exclude={"key"}).encode(),
+        )
 
     return await run_idempotent(
-        conn, org_id=principal.org_id, key=idempotency_key, body=await request.body(), create=create
+        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 

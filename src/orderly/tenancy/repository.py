@@ -44,7 +44,7 @@ _KEY_LOOKUP = (
 
 
 _KEY_LOOKUP_CLAIMING = f"""
-    SELECT a.org_id, a.role, a.prefix, c.claimed, c.hash, c.status, c.response
+    SELECT a.org_id, a.role, a.prefix, c.*
       FROM api_keys a
      CROSS JOIN LATERAL ({claim_query("a.org_id")}) AS c
      WHERE a.key_hash = %(key_hash)s AND a.revoked_at IS NULL
