@@ -83,7 +83,7 @@ async def send_notification(
             notification_id,
             status=NotificationStatus.FAILED.value,
             attempts=attempt,
-            last_error=f"template: {error.detail}",
+            last_error=f"template ({error.field}): {error.detail}"[:1000],
         )
         return True
     message = mailer.build_message(
@@ -144,4 +144,4 @@ async def compose(conn: AsyncConnection, settings: Settings, row: dict[str, Any]
         for_customer(settings, org_id, event_type, dict(event["data"]) if event else {}),
         public_url=settings.public_url,
     )
-    return Composed(order.customer.email, render(template.source, context))
+    return Composed(order.customer.email, await render(template.source, context))
