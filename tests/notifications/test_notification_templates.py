@@ -138,6 +138,17 @@ class TestTemplateAccess:
         edit = await client.put("/v1/notification-templates/shipped", json=TEMPLATE, headers=viewer)
         assert edit.status_code == 403
 
+    async def test_a_viewer_previews_the_saved_template_but_not_a_draft(
+        self, client: httpx.AsyncClient, db: Database, org: Org
+    ) -> None:
+        viewer = await key_for(db, org, Role.VIEWER)
+        url = "/v1/notification-templates/shipped/preview"
+        saved = await client.post(url, json={}, headers=viewer)
+        assert saved.status_code == 200, saved.text
+        draft = await client.post(url, json={"template": TEMPLATE}, headers=viewer)
+        assert draft.status_code == 403
+        assert draft.json()["code"] == "forbidden"
+
     async def test_another_organizations_order_is_404_in_preview(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
