@@ -16,6 +16,7 @@ from multiprocessing.connection import Connection
 from multiprocessing.process import BaseProcess
 from typing import Any
 
+from orderly.notifications.errors import RendererUnavailable
 from orderly.notifications.sandbox import reason, render_part
 
 CPU_SECONDS = 2  # processor time for the three parts of one message
@@ -39,9 +40,20 @@ class _Lost(Exception):
     """The child died or stopped answering; it is not used again."""
 
 
-def _address_space() -> int:
-    with open("/proc/self/statm", encoding="ascii") as statm:
-        return int(statm.read().split()[0]) * resource.getpagesize()
+def _address_space() -> int | None:
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            return int(statm.read().split()[0]) * resource.getpagesize()
+    except OSError:  # not Linux: the processor limit and the sandbox's counting remain
+        return None
+
+
+def _lower_limit(kind: int, soft: int) -> None:
+    """Set a soft limit, never above the hard limit the process was given."""
+    hard = resource.getrlimit(kind)[1]
+    if hard != resource.RLIM_INFINITY:
+        soft = min(soft, hard)
+    resource.setrlimit(kind, (soft, hard))
 
 
 def _processor_seconds() -> float:
@@ -53,16 +65,16 @@ def _serve(connection: Connection) -> None:
     """The child: render what the parent sends until it hangs up. Each render may use
     CPU_SECONDS more processor time than the child has used so far (the kernel kills it past
     that), and the child's address space is capped once."""
-    memory = _address_space() + MEMORY_BYTES
-    resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    start = _address_space()
+    if start is not None:
+        _lower_limit(resource.RLIMIT_AS, start + MEMORY_BYTES)
     connection.send(("ready",))
     while True:
         try:
             sources, context = connection.recv()
         except EOFError:
             return
-        limit = math.ceil(_processor_seconds() + CPU_SECONDS)
-        resource.setrlimit(resource.RLIMIT_CPU, (limit, resource.RLIM_INFINITY))
+        _lower_limit(resource.RLIMIT_CPU, math.ceil(_processor_seconds() + CPU_SECONDS))
         connection.send(_render_parts(connection, sources, context))
 
 
@@ -96,10 +108,13 @@ class _Child:
         self.process: BaseProcess = _processes().Process(target=_serve, args=(theirs,), daemon=True)
         self.process.start()
         theirs.close()
-        if not self.connection.poll(START_SECONDS):
+        try:
+            if not self.connection.poll(START_SECONDS):
+                raise EOFError
+            self.connection.recv()
+        except (EOFError, OSError):
             self.stop()
-            raise RuntimeError("the template renderer did not start")
-        self.connection.recv()
+            raise RendererUnavailable("the template renderer did not start; try again") from None
 
     def render(self, sources: dict[str, str], context: dict[str, Any]) -> dict[str, str] | Refusal:
         self.connection.send((sources, context))

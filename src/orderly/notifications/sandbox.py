@@ -99,9 +99,15 @@ def _environment(*, html: bool) -> LimitedSandbox:
     return LimitedSandbox(html=html)
 
 
+@functools.lru_cache(maxsize=64)
+def _compiled(text: str, *, html: bool) -> jinja2.Template:
+    """The templates of an organization are used for message after message."""
+    return _environment(html=html).from_string(text)
+
+
 def render_part(text: str, context: dict[str, Any], *, html: bool) -> str:
     """One part, within the step budget and the output limit (in the calling process)."""
-    template = _environment(html=html).from_string(text)
+    template = _compiled(text, html=html)
     token = _budget.set(_Budget())
     try:
         chunks: list[str] = []
