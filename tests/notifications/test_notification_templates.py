@@ -138,6 +138,17 @@ class TestTemplateAccess:
         edit = await client.put("/v1/notification-templates/shipped", json=TEMPLATE, headers=viewer)
         assert edit.status_code == 403
 
+    async def test_a_viewer_previews_the_saved_template_but_not_a_draft(
+        self, client: httpx.AsyncClient, db: Database, org: Org
+    ) -> None:
+        viewer = await key_for(db, org, Role.VIEWER)
+        url = "/v1/notification-templates/shipped/preview"
+        saved = await client.post(url, json={}, headers=viewer)
+        assert saved.status_code == 200, saved.text
+        draft = await client.post(url, json={"template": TEMPLATE}, headers=viewer)
+        assert draft.status_code == 403
+        assert draft.json()["code"] == "forbidden"
+
     async def test_another_organizations_order_is_404_in_preview(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
@@ -150,6 +161,75 @@ class TestTemplateAccess:
             headers=other.headers,
         )
         assert response.status_code == 404
+
+
+NESTED_LOOPS = (
+    "{% for a in range(1000) %}{% for b in range(1000) %}{% for c in range(1000) %}"
+    "{% endfor %}{% endfor %}{% endfor %}"
+)
+
+
+class TestTemplateLimits:
+    async def test_a_huge_range_is_refused_naming_the_part(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        draft = {**TEMPLATE, "body_text": "{% for i in range(1000000) %}x{% endfor %}"}
+        response = await client.post(
+            "/v1/notification-templates/shipped/preview",
+            json={"template": draft},
+            headers=org.headers,
+        )
+        assert response.status_code == 422, response.text
+        assert response.json()["code"] == "invalid_template"
+        [error] = response.json()["errors"]
+        assert error["field"] == "body_text" and "range()" in error["message"]
+
+    async def test_nested_loops_are_refused_at_preview_and_save(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        draft = {**TEMPLATE, "body_html": NESTED_LOOPS}
+        preview = await client.post(
+            "/v1/notification-templates/shipped/preview",
+            json={"template": draft},
+            headers=org.headers,
+        )
+        assert preview.status_code == 422, preview.text
+        assert preview.json()["errors"][0]["field"] == "body_html"
+        saved = await client.put(
+            "/v1/notification-templates/shipped", json=draft, headers=org.headers
+        )
+        assert saved.status_code == 422
+        assert saved.json()["code"] == "invalid_template"
+        still = await client.get("/v1/notification-templates/shipped", headers=org.headers)
+        assert still.json()["source"] == "default"
+
+    async def test_huge_output_and_numbers_are_refused(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        for body in (
+            "{{ 'x' * 100000000 }}",
+            "{{ 10 ** 100000000 }}",
+            "{% for i in range(1000) %}{{ 'x' * 1000 }}{% endfor %}",
+            "{% macro again() %}{{ again() }}{% endmacro %}{{ again() }}",
+        ):
+            response = await client.post(
+                "/v1/notification-templates/shipped/preview",
+                json={"template": {**TEMPLATE, "body_text": body}},
+                headers=org.headers,
+            )
+            assert response.status_code == 422, body
+            assert response.json()["errors"][0]["field"] == "body_text"
+
+    async def test_an_error_that_is_not_jinjas_is_a_422_not_a_500(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        draft = {**TEMPLATE, "subject": "{{ 1 // (order.lines|length - 2) }}"}
+        response = await client.put(
+            "/v1/notification-templates/shipped", json=draft, headers=org.headers
+        )
+        assert response.status_code == 422, response.text
+        [error] = response.json()["errors"]
+        assert error["field"] == "subject" and "ZeroDivisionError" in error["message"]
 
 
 class TestPreviewInput:

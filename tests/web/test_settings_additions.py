@@ -201,9 +201,10 @@ async def test_a_viewer_reads_and_simulates_but_cannot_change(
     assert ">Save<" not in templates.text
     preview = await web.post(
         "/app/settings/notification-templates/shipped/preview",
-        data={"csrf_token": token, "subject": "S", "body_text": "T", "body_html": "H"},
+        data={"csrf_token": token, "subject": "Typed {{ 7 * 6 }}", "body_text": "T"},
     )
-    assert preview.status_code == 200
+    assert preview.status_code == 200  # the saved template, not the typed one
+    assert "Typed" not in preview.text and "readonly" in preview.text
     for path, data in (
         ("/app/settings/routing", {"config": "{}"}),
         ("/app/settings/webhooks", {"url": "https://y.example.com", "event_types": "*"}),

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn, Reader, SettingsWriter
+from orderly.kit.deps import Conn, Reader, SettingsWriter, authorize
 from orderly.kit.idempotency import CreatedWithSecret, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.notifications import service, template_store, webhooks
@@ -27,6 +27,7 @@ from orderly.notifications.schemas import (
 )
 from orderly.settings import Settings
 from orderly.shipping.vault import Vault, vault_for
+from orderly.tenancy.domain import Permission
 
 router = APIRouter(tags=["notifications"])
 
@@ -100,7 +101,9 @@ async def reset_template(
     "/notification-templates/{kind}/preview",
     response_model=PreviewOut,
     summary="Render a template with an order (or the sample order), without sending",
-    responses={**NOT_FOUND, **INVALID},
+    description="Any role may preview the saved template; rendering an unsaved `template` "
+    "(code the caller wrote) needs the settings permission, like saving it.",
+    responses={**FORBIDDEN, **NOT_FOUND, **INVALID},
 )
 async def preview_template(
     kind: NotificationKind,
@@ -109,6 +112,8 @@ async def preview_template(
     principal: Reader,
     settings: AppSettings,
 ) -> PreviewOut:
+    if data.template is not None:
+        authorize(principal, Permission.SETTINGS_WRITE)
     rendered = await template_store.preview(conn, principal.org_id, kind, data, settings=settings)
     return PreviewOut(
         subject=rendered.subject, body_text=rendered.body_text, body_html=rendered.body_html

@@ -1,10 +1,17 @@
 from __future__ import annotations
 
-from orderly.kit.errors import Conflict, InvalidInput, NotFound
+from orderly.kit.errors import Conflict, InvalidInput, NotFound, OrderlyError
 
 
 class InvalidTemplate(InvalidInput):
     code = "invalid_template"
+
+
+class RendererUnavailable(OrderlyError):
+    code = "template_renderer_unavailable"
+    status = 503
+    title = "Service unavailable"
+    retry_after = 5
 
 
 class UnknownNotificationKind(NotFound):

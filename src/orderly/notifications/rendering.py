@@ -1,22 +1,22 @@
 """Turning a kind of message, an order and its event into a subject, a text and an HTML body.
 
-Templates are Jinja2 in a sandbox (an organization's template is code its staff typed): HTML is
-autoescaped, text and subject are not. Built-in defaults live in ``templates/``.
+Templates are Jinja2 in a sandbox with limits, in a child process (an organization's template
+is code its staff typed): HTML is autoescaped, text and subject are not. Built-in defaults live
+in ``templates/``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import jinja2
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
 from orderly.notifications.domain import NotificationKind
 from orderly.notifications.errors import InvalidTemplate
+from orderly.notifications.renderers import Refusal, render_isolated
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 
@@ -45,33 +45,17 @@ def default_template(kind: NotificationKind) -> TemplateSource:
     )
 
 
-@functools.cache
-def _environment(*, html: bool) -> ImmutableSandboxedEnvironment:
-    return ImmutableSandboxedEnvironment(
-        autoescape=html, undefined=jinja2.ChainableUndefined, keep_trailing_newline=True
-    )
-
-
-def _compile(source: str, *, html: bool, field: str) -> jinja2.Template:
-    try:
-        return _environment(html=html).from_string(source)
-    except jinja2.TemplateSyntaxError as error:
-        raise InvalidTemplate(f"line {error.lineno}: {error.message}", field=field) from None
-
-
-def render(source: TemplateSource, context: dict[str, Any]) -> RenderedMessage:
-    """Render the three parts; a template that fails is InvalidTemplate naming the part."""
-    parts: dict[str, str] = {}
-    for field, text, html in (
-        ("subject", source.subject, False),
-        ("body_text", source.body_text, False),
-        ("body_html", source.body_html, True),
-    ):
-        template = _compile(text, html=html, field=field)
-        try:
-            parts[field] = template.render({**context, "subject": parts.get("subject", "")})
-        except jinja2.TemplateError as error:
-            raise InvalidTemplate(str(error), field=field) from None
+async def render(source: TemplateSource, context: dict[str, Any]) -> RenderedMessage:
+    """Render the three parts off the event loop and within the sandbox's limits; a template
+    that fails or goes past a limit, for any reason, is InvalidTemplate naming the part."""
+    sources = {
+        "subject": source.subject,
+        "body_text": source.body_text,
+        "body_html": source.body_html,
+    }
+    parts = await asyncio.to_thread(render_isolated, sources, context)
+    if isinstance(parts, Refusal):
+        raise InvalidTemplate(parts.reason, field=parts.field)
     subject = " ".join(parts["subject"].split())  # a header is one line
     return RenderedMessage(subject, parts["body_text"], parts["body_html"])
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -144,10 +144,10 @@ async def add_notifications(conn: AsyncConnection, rows: list[Row]) -> None:
 
 
 async def claim_due_notification(
-    conn: AsyncConnection, now: datetime, org_id: int | None
+    conn: AsyncConnection, now: datetime, org_id: int | None, *, skip_orgs: Collection[int] = ()
 ) -> Row | None:
-    """One queued message that is due, locked until this transaction ends (another worker
-    skips it; a worker that dies releases it)."""
+    """One queued message that is due, of an organization not in `skip_orgs`, locked until this
+    transaction ends (another worker skips it; a worker that dies releases it)."""
     query = (
         sa.select(notifications)
         .where(
@@ -160,8 +160,26 @@ async def claim_due_notification(
     )
     if org_id is not None:
         query = query.where(notifications.c.org_id == org_id)
+    if skip_orgs:
+        query = query.where(notifications.c.org_id.not_in(list(skip_orgs)))
     row = (await conn.execute(query)).first()
     return row_dict(row) if row else None
+
+
+async def update_queued_notification(
+    conn: AsyncConnection, notification_id: int, *, attempts_before: int, **values: Any
+) -> None:
+    """Update a message only if it is still queued as it was claimed (no other worker has
+    handled it since)."""
+    await conn.execute(
+        sa.update(notifications)
+        .where(
+            notifications.c.id == notification_id,
+            notifications.c.status == NotificationStatus.QUEUED.value,
+            notifications.c.attempts == attempts_before,
+        )
+        .values(**values, updated_at=sa.func.now())
+    )
 
 
 async def update_notification(conn: AsyncConnection, notification_id: int, **values: Any) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -28,6 +29,9 @@ from orderly.orders import service as orders
 from orderly.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+# Messages one organization may send in a round before the others have their turn.
+PER_ORGANIZATION = 20
 
 
 class NotSent(Exception):
@@ -48,18 +52,76 @@ async def send_due_notifications(
     org_id: int | None = None,
     limit: int = 200,
 ) -> int:
-    """Send the queued messages that are due; returns how many were handled."""
+    """Send the queued messages that are due; returns how many were handled. Organizations
+    take turns: in each round one sends at most PER_ORGANIZATION, so a backlog (or a run of
+    failures) of one never holds up another's messages past a round."""
     handled = 0
-    for _ in range(limit):
-        async with database.transaction() as conn:
-            row = await repository.claim_due_notification(conn, now or utcnow(), org_id)
-            if row is None:
+    served: Counter[int] = Counter()
+    while handled < limit:
+        turn_over = {org for org, count in served.items() if count >= PER_ORGANIZATION}
+        sent = await _send_next(database, settings, now=now, org_id=org_id, skip=turn_over)
+        if sent is None:
+            if not turn_over:
                 break
-            reachable = await send_notification(conn, settings, row, now=now or utcnow())
+            served.clear()  # a new round: every organization has its share again
+            continue
         handled += 1
-        if not reachable:
+        served[sent.org_id] += 1
+        if not sent.reachable:
             break  # the server is down: the rest waits for the next run
     return handled
+
+
+@dataclass(frozen=True, slots=True)
+class _Handled:
+    org_id: int
+    reachable: bool
+
+
+async def _send_next(
+    database: Database,
+    settings: Settings,
+    *,
+    now: datetime | None,
+    org_id: int | None,
+    skip: set[int],
+) -> _Handled | None:
+    """Claim and send the next due message of an organization not in `skip`. Whatever goes
+    wrong with that message is recorded on it, and the run goes on with the next."""
+    row: dict[str, Any] | None = None
+    try:
+        async with database.transaction() as conn:
+            row = await repository.claim_due_notification(
+                conn, now or utcnow(), org_id, skip_orgs=skip
+            )
+            if row is None:
+                return None
+            reachable = await send_notification(conn, settings, row, now=now or utcnow())
+        return _Handled(int(row["org_id"]), reachable)
+    except Exception as error:  # one message's failure must not stop the queue
+        if row is None:
+            raise
+        logger.exception("notification %s could not be handled", row["id"])
+        async with database.transaction() as conn:
+            await _record_failed_attempt(conn, row, error, now=now or utcnow())
+        return _Handled(int(row["org_id"]), True)
+
+
+async def _record_failed_attempt(
+    conn: AsyncConnection, row: dict[str, Any], error: Exception, *, now: datetime
+) -> None:
+    """An unexpected failure counts as an attempt, retried later like a refused one."""
+    attempt = int(row["attempts"]) + 1
+    delay = email_retry_delay(attempt)
+    await repository.update_queued_notification(
+        conn,
+        int(row["id"]),
+        attempts_before=int(row["attempts"]),
+        attempts=attempt,
+        last_error=f"could not be composed: {type(error).__name__}"[:1000],
+        status=(NotificationStatus.QUEUED if delay else NotificationStatus.FAILED).value,
+        next_attempt_at=now + delay if delay else now,
+    )
 
 
 async def send_notification(
@@ -83,7 +145,7 @@ async def send_notification(
             notification_id,
             status=NotificationStatus.FAILED.value,
             attempts=attempt,
-            last_error=f"template: {error.detail}",
+            last_error=f"template ({error.field}): {error.detail}"[:1000],
         )
         return True
     message = mailer.build_message(
@@ -144,4 +206,4 @@ async def compose(conn: AsyncConnection, settings: Settings, row: dict[str, Any]
         for_customer(settings, org_id, event_type, dict(event["data"]) if event else {}),
         public_url=settings.public_url,
     )
-    return Composed(order.customer.email, render(template.source, context))
+    return Composed(order.customer.email, await render(template.source, context))

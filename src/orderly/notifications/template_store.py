@@ -70,7 +70,7 @@ async def put_template(
     (422 naming the part) rather than failing on a customer's message."""
     code = await _channel(conn, org_id, channel)
     source = TemplateSource(data.subject, data.body_text, data.body_html)
-    render(source, _sample_context(kind))
+    await render(source, _sample_context(kind))
     await repository.save_template(
         conn,
         {
@@ -120,7 +120,9 @@ async def preview(
     else:
         source = (await template_for(conn, org_id, kind, channel)).source
     event = for_customer(settings, org_id, event_type, event)
-    return render(source, message_context(order, event_type, event, public_url=settings.public_url))
+    return await render(
+        source, message_context(order, event_type, event, public_url=settings.public_url)
+    )
 
 
 async def _latest_event(

@@ -1,5 +1,6 @@
 """Settings: the customer e-mail templates, for every channel or one, with a preview that
-renders an edit (or the saved template) with the sample order or a real one, sending nothing."""
+renders an edit (or, for a role that may not edit, the saved template) with the sample order or a
+real one, sending nothing."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from orderly.kit.errors import InvalidInput
 from orderly.notifications import template_store
 from orderly.notifications.domain import NotificationKind
 from orderly.notifications.schemas import PreviewIn, PreviewOut, TemplateDraft, TemplateIn
+from orderly.tenancy.domain import Permission
 from orderly.tenancy.users import User
 from orderly.web.deps import Conn, Form, SignedIn, attempt, back_to, flash
 from orderly.web.lookups import org_channels
@@ -148,10 +150,12 @@ async def reset_template(
 async def preview_template(
     request: Request, kind: str, conn: Conn, user: SignedIn, form: Form
 ) -> Response:
-    """A read: any role may preview; nothing is saved or sent."""
+    """Nothing is saved or sent. A draft is code the user typed, so only a role that may edit
+    templates renders its own; any other role previews the saved template."""
     found = _kind(kind)
     channel = await _channel(conn, user, str(form.get("channel", "")).strip())
-    draft = _draft(form)
+    may_edit = user.principal.can(Permission.SETTINGS_WRITE)
+    draft = _draft(form) if may_edit else None
     order_id = str(form.get("order_id", "")).strip()
     if order_id and not order_id.isdigit():
         flash(request, "an order is given by its id", kind="error", field="order_id")
@@ -159,7 +163,9 @@ async def preview_template(
     body = PreviewIn(
         order_id=int(order_id) if order_id else None,
         channel=channel,
-        template=TemplateDraft(
+        template=None
+        if draft is None
+        else TemplateDraft(
             subject=draft["subject"].strip() or "(no subject)",
             body_text=draft["body_text"],
             body_html=draft["body_html"],
