@@ -163,6 +163,12 @@ class TestEveryKindOverSmtp:
             mail = inbox[by_kind[kind][0]["subject"]]
             assert code in text_part(mail) and code in text_part(mail, "html")
             assert by_kind[kind][0]["order_id"] == pickup_id
+            # The customer got the code; the stored copy of the message withholds it.
+            kept = await client.get(
+                f"/v1/notifications/{by_kind[kind][0]['id']}", headers=org.headers
+            )
+            assert kept.status_code == 200
+            assert code not in kept.text and "sent to the customer only" in kept.text
         rma = inbox[by_kind["return_authorized"][0]["subject"]]
         assert "https://labels.example/RMA-7.pdf" in text_part(rma)
         assert "39.98 USD" in inbox[by_kind["refund_issued"][0]["subject"]]["Subject"]

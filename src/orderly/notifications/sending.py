@@ -38,10 +38,27 @@ class NotSent(Exception):
     """The message is not to be sent (no address, the kind is switched off)."""
 
 
+# What the stored copy of a message shows in place of a secret the customer alone receives.
+WITHHELD = "[sent to the customer only]"
+
+
 @dataclass(frozen=True, slots=True)
 class Composed:
     recipient: str
     rendered: RenderedMessage
+    # Secrets in the message (a pickup code) that the stored copy must not keep.
+    secrets: tuple[str, ...] = ()
+
+    def kept(self) -> dict[str, str]:
+        """The message as it is stored on the notification row: each secret withheld."""
+        parts = {
+            "subject": self.rendered.subject,
+            "body_text": self.rendered.body_text,
+            "body_html": self.rendered.body_html,
+        }
+        for secret in self.secrets:
+            parts = {name: text.replace(secret, WITHHELD) for name, text in parts.items()}
+        return {"recipient": self.recipient, **parts}
 
 
 async def send_due_notifications(
@@ -156,12 +173,7 @@ async def send_notification(
         rendered=composed.rendered,
         date=now,
     )
-    rendered = {
-        "recipient": composed.recipient,
-        "subject": composed.rendered.subject,
-        "body_text": composed.rendered.body_text,
-        "body_html": composed.rendered.body_html,
-    }
+    rendered = composed.kept()
     try:
         await mailer.deliver(settings, message, org_id=org_id, notification_id=notification_id)
     except (smtplib.SMTPException, OSError) as error:
@@ -200,10 +212,13 @@ async def compose(conn: AsyncConnection, settings: Settings, row: dict[str, Any]
         raise NotSent(f"{kind.value} messages are switched off for this channel")
     event = await repository.event(conn, org_id, int(row["event_id"]))
     event_type = str(event["type"]) if event else ""
+    data = for_customer(settings, org_id, event_type, dict(event["data"]) if event else {})
     context = message_context(
-        order.model_dump(mode="json"),
-        event_type,
-        for_customer(settings, org_id, event_type, dict(event["data"]) if event else {}),
-        public_url=settings.public_url,
+        order.model_dump(mode="json"), event_type, data, public_url=settings.public_url
     )
-    return Composed(order.customer.email, await render(template.source, context))
+    code = data.get("pickup_code")
+    return Composed(
+        order.customer.email,
+        await render(template.source, context),
+        secrets=(code,) if isinstance(code, str) and code else (),
+    )
