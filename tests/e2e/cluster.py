@@ -126,6 +126,7 @@ def running_cluster(*, with_worker: bool) -> Iterator[Cluster]:
     # A short path: PostgreSQL's socket lives in the data directory.
     data_dir = Path(tempfile.mkdtemp(prefix="orderly-e2e-"))
     env = orderly_env(data_dir)
+    env["ORDERLY_ALLOW_PRIVATE_URLS"] = "true"  # the webhook receiver listens on 127.0.0.1
     cluster: Cluster | None = None
     try:
         run_orderly(["migrate"], env=env)
