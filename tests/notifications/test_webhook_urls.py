@@ -5,11 +5,13 @@ private network; a failed delivery keeps the status, never the receiver's answer
 from __future__ import annotations
 
 import asyncio
+import importlib
 import socket
 from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from orderly.kit.clock import utcnow
 from orderly.kit.db import Database
@@ -24,6 +26,7 @@ from tests.fulfillment.helpers import place, setup_warehouses
 from tests.notifications.conftest import Receiver
 from tests.notifications.helpers import subscribe
 
+MIGRATION_0019 = importlib.import_module("orderly.migrations.versions.0019_outbound_networks")
 INSIDE = [
     "http://127.0.0.1/hooks",
     "http://0x7f000001/hooks",  # hex
@@ -301,3 +304,35 @@ class TestNoAnswerEchoed:
             shown = await client.get(path, headers=org.headers)
             assert shown.status_code == 200
             assert "receiver unavailable" not in shown.text
+
+    async def test_answers_kept_before_are_forgotten_by_the_migration(
+        self, client: httpx.AsyncClient, db: Database, org: Org
+    ) -> None:
+        hook = await subscribe(client, org, "https://hooks.example.com/in", ["order.captured"])
+        await setup_warehouses(client, org, {"WH1": 5})
+        await place(client, org, [("MUG", 1)])
+        await dispatch_all(db)
+        delivery = await _delivery(client, org, hook["id"])
+        at = utcnow().isoformat()
+        attempts = [
+            {"at": at, "status_code": None, "error": "ConnectError: refused", "duration_ms": 3},
+            {"at": at, "status_code": 500, "error": "<h1>Admin console</h1>", "duration_ms": 5},
+        ]
+        async with db.transaction() as conn:
+            await repository.update_delivery(
+                conn,
+                delivery["id"],
+                attempts=2,
+                last_status_code=500,
+                last_error="<h1>Admin console</h1>",
+                log=attempts,
+            )
+            await conn.execute(sa.text(MIGRATION_0019.FORGET_ANSWERS))
+
+        shown = await client.get(f"/v1/webhook-deliveries/{delivery['id']}", headers=org.headers)
+        assert shown.status_code == 200 and "Admin console" not in shown.text
+        assert (shown.json()["last_status_code"], shown.json()["last_error"]) == (500, None)
+        assert [(a["status_code"], a["error"]) for a in shown.json()["log"]] == [
+            (None, "ConnectError: refused"),
+            (500, None),
+        ]

@@ -22,6 +22,26 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# A failed attempt keeps its status code alone: the error kept with one (the answer) goes.
+FORGET_ANSWERS = """
+UPDATE webhook_deliveries
+SET last_error = CASE WHEN last_status_code IS NULL THEN last_error END,
+    log = (
+        SELECT coalesce(
+            jsonb_agg(
+                CASE WHEN attempt->>'status_code' IS NULL THEN attempt
+                     ELSE jsonb_set(attempt, '{error}', 'null') END
+                ORDER BY n
+            ),
+            '[]'::jsonb
+        )
+        FROM jsonb_array_elements(log) WITH ORDINALITY AS a(attempt, n)
+    )
+WHERE last_status_code IS NOT NULL
+   OR jsonb_path_exists(log, '$[*] ? (@.status_code != null && @.error != null)')
+"""
+
+
 def upgrade() -> None:
     op.add_column(
         "webhook_subscriptions",
@@ -32,25 +52,7 @@ def upgrade() -> None:
             nullable=False,
         ),
     )
-    op.execute(
-        """
-        UPDATE webhook_deliveries
-        SET last_error = CASE WHEN last_status_code IS NULL THEN last_error END,
-            log = (
-                SELECT coalesce(
-                    jsonb_agg(
-                        CASE WHEN attempt->>'status_code' IS NULL THEN attempt
-                             ELSE jsonb_set(attempt, '{error}', 'null') END
-                        ORDER BY n
-                    ),
-                    '[]'::jsonb
-                )
-                FROM jsonb_array_elements(log) WITH ORDINALITY AS a(attempt, n)
-            )
-        WHERE last_status_code IS NOT NULL
-           OR jsonb_path_exists(log, '$[*] ? (@.status_code != null && @.error != null)')
-        """
-    )
+    op.execute(FORGET_ANSWERS)
 
 
 def downgrade() -> None:
