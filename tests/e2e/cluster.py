@@ -55,7 +55,7 @@ class Cluster:
 
     def start_api(self) -> None:
         self.server = start_server(
-            data_dir=self.data_dir, workers=API_WORKERS, log_path=self.log("api")
+            data_dir=self.data_dir, workers=API_WORKERS, log_path=self.log("api"), env=self.env
         )
 
     def kill_api(self) -> None:

@@ -162,7 +162,10 @@ def networks_of(values: Iterable[str]) -> tuple[IPNetwork, ...]:
 async def resolve(host: str, port: int, policy: OutboundPolicy) -> list[IPAddress]:
     """The addresses to connect to: a name is resolved (off the event loop) and refused when any
     of its addresses is not allowed, so that no answer of its DNS could lead inside."""
-    literal = _literal_address(host.lower().removesuffix("."))
+    try:
+        literal = _literal_address(host.lower().removesuffix("."))
+    except ValueError:
+        raise httpcore.ConnectError(f"{host} is not a valid IP address") from None
     if literal is not None:
         addresses: list[IPAddress] = [literal]
     else:
