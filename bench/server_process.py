@@ -92,13 +92,15 @@ class Server:
             return ""
 
 
-def start_server(*, data_dir: Path, workers: int, log_path: Path) -> Server:
+def start_server(
+    *, data_dir: Path, workers: int, log_path: Path, env: dict[str, str] | None = None
+) -> Server:
     port = free_port()
     log = log_path.open("ab")
     address = ["--host", "127.0.0.1", "--port", str(port)]
     process = subprocess.Popen(
         [*orderly_command(), "serve", *address, "--workers", str(workers)],
-        env=orderly_env(data_dir),
+        env=env or orderly_env(data_dir),
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     smtp_password: str | None = None
     smtp_starttls: bool = True
     smtp_from: str = "Orderly <orders@localhost>"
+    allow_private_urls: bool = Field(
+        default=False,
+        description="Let outbound URLs (webhooks) reach loopback, private and link-local "
+        "addresses; for development and tests only.",
+    )
     # Where customers reach Orderly's public pages (the tracking page in e-mails).
     public_url: str = "http://localhost:8000"
 

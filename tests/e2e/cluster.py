@@ -55,7 +55,7 @@ class Cluster:
 
     def start_api(self) -> None:
         self.server = start_server(
-            data_dir=self.data_dir, workers=API_WORKERS, log_path=self.log("api")
+            data_dir=self.data_dir, workers=API_WORKERS, log_path=self.log("api"), env=self.env
         )
 
     def kill_api(self) -> None:
@@ -126,6 +126,7 @@ def running_cluster(*, with_worker: bool) -> Iterator[Cluster]:
     # A short path: PostgreSQL's socket lives in the data directory.
     data_dir = Path(tempfile.mkdtemp(prefix="orderly-e2e-"))
     env = orderly_env(data_dir)
+    env["ORDERLY_ALLOW_PRIVATE_URLS"] = "true"  # the webhook receiver listens on 127.0.0.1
     cluster: Cluster | None = None
     try:
         run_orderly(["migrate"], env=env)

@@ -12,11 +12,14 @@ from email.message import Message
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from orderly.app import create_app
+from orderly.kit.db import Database
 from orderly.settings import Settings
 
 
@@ -75,6 +78,15 @@ def smtp_settings(settings: Settings, smtp_server: tuple[Mailbox, int]) -> Setti
 @pytest.fixture
 def eml_settings(settings: Settings, tmp_path: Path) -> Settings:
     return settings.model_copy(update={"smtp_host": None, "data_dir": tmp_path})
+
+
+@pytest_asyncio.fixture
+async def strict_client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
+    """The API as in production: outbound URLs may not reach private addresses."""
+    app = create_app(settings.model_copy(update={"allow_private_urls": False}), database=db)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://orderly.test") as c:
+        yield c
 
 
 @dataclass

@@ -35,7 +35,13 @@ async def deliveries(
 
 async def deliver(db: Database, settings: Settings, org: Org, **kw: Any) -> int:
     await dispatch_all(db)
-    return await deliver_due_webhooks(db, vault_for(settings), org_id=org.id, **kw)
+    return await deliver_due_webhooks(
+        db,
+        vault_for(settings),
+        org_id=org.id,
+        allow_private_urls=settings.allow_private_urls,
+        **kw,
+    )
 
 
 class TestSignedDelivery:

@@ -218,3 +218,22 @@ async def test_a_viewer_reads_and_simulates_but_cannot_change(
         assert refused.status_code == 403, path
     without_csrf = await web.post("/app/settings/routing/simulate", data={"lines": "MUG 1"})
     assert without_csrf.status_code == 403
+
+
+async def test_a_webhook_page_shows_the_private_networks_it_may_reach(
+    web: httpx.AsyncClient, shop: Shop
+) -> None:
+    await sign_in(web, shop, "admin")
+    created = await web.post(
+        "/v1/webhooks",
+        json={
+            "url": "http://10.20.30.40/erp",
+            "event_types": ["order.*"],
+            "allowed_networks": ["10.20.0.0/16"],
+        },
+        headers=shop.org.headers,
+    )
+    assert created.status_code == 201, created.text
+    page = await web.get(f"/app/settings/webhooks/{created.json()['id']}")
+    assert page.status_code == 200
+    assert "May reach the private networks 10.20.0.0/16" in page.text

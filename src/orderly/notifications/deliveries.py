@@ -4,12 +4,14 @@ the last attempt.
 Due deliveries are claimed with ``FOR UPDATE SKIP LOCKED`` (so workers share them), posted
 concurrently, and their outcome is written in the claiming transaction. A worker killed in
 between leaves them pending: they are posted again (at least once; receivers deduplicate on
-``Orderly-Event-Id``).
+``Orderly-Event-Id``). Each POST goes only to an address its webhook may reach (kit.outbound).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +24,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly import __version__
 from orderly.kit.clock import utcnow
 from orderly.kit.db import Database
+from orderly.kit.outbound import (
+    OutboundAddressRefused,
+    OutboundPolicy,
+    guarded_client,
+    networks_of,
+)
 from orderly.notifications import repository
 from orderly.notifications.domain import (
     DELIVERY_ID_HEADER,
@@ -38,6 +46,7 @@ from orderly.shipping.vault import Vault
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 BATCH = 20
 LOG_LENGTH = 20
+ERROR_LENGTH = 300
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,24 +67,42 @@ async def deliver_due_webhooks(
     now: datetime | None = None,
     org_id: int | None = None,
     max_rounds: int = 50,
-    transport: httpx.AsyncBaseTransport | None = None,
+    allow_private_urls: bool = False,
 ) -> int:
     """Post every due delivery (in rounds of BATCH); returns how many attempts were made."""
     attempts = 0
-    async with httpx.AsyncClient(
-        timeout=TIMEOUT, follow_redirects=False, transport=transport
-    ) as client:
+    async with _Clients(allow_private_urls) as clients:
         for _ in range(max_rounds):
             async with database.transaction() as conn:
                 at = now or utcnow()
                 due = await repository.claim_due_deliveries(conn, at, org_id, BATCH)
-                outcomes = await asyncio.gather(*(post(client, vault, d) for d in due))
+                posts = [post(await clients.for_delivery(d), vault, d) for d in due]
+                outcomes = await asyncio.gather(*posts)
                 for d, outcome in zip(due, outcomes, strict=True):
                     await record(conn, d, outcome, at)
             attempts += len(due)
             if len(due) < BATCH:
                 break
     return attempts
+
+
+class _Clients(contextlib.AsyncExitStack):
+    """One HTTP client per outbound policy: a pooled connection, opened under one webhook's
+    allowed networks, is never reused for a webhook without them."""
+
+    def __init__(self, allow_private_urls: bool) -> None:
+        super().__init__()
+        self._allow_private_urls = allow_private_urls
+        self._ssl_context: ssl.SSLContext | None = None
+        self._clients: dict[OutboundPolicy, httpx.AsyncClient] = {}
+
+    async def for_delivery(self, delivery: dict[str, Any]) -> httpx.AsyncClient:
+        policy = OutboundPolicy(self._allow_private_urls, networks_of(delivery["allowed_networks"]))
+        if policy not in self._clients:
+            self._ssl_context = self._ssl_context or httpx.create_ssl_context(trust_env=False)
+            client = guarded_client(policy, timeout=TIMEOUT, ssl_context=self._ssl_context)
+            self._clients[policy] = await self.enter_async_context(client)
+        return self._clients[policy]
 
 
 async def post(client: httpx.AsyncClient, vault: Vault, delivery: dict[str, Any]) -> Outcome:
@@ -92,10 +119,15 @@ async def post(client: httpx.AsyncClient, vault: Vault, delivery: dict[str, Any]
     started = time.monotonic()
     try:
         response = await client.post(delivery["url"], content=body, headers=headers)
+    except OutboundAddressRefused as refused:
+        return Outcome(None, f"Refused: {refused.detail}"[:ERROR_LENGTH], _ms(started))
     except httpx.HTTPError as error:
-        return Outcome(None, f"{type(error).__name__}: {error}"[:500], _ms(started))
-    refusal = None if is_success(response.status_code) else response.text[:200] or None
-    return Outcome(response.status_code, refusal, _ms(started))
+        return Outcome(None, f"{type(error).__name__}: {error}"[:ERROR_LENGTH], _ms(started))
+    # The status's standard phrase, never the receiver's answer: it could be anything an
+    # internal service says, and the delivery log is shown to every reader of the account.
+    code = response.status_code
+    reason = None if is_success(code) else httpx.codes.get_reason_phrase(code) or f"HTTP {code}"
+    return Outcome(code, reason, _ms(started))
 
 
 async def record(

@@ -187,6 +187,8 @@ async def raw_notification(
     response_model=WebhookCreated,
     status_code=201,
     summary="Subscribe a URL to events; the signing secret is in this response only",
+    description="The URL may not lead to loopback, private or link-local addresses (checked "
+    "again, resolved, at each delivery), unless `allowed_networks` grants its network.",
     responses={
         **FORBIDDEN,
         **INVALID,
@@ -199,13 +201,16 @@ async def create_webhook(
     conn: Conn,
     principal: SettingsWriter,
     vault: SecretVault,
+    settings: AppSettings,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """A replay of the request with the same Idempotency-Key is 409
     `idempotency_secret_not_replayable`: the secret is not kept for it."""
 
     async def create() -> CreatedWithSecret:
-        webhook = await webhooks.create_subscription(conn, principal.org_id, data, vault)
+        webhook = await webhooks.create_subscription(
+            conn, principal, data, vault, allow_private_urls=settings.allow_private_urls
+        )
         return CreatedWithSecret(
             201,
             webhook.model_dump_json().encode(),
@@ -234,13 +239,15 @@ async def get_webhook(webhook_id: Id, conn: Conn, principal: Reader) -> WebhookO
 @router.patch(
     "/webhooks/{webhook_id}",
     response_model=WebhookOut,
-    summary="Change a webhook's URL, event types or state",
+    summary="Change a webhook's URL, event types, allowed networks or state",
     responses={**FORBIDDEN, **NOT_FOUND, **INVALID},
 )
 async def update_webhook(
-    webhook_id: Id, data: WebhookPatch, conn: Conn, principal: SettingsWriter
+    webhook_id: Id, data: WebhookPatch, conn: Conn, principal: SettingsWriter, settings: AppSettings
 ) -> WebhookOut:
-    return await webhooks.update_subscription(conn, principal.org_id, webhook_id, data)
+    return await webhooks.update_subscription(
+        conn, principal, webhook_id, data, allow_private_urls=settings.allow_private_urls
+    )
 
 
 @router.delete(

@@ -79,6 +79,10 @@ webhook_subscriptions = sa.Table(
     sa.Column("event_types", pg.ARRAY(sa.Text), nullable=False),
     sa.Column("secret_sealed", sa.LargeBinary, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # Private networks (CIDR) an admin allowed this URL to reach (kit.outbound).
+    sa.Column(
+        "allowed_networks", pg.ARRAY(sa.Text), nullable=False, server_default=sa.text("'{}'")
+    ),
     created_at(),
     updated_at(),
 )

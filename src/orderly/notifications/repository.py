@@ -336,7 +336,7 @@ async def claim_due_deliveries(
     """Due deliveries of active subscriptions, locked until this transaction ends."""
     d, s = webhook_deliveries, webhook_subscriptions
     query = (
-        sa.select(d, s.c.url, s.c.secret_sealed)
+        sa.select(d, s.c.url, s.c.secret_sealed, s.c.allowed_networks)
         .join(s, s.c.id == d.c.subscription_id)
         .where(
             d.c.status == DeliveryStatus.PENDING.value,

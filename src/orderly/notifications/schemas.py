@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from orderly.kit.outbound import MOST_NETWORKS
 from orderly.notifications.domain import DeliveryStatus, NotificationKind, NotificationStatus
 
 
@@ -85,6 +86,11 @@ class NotificationDetail(NotificationOut):
 
 
 WebhookUrl = Annotated[str, StringConstraints(min_length=8, max_length=2000)]
+Network = Annotated[str, StringConstraints(min_length=1, max_length=50)]
+NETWORKS_DESCRIPTION = (
+    "Private networks (CIDR, e.g. 10.20.0.0/16) this URL may reach, such as an ERP on the "
+    "premises; only owners and admins may set them"
+)
 
 
 class WebhookIn(Closed):
@@ -96,6 +102,9 @@ class WebhookIn(Closed):
     )
     description: Annotated[str, StringConstraints(max_length=500)] | None = None
     active: bool = True
+    allowed_networks: list[Network] = Field(
+        default_factory=list, max_length=MOST_NETWORKS, description=NETWORKS_DESCRIPTION
+    )
 
 
 class WebhookPatch(Closed):
@@ -103,6 +112,9 @@ class WebhookPatch(Closed):
     event_types: list[EventType] | None = Field(default=None, min_length=1, max_length=100)
     description: Annotated[str, StringConstraints(max_length=500)] | None = None
     active: bool | None = None
+    allowed_networks: list[Network] | None = Field(
+        default=None, max_length=MOST_NETWORKS, description=NETWORKS_DESCRIPTION
+    )
 
 
 class WebhookOut(BaseModel):
@@ -111,6 +123,7 @@ class WebhookOut(BaseModel):
     event_types: list[str]
     description: str | None
     active: bool
+    allowed_networks: list[str] = Field(description=NETWORKS_DESCRIPTION)
     created_at: datetime
     updated_at: datetime
 
@@ -125,7 +138,10 @@ class WebhookCreated(WebhookOut):
 class DeliveryAttempt(BaseModel):
     at: datetime
     status_code: int | None
-    error: str | None
+    error: str | None = Field(
+        description="The reason of a failure: the status's standard phrase, or why no answer "
+        "came; never the receiver's own answer"
+    )
     duration_ms: int
 
 

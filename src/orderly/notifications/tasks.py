@@ -76,7 +76,10 @@ async def send_notifications(timestamp: int) -> int:
 @blueprint.periodic(cron="* * * * * */10")
 @blueprint.task(name="deliver_webhooks", queueing_lock="notifications_deliver_webhooks")
 async def deliver_webhooks(timestamp: int) -> int:
-    return await deliveries.deliver_due_webhooks(_database(), vault_for(_settings()))
+    settings = _settings()
+    return await deliveries.deliver_due_webhooks(
+        _database(), vault_for(settings), allow_private_urls=settings.allow_private_urls
+    )
 
 
 @blueprint.periodic(cron="*/15 * * * *")

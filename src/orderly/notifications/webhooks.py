@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.kit import outbound
 from orderly.kit.clock import utcnow
+from orderly.kit.errors import Forbidden
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.notifications import repository
 from orderly.notifications.domain import DeliveryStatus, new_webhook_secret
@@ -26,27 +27,48 @@ from orderly.notifications.schemas import (
     WebhookPatch,
 )
 from orderly.shipping.vault import Vault
+from orderly.tenancy.domain import Permission, Principal
+
+# Who may open a private network to a webhook: those who administer access.
+GRANTS_NETWORKS = Permission.ACCESS_ADMIN
 
 
-def _check_url(url: str) -> str:
+def _check_url(url: str, networks: list[str], *, allow_private_urls: bool) -> str:
+    """The URL as it will be called, if it may be: see kit.outbound."""
+    policy = outbound.OutboundPolicy(allow_private_urls, outbound.networks_of(networks))
     try:
-        parsed = httpx.URL(url)
-    except httpx.InvalidURL:
-        raise InvalidWebhookUrl("not a URL", field="url") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise InvalidWebhookUrl("the URL must be http:// or https:// with a host", field="url")
-    return url
+        return outbound.check_url(url, policy, field="url")
+    except outbound.InvalidOutboundUrl as error:
+        raise InvalidWebhookUrl(error.detail, field="url") from None
+
+
+def _granted_networks(principal: Principal, networks: list[str]) -> list[str]:
+    if not principal.can(GRANTS_NETWORKS):
+        raise Forbidden(
+            f"only owners and admins may set allowed_networks (the role is "
+            f"{principal.role.value!r})",
+            field="allowed_networks",
+        )
+    return outbound.parse_networks(networks, field="allowed_networks")
 
 
 async def create_subscription(
-    conn: AsyncConnection, org_id: int, data: WebhookIn, vault: Vault
+    conn: AsyncConnection,
+    principal: Principal,
+    data: WebhookIn,
+    vault: Vault,
+    *,
+    allow_private_urls: bool,
 ) -> WebhookCreated:
+    networks = _granted_networks(principal, data.allowed_networks) if data.allowed_networks else []
+    url = _check_url(data.url, networks, allow_private_urls=allow_private_urls)
     secret = new_webhook_secret()
     row = await repository.insert_subscription(
         conn,
         {
-            "org_id": org_id,
-            "url": _check_url(data.url),
+            "org_id": principal.org_id,
+            "url": url,
+            "allowed_networks": networks,
             "event_types": sorted(set(data.event_types)),
             "description": data.description,
             "active": data.active,
@@ -73,14 +95,32 @@ async def list_subscriptions(
 
 
 async def update_subscription(
-    conn: AsyncConnection, org_id: int, subscription_id: int, data: WebhookPatch
+    conn: AsyncConnection,
+    principal: Principal,
+    subscription_id: int,
+    data: WebhookPatch,
+    *,
+    allow_private_urls: bool = False,
 ) -> WebhookOut:
+    org_id = principal.org_id
     values: dict[str, Any] = data.model_dump(exclude_unset=True)
     for name in ("url", "event_types", "active"):
         if name in values and values[name] is None:
             del values[name]  # these cannot be emptied
-    if "url" in values:
-        _check_url(values["url"])
+    if "allowed_networks" in values:
+        values["allowed_networks"] = _granted_networks(principal, values["allowed_networks"] or [])
+    if "url" in values or "allowed_networks" in values:
+        # The URL and the networks it may reach are checked together, as they will be used.
+        current = await repository.subscription(conn, org_id, subscription_id, for_update=True)
+        if current is None:
+            raise WebhookNotFound(f"no webhook {subscription_id}")
+        url: str = values["url"] if "url" in values else current["url"]
+        networks: list[str] = (
+            values["allowed_networks"]
+            if "allowed_networks" in values
+            else current["allowed_networks"]
+        )
+        values["url"] = _check_url(url, networks, allow_private_urls=allow_private_urls)
     if "event_types" in values:
         values["event_types"] = sorted(set(values["event_types"]))
     if not values:

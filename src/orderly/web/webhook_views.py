@@ -91,7 +91,13 @@ async def create_webhook(request: Request, conn: Conn, user: SettingsActor, form
     created = await attempt(
         request,
         conn,
-        lambda: webhooks.create_subscription(conn, user.org_id, data, vault_for(settings)),
+        lambda: webhooks.create_subscription(
+            conn,
+            user.principal,
+            data,
+            vault_for(settings),
+            allow_private_urls=settings.allow_private_urls,
+        ),
     )
     if created is None:
         return await _list_page(request, conn, user, values=values, status=422)
@@ -110,7 +116,7 @@ async def set_active(
         request,
         conn,
         lambda: webhooks.update_subscription(
-            conn, user.org_id, webhook_id, WebhookPatch(active=active)
+            conn, user.principal, webhook_id, WebhookPatch(active=active)
         ),
         done="Resumed." if active else "Paused: new events wait until it is resumed.",
     )
