@@ -72,6 +72,21 @@ async def test_the_order_list_searches_and_exports(web: httpx.AsyncClient, shop:
     assert numbers == {first["number"], second["number"], held["number"]}
 
 
+async def test_the_export_neutralises_cells_that_would_start_a_formula(
+    web: httpx.AsyncClient, shop: Shop
+) -> None:
+    formulas = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1"]
+    for external_id in formulas:
+        await place(web, shop, [("MUG", 1)], external_id=external_id)
+    await sign_in(web, shop, "admin")
+
+    export = await web.get("/app/orders.csv")
+
+    assert export.status_code == 200
+    cells = {r["external_id"] for r in csv.DictReader(io.StringIO(export.text))}
+    assert cells == {"'" + f for f in formulas}
+
+
 async def test_a_bad_filter_is_explained(web: httpx.AsyncClient, shop: Shop) -> None:
     await sign_in(web, shop, "admin")
 
