@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,6 +15,7 @@ from orderly.fulfillment import service as fulfillment
 from orderly.kit.db import Database
 from orderly.kit.errors import InvalidInput
 from orderly.kit.pagination import Page
+from orderly.kit.query import query_day
 from orderly.kit.spreadsheet import safe_row
 from orderly.orders import service as orders
 from orderly.orders.domain import TRANSITIONS, OrderStatus
@@ -39,20 +40,11 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def _day(value: str, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput("enter a date as YYYY-MM-DD", field=name) from None
-
-
 def order_filters(params: dict[str, str], user: User) -> OrderFilters:
     status = params.get("status") or None
     if status is not None and status not in OrderStatus.__members__.values():
         raise InvalidInput(f"there is no order status {status!r}", field="status")
-    start, end = _day(params.get("from", ""), "from"), _day(params.get("to", ""), "to")
+    start, end = query_day(params.get("from", ""), "from"), query_day(params.get("to", ""), "to")
     return OrderFilters(
         status=status,
         channel=params.get("channel") or None,
