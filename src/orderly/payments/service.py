@@ -238,7 +238,7 @@ async def _void(
     )
 
 
-async def _provider_name(conn: AsyncConnection, principal: Principal, payment: Any) -> str:
+async def _provider_name(conn: AsyncConnection, principal: Principal, payment: OrderPayment) -> str:
     settings = await channels.channel_settings(conn, principal.org_id, payment.channel_id)
     return str(settings.get("payment_provider") or DEFAULT_PROVIDER)
 
