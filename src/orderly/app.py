@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from orderly import __version__
 from orderly.kit import heap
 from orderly.kit.body_limit import BodySizeLimit
 from orderly.kit.db import Database
 from orderly.kit.problems import document_problems, install_problem_handlers
+from orderly.kit.query import refuse_nul_characters
 from orderly.kit.rate_limit import RateLimit
 from orderly.settings import Settings
 from orderly.tenancy import key_cache
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         version=__version__,
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        dependencies=[Depends(refuse_nul_characters)],
     )
     app.state.settings = settings
     app.state.database = database

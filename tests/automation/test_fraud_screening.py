@@ -6,10 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
-from tests.automation.helpers import get
+from tests.automation.helpers import event_types, get
 from tests.conftest import Org, key_for, make_org
 from tests.orders.factories import (
     create_location,
@@ -19,6 +20,8 @@ from tests.orders.factories import (
     receive_stock,
     stock_of,
 )
+from tests.payments.test_payment_providers import declining  # noqa: F401 (a fixture)
+from tests.returns.test_store_credit_spending import credit, customer_with_credit, paid_with_credit
 
 
 async def stocked_shop(client: httpx.AsyncClient, org: Org) -> None:
@@ -52,10 +55,15 @@ async def fraud_detail(client: httpx.AsyncClient, org: Org, order_id: int) -> st
     return str(next(e for e in events if e["type"] == "check.fraud")["data"]["detail"])
 
 
+async def refunds_of(client: httpx.AsyncClient, org: Org, order_id: int) -> list[Any]:
+    return list(await get(client, org, f"/v1/orders/{order_id}/refunds"))
+
+
 def held(order: dict[str, Any]) -> bool:
     return order["status"] == "on_hold" and order["hold_reasons"] == ["fraud_review"]
 
 
+CAPTURED = {"status": "captured", "amount": "59.97"}
 CANADA = {"line1": "1 Bay St", "city": "Toronto", "postal_code": "M5J 2N8", "country": "CA"}
 
 
@@ -193,10 +201,12 @@ class TestRules:
 
 
 class TestReview:
-    async def held_order(self, client: httpx.AsyncClient, org: Org) -> dict[str, Any]:
+    async def held_order(
+        self, client: httpx.AsyncClient, org: Org, **overrides: Any
+    ) -> dict[str, Any]:
         await stocked_shop(client, org)
         await configure(client, org, {"rule": "country_mismatch", "score": 100})
-        order = await capture(client, org, billing_address=CANADA)
+        order = await capture(client, org, billing_address=CANADA, **overrides)
         assert held(order)
         return order
 
@@ -236,14 +246,88 @@ class TestReview:
         assert response.json()["status"] == "cancelled"
         assert response.json()["cancel_reason"] == "fraud_rejected"
         assert (await stock_of(client, org.headers, "MUG"))["WH1"]["reserved"] == 0
-        events = (await get(client, org, f"/v1/orders/{order['id']}/events"))["items"]
-        types = [e["type"] for e in events]
+        types = await event_types(client, org, order["id"])
         assert "order.cancelled" in types
+        assert await ledger_mismatches(db, org.id) == []
+
+    async def test_reject_voids_an_authorised_payment(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        order = await self.held_order(client, org)  # payment authorised, never captured
+
+        response = await client.post(f"/v1/fraud/review/{order['id']}/reject", headers=org.headers)
+
+        assert response.status_code == 200, response.text
+        assert response.json()["payment"]["status"] == "voided"
+        assert await refunds_of(client, org, order["id"]) == []
+        events = (await get(client, org, f"/v1/orders/{order['id']}/events"))["items"]
+        voided = next(e for e in events if e["type"] == "payment.voided")
+        assert (voided["data"]["amount"], voided["data"]["provider"]) == ("59.97", "manual")
+        assert "refund.issued" not in [e["type"] for e in events]
         rejected = next(e for e in events if e["type"] == "fraud.rejected")
-        # the authorised payment goes back through the payments feature
-        assert rejected["data"]["refund"] == "issued"
-        assert "refund.issued" in types
+        assert rejected["data"]["refund"] == "voided"
+
+    async def test_reject_refunds_a_captured_payment_once(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        order = await self.held_order(client, org, payment=CAPTURED)
+
+        response = await client.post(f"/v1/fraud/review/{order['id']}/reject", headers=org.headers)
+
+        assert response.status_code == 200, response.text
         assert response.json()["payment"]["status"] == "refunded"
+        [refund] = await refunds_of(client, org, order["id"])
+        assert (refund["amount"], refund["provider"]) == ("59.97", "manual")
+        assert refund["provider_reference"].startswith("manual-refund-")
+        events = (await get(client, org, f"/v1/orders/{order['id']}/events"))["items"]
+        rejected = next(e for e in events if e["type"] == "fraud.rejected")
+        assert rejected["data"]["refund"] == "issued"
+
+    async def test_reject_gives_store_credit_back_to_the_balance_once(
+        self, client: httpx.AsyncClient, db: Database, org: Org
+    ) -> None:
+        customer_id = await customer_with_credit(client, db, org, units=2)
+        await configure(client, org, {"rule": "country_mismatch", "score": 100})
+        body = {**paid_with_credit(2), "billing_address": CANADA}
+        placed = await client.post("/v1/orders", json=body, headers=org.headers)
+        assert placed.status_code == 201, placed.text
+        order = placed.json()
+        assert held(order)
+        assert (await credit(client, org, customer_id))["balance"] == "0.00"
+
+        response = await client.post(f"/v1/fraud/review/{order['id']}/reject", headers=org.headers)
+
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "cancelled"
+        assert response.json()["payment"]["status"] == "refunded"
+        assert (await credit(client, org, customer_id))["balance"] == "39.98"
+        [refund] = await refunds_of(client, org, order["id"])
+        assert (refund["amount"], refund["provider"]) == ("39.98", "store_credit")
+        events = (await get(client, org, f"/v1/orders/{order['id']}/events"))["items"]
+        rejected = next(e for e in events if e["type"] == "fraud.rejected")
+        assert rejected["data"]["refund"] == "issued"
+        assert await ledger_mismatches(db, org.id) == []
+
+    @pytest.mark.usefixtures("declining")
+    async def test_a_declined_void_leaves_the_order_in_review(
+        self, client: httpx.AsyncClient, db: Database, org: Org
+    ) -> None:
+        order = await self.held_order(client, org)
+        channels = await get(client, org, "/v1/channels")
+        web = next(c for c in channels["items"] if c["code"] == "web")
+        await client.patch(
+            f"/v1/channels/{web['id']}",
+            json={"settings": {"payment_provider": "declining"}},
+            headers=org.headers,
+        )
+
+        response = await client.post(f"/v1/fraud/review/{order['id']}/reject", headers=org.headers)
+
+        assert response.status_code == 409, response.text
+        assert response.json()["code"] == "void_declined"
+        unchanged = await get(client, org, f"/v1/orders/{order['id']}")
+        assert held(unchanged) and unchanged["payment"]["status"] == "authorized"
+        assert (await stock_of(client, org.headers, "MUG"))["WH1"]["reserved"] == 3
         assert await ledger_mismatches(db, org.id) == []
 
     async def test_other_org_404_and_viewer_403(

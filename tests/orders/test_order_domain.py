@@ -62,6 +62,10 @@ class TestVerification:
     def test_failed_payment_holds(self) -> None:
         assert check_payment(PaymentStatus.FAILED, 1999, 1999).hold is HoldReason.PAYMENT
 
+    def test_voided_payment_holds(self) -> None:
+        # A voided authorisation will never be captured: the order cannot ship on it.
+        assert check_payment(PaymentStatus.VOIDED, 1999, 1999).hold is HoldReason.PAYMENT
+
     def test_authorization_below_the_total_holds(self) -> None:
         assert check_payment(PaymentStatus.AUTHORIZED, 1000, 1999).hold is HoldReason.PAYMENT
 

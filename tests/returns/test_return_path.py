@@ -134,3 +134,27 @@ class TestInStore:
         )
         assert refused.status_code == 422
         assert refused.json()["code"] == "return_location_invalid"
+
+    async def test_receiving_at_a_location_without_the_returns_capability_is_refused(
+        self, client: httpx.AsyncClient, org: Org, db: Database
+    ) -> None:
+        await open_shop(client, db, org)
+        placed = await shipped_order(client, org, [("HAT", 1)])
+        opened = await open_return(
+            client, org, placed["id"], [(1, 1, "too_large")], method="in_store", location="ST1"
+        )
+        from tests.orders.factories import create_location
+
+        await create_location(client, org.headers, "ST2", kind="store", capabilities=("pickup",))
+        refused = await client.post(
+            f"/v1/returns/{opened['id']}/receive",
+            json={"location": "ST2", "lines": [{"line_no": 1, "restock": 1}]},
+            headers=org.headers,
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["code"] == "return_location_invalid"
+        assert refused.json()["errors"][0]["field"] == "location"
+        unchanged = await client.get(f"/v1/returns/{opened['id']}", headers=org.headers)
+        assert unchanged.json()["status"] == "authorized"
+        assert unchanged.json()["lines"][0]["restocked"] == 0
+        assert "ST2" not in await stock_of(client, org.headers, "HAT")

@@ -6,6 +6,7 @@ import csv
 import io
 
 import httpx
+import pytest
 
 from tests.web.shop import Shop, place, place_pickup, sign_in
 
@@ -72,6 +73,21 @@ async def test_the_order_list_searches_and_exports(web: httpx.AsyncClient, shop:
     assert numbers == {first["number"], second["number"], held["number"]}
 
 
+async def test_the_export_neutralises_cells_that_would_start_a_formula(
+    web: httpx.AsyncClient, shop: Shop
+) -> None:
+    formulas = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1"]
+    for external_id in formulas:
+        await place(web, shop, [("MUG", 1)], external_id=external_id)
+    await sign_in(web, shop, "admin")
+
+    export = await web.get("/app/orders.csv")
+
+    assert export.status_code == 200
+    cells = {r["external_id"] for r in csv.DictReader(io.StringIO(export.text))}
+    assert cells == {"'" + f for f in formulas}
+
+
 async def test_a_bad_filter_is_explained(web: httpx.AsyncClient, shop: Shop) -> None:
     await sign_in(web, shop, "admin")
 
@@ -79,6 +95,42 @@ async def test_a_bad_filter_is_explained(web: httpx.AsyncClient, shop: Shop) -> 
 
     assert response.status_code == 422
     assert "YYYY-MM-DD" in response.text
+
+
+NUL = "a\x00b"
+BAD_FILTERS = [
+    *(("/app/orders", name, NUL) for name in ("q", "tag", "location", "channel", "status")),
+    *(("/app/orders.csv", name, NUL) for name in ("q", "tag", "location", "channel")),
+    ("/app/orders", "from", "2024-02-30"),
+    ("/app/orders", "to", "9999-12-31"),
+    ("/app/orders.csv", "to", "9999-12-31"),
+    ("/app/orders", "cursor", "W3RydWVd"),
+    ("/app/inventory", "sku", NUL),
+    ("/app/inventory", "cursor", "W3RydWVd"),
+    ("/app/returns", "order", "99999999999999999999"),
+    ("/app/returns", "order", "²"),
+    ("/app/returns", "cursor", "W3RydWVd"),
+    ("/app/automation/fraud", "cursor", "W3RydWVd"),
+    ("/app/automation/late", "since", NUL),
+]
+BAD_PATHS = ["/app/orders/99999999999999999999", "/app/returns/99999999999999999999"]
+
+
+async def test_bad_filters_and_ids_are_a_4xx_page(
+    web: httpx.AsyncClient, shop: Shop, subtests: pytest.Subtests
+) -> None:
+    await place(web, shop, [("MUG", 1)])
+    await sign_in(web, shop, "admin")
+
+    for path, name, value in BAD_FILTERS:
+        with subtests.test(path=path, name=name, value=value):
+            response = await web.get(path, params={name: value})
+            assert 400 <= response.status_code < 500, response.text[:500]
+            assert "text/html" in response.headers["content-type"]
+    for path in BAD_PATHS:
+        with subtests.test(path=path):
+            response = await web.get(path)
+            assert 400 <= response.status_code < 500, response.text[:500]
 
 
 async def test_the_order_page_shows_the_customers_store_credit(

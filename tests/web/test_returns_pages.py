@@ -164,3 +164,24 @@ async def test_a_viewer_sees_no_action_and_a_crafted_post_is_refused(
     ] == "authorized"
     without_token = await web.get(f"/app/orders/{order['id']}/return")
     assert without_token.status_code == 200 and csrf_of(without_token.text)
+
+
+async def test_units_are_received_only_where_returns_are_taken(
+    web: httpx.AsyncClient, shop: Shop
+) -> None:
+    await returns_location(web, shop)
+    order = await shipped_order(web, shop, [("MUG", 1)])
+    token = await sign_in(web, shop, "admin")
+    url = (await start_return(web, token, order["id"])).headers["location"]
+    on_hand = (await stock_of(web, shop.org.headers, "MUG"))["WH1"]["on_hand"]
+
+    crafted = await web.post(
+        url + "/receive", data={"csrf_token": token, "restock-1": "1", "location": "WH1"}
+    )
+
+    assert crafted.status_code == 303
+    page = await web.get(url)
+    assert "is not an active location that takes returns" in page.text
+    stored = (await web.get(url.replace("/app", "/v1"), headers=shop.org.headers)).json()
+    assert stored["status"] == "authorized" and stored["lines"][0]["restocked"] == 0
+    assert (await stock_of(web, shop.org.headers, "MUG"))["WH1"]["on_hand"] == on_hand

@@ -144,10 +144,11 @@ async def approve(
 async def reject(
     conn: AsyncConnection, principal: Principal, order_id: int, reason: str | None
 ) -> OrderOut:
-    """Cancel the order (its stock goes back) and give back what the customer paid."""
+    """Cancel the order (its stock goes back) and give back what the customer paid, once:
+    an authorised payment is voided, a captured one refunded."""
     order = await _in_review(conn, principal.org_id, order_id)
     await orders.cancel_order(conn, principal, order_id, REJECT_REASON)
-    refund = await _refund(conn, principal, order)
+    refund = await _give_back_payment(conn, principal, order)
     await order_timeline.append_events(
         conn,
         principal.org_id,
@@ -170,18 +171,17 @@ async def _in_review(conn: AsyncConnection, org_id: int, order_id: int) -> Order
     return order
 
 
-async def _refund(conn: AsyncConnection, principal: Principal, order: OrderOut) -> str:
-    """Refund the whole payment when one was taken: through the payments feature when it is
-    installed, else the timeline records that a refund is due."""
-    if order.payment.status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
-        return "not_needed"
-    amount_minor = to_minor(order.payment.amount, order.currency)
-    if amount_minor <= 0:
+async def _give_back_payment(conn: AsyncConnection, principal: Principal, order: OrderOut) -> str:
+    """Give back what the customer paid, once, by the means it was taken (the payments
+    feature: an authorisation is voided, a capture refunded, store credit back to the balance,
+    which the cancel did already); without that feature the timeline records what is due."""
+    if to_minor(order.payment.amount, order.currency) <= 0:
         return "not_needed"
     try:
         from orderly.payments import service as payments
-        from orderly.payments.schemas import RefundDestination
     except ImportError:  # pragma: no cover - a build without the payments feature
+        if order.payment.status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
+            return "not_needed"
         await order_timeline.append_events(
             conn,
             principal.org_id,
@@ -190,13 +190,11 @@ async def _refund(conn: AsyncConnection, principal: Principal, order: OrderOut) 
             principal.actor,
         )
         return "due"
-    await payments.refund_order(
-        conn,
-        principal,
-        order_id=order.id,
-        amount_minor=amount_minor,
-        destination=RefundDestination.ORIGINAL_PAYMENT,
-        idempotency_key=f"fraud-reject:{order.id}",
-        reason=REJECT_REASON,
+    status = await payments.give_back_payment(
+        conn, principal, order.id, key=f"fraud-reject:{order.id}", reason=REJECT_REASON
     )
-    return "issued"
+    return _OUTCOMES.get(status, "not_needed")
+
+
+# What the `fraud.rejected` event says was done with the payment.
+_OUTCOMES = {PaymentStatus.VOIDED: "voided", PaymentStatus.REFUNDED: "issued"}

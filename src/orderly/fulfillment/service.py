@@ -24,7 +24,7 @@ from orderly.fulfillment.repository import FulfillmentRow
 from orderly.fulfillment.schemas import FulfillmentOrderOut, LineQuantity, fulfillment_out
 from orderly.inventory.reservations import StockRequest
 from orderly.inventory.shipments import write_off_stock
-from orderly.kit.pagination import Page, decode_cursor, encode_cursor
+from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.orders import fulfillment_status, rerouting
 from orderly.orders import repository as order_timeline
 from orderly.orders.fulfillment_status import OrderForFulfillment
@@ -150,11 +150,7 @@ async def list_fulfillment_orders(
     limit: int,
     cursor: str | None,
 ) -> Page[FulfillmentOrderOut]:
-    before = None
-    if cursor:
-        (before,) = decode_cursor(cursor)
-        if not isinstance(before, int):
-            before = None
+    before = id_cursor(cursor)
     ids = await repository.list_ids(
         conn,
         org_id,

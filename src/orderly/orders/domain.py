@@ -64,6 +64,8 @@ class PaymentStatus(StrEnum):
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
     FAILED = "failed"
+    # The authorisation was released at the provider: nothing was or will be taken.
+    VOIDED = "voided"
 
 
 class DeliveryMethod(StrEnum):
@@ -82,7 +84,7 @@ class CheckResult:
 
 
 def check_payment(status: PaymentStatus, amount_minor: int, total_minor: int) -> CheckResult:
-    if status in (PaymentStatus.PENDING, PaymentStatus.FAILED):
+    if status in (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.VOIDED):
         return CheckResult("payment", False, f"payment is {status.value}", HoldReason.PAYMENT)
     if status in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED) and amount_minor < total_minor:
         return CheckResult(

@@ -65,7 +65,7 @@ orders = sa.Table(
     sa.CheckConstraint("delivery_method IN ('ship', 'pickup')", name="delivery_method"),
     sa.CheckConstraint(
         "payment_status IN ('pending', 'authorized', 'captured', 'partially_refunded', "
-        "'refunded', 'failed')",
+        "'refunded', 'failed', 'voided')",
         name="payment_status",
     ),
     sa.CheckConstraint("total_minor >= 0", name="total_not_negative"),

@@ -92,3 +92,12 @@ async def record_refunded_total(
         .values(payment_status=status.value, updated_at=sa.func.now())
     )
     return status
+
+
+async def record_voided(conn: AsyncConnection, org_id: int, order_id: int) -> None:
+    """The order's authorisation was released at the provider: nothing will be taken."""
+    await conn.execute(
+        sa.update(orders)
+        .where(orders.c.org_id == org_id, orders.c.id == order_id)
+        .values(payment_status=PaymentStatus.VOIDED.value, updated_at=sa.func.now())
+    )

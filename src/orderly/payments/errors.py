@@ -23,6 +23,10 @@ class RefundDeclined(Conflict):
     code = "refund_declined"
 
 
+class VoidDeclined(Conflict):
+    code = "void_declined"
+
+
 class RefundNotFound(NotFound):
     code = "refund_not_found"
 

@@ -1,5 +1,5 @@
 """Refunds through the payment provider port, or to store credit; never more than was paid,
-and at most once per idempotency key."""
+and at most once per idempotency key. Voids of authorisations that were never captured."""
 
 from __future__ import annotations
 
@@ -11,7 +11,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.channels import service as channels
 from orderly.kit.money import from_minor
 from orderly.orders import repository as order_timeline
-from orderly.orders.payments_status import lock_order_payment, record_refunded_total
+from orderly.orders.domain import PaymentStatus
+from orderly.orders.payments_status import (
+    OrderPayment,
+    lock_order_payment,
+    record_refunded_total,
+    record_voided,
+)
 from orderly.payments import repository as repo
 from orderly.payments.errors import (
     PaymentProviderError,
@@ -19,6 +25,7 @@ from orderly.payments.errors import (
     RefundExceedsCaptured,
     RefundKeyReused,
     StoreCreditUnavailable,
+    VoidDeclined,
 )
 from orderly.payments.registry import DEFAULT_PROVIDER, payment_provider
 from orderly.payments.schemas import RefundDestination, RefundOut, StoreCreditOut
@@ -172,6 +179,70 @@ async def give_back_store_credit(
     )
 
 
+async def give_back_payment(
+    conn: AsyncConnection, principal: Principal, order_id: int, *, key: str, reason: str
+) -> PaymentStatus:
+    """Give back all the customer's money an order still holds, by the means it was taken: an
+    authorisation is voided at the provider, a capture is refunded (store credit to the
+    customer's balance) less what was refunded already. Returns the payment status after."""
+    payment = await lock_order_payment(conn, principal.org_id, order_id)
+    if payment.status is PaymentStatus.AUTHORIZED:
+        await _void(conn, principal, payment, key=key, reason=reason)
+        return PaymentStatus.VOIDED
+    left = payment.paid_minor - await repo.refunded_total(conn, principal.org_id, order_id)
+    if left <= 0:
+        return payment.status
+    await refund_order(
+        conn,
+        principal,
+        order_id=order_id,
+        amount_minor=left,
+        destination=RefundDestination.ORIGINAL_PAYMENT,
+        idempotency_key=key,
+        reason=reason,
+    )
+    return PaymentStatus.REFUNDED
+
+
+async def _void(
+    conn: AsyncConnection, principal: Principal, payment: OrderPayment, *, key: str, reason: str
+) -> None:
+    """Release an authorisation at the channel's provider; a decline writes nothing."""
+    name = await _provider_name(conn, principal, payment)
+    try:
+        result = await payment_provider(name).void(payment.reference, key)
+    except Exception as exc:
+        raise PaymentProviderError(f"the payment provider {name!r} failed: {exc}") from None
+    if not result.succeeded:
+        raise VoidDeclined(
+            f"the payment provider {name!r} declined to void the payment: {result.failure_reason}"
+        )
+    await record_voided(conn, principal.org_id, payment.order_id)
+    await order_timeline.append_events(
+        conn,
+        principal.org_id,
+        payment.order_id,
+        [
+            (
+                "payment.voided",
+                {
+                    "amount": from_minor(payment.amount_minor, payment.currency),
+                    "currency": payment.currency,
+                    "provider": name,
+                    "provider_reference": result.provider_reference,
+                    "reason": reason,
+                },
+            )
+        ],
+        principal.actor,
+    )
+
+
+async def _provider_name(conn: AsyncConnection, principal: Principal, payment: OrderPayment) -> str:
+    settings = await channels.channel_settings(conn, principal.org_id, payment.channel_id)
+    return str(settings.get("payment_provider") or DEFAULT_PROVIDER)
+
+
 async def _pay_out(
     conn: AsyncConnection,
     principal: Principal,
@@ -187,8 +258,7 @@ async def _pay_out(
                 "the order has no customer to hold store credit", field="destination"
             )
         return STORE_CREDIT_PROVIDER, None
-    settings = await channels.channel_settings(conn, principal.org_id, payment.channel_id)
-    name = str(settings.get("payment_provider") or DEFAULT_PROVIDER)
+    name = await _provider_name(conn, principal, payment)
     provider = payment_provider(name)
     try:
         result = await provider.refund(payment.reference, amount_minor, payment.currency, key)

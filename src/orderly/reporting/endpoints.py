@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 
 from orderly.kit.deps import Conn, Reader
 from orderly.kit.errors import InvalidInput
+from orderly.kit.query import Day
 from orderly.reporting.returns import ReturnsGrouping, return_rates
 
 router = APIRouter(tags=["reports"])
@@ -37,8 +38,8 @@ class ReturnsReportOut(BaseModel):
 async def returns_report(
     conn: Conn,
     principal: Reader,
-    date_from: Annotated[date, Query(alias="from", description="First day (UTC), inclusive")],
-    date_to: Annotated[date, Query(alias="to", description="Last day (UTC), inclusive")],
+    date_from: Annotated[Day, Query(alias="from", description="First day (UTC), inclusive")],
+    date_to: Annotated[Day, Query(alias="to", description="Last day (UTC), inclusive")],
     group_by: ReturnsGrouping = ReturnsGrouping.SKU,
 ) -> ReturnsReportOut:
     """Return rate (units returned / units shipped) per group over a period of days."""

@@ -11,6 +11,7 @@ from orderly.automation.arrivals import stock_arrived
 from orderly.inventory.reservations import StockRequest
 from orderly.inventory.returns_stock import restock_returned_units
 from orderly.locations import service as locations
+from orderly.locations.domain import Capability
 from orderly.returns import repository as repo
 from orderly.returns import service
 from orderly.returns.domain import RECEIVABLE, ReturnStatus, ensure_transition
@@ -106,6 +107,8 @@ async def _location_id(
     if code is None or code == row["location"]:
         return int(row["location_id"])
     found = (await locations.locations_by_code(conn, org_id, [code])).get(code)
-    if found is None or not found.active:
-        raise ReturnLocationInvalid(f"no active location {code!r}", field="location")
+    if found is None or not found.active or not found.can(Capability.RETURNS):
+        raise ReturnLocationInvalid(
+            f"{code!r} is not an active location that takes returns", field="location"
+        )
     return found.id

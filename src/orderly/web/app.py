@@ -11,14 +11,17 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+import psycopg
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from sqlalchemy.exc import DataError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import RedirectResponse, Response
 from starlette.staticfiles import StaticFiles
 
 from orderly.kit.errors import OrderlyError
+from orderly.kit.query import refuse_nul_characters
 from orderly.kit.secrets import secret_key
 from orderly.settings import Settings
 from orderly.web.deps import PREFIX, LoginRequired
@@ -36,7 +39,12 @@ def mount_dashboard(app: FastAPI, settings: Settings) -> None:
 
 
 def create_dashboard(parent: FastAPI, settings: Settings) -> FastAPI:
-    web = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+    web = FastAPI(
+        openapi_url=None,
+        docs_url=None,
+        redoc_url=None,
+        dependencies=[Depends(refuse_nul_characters)],
+    )
     web.state.parent = parent
     web.add_middleware(
         SessionMiddleware,
@@ -113,6 +121,16 @@ def _install_error_pages(web: FastAPI) -> None:
             return _error_page(request, 404, "Not found", "There is no such page.")
         return _error_page(request, exc.status_code, "Request failed", str(exc.detail))
 
+    async def unstorable_value(request: Request, exc: Exception) -> Response:
+        # A safety net, as on the API: a value that passed the checks but that PostgreSQL
+        # cannot take (a number out of range) is the request's fault.
+        return _error_page(
+            request,
+            422,
+            "Some values are not right",
+            "A value in the request cannot be used (a number or date out of range).",
+        )
+
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("dashboard error on %s", request.url.path, exc_info=exc)
         return _error_page(
@@ -126,4 +144,6 @@ def _install_error_pages(web: FastAPI) -> None:
     web.add_exception_handler(OrderlyError, orderly_error)
     web.add_exception_handler(RequestValidationError, invalid_request)
     web.add_exception_handler(StarletteHTTPException, http_error)
+    web.add_exception_handler(DataError, unstorable_value)
+    web.add_exception_handler(psycopg.DataError, unstorable_value)
     web.add_exception_handler(Exception, unexpected)

@@ -142,7 +142,7 @@ async def reject(
         request,
         conn,
         lambda: fraud.reject(conn, user.principal, order_id, _reason(form)),
-        done="Rejected: the order is cancelled, its stock released and its payment refunded.",
+        done="Rejected: the order is cancelled, its stock released and its payment given back.",
     )
     return back_to(HERE + "/fraud")
 

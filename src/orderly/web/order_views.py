@@ -5,19 +5,23 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
 from orderly.fulfillment import service as fulfillment
+from orderly.kit.db import Database
 from orderly.kit.errors import InvalidInput
+from orderly.kit.pagination import Page
+from orderly.kit.query import query_day
+from orderly.kit.spreadsheet import safe_row
 from orderly.orders import service as orders
 from orderly.orders.domain import TRANSITIONS, OrderStatus
 from orderly.orders.errors import OrderNotFound
 from orderly.orders.queries import OrderFilters
-from orderly.orders.schemas import OrderOut
+from orderly.orders.schemas import OrderOut, OrderSummary
 from orderly.payments import service as payments
 from orderly.shipping import service as shipping
 from orderly.tenancy.users import User
@@ -36,20 +40,11 @@ CSV_COLUMNS = (
 )  # fmt: skip
 
 
-def _day(value: str, name: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InvalidInput("enter a date as YYYY-MM-DD", field=name) from None
-
-
 def order_filters(params: dict[str, str], user: User) -> OrderFilters:
     status = params.get("status") or None
     if status is not None and status not in OrderStatus.__members__.values():
         raise InvalidInput(f"there is no order status {status!r}", field="status")
-    start, end = _day(params.get("from", ""), "from"), _day(params.get("to", ""), "to")
+    start, end = query_day(params.get("from", ""), "from"), query_day(params.get("to", ""), "to")
     return OrderFilters(
         status=status,
         channel=params.get("channel") or None,
@@ -90,43 +85,51 @@ async def order_export(request: Request, conn: Conn, user: SignedIn) -> Response
     params = {k: request.query_params.get(k, "").strip() for k in FILTER_NAMES}
     filters = order_filters(params, user)
     db = database(request)
+    # The first batch is read before the response starts, so that a filter the database
+    # refuses is answered with an error page instead of a cut-off download.
+    first = await _export_batch(db, user, filters, cursor=None)
 
     async def rows() -> AsyncIterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow(CSV_COLUMNS)
-        cursor: str | None = None
+        page = first
         while True:
-            async with db.transaction() as read:
-                page = await orders.list_orders(
-                    read, user.org_id, filters, limit=CSV_BATCH, cursor=cursor
-                )
-            for o in page.items:
-                writer.writerow(
-                    [
-                        o.number,
-                        o.created_at.isoformat(),
-                        o.channel,
-                        o.external_id or "",
-                        o.status,
-                        " ".join(o.hold_reasons),
-                        o.customer_email or "",
-                        o.currency,
-                        o.total,
-                    ]
-                )
+            writer.writerows(safe_row(_csv_cells(o)) for o in page.items)
             yield buffer.getvalue()
             buffer.seek(0)
             buffer.truncate()
-            cursor = page.next_cursor
-            if cursor is None:
+            if page.next_cursor is None:
                 return
+            page = await _export_batch(db, user, filters, cursor=page.next_cursor)
 
     return StreamingResponse(
         rows(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="orders.csv"'},
     )
+
+
+async def _export_batch(
+    db: Database, user: User, filters: OrderFilters, *, cursor: str | None
+) -> Page[OrderSummary]:
+    """One batch of the export, each its own short read."""
+    async with db.transaction() as read:
+        return await orders.list_orders(read, user.org_id, filters, limit=CSV_BATCH, cursor=cursor)
+
+
+def _csv_cells(o: OrderSummary) -> list[object]:
+    return [
+        o.number,
+        o.created_at.isoformat(),
+        o.channel,
+        o.external_id or "",
+        o.status,
+        " ".join(o.hold_reasons),
+        o.customer_email or "",
+        o.currency,
+        o.total,
+    ]
 
 
 async def visible_order(conn: Conn, user: User, order_id: int) -> OrderOut:

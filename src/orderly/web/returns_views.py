@@ -13,6 +13,7 @@ from starlette.responses import Response
 
 from orderly.kit.errors import InvalidInput
 from orderly.kit.money import from_minor, to_minor
+from orderly.kit.query import query_id
 from orderly.locations.domain import Capability
 from orderly.payments.schemas import RefundDestination
 from orderly.returns import receiving, service, settlement
@@ -78,13 +79,12 @@ async def return_queue(request: Request, conn: Conn, user: SignedIn) -> Response
     if status and status not in ReturnStatus.__members__.values():
         raise InvalidInput(f"there is no return status {status!r}", field="status")
     order = request.query_params.get("order", "").strip()
-    if order and not order.isdigit():
-        raise InvalidInput("an order is given by its id", field="order")
+    order_id = query_id(order, "order")
     cursor = request.query_params.get("cursor") or None
     page = await service.list_returns(
         conn,
         user.org_id,
-        order_id=int(order) if order else None,
+        order_id=order_id,
         status=ReturnStatus(status) if status else None,
         limit=PAGE_SIZE,
         cursor=cursor,
