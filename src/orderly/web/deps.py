@@ -21,6 +21,7 @@ from orderly.kit.errors import Forbidden, NotFound, OrderlyError
 from orderly.tenancy import users
 from orderly.tenancy.domain import Permission
 from orderly.tenancy.users import User
+from orderly.web.scope import ensure_organization_wide
 
 T = TypeVar("T")
 
@@ -95,10 +96,15 @@ async def _signed_in(request: Request, conn: Conn) -> User:
 SignedIn = Annotated[User, Depends(_signed_in)]
 
 
-def may(permission: Permission) -> Callable[..., Awaitable[User]]:
+def may(permission: Permission, *, everywhere: bool = False) -> Callable[..., Awaitable[User]]:
+    """The signed-in user, when their role holds `permission` (and, for a change to what
+    every location shares, `everywhere`, when they work at every location)."""
+
     async def dependency(user: SignedIn, form: Form) -> User:
         if not user.principal.can(permission):
             raise Forbidden(f"your role ({user.role.value}) may not do this")
+        if everywhere:
+            ensure_organization_wide(user)
         return user
 
     return dependency
@@ -106,7 +112,8 @@ def may(permission: Permission) -> Callable[..., Awaitable[User]]:
 
 OrderActor = Annotated[User, Depends(may(Permission.ORDERS_WRITE))]
 StockActor = Annotated[User, Depends(may(Permission.INVENTORY_WRITE))]
-AccessActor = Annotated[User, Depends(may(Permission.ACCESS_ADMIN))]
+AccessActor = Annotated[User, Depends(may(Permission.ACCESS_ADMIN, everywhere=True))]
+SettingsActor = Annotated[User, Depends(may(Permission.SETTINGS_WRITE, everywhere=True))]
 
 
 def ensure_location(user: User, location_id: int) -> None:

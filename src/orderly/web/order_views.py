@@ -15,15 +15,14 @@ from orderly.fulfillment import service as fulfillment
 from orderly.kit.errors import InvalidInput
 from orderly.orders import service as orders
 from orderly.orders.domain import TRANSITIONS, OrderStatus
-from orderly.orders.errors import OrderNotFound
 from orderly.orders.queries import OrderFilters
-from orderly.orders.schemas import OrderOut
 from orderly.payments import service as payments
 from orderly.shipping import service as shipping
 from orderly.tenancy.users import User
 from orderly.web.deps import Conn, SignedIn, database
 from orderly.web.lookups import org_channels, org_locations
 from orderly.web.rendering import render
+from orderly.web.scope import location_codes, location_ids, visible_order, within
 
 router = APIRouter()
 
@@ -58,7 +57,7 @@ def order_filters(params: dict[str, str], user: User) -> OrderFilters:
         created_to=datetime.combine(end + timedelta(days=1), time(), UTC) if end else None,
         tag=params.get("tag") or None,
         search=params.get("q") or None,
-        location_ids=user.location_ids or None,
+        location_ids=location_ids(user),
     )
 
 
@@ -129,18 +128,6 @@ async def order_export(request: Request, conn: Conn, user: SignedIn) -> Response
     )
 
 
-async def visible_order(conn: Conn, user: User, order_id: int) -> OrderOut:
-    """The order, when the user may see it: a location-limited user sees only orders with
-    units allocated at their locations (others are 404, as for another organization)."""
-    order = await orders.get_order(conn, user.org_id, order_id)
-    if user.limited:
-        mine = {loc.code for loc in await org_locations(conn, user) if user.may_work_at(loc.id)}
-        allocated = {a.location for line in order.lines for a in line.allocations}
-        if not allocated & mine:
-            raise OrderNotFound(f"no order {order_id}")
-    return order
-
-
 def _explanations(events: list[Any]) -> list[dict[str, Any]]:
     """The sourcing decisions on the timeline: where units went and why."""
     return [
@@ -154,7 +141,7 @@ def _explanations(events: list[Any]) -> list[dict[str, Any]]:
 async def order_detail(request: Request, order_id: int, conn: Conn, user: SignedIn) -> Response:
     order = await visible_order(conn, user, order_id)
     events = (await orders.order_events(conn, user.org_id, order_id, limit=500, cursor=None)).items
-    fulfillment_orders = await fulfillment.list_fulfillment_orders(
+    page = await fulfillment.list_fulfillment_orders(
         conn,
         user.org_id,
         location_id=None,
@@ -163,6 +150,15 @@ async def order_detail(request: Request, order_id: int, conn: Conn, user: Signed
         limit=100,
         cursor=None,
     )
+    # A limited user works only the fulfillment orders, and their parcels, of their locations.
+    codes = await location_codes(conn, user)
+    fulfillment_orders = [fo for fo in page.items if within(codes, fo.location)]
+    mine = {fo.id for fo in fulfillment_orders}
+    shipments = [
+        s
+        for s in await shipping.shipments_for_order(conn, user.org_id, order_id)
+        if codes is None or s.fulfillment_order_id in mine
+    ]
     status = OrderStatus(order.status)
     return render(
         request,
@@ -172,8 +168,8 @@ async def order_detail(request: Request, order_id: int, conn: Conn, user: Signed
         order=order,
         events=list(reversed(events)),
         explanations=_explanations(events),
-        fulfillment_orders=fulfillment_orders.items,
-        shipments=await shipping.shipments_for_order(conn, user.org_id, order_id),
+        fulfillment_orders=fulfillment_orders,
+        shipments=shipments,
         store_credit=await payments.store_credit_of_order_customer(conn, user.org_id, order_id),
         can_hold=OrderStatus.ON_HOLD in TRANSITIONS[status] or status is OrderStatus.ON_HOLD,
         can_release=status is OrderStatus.ON_HOLD,

@@ -14,9 +14,9 @@ from orderly.fulfillment.domain import FulfillmentStatus
 from orderly.fulfillment.schemas import FulfillmentOrderOut
 from orderly.kit.clock import utcnow
 from orderly.web.deps import Conn, Form, SignedIn, StockActor, attempt, back_to, flash
-from orderly.web.fulfillment_views import my_fulfillment_order
 from orderly.web.lookups import my_location, my_locations
 from orderly.web.rendering import render
+from orderly.web.scope import visible_fulfillment_order
 
 router = APIRouter()
 
@@ -81,7 +81,7 @@ async def store_counter(request: Request, code: str, conn: Conn, user: SignedIn)
 
 @router.post("/store/orders/{fo_id}/ready")
 async def mark_ready(request: Request, fo_id: int, conn: Conn, user: StockActor) -> Response:
-    fo = await my_fulfillment_order(conn, user, fo_id)
+    fo = await visible_fulfillment_order(conn, user, fo_id)
     made = await attempt(
         request, conn, lambda: pickup.ready_for_pickup(conn, user.principal, fo_id)
     )
@@ -95,7 +95,7 @@ async def mark_ready(request: Request, fo_id: int, conn: Conn, user: StockActor)
 async def collect(
     request: Request, fo_id: int, conn: Conn, user: StockActor, form: Form
 ) -> Response:
-    fo = await my_fulfillment_order(conn, user, fo_id)
+    fo = await visible_fulfillment_order(conn, user, fo_id)
     code = str(form.get("code", "")).strip()
     if not code:
         flash(request, "enter the customer's pickup code", kind="error", field=f"code-{fo_id}")
