@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 import pytest
 import pytest_asyncio
+from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.routing import Mount
 
@@ -34,6 +35,8 @@ class WebRoute:
     method: str
     path: str
     params: tuple[str, ...]
+    # It changes what every location shares (its user comes from web.deps.may_everywhere).
+    everywhere: bool
 
     def __str__(self) -> str:
         return f"{self.method} /app{self.path}"
@@ -56,9 +59,18 @@ def dashboard_routes() -> list[WebRoute]:
             continue
         for path, methods, dependant in contexts:
             params = tuple(p.name for p in dependant.path_params)
-            found += [WebRoute(m, path, params) for m in sorted(methods)]
+            everywhere = _asks_for_every_location(dependant)
+            found += [WebRoute(m, path, params, everywhere) for m in sorted(methods)]
     assert len(found) > 50, "the dashboard's routes went missing"
     return found
+
+
+def _asks_for_every_location(dependant: Dependant) -> bool:
+    return any(
+        (sub.call is not None and sub.call.__qualname__.startswith("may_everywhere."))
+        or _asks_for_every_location(sub)
+        for sub in dependant.dependencies
+    )
 
 
 ROUTES = dashboard_routes()
@@ -68,23 +80,13 @@ EXEMPT = {
     "/login": "the sign-in page and form: no organization data",
     "/logout": "signing out: no organization data",
 }
-# What every location shares: refused (403) to a user of some locations only.
-ORGANIZATION_WIDE = {
-    ("GET", "/settings/users"): "users: whoever manages them can grant every location",
-    ("POST", "/settings/users"): "users",
-    ("POST", "/settings/users/{user_id}/active"): "users",
-    ("GET", "/settings/api-keys"): "an API key sees every location",
-    ("POST", "/settings/api-keys"): "API keys",
-    ("POST", "/settings/api-keys/{key_id}/revoke"): "API keys",
-    ("GET", "/settings/webhooks"): "deliveries carry every location's events",
-    ("POST", "/settings/webhooks"): "webhooks",
-    ("GET", "/settings/webhooks/{webhook_id}"): "webhooks",
-    ("POST", "/settings/webhooks/{webhook_id}/active"): "webhooks",
-    ("POST", "/settings/webhooks/{webhook_id}/delete"): "webhooks",
-    ("POST", "/settings/webhook-deliveries/{delivery_id}/redeliver"): "webhooks",
-    ("POST", "/settings/routing"): "routing rules choose among every location",
-    ("POST", "/settings/notification-templates/{kind}"): "message templates of every location",
-    ("POST", "/settings/notification-templates/{kind}/reset"): "message templates",
+# What every location shares is refused (403) to a user of some locations only: the actions
+# whose user comes from `may_everywhere` (AccessActor, SettingsActor), and these pages.
+ORGANIZATION_WIDE_PAGES = {
+    "/settings/users": "whoever manages users can grant every location",
+    "/settings/api-keys": "an API key sees every location",
+    "/settings/webhooks": "deliveries carry every location's events",
+    "/settings/webhooks/{webhook_id}": "deliveries carry every location's events",
 }
 # Path parameters that name the same thing for every location rather than an object of one.
 SHARED_PARAMS = {"kind"}
@@ -278,7 +280,7 @@ def _fill(template: str, walk: Walk) -> str:
 
 
 def _expected(route: WebRoute) -> int:
-    if (route.method, route.path) in ORGANIZATION_WIDE:
+    if route.everywhere or (route.method == "GET" and route.path in ORGANIZATION_WIDE_PAGES):
         return 403
     if set(route.params) - SHARED_PARAMS:
         return 404
@@ -288,7 +290,7 @@ def _expected(route: WebRoute) -> int:
         return 200
     pytest.fail(
         f"{route} names no object in its path: add the form that names B's objects to "
-        "NAMED_IN_FORM, or list it in ORGANIZATION_WIDE or EXEMPT with a reason"
+        "NAMED_IN_FORM, or list it in EXEMPT with a reason"
     )
 
 
@@ -301,7 +303,9 @@ def _path(route: WebRoute, walk: Walk) -> str:
 def test_exemptions_name_real_routes() -> None:
     paths = {r.path for r in ROUTES}
     assert set(EXEMPT) <= paths
-    assert {path for _, path in ORGANIZATION_WIDE} <= paths
+    assert set(ORGANIZATION_WIDE_PAGES) <= paths
+    changes = {(r.method, r.path) for r in ROUTES if r.everywhere}
+    assert ("POST", "/settings/users") in changes and ("POST", "/settings/routing") in changes
     assert {path for _, path in NAMED_IN_FORM} <= paths
     assert set(FORMS) <= paths
 
