@@ -199,9 +199,10 @@ async def walk(client: httpx.AsyncClient, db: Database) -> Walk:
     order_ids = [world.ids["order_id"], returned["order_id"], *(o["id"] for o in b_orders)]
     numbers = [(await _ok(await client.get(f"/v1/orders/{i}", headers=h), 200))["number"]
                for i in order_ids]  # fmt: skip
-    texts = {f"WH{B}", f"SKU{B}", f"EXT{B}", f"RMA{B}", f"SUP{B}", f"buyer{B.lower()}@example.com"}
-    texts |= {m for m in world.markers if m.startswith("PO-")} | set(numbers)
-    texts |= {str(world.ids["tracking_number"]), returned["number"]}
+    # The world's markers, but for what the whole organization shares.
+    shared = {f"CH{B}", f"BR{B}", f"car{B.lower()}", f"hooks.example.com/{B}", f"TPL{B}"}
+    texts = {m for m in world.markers if m not in shared and not m.startswith("oly_")}
+    texts |= {f"EXT{B}", *numbers, returned["number"]}
     links = [f"/app/orders/{i}" for i in order_ids] + [
         f"/app/returns/{world.ids['return_id']}",
         f"/app/pick-lists/{world.ids['pick_list_id']}",
