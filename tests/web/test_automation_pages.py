@@ -157,3 +157,20 @@ async def test_a_viewer_sees_no_action_and_a_crafted_post_is_refused(
         assert refused.status_code == 403, path
     status = (await client.get(f"/v1/orders/{held['id']}", headers=shop.org.headers)).json()
     assert status["status"] == "on_hold"
+
+
+async def test_a_location_limited_user_drafts_purchase_orders_for_their_locations_only(
+    web: httpx.AsyncClient, client: httpx.AsyncClient, shop: Shop
+) -> None:
+    await reorder_mugs(client, shop)
+    rules = {"rules": [{"sku": "MUG", "location": "ST1", "reorder_point": 20, "max_quantity": 30}]}
+    response = await client.put("/v1/replenishment/rules", json=rules, headers=shop.org.headers)
+    assert response.status_code == 200, response.text
+    token = await sign_in(web, shop, "warehouse")
+
+    await web.post("/app/automation/restock/run", data={"csrf_token": token})
+
+    pos = (await client.get("/v1/purchase-orders", headers=shop.org.headers)).json()["items"]
+    assert [po["destination"] for po in pos] == ["WH1"]
+    page = await web.get("/app/automation")
+    assert "SUP1 → WH1" in page.text and "ST1" not in page.text

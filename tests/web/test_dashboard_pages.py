@@ -152,3 +152,21 @@ async def test_the_order_page_shows_the_customers_store_credit(
     assert page.status_code == 200
     assert "Customer&#39;s store credit" in page.text or "Customer's store credit" in page.text
     assert "5.00 USD" in page.text
+
+
+async def test_a_split_order_shows_a_limited_user_their_locations_work_only(
+    web: httpx.AsyncClient, client: httpx.AsyncClient, shop: Shop
+) -> None:
+    split = await place(client, shop, [("MUG", 55)])
+    fos = await client.get(
+        "/v1/fulfillment-orders", params={"order_id": split["id"]}, headers=shop.org.headers
+    )
+    by_location = {fo["location"]: fo["id"] for fo in fos.json()["items"]}
+    assert set(by_location) == {"WH1", "ST1"}
+    await sign_in(web, shop, "store")
+
+    page = await web.get(f"/app/orders/{split['id']}")
+
+    assert page.status_code == 200
+    assert f'#fo-{by_location["ST1"]}"' in page.text
+    assert f'#fo-{by_location["WH1"]}"' not in page.text

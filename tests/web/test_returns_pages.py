@@ -3,13 +3,17 @@ inspect, refund; a viewer sees no action and a crafted POST is refused."""
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 import httpx
 
+from orderly.kit.db import Database
+from orderly.tenancy import users
+from orderly.tenancy.domain import Role
 from tests.fulfillment.helpers import act, confirm, fulfillment_orders, ok, pick
 from tests.orders.factories import create_location, stock_of
-from tests.web.shop import Shop, csrf_of, place, sign_in
+from tests.web.shop import PASSWORD, Shop, csrf_of, place, sign_in
 
 
 async def shipped_order(
@@ -185,3 +189,46 @@ async def test_units_are_received_only_where_returns_are_taken(
     stored = (await web.get(url.replace("/app", "/v1"), headers=shop.org.headers)).json()
     assert stored["status"] == "authorized" and stored["lines"][0]["restocked"] == 0
     assert (await stock_of(web, shop.org.headers, "MUG"))["WH1"]["on_hand"] == on_hand
+
+
+async def test_a_location_limited_user_receives_and_takes_returns_at_their_locations_only(
+    web: httpx.AsyncClient, client: httpx.AsyncClient, shop: Shop, db: Database
+) -> None:
+    await returns_location(client, shop)
+    await create_location(
+        client, shop.org.headers, "RT2", city="Chicago", capabilities=("returns",), priority=6
+    )
+    order = await shipped_order(client, shop, [("MUG", 2)])
+    rt1 = (await client.get("/v1/locations?limit=100", headers=shop.org.headers)).json()["items"]
+    [rt1_id] = [loc["id"] for loc in rt1 if loc["code"] == "RT1"]
+    async with db.transaction() as conn:
+        shop.emails["returns desk"] = f"desk-{secrets.token_hex(3)}@example.com"
+        await users.create_user(
+            conn,
+            org_id=shop.org.id,
+            email=shop.email("returns desk"),
+            password=PASSWORD,
+            role=Role.MANAGER,
+            location_ids=[shop.location_ids["WH1"], rt1_id],
+        )
+    token = await sign_in(web, shop, "returns desk")
+
+    elsewhere = await start_return(
+        web, token, order["id"], method="in_store", location="RT2", **{"quantity-1": "1"}
+    )
+    assert elsewhere.status_code == 404
+    opened = await start_return(web, token, order["id"])
+    url = opened.headers["location"]
+    into_rt2 = await web.post(
+        url + "/receive", data={"csrf_token": token, "restock-1": "1", "location": "RT2"}
+    )
+    assert into_rt2.status_code == 404
+    listed = await web.get(f"/v1/returns?order_id={order['id']}", headers=shop.org.headers)
+    [only] = listed.json()["items"]
+    assert only["status"] == "authorized" and only["location"] == "RT1"
+    assert "RT2" not in await stock_of(web, shop.org.headers, "MUG")
+    into_rt1 = await web.post(
+        url + "/receive", data={"csrf_token": token, "restock-1": "1", "location": "RT1"}
+    )
+    assert into_rt1.status_code == 303
+    assert (await stock_of(web, shop.org.headers, "MUG"))["RT1"]["on_hand"] == 1

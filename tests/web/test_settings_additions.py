@@ -74,6 +74,26 @@ async def test_routing_rules_simulate_and_save(web: httpx.AsyncClient, shop: Sho
     assert default.json()["saved"] is False
 
 
+async def test_a_location_limited_user_simulates_with_their_locations_only(
+    web: httpx.AsyncClient, shop: Shop
+) -> None:
+    warehouse_order = await place(web, shop, [("MUG", 1)])
+    token = await sign_in(web, shop, "store")
+
+    simulated = await web.post(
+        "/app/settings/routing/simulate",
+        data={"csrf_token": token, "lines": "MUG 2\nTEE 1", "country": "US"},
+    )
+    existing = await web.post(
+        "/app/settings/routing/simulate",
+        data={"csrf_token": token, "order_id": str(warehouse_order["id"])},
+    )
+
+    assert simulated.status_code == 200 and "Each location" in simulated.text
+    assert "ST1" in simulated.text and "WH1" not in simulated.text
+    assert existing.status_code == 404 and warehouse_order["number"] not in existing.text
+
+
 async def test_webhooks_their_log_and_redeliver(
     web: httpx.AsyncClient, shop: Shop, db: Database
 ) -> None:

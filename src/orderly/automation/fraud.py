@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -99,27 +100,34 @@ def _row(org_id: int, n: int, item: FraudRuleIn) -> dict[str, Any]:
 # The review queue --------------------------------------------------------------------------
 
 _IN_REVIEW = sa.text(
-    """
-    SELECT id FROM orders
-     WHERE org_id = :org_id AND status = 'on_hold' AND 'fraud_review' = ANY(hold_reasons)
-       AND (CAST(:after AS bigint) IS NULL OR id > :after)
-     ORDER BY id
+    f"""
+    SELECT o.id FROM orders o
+     WHERE o.org_id = :org_id AND o.status = 'on_hold' AND 'fraud_review' = ANY(o.hold_reasons)
+       AND (CAST(:after AS bigint) IS NULL OR o.id > :after)
+       AND (CAST(:location_ids AS bigint[]) IS NULL OR {orders.allocated_at("o")})
+     ORDER BY o.id
      LIMIT :limit
-    """
+    """  # noqa: S608 (constant SQL only)
 )
 
 
 async def review_queue(
-    conn: AsyncConnection, org_id: int, *, limit: int, cursor: str | None
+    conn: AsyncConnection,
+    org_id: int,
+    *,
+    limit: int,
+    cursor: str | None,
+    location_ids: Sequence[int] | None = None,
 ) -> Page[OrderOut]:
-    """Orders held for fraud review, oldest first."""
+    """Orders held for fraud review, oldest first (with units at `location_ids`, if given)."""
     after = id_cursor(cursor)
-    ids = [
-        row.id
-        for row in await conn.execute(
-            _IN_REVIEW, {"org_id": org_id, "after": after, "limit": limit + 1}
-        )
-    ]
+    params = {
+        "org_id": org_id,
+        "after": after,
+        "limit": limit + 1,
+        "location_ids": None if location_ids is None else list(location_ids),
+    }
+    ids = [row.id for row in await conn.execute(_IN_REVIEW, params)]
     items = [await orders.get_order(conn, org_id, order_id) for order_id in ids[:limit]]
     return Page(items=items, next_cursor=encode_cursor(items[-1].id) if len(ids) > limit else None)
 

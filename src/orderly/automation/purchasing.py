@@ -63,10 +63,18 @@ async def list_purchase_orders(
     supplier: str | None,
     limit: int,
     cursor: str | None,
+    destination_ids: Sequence[int] | None = None,
 ) -> Page[PurchaseOrderOut]:
+    """Oldest first; with `destination_ids`, only those received at these locations."""
     after = id_cursor(cursor)
     rows = await repository.purchase_orders_rows(
-        conn, org_id, status=status, supplier=supplier, after=after, limit=limit + 1
+        conn,
+        org_id,
+        status=status,
+        supplier=supplier,
+        after=after,
+        limit=limit + 1,
+        destination_ids=destination_ids,
     )
     items = [purchase_order_out(r) for r in rows[:limit]]
     return Page(items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit else None)

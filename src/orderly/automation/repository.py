@@ -66,6 +66,8 @@ _RULES = sa.text(
       JOIN skus s ON s.id = r.sku_id
       JOIN locations l ON l.id = r.location_id
      WHERE r.org_id = :org_id AND (CAST(:after AS bigint) IS NULL OR r.id > :after)
+       AND (CAST(:location_ids AS bigint[]) IS NULL
+            OR r.location_id = ANY(CAST(:location_ids AS bigint[])))
      ORDER BY r.id
      LIMIT :limit
     """
@@ -73,10 +75,20 @@ _RULES = sa.text(
 
 
 async def list_rules(
-    conn: AsyncConnection, org_id: int, *, after: int | None, limit: int
+    conn: AsyncConnection,
+    org_id: int,
+    *,
+    after: int | None,
+    limit: int,
+    location_ids: Sequence[int] | None = None,
 ) -> list[sa.Row[Any]]:
-    rows = await conn.execute(_RULES, {"org_id": org_id, "after": after, "limit": limit})
-    return list(rows)
+    params = {
+        "org_id": org_id,
+        "after": after,
+        "limit": limit,
+        "location_ids": None if location_ids is None else list(location_ids),
+    }
+    return list(await conn.execute(_RULES, params))
 
 
 _SUPPLIERS = sa.text(
@@ -222,6 +234,8 @@ _PURCHASE_ORDERS = sa.text(
        AND (CAST(:ids AS bigint[]) IS NULL OR po.id = ANY(CAST(:ids AS bigint[])))
        AND (CAST(:status AS text) IS NULL OR po.status = :status)
        AND (CAST(:supplier AS text) IS NULL OR sup.code = :supplier)
+       AND (CAST(:destination_ids AS bigint[]) IS NULL
+            OR po.destination_location_id = ANY(CAST(:destination_ids AS bigint[])))
        AND (CAST(:after AS bigint) IS NULL OR po.id > :after)
      ORDER BY po.id
      LIMIT :limit
@@ -238,6 +252,7 @@ async def purchase_orders_rows(
     supplier: str | None = None,
     after: int | None = None,
     limit: int = 1000,
+    destination_ids: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     rows = await conn.execute(
         _PURCHASE_ORDERS,
@@ -246,6 +261,7 @@ async def purchase_orders_rows(
             "ids": None if ids is None else list(ids),
             "status": status,
             "supplier": supplier,
+            "destination_ids": None if destination_ids is None else list(destination_ids),
             "after": after,
             "limit": limit,
         },

@@ -64,10 +64,18 @@ async def set_rules(
 
 
 async def list_rules(
-    conn: AsyncConnection, org_id: int, *, limit: int, cursor: str | None
+    conn: AsyncConnection,
+    org_id: int,
+    *,
+    limit: int,
+    cursor: str | None,
+    location_ids: Sequence[int] | None = None,
 ) -> Page[ReplenishmentRuleOut]:
+    """With `location_ids`, only the rules of those locations."""
     after = id_cursor(cursor)
-    rows = await repository.list_rules(conn, org_id, after=after, limit=limit + 1)
+    rows = await repository.list_rules(
+        conn, org_id, after=after, limit=limit + 1, location_ids=location_ids
+    )
     items = [ReplenishmentRuleOut(**r._mapping) for r in rows[:limit]]
     return Page(items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit else None)
 
@@ -124,13 +132,22 @@ async def list_suppliers(
     return Page(items=items, next_cursor=encode_cursor(last) if last is not None else None)
 
 
-async def draft_purchase_orders(conn: AsyncConnection, org_id: int, today: date) -> list[int]:
+async def draft_purchase_orders(
+    conn: AsyncConnection,
+    org_id: int,
+    today: date,
+    *,
+    location_ids: Sequence[int] | None = None,
+) -> list[int]:
     """Draft (or top up) a purchase order per supplier and destination for every level whose
-    available + on order is below its reorder point. Returns the purchase orders touched."""
+    available + on order is below its reorder point (at `location_ids` only, when given).
+    Returns the purchase orders touched."""
     await repository.lock_restock(conn, org_id)
     wanted: dict[tuple[int, int], list[tuple[int, int, int]]] = defaultdict(list)
     terms: dict[tuple[int, int], tuple[str, int]] = {}
     for p in await repository.stock_positions(conn, org_id):
+        if location_ids is not None and p.location_id not in location_ids:
+            continue
         rule = ReplenishmentRule(p.reorder_point, p.min_quantity, p.max_quantity)
         quantity = reorder_quantity(
             rule, available=p.available, on_order=p.on_order, pack_size=p.pack_size

@@ -7,6 +7,7 @@ else `ship_within_days` (a channel setting, default 2) after the order was place
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from orderly.automation.domain import DEFAULT_SHIP_WITHIN_DAYS
 from orderly.automation.errors import UnsupportedGrouping
 from orderly.automation.schemas import LateShipmentGroup, LateShipmentsOut
 from orderly.orders import repository as order_timeline
+from orderly.orders import service as orders
 
 SYSTEM_ACTOR = "automation"
 
@@ -82,6 +84,8 @@ _BY_LOCATION = sa.text(
      WHERE lo.org_id = :org_id
        AND (CAST(:since AS timestamptz) IS NULL OR lo.created_at >= :since)
        AND (CAST(:until AS timestamptz) IS NULL OR lo.created_at < :until)
+       AND (CAST(:location_ids AS bigint[]) IS NULL
+            OR u.location_id = ANY(CAST(:location_ids AS bigint[])))
      GROUP BY l.code
      ORDER BY late_orders DESC, l.code NULLS LAST
     """
@@ -93,6 +97,8 @@ _TOTAL = sa.text(
      WHERE lo.org_id = :org_id
        AND (CAST(:since AS timestamptz) IS NULL OR lo.created_at >= :since)
        AND (CAST(:until AS timestamptz) IS NULL OR lo.created_at < :until)
+       AND (CAST(:location_ids AS bigint[]) IS NULL
+            OR lo.location_ids && CAST(:location_ids AS bigint[]))
     """
 )
 
@@ -104,12 +110,19 @@ async def late_shipments(
     group_by: str,
     since: datetime | None,
     until: datetime | None,
+    location_ids: Sequence[int] | None = None,
 ) -> LateShipmentsOut:
     """Late orders per location holding their unshipped units when flagged. An order split
-    over two locations counts at both, so `total` (distinct orders) can be below the sum."""
+    over two locations counts at both, so `total` (distinct orders) can be below the sum.
+    With `location_ids`, only those locations count."""
     if group_by != "location":
         raise UnsupportedGrouping("late shipments group by location only", field="group_by")
-    params: dict[str, Any] = {"org_id": org_id, "since": since, "until": until}
+    params: dict[str, Any] = {
+        "org_id": org_id,
+        "since": since,
+        "until": until,
+        "location_ids": None if location_ids is None else list(location_ids),
+    }
     rows = await conn.execute(_BY_LOCATION, params)
     total = (await conn.execute(_TOTAL, params)).scalar_one()
     return LateShipmentsOut(
@@ -131,23 +144,32 @@ class LateOrder:
 
 # Flagged orders that are still not shipped, most overdue first, with their locations' codes.
 _STILL_LATE = sa.text(
-    """
+    f"""
     SELECT o.id AS order_id, o.number, o.status, lo.promised_by, lo.created_at AS flagged_at,
            coalesce((SELECT array_agg(l.code ORDER BY l.code) FROM locations l
-                      WHERE l.org_id = lo.org_id AND l.id = ANY(lo.location_ids)), '{}')
+                      WHERE l.org_id = lo.org_id AND l.id = ANY(lo.location_ids)), '{{}}')
              AS locations
       FROM late_orders lo JOIN orders o ON o.id = lo.order_id AND o.org_id = lo.org_id
      WHERE lo.org_id = :org_id
        AND o.status IN ('allocated', 'on_hold', 'backordered', 'partially_shipped')
+       AND (CAST(:location_ids AS bigint[]) IS NULL OR {orders.allocated_at("o")})
      ORDER BY lo.promised_by, o.id
      LIMIT :limit
-    """
+    """  # noqa: S608
 )
 
 
-async def still_late(conn: AsyncConnection, org_id: int, *, limit: int) -> list[LateOrder]:
-    """The orders the watch flagged that have still not shipped (the dashboard's list)."""
-    rows = await conn.execute(_STILL_LATE, {"org_id": org_id, "limit": limit})
+async def still_late(
+    conn: AsyncConnection, org_id: int, *, limit: int, location_ids: Sequence[int] | None = None
+) -> list[LateOrder]:
+    """The orders the watch flagged that have still not shipped (the dashboard's list), with
+    units at `location_ids` when given."""
+    params = {
+        "org_id": org_id,
+        "limit": limit,
+        "location_ids": None if location_ids is None else list(location_ids),
+    }
+    rows = await conn.execute(_STILL_LATE, params)
     return [
         LateOrder(
             order_id=r.order_id,

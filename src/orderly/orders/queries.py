@@ -72,6 +72,15 @@ class OrderFilters:
     location_ids: tuple[int, ...] | None = None
 
 
+def allocated_at(order: str, location_ids: str = ":location_ids") -> str:
+    """The condition that an order has units allocated at one of some locations: what a user
+    limited to those locations sees of orders, in lists and figures alike. `order` is the
+    alias of the orders table, `location_ids` the placeholder of a bigint array."""
+    return f"""EXISTS (SELECT 1 FROM order_allocations a
+                        WHERE a.order_id = {order}.id AND a.org_id = {order}.org_id
+                          AND a.location_id = ANY(CAST({location_ids} AS bigint[])))"""  # noqa: S608
+
+
 # An order list is one statement on the driver connection, built from fixed fragments (the
 # values travel as parameters): SQLAlchemy would build, compile and map it again on every
 # request, about as long as PostgreSQL takes to answer. Each filter is one condition on `o`.
@@ -102,9 +111,7 @@ _CONDITIONS = {
                   OR EXISTS (SELECT 1 FROM order_lines ol JOIN skus s ON s.id = ol.sku_id
                               WHERE ol.order_id = o.id AND ol.org_id = %(org_id)s
                                 AND s.org_id = %(org_id)s AND s.code = %(search)s))""",
-    "location_ids": """EXISTS (SELECT 1 FROM order_allocations a
-                                WHERE a.order_id = o.id AND a.org_id = %(org_id)s
-                                  AND a.location_id = ANY(CAST(%(location_ids)s AS bigint[])))""",
+    "location_ids": allocated_at("o", "%(location_ids)s"),
     "location": """EXISTS (SELECT 1 FROM order_allocations a
                             WHERE a.order_id = o.id AND a.org_id = %(org_id)s
                               AND a.location_id = (SELECT id FROM locations

@@ -27,6 +27,7 @@ from orderly.orders.errors import (
     OrderNotHeld,
 )
 from orderly.orders.queries import OrderFilters
+from orderly.orders.queries import allocated_at as allocated_at
 from orderly.orders.schemas import OrderEventOut, OrderOut, OrderSummary
 from orderly.orders.views import order_out, order_summary
 from orderly.payments import service as payments

@@ -11,11 +11,14 @@ Days are UTC days.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.orders import service as orders
 
 WINDOW_DAYS = 30
 ON_TIME_HOURS = 48
@@ -45,56 +48,74 @@ class DashboardFigures:
     window_days: int = WINDOW_DAYS
 
 
+# A location-limited user's figures (`:location_ids` set) count only their locations' orders,
+# fulfillment orders, returns and reorder points; NULL counts the whole organization.
+_ORDER_MINE = f"(CAST(:location_ids AS bigint[]) IS NULL OR {orders.allocated_at('o')})"
+
+
+def _at_mine(column: str) -> str:
+    return (
+        f"(CAST(:location_ids AS bigint[]) IS NULL"
+        f" OR {column} = ANY(CAST(:location_ids AS bigint[])))"
+    )
+
+
 _TODAY = sa.text(
-    """
+    f"""
     SELECT
-      (SELECT count(*) FROM orders
-        WHERE org_id = :org_id AND created_at >= :today) AS orders,
-      (SELECT count(*) FROM fulfillment_orders
-        WHERE org_id = :org_id AND shipped_at >= :today) AS shipped,
-      (SELECT count(*) FROM orders
-        WHERE org_id = :org_id AND status = ANY(:backlog)) AS backlog,
-      (SELECT count(*) FROM orders
-        WHERE org_id = :org_id AND status = 'on_hold') AS on_hold,
+      (SELECT count(*) FROM orders o
+        WHERE o.org_id = :org_id AND o.created_at >= :today AND {_ORDER_MINE}) AS orders,
+      (SELECT count(*) FROM fulfillment_orders f
+        WHERE f.org_id = :org_id AND f.shipped_at >= :today
+          AND {_at_mine("f.location_id")}) AS shipped,
+      (SELECT count(*) FROM orders o
+        WHERE o.org_id = :org_id AND o.status = ANY(:backlog) AND {_ORDER_MINE}) AS backlog,
+      (SELECT count(*) FROM orders o
+        WHERE o.org_id = :org_id AND o.status = 'on_hold' AND {_ORDER_MINE}) AS on_hold,
       to_regclass('returns') IS NOT NULL AS has_returns,
       to_regclass('replenishment_rules') IS NOT NULL AS has_rules
-    """
+    """  # noqa: S608
 )
 
 _PER_DAY = sa.text(
-    """
+    f"""
     SELECT CAST(o.created_at AT TIME ZONE 'UTC' AS date) AS day, c.code AS channel,
            count(*) AS orders
       FROM orders o JOIN channels c ON c.id = o.channel_id
-     WHERE o.org_id = :org_id AND o.created_at >= :since
+     WHERE o.org_id = :org_id AND o.created_at >= :since AND {_ORDER_MINE}
      GROUP BY 1, 2
-    """
+    """  # noqa: S608
 )
 
 _BACKLOG = sa.text(
-    """
-    SELECT status, count(*) AS orders FROM orders
-     WHERE org_id = :org_id AND status = ANY(:backlog)
-     GROUP BY status
-    """
+    f"""
+    SELECT o.status, count(*) AS orders FROM orders o
+     WHERE o.org_id = :org_id AND o.status = ANY(:backlog) AND {_ORDER_MINE}
+     GROUP BY o.status
+    """  # noqa: S608
 )
 
 _SHIPPING = sa.text(
-    """
+    f"""
     SELECT count(*) AS shipped,
            count(*) FILTER (WHERE f.shipped_at - o.created_at <= make_interval(hours => :hours))
              AS on_time,
            avg(EXTRACT(EPOCH FROM f.shipped_at - o.created_at)) / 3600 AS hours_to_ship,
            count(DISTINCT f.order_id) AS orders_shipped
       FROM fulfillment_orders f JOIN orders o ON o.id = f.order_id
-     WHERE f.org_id = :org_id AND f.shipped_at >= :since
-    """
+     WHERE f.org_id = :org_id AND f.shipped_at >= :since AND {_at_mine("f.location_id")}
+    """  # noqa: S608
 )
 
-_RETURNS = sa.text("SELECT count(*) FROM returns WHERE org_id = :org_id AND created_at >= :since")
+_RETURNS = sa.text(
+    f"""
+    SELECT count(*) FROM returns r
+     WHERE r.org_id = :org_id AND r.created_at >= :since AND {_at_mine("r.location_id")}
+    """  # noqa: S608
+)
 
 _BELOW_REORDER = sa.text(
-    """
+    f"""
     SELECT count(*) AS rules,
            count(*) FILTER (
              WHERE coalesce(s.on_hand - s.reserved - s.safety_stock, 0) < r.reorder_point)
@@ -102,14 +123,19 @@ _BELOW_REORDER = sa.text(
       FROM replenishment_rules r
       LEFT JOIN stock_levels s
         ON s.org_id = r.org_id AND s.sku_id = r.sku_id AND s.location_id = r.location_id
-     WHERE r.org_id = :org_id
-    """
+     WHERE r.org_id = :org_id AND {_at_mine("r.location_id")}
+    """  # noqa: S608
 )
 
 
 async def dashboard_figures(
-    conn: AsyncConnection, org_id: int, *, now: datetime
+    conn: AsyncConnection,
+    org_id: int,
+    *,
+    now: datetime,
+    location_ids: Sequence[int] | None = None,
 ) -> DashboardFigures:
+    """The organization's figures, or those of `location_ids` only when given."""
     today_start = datetime.combine(now.date(), datetime.min.time(), tzinfo=now.tzinfo)
     first_day = now.date() - timedelta(days=WINDOW_DAYS - 1)
     since = datetime.combine(first_day, datetime.min.time(), tzinfo=now.tzinfo)
@@ -119,6 +145,7 @@ async def dashboard_figures(
         "since": since,
         "backlog": list(BACKLOG_STATUSES),
         "hours": ON_TIME_HOURS,
+        "location_ids": None if location_ids is None else list(location_ids),
     }
     head = (await conn.execute(_TODAY, params)).one()
     days = [first_day + timedelta(days=n) for n in range(WINDOW_DAYS)]

@@ -168,8 +168,11 @@ async def list_returns(
     status: str | None,
     limit: int,
     after_id: int | None,
+    location_ids: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:
     query = _select().where(returns.c.org_id == org_id).order_by(returns.c.id.desc()).limit(limit)
+    if location_ids is not None:
+        query = query.where(returns.c.location_id.in_(location_ids))
     if after_id is not None:
         query = query.where(returns.c.id < after_id)
     if order_id is not None:

@@ -5,6 +5,7 @@ Receiving lives in receiving.py; refunds and exchanges in settlement.py.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -304,7 +305,9 @@ async def list_returns(
     status: ReturnStatus | None,
     limit: int,
     cursor: str | None,
+    location_ids: Sequence[int] | None = None,
 ) -> Page[ReturnOut]:
+    """Newest first; with `location_ids`, only the returns received at those locations."""
     after = id_cursor(cursor)
     rows = await repo.list_returns(
         conn,
@@ -313,6 +316,7 @@ async def list_returns(
         status=status.value if status else None,
         limit=limit + 1,
         after_id=after,
+        location_ids=location_ids,
     )
     items = [return_out(r) for r in rows[:limit]]
     return Page(items=items, next_cursor=encode_cursor(items[-1].id) if len(rows) > limit else None)

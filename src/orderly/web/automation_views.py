@@ -12,8 +12,10 @@ from orderly.automation import fraud, purchasing, restock, sla
 from orderly.automation.domain import OPEN_PURCHASE_ORDER_STATUSES, PurchaseOrderStatus
 from orderly.automation.schemas import PurchaseOrderOut, ReceiptLineIn
 from orderly.kit.errors import InvalidInput
+from orderly.tenancy.users import User
 from orderly.web.deps import Conn, Form, OrderActor, SignedIn, StockActor, attempt, back_to, flash
 from orderly.web.rendering import render
+from orderly.web.scope import location_ids, visible_order, visible_purchase_order
 
 router = APIRouter()
 
@@ -23,9 +25,15 @@ REVIEW_PAGE = 25
 HERE = "/app/automation"
 
 
-async def _purchase_orders(conn: Conn, org_id: int, status: str) -> list[PurchaseOrderOut]:
+async def _purchase_orders(conn: Conn, user: User, status: str) -> list[PurchaseOrderOut]:
     page = await purchasing.list_purchase_orders(
-        conn, org_id, status=status, supplier=None, limit=QUEUE_SIZE, cursor=None
+        conn,
+        user.org_id,
+        status=status,
+        supplier=None,
+        limit=QUEUE_SIZE,
+        cursor=None,
+        destination_ids=location_ids(user),
     )
     return page.items
 
@@ -33,10 +41,11 @@ async def _purchase_orders(conn: Conn, org_id: int, status: str) -> list[Purchas
 @router.get("/automation")
 async def restock_page(request: Request, conn: Conn, user: SignedIn) -> Response:
     open_orders = {
-        s.value: await _purchase_orders(conn, user.org_id, s.value)
-        for s in OPEN_PURCHASE_ORDER_STATUSES
+        s.value: await _purchase_orders(conn, user, s.value) for s in OPEN_PURCHASE_ORDER_STATUSES
     }
-    rules = await restock.list_rules(conn, user.org_id, limit=QUEUE_SIZE, cursor=None)
+    rules = await restock.list_rules(
+        conn, user.org_id, limit=QUEUE_SIZE, cursor=None, location_ids=location_ids(user)
+    )
     return render(
         request,
         "automation.html",
@@ -45,7 +54,7 @@ async def restock_page(request: Request, conn: Conn, user: SignedIn) -> Response
         drafts=open_orders[PurchaseOrderStatus.DRAFT.value],
         incoming=open_orders[PurchaseOrderStatus.SUBMITTED.value]
         + open_orders[PurchaseOrderStatus.PARTIALLY_RECEIVED.value],
-        received=await _purchase_orders(conn, user.org_id, PurchaseOrderStatus.RECEIVED.value),
+        received=await _purchase_orders(conn, user, PurchaseOrderStatus.RECEIVED.value),
         rules=rules.items,
     )
 
@@ -55,7 +64,9 @@ async def run_restock(request: Request, conn: Conn, user: StockActor) -> Respons
     touched = await attempt(
         request,
         conn,
-        lambda: restock.draft_purchase_orders(conn, user.org_id, datetime.now(UTC).date()),
+        lambda: restock.draft_purchase_orders(
+            conn, user.org_id, datetime.now(UTC).date(), location_ids=location_ids(user)
+        ),
     )
     if touched is not None:
         flash(
@@ -69,6 +80,7 @@ async def run_restock(request: Request, conn: Conn, user: StockActor) -> Respons
 
 @router.post("/automation/purchase-orders/{po_id}/submit")
 async def submit(request: Request, po_id: int, conn: Conn, user: StockActor) -> Response:
+    await visible_purchase_order(conn, user, po_id)
     await attempt(
         request,
         conn,
@@ -82,7 +94,7 @@ async def submit(request: Request, po_id: int, conn: Conn, user: StockActor) -> 
 async def receive(
     request: Request, po_id: int, conn: Conn, user: StockActor, form: Form
 ) -> Response:
-    po = await purchasing.get_purchase_order(conn, user.org_id, po_id)
+    po = await visible_purchase_order(conn, user, po_id)
     lines = []
     for n, line in enumerate(po.lines):
         value = str(form.get(f"po-{po_id}-{n}", "")).strip() or "0"
@@ -106,7 +118,9 @@ async def receive(
 @router.get("/automation/fraud")
 async def fraud_page(request: Request, conn: Conn, user: SignedIn) -> Response:
     cursor = request.query_params.get("cursor") or None
-    page = await fraud.review_queue(conn, user.org_id, limit=REVIEW_PAGE, cursor=cursor)
+    page = await fraud.review_queue(
+        conn, user.org_id, limit=REVIEW_PAGE, cursor=cursor, location_ids=location_ids(user)
+    )
     return render(
         request,
         "fraud_review.html",
@@ -125,6 +139,7 @@ def _reason(form: Form) -> str | None:
 async def approve(
     request: Request, order_id: int, conn: Conn, user: OrderActor, form: Form
 ) -> Response:
+    await visible_order(conn, user, order_id)
     await attempt(
         request,
         conn,
@@ -138,6 +153,7 @@ async def approve(
 async def reject(
     request: Request, order_id: int, conn: Conn, user: OrderActor, form: Form
 ) -> Response:
+    await visible_order(conn, user, order_id)
     await attempt(
         request,
         conn,
@@ -155,14 +171,21 @@ async def late_page(request: Request, conn: Conn, user: SignedIn) -> Response:
     except ValueError:
         raise InvalidInput("enter a date as YYYY-MM-DD", field="since") from None
     report = await sla.late_shipments(
-        conn, user.org_id, group_by="location", since=start, until=None
+        conn,
+        user.org_id,
+        group_by="location",
+        since=start,
+        until=None,
+        location_ids=location_ids(user),
     )
     return render(
         request,
         "late_orders.html",
         user,
         title="Late orders",
-        late=await sla.still_late(conn, user.org_id, limit=QUEUE_SIZE * 2),
+        late=await sla.still_late(
+            conn, user.org_id, limit=QUEUE_SIZE * 2, location_ids=location_ids(user)
+        ),
         report=report,
         since=since,
         now=datetime.now(UTC),

@@ -17,10 +17,11 @@ from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse
 
 from orderly.kit.db import Database
-from orderly.kit.errors import Forbidden, NotFound, OrderlyError
+from orderly.kit.errors import Forbidden, OrderlyError
 from orderly.tenancy import users
 from orderly.tenancy.domain import Permission
 from orderly.tenancy.users import User
+from orderly.web.scope import ensure_organization_wide
 
 T = TypeVar("T")
 
@@ -104,15 +105,22 @@ def may(permission: Permission) -> Callable[..., Awaitable[User]]:
     return dependency
 
 
+def may_everywhere(permission: Permission) -> Callable[..., Awaitable[User]]:
+    """`may`, for a change to what every location shares: users of every location only."""
+    allowed = may(permission)
+
+    async def dependency(user: SignedIn, form: Form) -> User:
+        await allowed(user, form)
+        ensure_organization_wide(user)
+        return user
+
+    return dependency
+
+
 OrderActor = Annotated[User, Depends(may(Permission.ORDERS_WRITE))]
 StockActor = Annotated[User, Depends(may(Permission.INVENTORY_WRITE))]
-AccessActor = Annotated[User, Depends(may(Permission.ACCESS_ADMIN))]
-
-
-def ensure_location(user: User, location_id: int) -> None:
-    """A location-limited user sees another location's work as absent."""
-    if not user.may_work_at(location_id):
-        raise NotFound("there is nothing here for your locations")
+AccessActor = Annotated[User, Depends(may_everywhere(Permission.ACCESS_ADMIN))]
+SettingsActor = Annotated[User, Depends(may_everywhere(Permission.SETTINGS_WRITE))]
 
 
 def flash(request: Request, message: str, *, kind: str = "ok", field: str | None = None) -> None:

@@ -5,7 +5,6 @@ feature's services, exactly as the API does."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from orderly.fulfillment import dispatch, packing, picking
@@ -18,9 +17,7 @@ from orderly.fulfillment.schemas import (
     PickConfirmLine,
     PickListIn,
 )
-from orderly.kit.errors import NotFound
 from orderly.shipping import service as shipping
-from orderly.tenancy.users import User
 from orderly.web.deps import (
     Conn,
     Form,
@@ -33,6 +30,7 @@ from orderly.web.deps import (
 )
 from orderly.web.lookups import my_location, my_locations
 from orderly.web.rendering import render
+from orderly.web.scope import visible_fulfillment_order, visible_pick_list, visible_shipment
 
 router = APIRouter()
 
@@ -93,16 +91,6 @@ async def location_queues(request: Request, code: str, conn: Conn, user: SignedI
     )
 
 
-async def my_fulfillment_order(
-    conn: AsyncConnection, user: User, fo_id: int
-) -> FulfillmentOrderOut:
-    fo = await fulfillment.get_fulfillment_order(conn, user.org_id, fo_id)
-    mine = {loc.code for loc in await my_locations(conn, user)}
-    if fo.location not in mine:
-        raise NotFound(f"no fulfillment order {fo_id}")
-    return fo
-
-
 def _back(fo: FulfillmentOrderOut, form: Form | None = None) -> Response:
     """To the page the action came from: the store counter sends `back`, else the queues."""
     if form is not None and form.get("back"):
@@ -114,7 +102,7 @@ def _back(fo: FulfillmentOrderOut, form: Form | None = None) -> Response:
 async def accept(
     request: Request, fo_id: int, conn: Conn, user: StockActor, form: Form
 ) -> Response:
-    fo = await my_fulfillment_order(conn, user, fo_id)
+    fo = await visible_fulfillment_order(conn, user, fo_id)
     await attempt(
         request,
         conn,
@@ -128,7 +116,7 @@ async def accept(
 async def reject(
     request: Request, fo_id: int, conn: Conn, user: StockActor, form: Form
 ) -> Response:
-    fo = await my_fulfillment_order(conn, user, fo_id)
+    fo = await visible_fulfillment_order(conn, user, fo_id)
     reason = str(form.get("reason", ""))
     if reason not in RejectReason.__members__.values():
         flash(request, "choose why the order is rejected", kind="error", field="reason")
@@ -151,7 +139,7 @@ async def pick_one(
 ) -> Response:
     """A pick list for this one order; the picker prints it or confirms it on screen (a store
     sends the associate back to its counter instead)."""
-    fo = await my_fulfillment_order(conn, user, fo_id)
+    fo = await visible_fulfillment_order(conn, user, fo_id)
     payload = PickListIn(location=fo.location, fulfillment_order_ids=[fo_id])
     made = await attempt(
         request, conn, lambda: picking.create_pick_list(conn, user.principal, payload)
@@ -174,16 +162,14 @@ async def pick_wave(request: Request, code: str, conn: Conn, user: StockActor) -
 
 @router.get("/pick-lists/{pick_list_id}.pdf")
 async def pick_list_pdf(pick_list_id: int, conn: Conn, user: SignedIn) -> Response:
-    found = await picking.get_pick_list(conn, user.org_id, pick_list_id)
-    await my_location(conn, user, found.location)
+    await visible_pick_list(conn, user, pick_list_id)
     pdf = await picking.pick_list_pdf(conn, user.org_id, pick_list_id)
     return Response(pdf, media_type="application/pdf")
 
 
 @router.get("/pick-lists/{pick_list_id}")
 async def pick_list(request: Request, pick_list_id: int, conn: Conn, user: SignedIn) -> Response:
-    found = await picking.get_pick_list(conn, user.org_id, pick_list_id)
-    await my_location(conn, user, found.location)
+    found = await visible_pick_list(conn, user, pick_list_id)
     return render(request, "pick_list.html", user, title=f"Pick list {found.id}", pick_list=found)
 
 
@@ -191,8 +177,7 @@ async def pick_list(request: Request, pick_list_id: int, conn: Conn, user: Signe
 async def confirm_pick_list(
     request: Request, pick_list_id: int, conn: Conn, user: StockActor, form: Form
 ) -> Response:
-    found = await picking.get_pick_list(conn, user.org_id, pick_list_id)
-    location = await my_location(conn, user, found.location)
+    found = await visible_pick_list(conn, user, pick_list_id)
     picks: list[PickConfirmLine] = []
     for item in found.items:
         for o in item.orders:
@@ -216,7 +201,7 @@ async def confirm_pick_list(
     )
     if done is None:
         return back_to(f"/app/pick-lists/{pick_list_id}")
-    return back_to(f"/app/fulfillment/{location.code}")
+    return back_to(f"/app/fulfillment/{found.location}")
 
 
 def _units_to_pack(fo: FulfillmentOrderOut) -> list[LineQuantity]:
@@ -232,7 +217,7 @@ def _units_to_pack(fo: FulfillmentOrderOut) -> list[LineQuantity]:
 @router.post("/fulfillment/orders/{fo_id}/pack")
 async def pack(request: Request, fo_id: int, conn: Conn, user: StockActor, form: Form) -> Response:
     """Into the box chosen, or into the smallest boxes of the location that hold it all."""
-    fo = await my_fulfillment_order(conn, user, fo_id)
+    fo = await visible_fulfillment_order(conn, user, fo_id)
     box = str(form.get("box", "")).strip()
     choice = None
     if box:
@@ -253,7 +238,7 @@ async def pack(request: Request, fo_id: int, conn: Conn, user: StockActor, form:
 @router.post("/fulfillment/orders/{fo_id}/ship")
 async def ship(request: Request, fo_id: int, conn: Conn, user: StockActor) -> Response:
     """Buy a label per packed parcel (the channel's rate shopping picks the service)."""
-    fo = await my_fulfillment_order(conn, user, fo_id)
+    fo = await visible_fulfillment_order(conn, user, fo_id)
     shipped = await attempt(
         request,
         conn,
@@ -265,23 +250,15 @@ async def ship(request: Request, fo_id: int, conn: Conn, user: StockActor) -> Re
 
 @router.get("/fulfillment/orders/{fo_id}/packing-slip.pdf")
 async def packing_slip(fo_id: int, conn: Conn, user: SignedIn) -> Response:
-    await my_fulfillment_order(conn, user, fo_id)
+    await visible_fulfillment_order(conn, user, fo_id)
     return Response(
         await packing.packing_slip(conn, user.org_id, fo_id), media_type="application/pdf"
     )
 
 
-async def _my_shipment(conn: AsyncConnection, user: User, shipment_id: int) -> None:
-    found = await shipping.shipment(conn, user.org_id, shipment_id)
-    if user.limited:
-        if found.fulfillment_order_id is None:
-            raise NotFound(f"no shipment {shipment_id}")
-        await my_fulfillment_order(conn, user, found.fulfillment_order_id)
-
-
 @router.get("/shipments/{shipment_id}/label.pdf")
 async def label_pdf(shipment_id: int, conn: Conn, user: SignedIn) -> Response:
-    await _my_shipment(conn, user, shipment_id)
+    await visible_shipment(conn, user, shipment_id)
     pdf = await shipping.label_pdf(conn, user.org_id, shipment_id)
     return Response(
         pdf,
@@ -292,7 +269,7 @@ async def label_pdf(shipment_id: int, conn: Conn, user: SignedIn) -> Response:
 
 @router.get("/shipments/{shipment_id}/label.zpl")
 async def label_zpl(shipment_id: int, conn: Conn, user: SignedIn) -> Response:
-    await _my_shipment(conn, user, shipment_id)
+    await visible_shipment(conn, user, shipment_id)
     zpl = await shipping.label_zpl(conn, user.org_id, shipment_id)
     return Response(
         zpl,

@@ -10,13 +10,16 @@ from orderly.reporting.dashboard import ON_TIME_HOURS, dashboard_figures
 from orderly.web import charts
 from orderly.web.deps import Conn, SignedIn
 from orderly.web.rendering import render
+from orderly.web.scope import location_ids
 
 router = APIRouter()
 
 
 @router.get("/")
 async def home(request: Request, conn: Conn, user: SignedIn) -> Response:
-    figures = await dashboard_figures(conn, user.org_id, now=utcnow())
+    figures = await dashboard_figures(
+        conn, user.org_id, now=utcnow(), location_ids=location_ids(user)
+    )
     per_day = charts.stacked_columns(
         figures.days,
         figures.orders_by_channel,

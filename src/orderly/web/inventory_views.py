@@ -1,4 +1,5 @@
-"""Inventory: the SKU x location grid, adjust, receive and transfer, and one level's ledger."""
+"""Inventory: the SKU x location grid, adjust, receive and transfer, and one level's ledger.
+A location-limited user changes stock at their own locations only (they may send it anywhere)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from orderly.web import stock_grid
 from orderly.web.deps import Conn, Form, SignedIn, StockActor, attempt, back_to, flash
 from orderly.web.lookups import my_location, my_locations
 from orderly.web.rendering import render
+from orderly.web.scope import ensure_location_code
 
 router = APIRouter()
 
@@ -136,6 +138,8 @@ async def receive(request: Request, conn: Conn, user: StockActor, form: Form) ->
 
 
 async def _guarded(request: Request, conn: Conn, user: StockActor, form: Form, kind: str) -> None:
+    if location := str(form.get("location", "")).strip():
+        await ensure_location_code(conn, user, location)
     try:
         await _stock_change(request, conn, user, form, kind)
     except OrderlyError as error:
@@ -147,6 +151,8 @@ async def transfer(request: Request, conn: Conn, user: StockActor, form: Form) -
     sku = str(form.get("sku", "")).strip()
     source = str(form.get("from_location", "")).strip()
     destination = str(form.get("to_location", "")).strip()
+    if source:
+        await ensure_location_code(conn, user, source)
     try:
         await my_location(conn, user, source)
         move = Transfer(

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from orderly.orders import service as orders
 from orderly.web.deps import Conn, Form, OrderActor, attempt, back_to, flash
-from orderly.web.order_views import visible_order
+from orderly.web.scope import visible_order
 
 router = APIRouter()
 

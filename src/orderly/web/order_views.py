@@ -7,6 +7,7 @@ import io
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
@@ -19,15 +20,15 @@ from orderly.kit.query import query_day
 from orderly.kit.spreadsheet import safe_row
 from orderly.orders import service as orders
 from orderly.orders.domain import TRANSITIONS, OrderStatus
-from orderly.orders.errors import OrderNotFound
 from orderly.orders.queries import OrderFilters
-from orderly.orders.schemas import OrderOut, OrderSummary
+from orderly.orders.schemas import OrderSummary
 from orderly.payments import service as payments
 from orderly.shipping import service as shipping
 from orderly.tenancy.users import User
 from orderly.web.deps import Conn, SignedIn, database
 from orderly.web.lookups import org_channels, org_locations
 from orderly.web.rendering import render
+from orderly.web.scope import location_codes, location_ids, visible_order, within
 
 router = APIRouter()
 
@@ -53,7 +54,7 @@ def order_filters(params: dict[str, str], user: User) -> OrderFilters:
         created_to=datetime.combine(end + timedelta(days=1), time(), UTC) if end else None,
         tag=params.get("tag") or None,
         search=params.get("q") or None,
-        location_ids=user.location_ids or None,
+        location_ids=location_ids(user),
     )
 
 
@@ -64,7 +65,7 @@ async def order_list(request: Request, conn: Conn, user: SignedIn) -> Response:
     cursor = request.query_params.get("cursor") or None
     page = await orders.list_orders(conn, user.org_id, filters, limit=PAGE_SIZE, cursor=cursor)
     locations = [loc for loc in await org_locations(conn, user) if user.may_work_at(loc.id)]
-    query = "&".join(f"{k}={v}" for k, v in request.query_params.multi_items() if k != "cursor")
+    query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "cursor"])
     return render(
         request,
         "orders.html",
@@ -132,18 +133,6 @@ def _csv_cells(o: OrderSummary) -> list[object]:
     ]
 
 
-async def visible_order(conn: Conn, user: User, order_id: int) -> OrderOut:
-    """The order, when the user may see it: a location-limited user sees only orders with
-    units allocated at their locations (others are 404, as for another organization)."""
-    order = await orders.get_order(conn, user.org_id, order_id)
-    if user.limited:
-        mine = {loc.code for loc in await org_locations(conn, user) if user.may_work_at(loc.id)}
-        allocated = {a.location for line in order.lines for a in line.allocations}
-        if not allocated & mine:
-            raise OrderNotFound(f"no order {order_id}")
-    return order
-
-
 def _explanations(events: list[Any]) -> list[dict[str, Any]]:
     """The sourcing decisions on the timeline: where units went and why."""
     return [
@@ -157,7 +146,7 @@ def _explanations(events: list[Any]) -> list[dict[str, Any]]:
 async def order_detail(request: Request, order_id: int, conn: Conn, user: SignedIn) -> Response:
     order = await visible_order(conn, user, order_id)
     events = (await orders.order_events(conn, user.org_id, order_id, limit=500, cursor=None)).items
-    fulfillment_orders = await fulfillment.list_fulfillment_orders(
+    page = await fulfillment.list_fulfillment_orders(
         conn,
         user.org_id,
         location_id=None,
@@ -166,6 +155,15 @@ async def order_detail(request: Request, order_id: int, conn: Conn, user: Signed
         limit=100,
         cursor=None,
     )
+    # A limited user works only the fulfillment orders, and their parcels, of their locations.
+    codes = await location_codes(conn, user)
+    fulfillment_orders = [fo for fo in page.items if within(codes, fo.location)]
+    mine = {fo.id for fo in fulfillment_orders}
+    shipments = [
+        s
+        for s in await shipping.shipments_for_order(conn, user.org_id, order_id)
+        if codes is None or s.fulfillment_order_id in mine
+    ]
     status = OrderStatus(order.status)
     return render(
         request,
@@ -175,8 +173,8 @@ async def order_detail(request: Request, order_id: int, conn: Conn, user: Signed
         order=order,
         events=list(reversed(events)),
         explanations=_explanations(events),
-        fulfillment_orders=fulfillment_orders.items,
-        shipments=await shipping.shipments_for_order(conn, user.org_id, order_id),
+        fulfillment_orders=fulfillment_orders,
+        shipments=shipments,
         store_credit=await payments.store_credit_of_order_customer(conn, user.org_id, order_id),
         can_hold=OrderStatus.ON_HOLD in TRANSITIONS[status] or status is OrderStatus.ON_HOLD,
         can_release=status is OrderStatus.ON_HOLD,

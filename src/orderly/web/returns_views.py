@@ -18,7 +18,6 @@ from orderly.locations.domain import Capability
 from orderly.payments.schemas import RefundDestination
 from orderly.returns import receiving, service, settlement
 from orderly.returns.domain import RECEIVABLE, ReturnMethod, ReturnStatus
-from orderly.returns.errors import ReturnNotFound
 from orderly.returns.schemas import (
     InspectedLineIn,
     ReceiveIn,
@@ -29,9 +28,9 @@ from orderly.returns.schemas import (
 )
 from orderly.tenancy.users import User
 from orderly.web.deps import Conn, Form, OrderActor, SignedIn, attempt, back_to, flash
-from orderly.web.lookups import my_locations, org_locations
-from orderly.web.order_views import visible_order
+from orderly.web.lookups import my_locations
 from orderly.web.rendering import render
+from orderly.web.scope import ensure_location_code, location_ids, visible_order, visible_return
 
 router = APIRouter()
 
@@ -49,17 +48,6 @@ def _count(form: FormData, name: str) -> int:
     if not value.isdigit():
         raise InvalidInput("enter a whole number of units", field=name)
     return int(value)
-
-
-async def visible_return(conn: Conn, user: User, return_id: int) -> ReturnOut:
-    """The return, when the user may see it: a location-limited user sees the returns of
-    their locations only (others are 404, as for another organization)."""
-    found = await service.get_return(conn, user.org_id, return_id)
-    if user.limited:
-        mine = {loc.code for loc in await org_locations(conn, user) if user.may_work_at(loc.id)}
-        if found.location not in mine:
-            raise ReturnNotFound(f"no return {return_id}")
-    return found
 
 
 def owed(found: ReturnOut) -> str:
@@ -88,17 +76,14 @@ async def return_queue(request: Request, conn: Conn, user: SignedIn) -> Response
         status=ReturnStatus(status) if status else None,
         limit=PAGE_SIZE,
         cursor=cursor,
+        location_ids=location_ids(user),
     )
-    items = page.items
-    if user.limited:
-        mine = {loc.code for loc in await org_locations(conn, user) if user.may_work_at(loc.id)}
-        items = [r for r in items if r.location in mine]
     return render(
         request,
         "returns.html",
         user,
         title="Returns",
-        returns=items,
+        returns=page.items,
         next_cursor=page.next_cursor,
         status=status,
         order=order,
@@ -144,6 +129,8 @@ async def receive(
         flash(request, "enter the units that arrived on at least one line", kind="error")
         return back_to(url)
     body = ReceiveIn(location=_text(form, "location") or None, lines=lines)
+    if body.location is not None:
+        await ensure_location_code(conn, user, body.location)
     await attempt(
         request,
         conn,
@@ -264,6 +251,8 @@ async def open_return(
     except InvalidInput as error:
         flash(request, error.detail, kind="error", field=error.field)
         return await _new_return_page(request, conn, user, order_id, values, 422)
+    if body.location is not None:
+        await ensure_location_code(conn, user, body.location)
     opened = await attempt(request, conn, lambda: service.open_return(conn, user.principal, body))
     if opened is None:
         return await _new_return_page(request, conn, user, order_id, values, 422)

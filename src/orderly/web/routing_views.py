@@ -4,9 +4,9 @@ a simulate button that shows the plan and each location's decision without reser
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
@@ -16,15 +16,14 @@ from orderly.sourcing import service as sourcing
 from orderly.sourcing import simulation
 from orderly.sourcing.config import RoutingConfig
 from orderly.sourcing.schemas import SimulateIn, SimulationOut
-from orderly.tenancy.domain import Permission
 from orderly.tenancy.users import User
-from orderly.web.deps import Conn, Form, SignedIn, attempt, back_to, flash, may
+from orderly.web.deps import Conn, Form, SettingsActor, SignedIn, attempt, back_to, flash
 from orderly.web.lookups import org_channels
 from orderly.web.rendering import render
+from orderly.web.scope import location_codes, visible_order
 
 router = APIRouter()
 
-SettingsActor = Annotated[User, Depends(may(Permission.SETTINGS_WRITE))]
 HERE = "/app/settings/routing"
 
 
@@ -141,6 +140,19 @@ def _simulation_body(form: FormData, channel: str | None) -> SimulateIn:
         raise InvalidInput(str(first["msg"]), field="lines") from None
 
 
+def _seen_by(result: SimulationOut, codes: frozenset[str] | None) -> SimulationOut:
+    """A location-limited user sees the plan's shipments and decisions at their locations."""
+    if codes is None:
+        return result
+    return result.model_copy(
+        update={
+            "shipments": [s for s in result.shipments if s.location in codes],
+            "locations": [d for d in result.locations if d.location in codes],
+            "explanation": [],
+        }
+    )
+
+
 @router.post("/settings/routing/simulate")
 async def simulate(request: Request, conn: Conn, user: SignedIn, form: Form) -> Response:
     """A read: any role may simulate; nothing is reserved or saved."""
@@ -153,12 +165,16 @@ async def simulate(request: Request, conn: Conn, user: SignedIn, form: Form) -> 
     except InvalidInput as error:
         flash(request, error.detail, kind="error", field=error.field)
         return await _page(request, conn, user, channel, editor=editor, values=values, status=422)
+    if body.order_id is not None:
+        await visible_order(conn, user, body.order_id)
     result = await attempt(
         request,
         conn,
         lambda: simulation.simulate(conn, user.org_id, body),
         field="order_id" if body.order_id else "lines",
     )
+    if result is not None:
+        result = _seen_by(result, await location_codes(conn, user))
     return await _page(
         request,
         conn,

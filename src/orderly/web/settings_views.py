@@ -15,6 +15,7 @@ from orderly.tenancy.domain import Permission, Role
 from orderly.web.deps import AccessActor, Conn, Form, SignedIn, attempt, back_to, flash
 from orderly.web.lookups import org_channels, org_locations
 from orderly.web.rendering import render
+from orderly.web.scope import ensure_organization_wide
 
 router = APIRouter()
 
@@ -27,7 +28,7 @@ async def overview(request: Request, conn: Conn, user: SignedIn) -> Response:
         "settings.html",
         user,
         title="Settings",
-        locations=await org_locations(conn, user),
+        locations=[loc for loc in await org_locations(conn, user) if user.may_work_at(loc.id)],
         channels=await org_channels(conn, user),
         carriers=carriers.items,
     )
@@ -36,6 +37,7 @@ async def overview(request: Request, conn: Conn, user: SignedIn) -> Response:
 def _admin_only(user: SignedIn) -> None:
     if not user.principal.can(Permission.ACCESS_ADMIN):
         raise Forbidden(f"your role ({user.role.value}) may not manage users and keys")
+    ensure_organization_wide(user)
 
 
 async def _users_page(request: Request, conn: Conn, user: SignedIn, **extra: Any) -> Response:

@@ -15,9 +15,9 @@ from orderly.fulfillment.schemas import FulfillmentOrderOut
 from orderly.kit.clock import utcnow
 from orderly.kit.secrets import secret_key
 from orderly.web.deps import Conn, Form, SignedIn, StockActor, attempt, back_to, flash
-from orderly.web.fulfillment_views import my_fulfillment_order
 from orderly.web.lookups import my_location, my_locations
 from orderly.web.rendering import render
+from orderly.web.scope import visible_fulfillment_order
 
 router = APIRouter()
 
@@ -82,7 +82,7 @@ async def store_counter(request: Request, code: str, conn: Conn, user: SignedIn)
 
 @router.post("/store/orders/{fo_id}/ready")
 async def mark_ready(request: Request, fo_id: int, conn: Conn, user: StockActor) -> Response:
-    fo = await my_fulfillment_order(conn, user, fo_id)
+    fo = await visible_fulfillment_order(conn, user, fo_id)
     secret = secret_key(request.app.state.parent.state.settings)
     made = await attempt(
         request,
@@ -99,7 +99,7 @@ async def mark_ready(request: Request, fo_id: int, conn: Conn, user: StockActor)
 async def collect(
     request: Request, fo_id: int, conn: Conn, user: StockActor, form: Form
 ) -> Response:
-    fo = await my_fulfillment_order(conn, user, fo_id)
+    fo = await visible_fulfillment_order(conn, user, fo_id)
     code = str(form.get("code", "")).strip()
     secret = secret_key(request.app.state.parent.state.settings)
     if not code:

@@ -15,10 +15,10 @@ from orderly.notifications.domain import NotificationKind
 from orderly.notifications.schemas import PreviewIn, PreviewOut, TemplateDraft, TemplateIn
 from orderly.tenancy.domain import Permission
 from orderly.tenancy.users import User
-from orderly.web.deps import Conn, Form, SignedIn, attempt, back_to, flash
+from orderly.web.deps import Conn, Form, SettingsActor, SignedIn, attempt, back_to, flash
 from orderly.web.lookups import org_channels
 from orderly.web.rendering import render
-from orderly.web.routing_views import SettingsActor
+from orderly.web.scope import visible_order
 
 router = APIRouter()
 
@@ -160,6 +160,8 @@ async def preview_template(
     if order_id and not order_id.isdigit():
         flash(request, "an order is given by its id", kind="error", field="order_id")
         return await _editor(request, conn, user, found, channel, draft=draft, status=422)
+    if order_id:
+        await visible_order(conn, user, int(order_id))
     body = PreviewIn(
         order_id=int(order_id) if order_id else None,
         channel=channel,

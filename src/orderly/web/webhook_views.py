@@ -1,5 +1,6 @@
 """Settings: webhook subscriptions (the signing secret shown once, in the page that made it),
-pausing and deleting them, and each one's delivery log with redeliver."""
+pausing and deleting them, and each one's delivery log with redeliver. Deliveries carry every
+location's events, so these pages are for users of every location."""
 
 from __future__ import annotations
 
@@ -13,9 +14,9 @@ from orderly.notifications.domain import DeliveryStatus
 from orderly.notifications.schemas import WebhookCreated, WebhookIn, WebhookPatch
 from orderly.shipping.vault import vault_for
 from orderly.tenancy.users import User
-from orderly.web.deps import Conn, Form, SignedIn, attempt, back_to, flash
+from orderly.web.deps import Conn, Form, SettingsActor, SignedIn, attempt, back_to, flash
 from orderly.web.rendering import render
-from orderly.web.routing_views import SettingsActor
+from orderly.web.scope import ensure_organization_wide
 
 router = APIRouter()
 
@@ -34,6 +35,7 @@ async def _list_page(
     created: WebhookCreated | None = None,
     values: dict[str, str] | None = None,
 ) -> Response:
+    ensure_organization_wide(user)
     subscriptions = await webhooks.list_subscriptions(conn, user.org_id, limit=MOST, cursor=None)
     dead = await webhooks.list_deliveries(
         conn,
@@ -138,6 +140,7 @@ async def delete_webhook(
 
 @router.get("/settings/webhooks/{webhook_id}")
 async def webhook_detail(request: Request, webhook_id: int, conn: Conn, user: SignedIn) -> Response:
+    ensure_organization_wide(user)
     subscription = await webhooks.get_subscription(conn, user.org_id, webhook_id)
     status = request.query_params.get("status", "").strip()
     if status and status not in DeliveryStatus.__members__.values():
