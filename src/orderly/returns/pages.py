@@ -36,7 +36,10 @@ Field200 = Annotated[str, Form(max_length=200)]
 HEADERS = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 HTML: dict[int | str, dict[str, Any]] = {
     404: {"description": "No such order", "content": {"text/html": {}}},
-    422: {"description": "The details cannot unlock this", "content": {"text/html": {}}},
+    422: {
+        "description": "The details cannot unlock this (a page), or a field is invalid",
+        "content": {"text/html": {}, "application/problem+json": {}},
+    },
     429: {"description": "Too many failed look-ups", "content": {"text/html": {}}},
 }
 REASON_LABELS = {
