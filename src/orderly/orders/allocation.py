@@ -102,21 +102,20 @@ def insufficient_stock(
 
 
 def open_demands(row: dict[str, Any]) -> tuple[LineDemand, ...]:
-    """The units of each line of a stored order that no reserved or shipped allocation holds."""
+    """The units of each line of a stored order that no reserved or shipped allocation holds
+    and that were not cancelled: the line's backordered units."""
     held: dict[int, int] = {}
     for a in row["allocations"]:
         if a["status"] in ("reserved", "shipped"):
             held[a["line_no"]] = held.get(a["line_no"], 0) + a["quantity"]
-    return tuple(
-        LineDemand(
-            line["line_no"],
-            line["sku_id"],
-            line["quantity"] - held.get(line["line_no"], 0),
-            line["unit_price_minor"],
-        )
-        for line in row["lines"]
-        if line["quantity"] > held.get(line["line_no"], 0)
-    )
+    demands = []
+    for line in row["lines"]:
+        wanted = line["quantity"] - line["cancelled_quantity"] - held.get(line["line_no"], 0)
+        if wanted > 0:
+            demands.append(
+                LineDemand(line["line_no"], line["sku_id"], wanted, line["unit_price_minor"])
+            )
+    return tuple(demands)
 
 
 async def source_stored_order(

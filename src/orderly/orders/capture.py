@@ -37,6 +37,7 @@ from orderly.orders.domain import (
     check_shipping,
     initial_status,
     order_totals,
+    owed_amounts,
 )
 from orderly.orders.errors import (
     InvalidAmount,
@@ -124,7 +125,6 @@ async def capture_order(
 
     lines = _line_amounts(payload)
     shipping_minor = _minor(payload.shipping_price, payload.currency, "shipping_price")
-    totals = order_totals(list(lines.values()), shipping_minor)
     payment_minor = _minor(payload.payment.amount, payload.currency, "payment.amount")
     demands = _demands(
         payload,
@@ -171,6 +171,11 @@ async def capture_order(
         if shipping.passed
         else CheckResult("availability", False, "not sourced until shipping is resolved")
     )
+    # Under the cancel_line policy the short units leave the line: they are neither owed
+    # nor sourced again.
+    cancelled = dict(plan.shortfalls) if on_short is BackorderPolicy.CANCEL_LINE else {}
+    owed = {n: owed_amounts(a, cancelled=cancelled.get(n, 0)) for n, a in lines.items()}
+    totals = order_totals(list(owed.values()), shipping_minor)
     payment = check_payment(payload.payment.status, payment_minor, totals.total_minor)
     draft = OrderDraft(
         org_id=org_id,
@@ -242,13 +247,14 @@ async def capture_order(
         order_write.NewOrderLine(
             line_no=n,
             sku_id=ctx.sku_ids[payload.lines[n - 1].sku],
-            quantity=amounts.quantity,
+            quantity=lines[n].quantity,
             unit_price_minor=amounts.unit_price_minor,
             discount_minor=amounts.discount_minor,
             tax_minor=amounts.tax_minor,
             total_minor=amounts.total_minor,
+            cancelled_quantity=cancelled.get(n, 0),
         )
-        for n, amounts in lines.items()
+        for n, amounts in owed.items()
     ]
     created_at = ctx.captured_at
     await order_write.insert_order(
@@ -290,6 +296,7 @@ async def capture_order(
                 "discount_minor": line.discount_minor,
                 "tax_minor": line.tax_minor,
                 "total_minor": line.total_minor,
+                "cancelled_quantity": line.cancelled_quantity,
             }
             for line in new_lines
         ],

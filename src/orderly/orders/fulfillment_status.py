@@ -40,6 +40,7 @@ class OrderLineRef:
     sku_id: int
     sku: str
     quantity: int
+    cancelled: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,7 +59,8 @@ class OrderForFulfillment:
 
     @property
     def total_units(self) -> int:
-        return sum(line.quantity for line in self.lines)
+        """The units the order still owes the customer: ordered less cancelled."""
+        return sum(line.quantity - line.cancelled for line in self.lines)
 
 
 async def order_for_fulfillment(
@@ -79,7 +81,10 @@ async def order_for_fulfillment(
         customer_email=row["customer_email"],
         requested_delivery_date=row["requested_delivery_date"],
         lines=tuple(
-            OrderLineRef(x["line_no"], x["sku_id"], x["sku"], x["quantity"]) for x in row["lines"]
+            OrderLineRef(
+                x["line_no"], x["sku_id"], x["sku"], x["quantity"], x["cancelled_quantity"]
+            )
+            for x in row["lines"]
         ),
     )
 
