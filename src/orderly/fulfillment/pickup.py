@@ -141,7 +141,7 @@ async def _expire(conn: AsyncConnection, principal: Principal, fo_id: int, now: 
     if still_due is None:
         return False
     await steps.event(conn, principal, order, "fulfillment.pickup_expired", fo, {})
-    if can_transition(order.status, OrderStatus.CANCELLED):
+    if can_transition(order.status, OrderStatus.CANCELLED, units_shipped=order.units_shipped > 0):
         await orders.cancel_order(conn, principal, order.id, "pickup_expired")
         return True
     units = [
@@ -149,6 +149,14 @@ async def _expire(conn: AsyncConnection, principal: Principal, fo_id: int, now: 
     ]
     await steps.move(conn, principal, order, fo, F.CANCELLED, cancel_reason="pickup_expired")
     await rerouting.give_back_units(conn, principal, order.id, units=units, reason="pickup_expired")
+    # The customer did not come: those units are cancelled, not sourced again.
+    await orders.cancel_units(
+        conn,
+        principal,
+        order.id,
+        {u.line_no: u.quantity for u in units},
+        reason="pickup_expired",
+    )
     return True
 
 

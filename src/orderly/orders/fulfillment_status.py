@@ -56,6 +56,8 @@ class OrderForFulfillment:
     customer_email: str | None
     requested_delivery_date: date | None
     lines: tuple[OrderLineRef, ...]
+    # units that have left (shipped or collected)
+    units_shipped: int = 0
 
     @property
     def total_units(self) -> int:
@@ -86,6 +88,7 @@ async def order_for_fulfillment(
             )
             for x in row["lines"]
         ),
+        units_shipped=sum(a["quantity"] for a in row["allocations"] if a["status"] == "shipped"),
     )
 
 
