@@ -44,6 +44,18 @@ INITIAL_STATUSES = frozenset({S.ALLOCATED, S.ON_HOLD, S.BACKORDERED})
 FOLLOWS_FULFILLMENT = frozenset({S.ALLOCATED, S.PARTIALLY_SHIPPED, S.SHIPPED})
 
 
+def follows_fulfillment(current: OrderStatus, path: Sequence[OrderStatus]) -> bool:
+    """Whether the order may take these steps because its fulfillment says so (units shipped,
+    parcels delivered): only from a status that follows fulfillment, and only legal steps."""
+    if current not in FOLLOWS_FULFILLMENT:
+        return False
+    for step in path:
+        if not can_transition(current, step):
+            return False
+        current = step
+    return True
+
+
 def can_transition(
     current: OrderStatus, target: OrderStatus, *, units_shipped: bool = False
 ) -> bool:
