@@ -39,6 +39,10 @@ BEFORE_SHIPPING_ONLY = frozenset({S.ALLOCATED, S.BACKORDERED, S.CANCELLED})
 # Statuses an order can be captured in.
 INITIAL_STATUSES = frozenset({S.ALLOCATED, S.ON_HOLD, S.BACKORDERED})
 
+# Statuses whose open units are sourced when stock arrives (orders.backorders): a partially
+# shipped order keeps its status while its short units wait.
+WAITS_FOR_STOCK = frozenset({S.BACKORDERED, S.PARTIALLY_SHIPPED})
+
 # Statuses that follow the order's fulfillment (units shipped, parcels delivered). In any other
 # the order waits for a person or for stock, and carrier news does not move it.
 FOLLOWS_FULFILLMENT = frozenset({S.ALLOCATED, S.PARTIALLY_SHIPPED, S.SHIPPED})
