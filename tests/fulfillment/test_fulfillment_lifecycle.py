@@ -320,6 +320,27 @@ class TestPartiallyShippedOrder:
         assert (await stock_of(client, shop.headers, "MUG"))["WH1"]["reserved"] == 0
 
 
+class TestCancelledLineUnits:
+    async def test_an_order_whose_short_units_were_cancelled_ships_complete(
+        self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier, db: Database
+    ) -> None:
+        config = {"rules": [{"type": "backorder", "policy": "cancel_line"}]}
+        saved = await client.put("/v1/routing-configs/default", json=config, headers=shop.headers)
+        assert saved.status_code == 200, saved.text
+        placed = await place(client, shop, [("MUG", 12)])
+        assert (placed["status"], placed["lines"][0]["cancelled"]) == ("allocated", 2)
+        assert placed["total"] == "199.90"
+        [fo] = await fulfillment_orders(client, shop, placed["id"])
+        assert fo["lines"][0]["quantity"] == 10
+        await ok(await act(client, shop, fo["id"], "accept"))
+        await confirm(client, shop, (await pick(client, shop, "WH1"))["id"])
+        await ok(await act(client, shop, fo["id"], "pack"))
+        await ok(await act(client, shop, fo["id"], "ship"))
+        assert (await order(client, shop, placed["id"]))["status"] == "shipped"
+        assert await line_quantities(db, placed["id"]) == (12, 0, 10, 2, 0)
+        assert await ledger_mismatches(db, shop.id) == []
+
+
 class TestIllegalMoves:
     async def test_steps_out_of_order_are_409(
         self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier
