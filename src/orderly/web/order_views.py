@@ -14,7 +14,7 @@ from starlette.responses import Response, StreamingResponse
 from orderly.fulfillment import service as fulfillment
 from orderly.kit.errors import InvalidInput
 from orderly.orders import service as orders
-from orderly.orders.domain import TRANSITIONS, OrderStatus
+from orderly.orders.domain import TRANSITIONS, OrderStatus, can_transition
 from orderly.orders.errors import OrderNotFound
 from orderly.orders.queries import OrderFilters
 from orderly.orders.schemas import OrderOut
@@ -164,6 +164,7 @@ async def order_detail(request: Request, order_id: int, conn: Conn, user: Signed
         cursor=None,
     )
     status = OrderStatus(order.status)
+    units_shipped = any(a.status == "shipped" for x in order.lines for a in x.allocations)
     return render(
         request,
         "order.html",
@@ -177,7 +178,9 @@ async def order_detail(request: Request, order_id: int, conn: Conn, user: Signed
         store_credit=await payments.store_credit_of_order_customer(conn, user.org_id, order_id),
         can_hold=OrderStatus.ON_HOLD in TRANSITIONS[status] or status is OrderStatus.ON_HOLD,
         can_release=status is OrderStatus.ON_HOLD,
-        can_cancel=OrderStatus.CANCELLED in TRANSITIONS[status],
+        can_cancel=can_transition(status, OrderStatus.CANCELLED, units_shipped=units_shipped),
+        can_cancel_unshipped=units_shipped
+        and status in (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOLD),
         can_edit_address=status in orders.ADDRESS_EDITABLE and order.delivery_method == "ship",
         address=order.shipping_address or {},
     )
