@@ -103,6 +103,23 @@ class TestSpendingStoreCredit:
         assert entries == Decimal(account["balance"])
         assert (await stock_of(client, org.headers, "HAT"))["WH1"]["reserved"] == 2
 
+    async def test_units_cancelled_short_at_capture_are_not_drawn(
+        self, client: httpx.AsyncClient, org: Org, db: Database
+    ) -> None:
+        customer_id = await customer_with_credit(client, db, org, units=2)
+        others = order_body([("HAT", 9)], customer={"email": "b@example.com"})
+        await ok(await client.post("/v1/orders", json=others, headers=org.headers), 201)
+        config = {"rules": [{"type": "backorder", "policy": "cancel_line"}]}
+        await client.put("/v1/routing-configs/default", json=config, headers=org.headers)
+
+        placed = await ok(
+            await client.post("/v1/orders", json=paid_with_credit(2), headers=org.headers), 201
+        )
+
+        assert (placed["lines"][0]["cancelled"], placed["total"]) == (1, "19.99")
+        assert placed["payment"]["amount"] == "19.99"
+        assert (await credit(client, org, customer_id))["balance"] == "19.99"
+
     async def test_cancelling_the_order_gives_the_credit_back(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:

@@ -176,6 +176,9 @@ async def capture_order(
     cancelled = dict(plan.shortfalls) if on_short is BackorderPolicy.CANCEL_LINE else {}
     owed = {n: owed_amounts(a, cancelled=cancelled.get(n, 0)) for n, a in lines.items()}
     totals = order_totals(list(owed.values()), shipping_minor)
+    if paid_with_credit and cancelled:
+        # Store credit is drawn for what is owed, not for the units cancelled short.
+        payment_minor = min(payment_minor, totals.total_minor)
     payment = check_payment(payload.payment.status, payment_minor, totals.total_minor)
     draft = OrderDraft(
         org_id=org_id,
