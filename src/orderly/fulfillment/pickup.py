@@ -126,7 +126,9 @@ async def expire_uncollected_pickups(conn: AsyncConnection, now: datetime) -> in
 
 
 async def _expire(conn: AsyncConnection, principal: Principal, fo_id: int, now: datetime) -> bool:
-    from orderly.orders import service as orders  # the order's own cancel, which calls back here
+    # the order's own cancels, which call back here
+    from orderly.orders import cancellation
+    from orderly.orders import service as orders
 
     order, fo = await steps.lock(conn, principal.org_id, fo_id)
     still_due = (
@@ -150,7 +152,7 @@ async def _expire(conn: AsyncConnection, principal: Principal, fo_id: int, now: 
     await steps.move(conn, principal, order, fo, F.CANCELLED, cancel_reason="pickup_expired")
     await rerouting.give_back_units(conn, principal, order.id, units=units, reason="pickup_expired")
     # The customer did not come: those units are cancelled, not sourced again.
-    await orders.cancel_units(
+    await cancellation.cancel_units(
         conn,
         principal,
         order.id,

@@ -13,7 +13,7 @@ from orderly.kit.errors import InvalidInput
 from orderly.kit.idempotency import Claim, IdempotencyKey, run_idempotent_claiming
 from orderly.kit.pagination import Cursor, Limit, Page, page_response
 from orderly.kit.params import ResourceId
-from orderly.orders import customers, service
+from orderly.orders import cancellation, customers, service
 from orderly.orders.capture import capture_order
 from orderly.orders.capture_route import CaptureRoute
 from orderly.orders.customers import CustomerOut
@@ -172,7 +172,7 @@ async def cancel_unshipped(
     """Cancel every unit not shipped yet (reserved or backordered): they are released and no
     longer owed, and the order is shipped with what left. An order nothing of which has shipped
     is cancelled as a whole; one with nothing left to ship is 409 `nothing_to_cancel`."""
-    return await service.cancel_unshipped(conn, principal, order_id, body.reason)
+    return await cancellation.cancel_unshipped(conn, principal, order_id, body.reason)
 
 
 @router.get("/customers", response_model=Page[CustomerOut], tags=["customers"])

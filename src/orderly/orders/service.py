@@ -1,5 +1,5 @@
-"""Order use cases after capture: read, list, hold, release, cancel (the order, or what of it
-has not shipped) and edits."""
+"""Order use cases after capture: read, list, hold, release, cancel and edits. Cancelling what
+of an order has not shipped is `orders.cancellation`."""
 
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from orderly.inventory.reservations import StockRequest, release_stock
 from orderly.kit.errors import InvalidInput
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.orders import queries, repository
-from orderly.orders.allocation import open_demands, source_stored_order
-from orderly.orders.cancellation import shipped_by_line, take_off_lines, unshipped_by_line
+from orderly.orders.allocation import open_demands, shipped_by_line, source_stored_order
 from orderly.orders.domain import (
     DeliveryMethod,
     HoldReason,
@@ -25,7 +24,6 @@ from orderly.orders.domain import (
 from orderly.orders.errors import (
     AddressNotEditable,
     InvalidAddress,
-    NothingToCancel,
     OrderNotFound,
     OrderNotHeld,
 )
@@ -132,7 +130,7 @@ async def cancel_order(
     conn: AsyncConnection, principal: Principal, order_id: int, reason: str
 ) -> OrderOut:
     """Cancel the order and give every reserved unit back to available stock. Once units of
-    it have shipped only the rest can be cancelled (`cancel_unshipped`)."""
+    it have shipped only the rest can be cancelled (`cancellation.cancel_unshipped`)."""
     row = await _order_row(conn, principal.org_id, order_id, for_update=True)
     ensure_transition(
         OrderStatus(row["status"]), OrderStatus.CANCELLED, units_shipped=bool(shipped_by_line(row))
@@ -175,104 +173,6 @@ async def cancel_order(
         # Store credit is money Orderly holds: a cancelled order gives it back itself.
         await payments.give_back_store_credit(conn, principal, order_id)
     return await get_order(conn, principal.org_id, order_id)
-
-
-async def cancel_unshipped(
-    conn: AsyncConnection, principal: Principal, order_id: int, reason: str
-) -> OrderOut:
-    """Cancel every unit of the order that has not shipped: its open fulfillment orders are
-    cancelled, its reservations released, the units taken off its lines (and off what is
-    owed), and the order is shipped (or delivered) with what left. An order nothing of which
-    has shipped is cancelled as a whole."""
-    org_id = principal.org_id
-    row = await _order_row(conn, org_id, order_id, for_update=True)
-    if not shipped_by_line(row):
-        return await cancel_order(conn, principal, order_id, reason)
-    status = OrderStatus(row["status"])
-    units = unshipped_by_line(row)
-    if status not in (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOLD) or not units:
-        raise NothingToCancel(f"every unit of order {row['number']} owed has shipped")
-    await fulfillment.cancel_for_order(
-        conn, org_id=org_id, order_id=order_id, reason=reason, actor=principal.actor
-    )
-    released = await repository.release_allocations(conn, org_id, order_id)
-    await release_stock(
-        conn,
-        org_id=org_id,
-        requests=[StockRequest(a.sku_id, a.location_id, a.quantity) for a in released],
-        order_id=order_id,
-        reference=f"order:{order_id}",
-        reason="order_units_cancelled",
-        actor=principal.actor,
-    )
-    await _take_off(conn, principal, row, units, reason=reason)
-    if status is OrderStatus.ON_HOLD:
-        # What is left has shipped: no hold has anything to hold back any more.
-        ensure_transition(status, OrderStatus.PARTIALLY_SHIPPED, units_shipped=True)
-        await repository.update_order(
-            conn, org_id, order_id, status=OrderStatus.PARTIALLY_SHIPPED.value, hold_reasons=[]
-        )
-        await repository.append_events(
-            conn,
-            org_id,
-            order_id,
-            [("order.partially_shipped", {"from": status.value, "reason": reason})],
-            principal.actor,
-        )
-    await fulfillment.follow_order(conn, principal, order_id)
-    return await get_order(conn, org_id, order_id)
-
-
-async def cancel_units(
-    conn: AsyncConnection,
-    principal: Principal,
-    order_id: int,
-    units: dict[int, int],
-    *,
-    reason: str,
-) -> None:
-    """Take units whose reservations are already released off the order's lines (a pickup
-    that expired on an order that shipped something else); the order follows what is left."""
-    row = await _order_row(conn, principal.org_id, order_id, for_update=True)
-    left = unshipped_by_line(row)
-    fitting = {n: min(q, left.get(n, 0)) for n, q in units.items() if min(q, left.get(n, 0))}
-    if fitting:
-        await _take_off(conn, principal, row, fitting, reason=reason)
-        await fulfillment.follow_order(conn, principal, order_id)
-
-
-async def _take_off(
-    conn: AsyncConnection,
-    principal: Principal,
-    row: dict[str, Any],
-    units: dict[int, int],
-    *,
-    reason: str,
-) -> None:
-    """Units off the lines and off what is owed, with the timeline event; store credit, which
-    Orderly holds itself, gives the cancelled units' value back."""
-    order_id = row["id"]
-    value = await take_off_lines(conn, principal.org_id, row, units)
-    await repository.append_events(
-        conn,
-        principal.org_id,
-        order_id,
-        [
-            (
-                "order.units_cancelled",
-                {
-                    "reason": reason,
-                    "lines": {str(n): q for n, q in sorted(units.items())},
-                    "total_before": row["total_minor"],
-                    "total_after": row["total_minor"] - value,
-                    "refund_due": value,
-                },
-            )
-        ],
-        principal.actor,
-    )
-    if row["payment_method"] == payments.PAID_WITH_STORE_CREDIT and value > 0:
-        await payments.give_back_store_credit(conn, principal, order_id, amount_minor=value)
 
 
 async def _source_open_units(

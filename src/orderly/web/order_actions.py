@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from orderly.orders import cancellation
 from orderly.orders import service as orders
 from orderly.web.deps import Conn, Form, OrderActor, attempt, back_to, flash
 from orderly.web.order_views import visible_order
@@ -83,7 +84,7 @@ async def cancel_unshipped(
     await attempt(
         request,
         conn,
-        lambda: orders.cancel_unshipped(conn, user.principal, order_id, reason),
+        lambda: cancellation.cancel_unshipped(conn, user.principal, order_id, reason),
         done="The units not shipped are cancelled and their stock released.",
     )
     return back_to(f"/app/orders/{order_id}")
