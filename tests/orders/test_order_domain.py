@@ -18,6 +18,7 @@ from orderly.orders.domain import (
     check_payment,
     check_shipping,
     ensure_transition,
+    follows_fulfillment,
     initial_status,
     order_totals,
     owed_amounts,
@@ -73,6 +74,18 @@ class TestStateMachine:
             ensure_transition(S.ON_HOLD, target, units_shipped=True)
         assert "once units have shipped" in caught.value.detail
         ensure_transition(S.ON_HOLD, S.PARTIALLY_SHIPPED, units_shipped=True)
+
+
+class TestFulfillmentNews:
+    def test_an_order_that_follows_fulfillment_takes_the_legal_steps(self) -> None:
+        assert follows_fulfillment(S.ALLOCATED, [S.SHIPPED, S.DELIVERED])
+        assert follows_fulfillment(S.PARTIALLY_SHIPPED, [S.SHIPPED])
+        assert follows_fulfillment(S.SHIPPED, [S.DELIVERED])
+
+    @pytest.mark.parametrize("waiting", [S.ON_HOLD, S.BACKORDERED, S.CANCELLED, S.DELIVERED])
+    def test_a_waiting_or_closed_order_is_not_moved_by_news(self, waiting: OrderStatus) -> None:
+        assert not follows_fulfillment(waiting, [S.PARTIALLY_SHIPPED])
+        assert not follows_fulfillment(waiting, [S.SHIPPED, S.DELIVERED])
 
 
 class TestVerification:
