@@ -91,6 +91,20 @@ class TestBackorderPolicy:
         assert data["cancelled"] == {"1": 2}
         assert data["backordered"] == {}
 
+    async def test_an_order_with_every_unit_short_is_refused(
+        self, client: httpx.AsyncClient, shop: Org
+    ) -> None:
+        config = {"rules": [{"type": "backorder", "policy": "cancel_line"}]}
+        await client.put("/v1/routing-configs/default", json=config, headers=shop.headers)
+        await place(client, shop, quantity=6)
+        refused = await client.post(
+            "/v1/orders", json=order_body([("MUG", 2)]), headers=shop.headers
+        )
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["code"] == "insufficient_stock"
+        listed = await client.get("/v1/orders", headers=shop.headers)
+        assert len(listed.json()["items"]) == 1
+
     async def test_cancelled_units_are_neither_owed_nor_sourced_again(
         self, client: httpx.AsyncClient, shop: Org, db: Database
     ) -> None:

@@ -24,7 +24,7 @@ from orderly.kit.db import fetch_together
 from orderly.kit.idempotency import Claim
 from orderly.kit.money import MoneyError, currency_exponent, to_minor
 from orderly.orders import order_write, queries, repository
-from orderly.orders.allocation import plan_sourcing
+from orderly.orders.allocation import insufficient_stock, plan_sourcing
 from orderly.orders.domain import (
     CheckResult,
     DeliveryMethod,
@@ -175,6 +175,9 @@ async def capture_order(
     # nor sourced again.
     cancelled = dict(plan.shortfalls) if on_short is BackorderPolicy.CANCEL_LINE else {}
     owed = {n: owed_amounts(a, cancelled=cancelled.get(n, 0)) for n, a in lines.items()}
+    if cancelled and not any(a.quantity for a in owed.values()):
+        # Not one unit left to promise: refused, as a channel without backorders refuses.
+        raise insufficient_stock(demands, plan, {v: k for k, v in ctx.sku_ids.items()})
     totals = order_totals(list(owed.values()), shipping_minor)
     if paid_with_credit and cancelled:
         # Store credit is drawn for what is owed, not for the units cancelled short.
