@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from orderly.fulfillment import service
 from orderly.kit.db import Database
@@ -209,6 +210,135 @@ class TestPartialShipment:
         await ok(await act(client, org, second["id"], "ship"))
         assert (await order(client, org, placed["id"]))["status"] == "shipped"
         assert await ledger_mismatches(db, org.id) == []
+
+
+async def ship_one_of_three(client: httpx.AsyncClient, shop: Org) -> tuple[dict, dict]:  # type: ignore[type-arg]
+    """An order of 3 MUG from WH1 of which one parcel (1 unit) has left: (order, its FO)."""
+    placed = await place(client, shop, [("MUG", 3)])
+    [fo] = await fulfillment_orders(client, shop, placed["id"])
+    await ok(await act(client, shop, fo["id"], "accept"))
+    await confirm(client, shop, (await pick(client, shop, "WH1"))["id"])
+    parcels = [
+        {"box": "S", "items": [{"line_no": 1, "quantity": 1}]},
+        {"box": "S", "items": [{"line_no": 1, "quantity": 2}]},
+    ]
+    packed = await ok(await act(client, shop, fo["id"], "pack", {"parcels": parcels}))
+    await ok(await act(client, shop, fo["id"], "ship", {"parcels": [packed["parcels"][0]["id"]]}))
+    assert (await order(client, shop, placed["id"]))["status"] == "partially_shipped"
+    return placed, fo
+
+
+async def order_action(
+    client: httpx.AsyncClient, shop: Org, order_id: int, action: str, **body: object
+) -> httpx.Response:
+    return await client.post(f"/v1/orders/{order_id}/{action}", json=body, headers=shop.headers)
+
+
+async def line_quantities(db: Database, order_id: int) -> tuple[int, ...]:
+    async with db.engine.connect() as conn:
+        row = (
+            await conn.execute(
+                sa.text(
+                    "SELECT ordered, allocated, shipped, cancelled, backordered"
+                    " FROM order_line_quantities WHERE order_id = :id"
+                ),
+                {"id": order_id},
+            )
+        ).one()
+    return tuple(row)
+
+
+class TestPartiallyShippedOrder:
+    async def test_a_hold_stops_it_and_a_release_brings_it_back_partially_shipped(
+        self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier, db: Database
+    ) -> None:
+        placed, fo = await ship_one_of_three(client, shop)
+        held = await order_action(client, shop, placed["id"], "hold", reason="address check")
+        assert (await ok(held))["status"] == "on_hold"
+        blocked = await act(client, shop, fo["id"], "ship")
+        assert blocked.json()["code"] == "order_not_shippable"
+
+        cancel = await order_action(client, shop, placed["id"], "cancel", reason="changed mind")
+        assert cancel.status_code == 409
+        assert cancel.json()["code"] == "illegal_transition"
+        level = (await stock_of(client, shop.headers, "MUG"))["WH1"]
+        assert (level["on_hand"], level["reserved"]) == (9, 2)
+
+        released = await ok(await order_action(client, shop, placed["id"], "release"))
+        assert (released["status"], released["hold_reasons"]) == ("partially_shipped", [])
+        assert len(await fulfillment_orders(client, shop, placed["id"])) == 1
+        await ok(await act(client, shop, fo["id"], "ship"))
+        assert (await order(client, shop, placed["id"]))["status"] == "shipped"
+        assert await line_quantities(db, placed["id"]) == (3, 0, 3, 0, 0)
+        assert await ledger_mismatches(db, shop.id) == []
+
+    async def test_only_its_unshipped_units_can_be_cancelled(
+        self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier, db: Database
+    ) -> None:
+        placed, _ = await ship_one_of_three(client, shop)
+        whole = await order_action(client, shop, placed["id"], "cancel", reason="changed mind")
+        assert (whole.status_code, whole.json()["code"]) == (409, "illegal_transition")
+
+        done = await ok(
+            await order_action(client, shop, placed["id"], "cancel-unshipped", reason="too late")
+        )
+        assert done["status"] == "shipped"
+        [line] = done["lines"]
+        assert (line["quantity"], line["allocated"], line["cancelled"]) == (3, 1, 2)
+        assert (line["total"], done["total"]) == ("19.99", "19.99")
+        level = (await stock_of(client, shop.headers, "MUG"))["WH1"]
+        assert (level["on_hand"], level["reserved"]) == (9, 0)
+        [closed] = await fulfillment_orders(client, shop, placed["id"])
+        assert closed["status"] == "cancelled"
+        assert await line_quantities(db, placed["id"]) == (3, 0, 1, 2, 0)
+        assert await ledger_mismatches(db, shop.id) == []
+        again = await order_action(client, shop, placed["id"], "cancel-unshipped", reason="x")
+        assert (again.status_code, again.json()["code"]) == (409, "nothing_to_cancel")
+
+    async def test_a_held_one_cancels_its_unshipped_units_and_ships(
+        self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier, db: Database
+    ) -> None:
+        placed, _ = await ship_one_of_three(client, shop)
+        await ok(await order_action(client, shop, placed["id"], "hold", reason="check"))
+        done = await ok(
+            await order_action(client, shop, placed["id"], "cancel-unshipped", reason="stop")
+        )
+        assert (done["status"], done["hold_reasons"]) == ("shipped", [])
+        assert (await stock_of(client, shop.headers, "MUG"))["WH1"]["reserved"] == 0
+        assert await ledger_mismatches(db, shop.id) == []
+
+    async def test_with_nothing_shipped_cancel_unshipped_cancels_the_order(
+        self, client: httpx.AsyncClient, shop: Org, db: Database
+    ) -> None:
+        placed = await place(client, shop, [("MUG", 2)])
+        done = await ok(
+            await order_action(client, shop, placed["id"], "cancel-unshipped", reason="stop")
+        )
+        assert done["status"] == "cancelled"
+        assert done["lines"][0]["cancelled"] == 2
+        assert await line_quantities(db, placed["id"]) == (2, 0, 0, 2, 0)
+        assert (await stock_of(client, shop.headers, "MUG"))["WH1"]["reserved"] == 0
+
+
+class TestCancelledLineUnits:
+    async def test_an_order_whose_short_units_were_cancelled_ships_complete(
+        self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier, db: Database
+    ) -> None:
+        config = {"rules": [{"type": "backorder", "policy": "cancel_line"}]}
+        saved = await client.put("/v1/routing-configs/default", json=config, headers=shop.headers)
+        assert saved.status_code == 200, saved.text
+        placed = await place(client, shop, [("MUG", 12)])
+        assert (placed["status"], placed["lines"][0]["cancelled"]) == ("allocated", 2)
+        assert placed["total"] == "199.90"
+        [fo] = await fulfillment_orders(client, shop, placed["id"])
+        assert fo["lines"][0]["quantity"] == 10
+        await ok(await act(client, shop, fo["id"], "accept"))
+        await confirm(client, shop, (await pick(client, shop, "WH1"))["id"])
+        await ok(await act(client, shop, fo["id"], "pack"))
+        await ok(await act(client, shop, fo["id"], "ship"))
+        assert (await order(client, shop, placed["id"]))["status"] == "shipped"
+        assert await line_quantities(db, placed["id"]) == (12, 0, 10, 2, 0)
+        assert await ledger_mismatches(db, shop.id) == []
 
 
 class TestIllegalMoves:

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from orderly.fulfillment.tasks import expire_uncollected_pickups
 from orderly.kit.db import Database
+from orderly.orders.backorders import allocate_backorders
 from tests.conftest import Org
 from tests.fulfillment.helpers import (
     BOXES,
@@ -129,6 +130,41 @@ class TestPickup:
         level = (await stock_of(client, store.headers, "MUG"))["ST1"]
         assert (level["on_hand"], level["reserved"]) == (4, 0)
         assert "fulfillment.pickup_expired" in await timeline(client, store, placed["id"])
+        assert await ledger_mismatches(db, store.id) == []
+
+    async def test_an_expired_pickup_of_a_partly_collected_order_cancels_its_units(
+        self, client: httpx.AsyncClient, store: Org, db: Database
+    ) -> None:
+        placed = await place(
+            client, store, [("MUG", 2)], delivery_method="pickup", pickup_location="ST1"
+        )
+        [first] = await fulfillment_orders(client, store, placed["id"])
+        await ok(await act(client, store, first["id"], "accept"))
+        one = {"reason": "no_capacity", "lines": [{"line_no": 1, "quantity": 1}]}
+        await ok(await act(client, store, first["id"], "reject", one))
+        assert (await order(client, store, placed["id"]))["status"] == "backordered"
+        async with db.transaction() as conn:
+            await allocate_backorders(conn, store.id, None, "test")
+        _, second = await fulfillment_orders(client, store, placed["id"])
+        for fo in (first, second):
+            if fo is second:
+                await ok(await act(client, store, fo["id"], "accept"))
+            await pick(client, store, "ST1", fulfillment_order_ids=[fo["id"]])
+        code = (await ok(await act(client, store, first["id"], "ready-for-pickup")))["pickup_code"]
+        await ok(await act(client, store, first["id"], "pickup", {"code": code}))
+        await ok(await act(client, store, second["id"], "ready-for-pickup"))
+        assert (await order(client, store, placed["id"]))["status"] == "partially_shipped"
+
+        async with db.transaction() as conn:
+            assert await expire_uncollected_pickups(conn, datetime.now(UTC) + timedelta(days=6))
+
+        after = await order(client, store, placed["id"])
+        assert (after["status"], after["lines"][0]["cancelled"]) == ("delivered", 1)
+        assert after["lines"][0]["backordered"] == 0
+        level = (await stock_of(client, store.headers, "MUG"))["ST1"]
+        assert (level["on_hand"], level["reserved"]) == (3, 0)
+        async with db.transaction() as conn:
+            assert (await allocate_backorders(conn, store.id, None, "test")).sourced == ()
         assert await ledger_mismatches(db, store.id) == []
 
     async def test_a_shipping_order_has_no_pickup(

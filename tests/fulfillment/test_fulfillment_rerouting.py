@@ -5,8 +5,10 @@ from __future__ import annotations
 import httpx
 
 from orderly.kit.db import Database
+from tests.automation.helpers import deferred_backorder_jobs, run_deferred_backorder_jobs
 from tests.conftest import Org
 from tests.fulfillment.helpers import (
+    FakeCarrier,
     act,
     confirm,
     fulfillment_orders,
@@ -17,7 +19,72 @@ from tests.fulfillment.helpers import (
     setup_warehouses,
     timeline,
 )
-from tests.orders.factories import ledger_mismatches, stock_of
+from tests.orders.factories import ledger_mismatches, receive_stock, stock_of
+
+
+class TestShortUnitsOfAPartiallyShippedOrder:
+    async def test_rejected_units_wait_for_stock_and_are_sourced_when_it_arrives(
+        self, client: httpx.AsyncClient, org: Org, db: Database, carrier: FakeCarrier
+    ) -> None:
+        await setup_warehouses(client, org, {"WH1": 2, "WH2": 1})
+        placed = await place(client, org, [("MUG", 3)])
+        first, second = await fulfillment_orders(client, org, placed["id"])
+        assert (first["location"], second["location"]) == ("WH1", "WH2")
+        await ok(await act(client, org, first["id"], "accept"))
+        await confirm(client, org, (await pick(client, org, "WH1"))["id"])
+        await ok(await act(client, org, first["id"], "pack"))
+        await ok(await act(client, org, first["id"], "ship"))
+        await ok(await act(client, org, second["id"], "reject", {"reason": "not_found"}))
+        waiting = await order(client, org, placed["id"])
+        assert waiting["status"] == "partially_shipped"
+        assert waiting["lines"][0]["backordered"] == 1
+
+        await receive_stock(client, org.headers, "MUG", "WH1", 5)
+        assert len(await deferred_backorder_jobs(db, org.id)) == 1
+        await run_deferred_backorder_jobs(db, org.id)
+
+        sourced = await order(client, org, placed["id"])
+        assert sourced["status"] == "partially_shipped"
+        assert (sourced["lines"][0]["allocated"], sourced["lines"][0]["backordered"]) == (3, 0)
+        *_, third = await fulfillment_orders(client, org, placed["id"])
+        assert (third["location"], third["status"]) == ("WH1", "pending")
+        assert third["lines"][0]["quantity"] == 1  # never the units that already shipped
+        stock = await stock_of(client, org.headers, "MUG")
+        assert (stock["WH1"]["on_hand"], stock["WH1"]["reserved"]) == (5, 1)
+        assert (stock["WH2"]["on_hand"], stock["WH2"]["reserved"]) == (0, 0)
+
+        await ok(await act(client, org, third["id"], "accept"))
+        await confirm(client, org, (await pick(client, org, "WH1"))["id"])
+        await ok(await act(client, org, third["id"], "pack"))
+        await ok(await act(client, org, third["id"], "ship"))
+        assert (await order(client, org, placed["id"]))["status"] == "shipped"
+        assert await ledger_mismatches(db, org.id) == []
+
+    async def test_a_release_after_a_hold_sources_them_and_stays_partially_shipped(
+        self, client: httpx.AsyncClient, org: Org, db: Database, carrier: FakeCarrier
+    ) -> None:
+        await setup_warehouses(client, org, {"WH1": 2, "WH2": 1})
+        placed = await place(client, org, [("MUG", 3)])
+        first, second = await fulfillment_orders(client, org, placed["id"])
+        await ok(await act(client, org, first["id"], "accept"))
+        await confirm(client, org, (await pick(client, org, "WH1"))["id"])
+        await ok(await act(client, org, first["id"], "pack"))
+        await ok(await act(client, org, first["id"], "ship"))
+        held = await client.post(
+            f"/v1/orders/{placed['id']}/hold", json={"reason": "check"}, headers=org.headers
+        )
+        assert held.status_code == 200, held.text
+        await ok(await act(client, org, second["id"], "reject", {"reason": "damaged"}))
+        await receive_stock(client, org.headers, "MUG", "WH2", 1)
+
+        released = await client.post(f"/v1/orders/{placed['id']}/release", headers=org.headers)
+        assert released.status_code == 200, released.text
+        assert released.json()["status"] == "partially_shipped"
+        assert released.json()["lines"][0]["backordered"] == 0
+        *_, third = await fulfillment_orders(client, org, placed["id"])
+        assert (third["location"], third["status"]) == ("WH2", "pending")
+        assert (await stock_of(client, org.headers, "MUG"))["WH2"]["reserved"] == 1
+        assert await ledger_mismatches(db, org.id) == []
 
 
 class TestReject:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orderly.kit.errors import IllegalTransition
 from orderly.orders.domain import (
@@ -16,8 +18,11 @@ from orderly.orders.domain import (
     check_payment,
     check_shipping,
     ensure_transition,
+    follows_fulfillment,
     initial_status,
     order_totals,
+    owed_amounts,
+    status_after_release,
 )
 from orderly.sourcing.domain import (
     CandidateLocation,
@@ -50,8 +55,37 @@ class TestStateMachine:
     def test_open_orders_can_be_cancelled(self, start: OrderStatus) -> None:
         ensure_transition(start, S.CANCELLED)
 
-    def test_release_leads_to_allocated_or_backordered(self) -> None:
-        assert TRANSITIONS[S.ON_HOLD] == {S.ALLOCATED, S.BACKORDERED, S.CANCELLED}
+    def test_release_leads_to_allocated_backordered_or_back_to_partially_shipped(self) -> None:
+        assert TRANSITIONS[S.ON_HOLD] == {
+            S.ALLOCATED,
+            S.BACKORDERED,
+            S.PARTIALLY_SHIPPED,
+            S.CANCELLED,
+        }
+        assert status_after_release(short=False) is S.ALLOCATED
+        assert status_after_release(short=True) is S.BACKORDERED
+        for short in (False, True):
+            assert status_after_release(short=short, units_shipped=True) is S.PARTIALLY_SHIPPED
+
+    @pytest.mark.parametrize("target", [S.ALLOCATED, S.BACKORDERED, S.CANCELLED])
+    def test_a_held_order_whose_units_shipped_never_goes_back(self, target: OrderStatus) -> None:
+        ensure_transition(S.ON_HOLD, target)
+        with pytest.raises(IllegalTransition) as caught:
+            ensure_transition(S.ON_HOLD, target, units_shipped=True)
+        assert "once units have shipped" in caught.value.detail
+        ensure_transition(S.ON_HOLD, S.PARTIALLY_SHIPPED, units_shipped=True)
+
+
+class TestFulfillmentNews:
+    def test_an_order_that_follows_fulfillment_takes_the_legal_steps(self) -> None:
+        assert follows_fulfillment(S.ALLOCATED, [S.SHIPPED, S.DELIVERED])
+        assert follows_fulfillment(S.PARTIALLY_SHIPPED, [S.SHIPPED])
+        assert follows_fulfillment(S.SHIPPED, [S.DELIVERED])
+
+    @pytest.mark.parametrize("waiting", [S.ON_HOLD, S.BACKORDERED, S.CANCELLED, S.DELIVERED])
+    def test_a_waiting_or_closed_order_is_not_moved_by_news(self, waiting: OrderStatus) -> None:
+        assert not follows_fulfillment(waiting, [S.PARTIALLY_SHIPPED])
+        assert not follows_fulfillment(waiting, [S.SHIPPED, S.DELIVERED])
 
 
 class TestVerification:
@@ -101,6 +135,37 @@ class TestVerification:
         assert initial_status([], short=False) is S.ALLOCATED
         assert initial_status([], short=True) is S.BACKORDERED
         assert initial_status([HoldReason.PAYMENT], short=True) is S.ON_HOLD
+
+
+class TestCancelledUnits:
+    def test_the_owed_units_keep_their_share_of_discount_and_tax(self) -> None:
+        line = LineAmounts(3, 1000, 100, 80)  # unit shares: discount 34, 33, 33; tax 27, 27, 26
+        owed = owed_amounts(line, cancelled=1)
+        assert (owed.quantity, owed.discount_minor, owed.tax_minor) == (2, 67, 54)
+        assert owed.total_minor == 2000 - 67 + 54
+        assert owed_amounts(line, cancelled=0) == line
+        assert owed_amounts(line, cancelled=3).total_minor == 0
+
+    @given(
+        quantity=st.integers(1, 50),
+        price=st.integers(0, 10_000),
+        discount=st.integers(0, 5_000),
+        tax=st.integers(0, 5_000),
+        data=st.data(),
+    )
+    def test_cancelling_more_never_owes_more(
+        self, quantity: int, price: int, discount: int, tax: int, data: st.DataObject
+    ) -> None:
+        line = LineAmounts(quantity, price, min(discount, quantity * price), tax)
+        fewer = data.draw(st.integers(0, quantity))
+        more = data.draw(st.integers(fewer, quantity))
+        assert owed_amounts(line, cancelled=more).total_minor >= 0
+        assert (
+            owed_amounts(line, cancelled=more).total_minor
+            <= owed_amounts(line, cancelled=fewer).total_minor
+            <= line.total_minor
+        )
+        assert owed_amounts(line, cancelled=quantity).total_minor == 0
 
 
 def test_totals_add_up_in_minor_units() -> None:

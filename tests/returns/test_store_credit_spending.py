@@ -10,7 +10,7 @@ import httpx
 
 from orderly.kit.db import Database
 from tests.conftest import Org
-from tests.fulfillment.helpers import ok
+from tests.fulfillment.helpers import act, confirm, fulfillment_orders, ok, pick
 from tests.orders.factories import ledger_mismatches, order_body, stock_of
 from tests.returns.helpers import open_return, open_shop, post, shipped_order
 
@@ -102,6 +102,51 @@ class TestSpendingStoreCredit:
         entries = sum(Decimal(e["amount"]) for e in account["entries"])
         assert entries == Decimal(account["balance"])
         assert (await stock_of(client, org.headers, "HAT"))["WH1"]["reserved"] == 2
+
+    async def test_units_cancelled_short_at_capture_are_not_drawn(
+        self, client: httpx.AsyncClient, org: Org, db: Database
+    ) -> None:
+        customer_id = await customer_with_credit(client, db, org, units=2)
+        others = order_body([("HAT", 9)], customer={"email": "b@example.com"})
+        await ok(await client.post("/v1/orders", json=others, headers=org.headers), 201)
+        config = {"rules": [{"type": "backorder", "policy": "cancel_line"}]}
+        await client.put("/v1/routing-configs/default", json=config, headers=org.headers)
+
+        placed = await ok(
+            await client.post("/v1/orders", json=paid_with_credit(2), headers=org.headers), 201
+        )
+
+        assert (placed["lines"][0]["cancelled"], placed["total"]) == (1, "19.99")
+        assert placed["payment"]["amount"] == "19.99"
+        assert (await credit(client, org, customer_id))["balance"] == "19.99"
+
+    async def test_cancelling_the_unshipped_units_gives_their_credit_back(
+        self, client: httpx.AsyncClient, org: Org, db: Database
+    ) -> None:
+        customer_id = await customer_with_credit(client, db, org, units=3)
+        placed = await ok(
+            await client.post("/v1/orders", json=paid_with_credit(3), headers=org.headers), 201
+        )
+        [fo] = await fulfillment_orders(client, org, placed["id"])
+        await ok(await act(client, org, fo["id"], "accept"))
+        await confirm(client, org, (await pick(client, org, "WH1"))["id"])
+        parcels = [{"box": "S", "items": [{"line_no": 1, "quantity": q}]} for q in (1, 2)]
+        packed = await ok(await act(client, org, fo["id"], "pack", {"parcels": parcels}))
+        first = packed["parcels"][0]["id"]
+        await ok(await act(client, org, fo["id"], "ship", {"parcels": [first]}))
+        assert (await credit(client, org, customer_id))["balance"] == "0.00"
+
+        done = await ok(
+            await client.post(
+                f"/v1/orders/{placed['id']}/cancel-unshipped",
+                json={"reason": "too late"},
+                headers=org.headers,
+            )
+        )
+
+        assert (done["status"], done["total"]) == ("shipped", "19.99")
+        assert (await credit(client, org, customer_id))["balance"] == "39.98"
+        assert await ledger_mismatches(db, org.id) == []
 
     async def test_cancelling_the_order_gives_the_credit_back(
         self, client: httpx.AsyncClient, org: Org, db: Database

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from orderly.kit.db import Database
 from tests.conftest import Org, make_org
@@ -89,6 +90,54 @@ class TestBackorderPolicy:
         data = await decision(client, shop, order["id"])
         assert data["cancelled"] == {"1": 2}
         assert data["backordered"] == {}
+
+    async def test_an_order_with_every_unit_short_is_refused(
+        self, client: httpx.AsyncClient, shop: Org
+    ) -> None:
+        config = {"rules": [{"type": "backorder", "policy": "cancel_line"}]}
+        await client.put("/v1/routing-configs/default", json=config, headers=shop.headers)
+        await place(client, shop, quantity=6)
+        refused = await client.post(
+            "/v1/orders", json=order_body([("MUG", 2)]), headers=shop.headers
+        )
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["code"] == "insufficient_stock"
+        listed = await client.get("/v1/orders", headers=shop.headers)
+        assert len(listed.json()["items"]) == 1
+
+    async def test_cancelled_units_are_neither_owed_nor_sourced_again(
+        self, client: httpx.AsyncClient, shop: Org, db: Database
+    ) -> None:
+        config = {"rules": [{"type": "backorder", "policy": "cancel_line"}]}
+        await client.put("/v1/routing-configs/default", json=config, headers=shop.headers)
+        order = await place(client, shop, quantity=8)
+        [line] = order["lines"]
+        assert (line["quantity"], line["allocated"], line["cancelled"]) == (8, 6, 2)
+        assert line["backordered"] == 0
+        assert (line["total"], order["subtotal"], order["total"]) == ("119.94",) * 3
+
+        await receive_stock(client, shop.headers, "MUG", "WH1", 5)
+        for action, body in (("hold", {"reason": "check"}), ("release", {})):
+            response = await client.post(
+                f"/v1/orders/{order['id']}/{action}", json=body, headers=shop.headers
+            )
+            assert response.status_code == 200, response.text
+        released = response.json()
+        assert released["status"] == "allocated"
+        assert released["lines"][0]["allocated"] == 6
+        stock = await stock_of(client, shop.headers, "MUG")
+        assert stock["WH1"]["reserved"] + stock["WH2"]["reserved"] == 6
+        async with db.engine.connect() as conn:
+            row = (
+                await conn.execute(
+                    sa.text(
+                        "SELECT ordered, allocated, shipped, cancelled, backordered"
+                        " FROM order_line_quantities WHERE order_id = :id"
+                    ),
+                    {"id": order["id"]},
+                )
+            ).one()
+        assert tuple(row) == (8, 6, 0, 2, 0)
 
     async def test_by_default_a_channel_without_backorders_still_refuses_short_stock(
         self, client: httpx.AsyncClient, shop: Org

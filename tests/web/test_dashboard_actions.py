@@ -55,6 +55,33 @@ async def test_hold_release_note_tag_address_and_cancel(web: httpx.AsyncClient, 
     assert "order.cancelled" in page.text and "changed their mind" in page.text
 
 
+async def test_a_partially_shipped_order_offers_to_cancel_only_what_has_not_shipped(
+    web: httpx.AsyncClient, shop: Shop
+) -> None:
+    order = await place(web, shop, [("MUG", 3)])
+    fo = await fulfillment_of(web, shop, order["id"])
+    api = f"/v1/fulfillment-orders/{fo['id']}"
+    headers = shop.org.headers
+    assert (await web.post(f"{api}/accept", headers=headers)).status_code == 200
+    wave = await web.post("/v1/pick-lists", json={"location": fo["location"]}, headers=headers)
+    await web.post(f"/v1/pick-lists/{wave.json()['id']}/confirm", json={}, headers=headers)
+    parcels = [{"box": "S", "items": [{"line_no": 1, "quantity": q}]} for q in (1, 2)]
+    packed = await web.post(f"{api}/pack", json={"parcels": parcels}, headers=headers)
+    first = packed.json()["parcels"][0]["id"]
+    shipped = await web.post(f"{api}/ship", json={"parcels": [first]}, headers=headers)
+    assert shipped.status_code == 200, shipped.text
+    token = await sign_in(web, shop, "support")
+    url = f"/app/orders/{order['id']}"
+
+    page = await web.get(url)
+    assert "Cancel unshipped units" in page.text and "Cancel order" not in page.text
+    await web.post(f"{url}/cancel-unshipped", data={"csrf_token": token, "reason": "too late"})
+
+    after = await api_order(web, shop, order["id"])
+    assert (after["status"], after["lines"][0]["cancelled"]) == ("shipped", 2)
+    assert "order.units_cancelled" in (await web.get(url)).text
+
+
 async def test_a_refused_action_is_explained_and_changes_nothing(
     web: httpx.AsyncClient, shop: Shop
 ) -> None:

@@ -4,7 +4,7 @@ Every writer that makes sellable stock rise (adjustments, transfers in, imports,
 receipts, return restocks) calls `stock_arrived` in the transaction that changes the stock.
 The job is a row in procrastinate's job table written on the same database connection, so it
 exists exactly when the stock change does: a rollback takes the job with it. When no
-backordered order wants any of the SKUs, nothing is deferred (one indexed query).
+order waiting for stock wants any of the SKUs, nothing is deferred (one indexed query).
 """
 
 from __future__ import annotations
@@ -18,21 +18,22 @@ from procrastinate.types import JSONValue
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.db import driver_connection
+from orderly.orders.backorders import WAITING_FOR_STOCK
 
 SOURCE_BACKORDERS_TASK = "automation:source_backorders"
 
 _WANTED = sa.text(
-    """
+    f"""
     SELECT EXISTS (
         SELECT 1 FROM orders o JOIN order_lines ol ON ol.order_id = o.id
-         WHERE o.org_id = :org_id AND o.status = 'backordered'
+         WHERE o.org_id = :org_id AND {WAITING_FOR_STOCK}
            AND ol.org_id = :org_id AND ol.sku_id = ANY(:sku_ids))
-    """
+    """  # noqa: S608 (constant SQL only)
 )
 
 
 async def stock_arrived(conn: AsyncConnection, org_id: int, sku_ids: Collection[int]) -> bool:
-    """Defer backorder sourcing for these SKUs when some backordered order wants them.
+    """Defer backorder sourcing for these SKUs when some order waiting for stock wants them.
     Returns whether a job was deferred."""
     wanted = sorted(set(sku_ids))
     if not wanted:

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.automation import restock, sla
 from orderly.kit.db import Database
 from orderly.kit.idempotency import prune_expired_keys
-from orderly.orders.backorders import BackorderRun, allocate_backorders
+from orderly.orders.backorders import WAITING_FOR_STOCK, BackorderRun, allocate_backorders
 
 blueprint = procrastinate.Blueprint()
 logger = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ async def retry_stalled_jobs(job_manager: procrastinate.manager.JobManager) -> i
 
 # Running a body once per organization, each in its own transaction -------------------------
 
-_ORGS_WITH_BACKORDERS = "SELECT DISTINCT org_id FROM orders WHERE status = 'backordered'"
+_ORGS_WITH_BACKORDERS = f"SELECT DISTINCT o.org_id FROM orders o WHERE {WAITING_FOR_STOCK}"  # noqa: S608
 _ORGS_WITH_RULES = "SELECT DISTINCT org_id FROM replenishment_rules"
 _ALL_ORGS = "SELECT id FROM organizations"
 

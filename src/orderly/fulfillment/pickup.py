@@ -135,7 +135,9 @@ async def expire_uncollected_pickups(conn: AsyncConnection, now: datetime) -> in
 
 
 async def _expire(conn: AsyncConnection, principal: Principal, fo_id: int, now: datetime) -> bool:
-    from orderly.orders import service as orders  # the order's own cancel, which calls back here
+    # the order's own cancels, which call back here
+    from orderly.orders import cancellation
+    from orderly.orders import service as orders
 
     order, fo = await steps.lock(conn, principal.org_id, fo_id)
     still_due = (
@@ -150,7 +152,7 @@ async def _expire(conn: AsyncConnection, principal: Principal, fo_id: int, now: 
     if still_due is None:
         return False
     await steps.event(conn, principal, order, "fulfillment.pickup_expired", fo, {})
-    if can_transition(order.status, OrderStatus.CANCELLED):
+    if can_transition(order.status, OrderStatus.CANCELLED, units_shipped=order.units_shipped > 0):
         await orders.cancel_order(conn, principal, order.id, "pickup_expired")
         return True
     units = [
@@ -158,6 +160,14 @@ async def _expire(conn: AsyncConnection, principal: Principal, fo_id: int, now: 
     ]
     await steps.move(conn, principal, order, fo, F.CANCELLED, cancel_reason="pickup_expired")
     await rerouting.give_back_units(conn, principal, order.id, units=units, reason="pickup_expired")
+    # The customer did not come: those units are cancelled, not sourced again.
+    await cancellation.cancel_units(
+        conn,
+        principal,
+        order.id,
+        {u.line_no: u.quantity for u in units},
+        reason="pickup_expired",
+    )
     return True
 
 

@@ -128,6 +128,15 @@ async def cancel_for_order(
     return ids
 
 
+async def follow_order(conn: AsyncConnection, principal: Principal, order_id: int) -> None:
+    """Let the order follow what its fulfillment orders shipped and delivered, after the
+    order itself changed (units of it cancelled)."""
+    order = await fulfillment_status.order_for_fulfillment(
+        conn, principal.org_id, order_id, for_update=True
+    )
+    await steps.record_progress(conn, principal, order)
+
+
 # Reading ------------------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@ backorders."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -102,21 +103,41 @@ def insufficient_stock(
 
 
 def open_demands(row: dict[str, Any]) -> tuple[LineDemand, ...]:
-    """The units of each line of a stored order that no reserved or shipped allocation holds."""
+    """The units of each line of a stored order that no reserved or shipped allocation holds
+    and that were not cancelled: the line's backordered units."""
     held: dict[int, int] = {}
     for a in row["allocations"]:
         if a["status"] in ("reserved", "shipped"):
             held[a["line_no"]] = held.get(a["line_no"], 0) + a["quantity"]
-    return tuple(
-        LineDemand(
-            line["line_no"],
-            line["sku_id"],
-            line["quantity"] - held.get(line["line_no"], 0),
-            line["unit_price_minor"],
-        )
+    demands = []
+    for line in row["lines"]:
+        wanted = line["quantity"] - line["cancelled_quantity"] - held.get(line["line_no"], 0)
+        if wanted > 0:
+            demands.append(
+                LineDemand(line["line_no"], line["sku_id"], wanted, line["unit_price_minor"])
+            )
+    return tuple(demands)
+
+
+def shipped_by_line(row: Mapping[str, Any]) -> dict[int, int]:
+    """Units of each line of a stored order that have left (shipped or collected)."""
+    shipped: dict[int, int] = {}
+    for a in row["allocations"]:
+        if a["status"] == "shipped":
+            shipped[a["line_no"]] = shipped.get(a["line_no"], 0) + a["quantity"]
+    return shipped
+
+
+def unshipped_by_line(row: Mapping[str, Any]) -> dict[int, int]:
+    """Units of each line still owed and not shipped: reserved or backordered."""
+    shipped = shipped_by_line(row)
+    left = {
+        line["line_no"]: line["quantity"]
+        - line["cancelled_quantity"]
+        - shipped.get(line["line_no"], 0)
         for line in row["lines"]
-        if line["quantity"] > held.get(line["line_no"], 0)
-    )
+    }
+    return {line_no: units for line_no, units in left.items() if units > 0}
 
 
 async def source_stored_order(

@@ -1,5 +1,6 @@
-"""Closing the loop when stock arrives: backordered orders that want the SKUs get their open
-units sourced, oldest order first, and become allocated once nothing is left open.
+"""Closing the loop when stock arrives: orders waiting for the SKUs (backordered, or partially
+shipped with units short) get their open units sourced, oldest order first; a backordered
+order becomes allocated once nothing is left open.
 
 Two workers never fight over an order: the orders are taken FOR UPDATE SKIP LOCKED, so an
 order another transaction is working on is simply left for the next run.
@@ -17,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.fulfillment import service as fulfillment
 from orderly.orders import queries, repository
 from orderly.orders.allocation import open_demands, source_stored_order
-from orderly.orders.domain import OrderStatus, ensure_transition
+from orderly.orders.domain import WAITS_FOR_STOCK, OrderStatus, ensure_transition
 from orderly.sourcing import service as sourcing
 from orderly.sourcing.domain import Allocation, LineDemand
 from orderly.tenancy.domain import Principal, Role
@@ -34,12 +35,25 @@ class BackorderRun:
     allocated: tuple[int, ...] = ()
 
 
+# The condition on an order `o` that waits for stock: backordered, or partially shipped with
+# units that no reservation or shipment holds and that were not cancelled (short units given
+# back by a location, or still short when a hold was released).
+WAITING_FOR_STOCK = """
+    (o.status = 'backordered' OR (o.status = 'partially_shipped' AND EXISTS (
+        SELECT 1 FROM order_lines wl
+         WHERE wl.org_id = o.org_id AND wl.order_id = o.id
+           AND wl.quantity - wl.cancelled_quantity > (
+               SELECT coalesce(sum(wa.quantity), 0) FROM order_allocations wa
+                WHERE wa.order_id = o.id AND wa.line_no = wl.line_no
+                  AND wa.status IN ('reserved', 'shipped')))))
+"""
+
 # Oldest first. Orders other workers hold are skipped, never waited for.
 _WAITING = sa.text(
-    """
+    f"""
     SELECT o.id
       FROM orders o
-     WHERE o.org_id = :org_id AND o.status = 'backordered'
+     WHERE o.org_id = :org_id AND {WAITING_FOR_STOCK}
        AND (CAST(:sku_ids AS bigint[]) IS NULL OR EXISTS (
             SELECT 1 FROM order_lines ol
              WHERE ol.org_id = o.org_id AND ol.order_id = o.id
@@ -47,7 +61,7 @@ _WAITING = sa.text(
      ORDER BY o.created_at, o.id
      LIMIT :limit
        FOR UPDATE OF o SKIP LOCKED
-    """
+    """  # noqa: S608 (constant SQL only)
 )
 
 # Every stock row of the SKUs these orders want, locked in (sku, location) order before any
@@ -95,11 +109,13 @@ async def allocate_backorders(
 
 async def _source_order(conn: AsyncConnection, principal: Principal, order_id: int) -> bool | None:
     """Source what the order still lacks. None when nothing could be sourced; otherwise
-    whether the order is now complete (and allocated)."""
+    whether nothing is short any more. A backordered order then becomes allocated; a partially
+    shipped one stays so, and what was sourced for it is fulfilled at once."""
     org_id = principal.org_id
     row = await queries.order_row(conn, org_id, order_id)
-    if row is None or row["status"] != OrderStatus.BACKORDERED.value:
+    if row is None or row["status"] not in WAITS_FOR_STOCK:
         return None
+    status = OrderStatus(row["status"])
     demands = open_demands(row)
     if demands:
         allocations, still_short, event = await _source(conn, principal, row, demands)
@@ -107,14 +123,16 @@ async def _source_order(conn: AsyncConnection, principal: Principal, order_id: i
             return None
         await repository.insert_allocations(conn, org_id, order_id, allocations)
         events: list[tuple[str, dict[str, Any]]] = [event]
-    else:  # every unit is already reserved: only the status lagged behind
+    elif status is OrderStatus.BACKORDERED:  # every unit is reserved: only the status lagged
         still_short, events = False, []
-    if not still_short:
-        ensure_transition(OrderStatus.BACKORDERED, OrderStatus.ALLOCATED)
+    else:
+        return None
+    if not still_short and status is OrderStatus.BACKORDERED:
+        ensure_transition(status, OrderStatus.ALLOCATED)
         await repository.update_order(conn, org_id, order_id, status=OrderStatus.ALLOCATED.value)
-        events.append(("order.allocated", {"from": OrderStatus.BACKORDERED.value}))
+        events.append(("order.allocated", {"from": status.value}))
     await repository.append_events(conn, org_id, order_id, events, principal.actor)
-    if not still_short:
+    if not still_short or status is OrderStatus.PARTIALLY_SHIPPED:
         await fulfillment.open_for_uncovered(
             conn, org_id=org_id, order_id=order_id, actor=principal.actor
         )

@@ -24,7 +24,7 @@ from orderly.kit.db import fetch_together
 from orderly.kit.idempotency import Claim
 from orderly.kit.money import MoneyError, currency_exponent, to_minor
 from orderly.orders import order_write, queries, repository
-from orderly.orders.allocation import plan_sourcing
+from orderly.orders.allocation import insufficient_stock, plan_sourcing
 from orderly.orders.domain import (
     CheckResult,
     DeliveryMethod,
@@ -37,6 +37,7 @@ from orderly.orders.domain import (
     check_shipping,
     initial_status,
     order_totals,
+    owed_amounts,
 )
 from orderly.orders.errors import (
     InvalidAmount,
@@ -124,7 +125,6 @@ async def capture_order(
 
     lines = _line_amounts(payload)
     shipping_minor = _minor(payload.shipping_price, payload.currency, "shipping_price")
-    totals = order_totals(list(lines.values()), shipping_minor)
     payment_minor = _minor(payload.payment.amount, payload.currency, "payment.amount")
     demands = _demands(
         payload,
@@ -171,6 +171,17 @@ async def capture_order(
         if shipping.passed
         else CheckResult("availability", False, "not sourced until shipping is resolved")
     )
+    # Under the cancel_line policy the short units leave the line: they are neither owed
+    # nor sourced again.
+    cancelled = dict(plan.shortfalls) if on_short is BackorderPolicy.CANCEL_LINE else {}
+    owed = {n: owed_amounts(a, cancelled=cancelled.get(n, 0)) for n, a in lines.items()}
+    if cancelled and not any(a.quantity for a in owed.values()):
+        # Not one unit left to promise: refused, as a channel without backorders refuses.
+        raise insufficient_stock(demands, plan, {v: k for k, v in ctx.sku_ids.items()})
+    totals = order_totals(list(owed.values()), shipping_minor)
+    if paid_with_credit and cancelled:
+        # Store credit is drawn for what is owed, not for the units cancelled short.
+        payment_minor = min(payment_minor, totals.total_minor)
     payment = check_payment(payload.payment.status, payment_minor, totals.total_minor)
     draft = OrderDraft(
         org_id=org_id,
@@ -242,13 +253,14 @@ async def capture_order(
         order_write.NewOrderLine(
             line_no=n,
             sku_id=ctx.sku_ids[payload.lines[n - 1].sku],
-            quantity=amounts.quantity,
+            quantity=lines[n].quantity,
             unit_price_minor=amounts.unit_price_minor,
             discount_minor=amounts.discount_minor,
             tax_minor=amounts.tax_minor,
             total_minor=amounts.total_minor,
+            cancelled_quantity=cancelled.get(n, 0),
         )
-        for n, amounts in lines.items()
+        for n, amounts in owed.items()
     ]
     created_at = ctx.captured_at
     await order_write.insert_order(
@@ -290,6 +302,7 @@ async def capture_order(
                 "discount_minor": line.discount_minor,
                 "tax_minor": line.tax_minor,
                 "total_minor": line.total_minor,
+                "cancelled_quantity": line.cancelled_quantity,
             }
             for line in new_lines
         ],

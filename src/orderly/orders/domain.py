@@ -24,7 +24,7 @@ S = OrderStatus
 # The whole state machine. A status missing from a row's set cannot be reached from it.
 TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.ALLOCATED: frozenset({S.ON_HOLD, S.BACKORDERED, S.PARTIALLY_SHIPPED, S.SHIPPED, S.CANCELLED}),
-    S.ON_HOLD: frozenset({S.ALLOCATED, S.BACKORDERED, S.CANCELLED}),
+    S.ON_HOLD: frozenset({S.ALLOCATED, S.BACKORDERED, S.PARTIALLY_SHIPPED, S.CANCELLED}),
     S.BACKORDERED: frozenset({S.ALLOCATED, S.ON_HOLD, S.CANCELLED}),
     S.PARTIALLY_SHIPPED: frozenset({S.SHIPPED, S.ON_HOLD}),
     S.SHIPPED: frozenset({S.DELIVERED}),
@@ -32,18 +32,49 @@ TRANSITIONS: dict[OrderStatus, frozenset[OrderStatus]] = {
     S.CANCELLED: frozenset(),
 }
 
+# Once units of an order have shipped it can never again become one of these: a hold lifts
+# back to partially_shipped, and only the units still unshipped can be cancelled.
+BEFORE_SHIPPING_ONLY = frozenset({S.ALLOCATED, S.BACKORDERED, S.CANCELLED})
+
 # Statuses an order can be captured in.
 INITIAL_STATUSES = frozenset({S.ALLOCATED, S.ON_HOLD, S.BACKORDERED})
 
+# Statuses whose open units are sourced when stock arrives (orders.backorders): a partially
+# shipped order keeps its status while its short units wait.
+WAITS_FOR_STOCK = frozenset({S.BACKORDERED, S.PARTIALLY_SHIPPED})
 
-def can_transition(current: OrderStatus, target: OrderStatus) -> bool:
+# Statuses that follow the order's fulfillment (units shipped, parcels delivered). In any other
+# the order waits for a person or for stock, and carrier news does not move it.
+FOLLOWS_FULFILLMENT = frozenset({S.ALLOCATED, S.PARTIALLY_SHIPPED, S.SHIPPED})
+
+
+def follows_fulfillment(current: OrderStatus, path: Sequence[OrderStatus]) -> bool:
+    """Whether the order may take these steps because its fulfillment says so (units shipped,
+    parcels delivered): only from a status that follows fulfillment, and only legal steps."""
+    if current not in FOLLOWS_FULFILLMENT:
+        return False
+    for step in path:
+        if not can_transition(current, step):
+            return False
+        current = step
+    return True
+
+
+def can_transition(
+    current: OrderStatus, target: OrderStatus, *, units_shipped: bool = False
+) -> bool:
+    if units_shipped and target in BEFORE_SHIPPING_ONLY:
+        return False
     return target in TRANSITIONS[current]
 
 
-def ensure_transition(current: OrderStatus, target: OrderStatus) -> None:
-    if not can_transition(current, target):
+def ensure_transition(
+    current: OrderStatus, target: OrderStatus, *, units_shipped: bool = False
+) -> None:
+    if not can_transition(current, target, units_shipped=units_shipped):
+        why = " once units have shipped" if target in TRANSITIONS[current] else ""
         raise IllegalTransition(
-            f"an order that is {current.value} cannot become {target.value}",
+            f"an order that is {current.value} cannot become {target.value}{why}",
             extra={"current_status": current.value, "target": target.value},
         )
 
@@ -154,7 +185,11 @@ def initial_status(holds: Iterable[HoldReason], *, short: bool) -> OrderStatus:
     return OrderStatus.BACKORDERED if short else OrderStatus.ALLOCATED
 
 
-def status_after_release(*, short: bool) -> OrderStatus:
+def status_after_release(*, short: bool, units_shipped: bool = False) -> OrderStatus:
+    """A partially shipped order comes back partially shipped, whatever is still short: its
+    short units wait for stock (backorders) while the rest moves on."""
+    if units_shipped:
+        return OrderStatus.PARTIALLY_SHIPPED
     return OrderStatus.BACKORDERED if short else OrderStatus.ALLOCATED
 
 
@@ -172,6 +207,27 @@ class LineAmounts:
     @property
     def total_minor(self) -> int:
         return self.gross_minor - self.discount_minor + self.tax_minor
+
+
+def owed_amounts(line: LineAmounts, *, cancelled: int) -> LineAmounts:
+    """The line's units that are still owed once `cancelled` units are taken off it. The
+    discount and tax are shared over the units as refunds share them (largest remainder, the
+    leftover minor units to the first units) and the cancelled units are the last ones, so a
+    unit is worth the same before and after."""
+    if not 0 <= cancelled <= line.quantity:
+        raise ValueError("cancelled units must be between 0 and the line's quantity")
+    owed = line.quantity - cancelled
+    return LineAmounts(
+        quantity=owed,
+        unit_price_minor=line.unit_price_minor,
+        discount_minor=_first_shares(line.discount_minor, line.quantity, owed),
+        tax_minor=_first_shares(line.tax_minor, line.quantity, owed),
+    )
+
+
+def _first_shares(amount_minor: int, parts: int, first: int) -> int:
+    base, leftover = divmod(amount_minor, parts)
+    return first * base + min(leftover, first)
 
 
 @dataclass(frozen=True, slots=True)

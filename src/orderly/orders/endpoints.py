@@ -13,7 +13,7 @@ from orderly.kit.errors import InvalidInput
 from orderly.kit.idempotency import Claim, IdempotencyKey, run_idempotent_claiming
 from orderly.kit.pagination import Cursor, Limit, Page, page_response
 from orderly.kit.params import ResourceId
-from orderly.orders import customers, service
+from orderly.orders import cancellation, customers, service
 from orderly.orders.capture import capture_order
 from orderly.orders.capture_route import CaptureRoute
 from orderly.orders.customers import CustomerOut
@@ -156,8 +156,19 @@ async def release_order(
 async def cancel_order(
     order_id: ResourceId, body: ReasonIn, conn: Conn, principal: OrderWriter
 ) -> OrderOut:
-    """Cancel with a reason; every reservation is released."""
+    """Cancel with a reason; every reservation is released. Once units have shipped this is
+    409 `illegal_transition`: cancel what has not shipped with `/cancel-unshipped`."""
     return await service.cancel_order(conn, principal, order_id, body.reason)
+
+
+@router.post("/orders/{order_id}/cancel-unshipped", response_model=OrderOut, responses=WRITE_ERRORS)
+async def cancel_unshipped(
+    order_id: ResourceId, body: ReasonIn, conn: Conn, principal: OrderWriter
+) -> OrderOut:
+    """Cancel every unit not shipped yet (reserved or backordered): they are released and no
+    longer owed, and the order is shipped with what left. An order nothing of which has shipped
+    is cancelled as a whole; one with nothing left to ship is 409 `nothing_to_cancel`."""
+    return await cancellation.cancel_unshipped(conn, principal, order_id, body.reason)
 
 
 @router.get("/customers", response_model=Page[CustomerOut], tags=["customers"])

@@ -30,6 +30,10 @@ class OrderNotHeld(Conflict):
     code = "order_not_on_hold"
 
 
+class NothingToCancel(Conflict):
+    code = "nothing_to_cancel"
+
+
 class UnknownChannel(InvalidInput):
     code = "unknown_channel"
 

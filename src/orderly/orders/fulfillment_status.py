@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.errors import Conflict
 from orderly.orders import queries, repository
-from orderly.orders.domain import OrderStatus, ensure_transition
+from orderly.orders.domain import OrderStatus, ensure_transition, follows_fulfillment
 from orderly.orders.errors import OrderNotFound
 from orderly.orders.models import order_allocations, order_events
 from orderly.sourcing.domain import Allocation
@@ -40,6 +40,7 @@ class OrderLineRef:
     sku_id: int
     sku: str
     quantity: int
+    cancelled: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +56,13 @@ class OrderForFulfillment:
     customer_email: str | None
     requested_delivery_date: date | None
     lines: tuple[OrderLineRef, ...]
+    # units that have left (shipped or collected)
+    units_shipped: int = 0
 
     @property
     def total_units(self) -> int:
-        return sum(line.quantity for line in self.lines)
+        """The units the order still owes the customer: ordered less cancelled."""
+        return sum(line.quantity - line.cancelled for line in self.lines)
 
 
 async def order_for_fulfillment(
@@ -79,8 +83,12 @@ async def order_for_fulfillment(
         customer_email=row["customer_email"],
         requested_delivery_date=row["requested_delivery_date"],
         lines=tuple(
-            OrderLineRef(x["line_no"], x["sku_id"], x["sku"], x["quantity"]) for x in row["lines"]
+            OrderLineRef(
+                x["line_no"], x["sku_id"], x["sku"], x["quantity"], x["cancelled_quantity"]
+            )
+            for x in row["lines"]
         ),
+        units_shipped=sum(a["quantity"] for a in row["allocations"] if a["status"] == "shipped"),
     )
 
 
@@ -189,7 +197,9 @@ async def apply_fulfillment_progress(
     event_data: dict[str, Any] | None = None,
 ) -> OrderStatus:
     """Mark `shipped` units of the allocations shipped and move the order to the status its
-    fulfillment orders add up to: partially_shipped, shipped or delivered."""
+    fulfillment orders add up to: partially_shipped, shipped or delivered. An order that waits
+    (on hold, backordered) or is closed does not move: the news is noted on its timeline, and
+    the order catches up when it moves on."""
     row = await queries.order_row(conn, org_id, order_id, for_update=True)
     if row is None:
         raise OrderNotFound(f"no order {order_id}")
@@ -199,6 +209,15 @@ async def apply_fulfillment_progress(
     path = progress_path(
         status, shipped_units=shipped_units, total_units=total_units, delivered=delivered
     )
+    if path and not follows_fulfillment(status, path):
+        note = {
+            "status": status.value,
+            "fulfillment_says": path[-1].value,
+            "shipped_units": shipped_units,
+            **(event_data or {}),
+        }
+        await repository.append_events(conn, org_id, order_id, [("order.status_kept", note)], actor)
+        return status
     events: list[tuple[str, dict[str, Any]]] = []
     for step in path:
         ensure_transition(status, step)

@@ -95,8 +95,15 @@ order_lines = sa.Table(
     sa.Column("discount_minor", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("tax_minor", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("total_minor", sa.BigInteger, nullable=False),
+    # Units taken off the line (migration 0018): `quantity` stays what was ordered; the
+    # discount, tax and total are those of the units still owed.
+    sa.Column("cancelled_quantity", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("order_id", "line_no"),
     sa.CheckConstraint("quantity > 0", name="quantity_positive"),
+    sa.CheckConstraint(
+        "cancelled_quantity >= 0 AND cancelled_quantity <= quantity",
+        name="cancelled_within_quantity",
+    ),
     sa.CheckConstraint("unit_price_minor >= 0", name="price_not_negative"),
 )
 sa.Index("ix_order_lines_org_sku", order_lines.c.org_id, order_lines.c.sku_id)

@@ -113,11 +113,12 @@ _WRITE = """
     ),
     lines AS (
         INSERT INTO order_lines (org_id, order_id, line_no, sku_id, quantity, unit_price_minor,
-                                 discount_minor, tax_minor, total_minor)
+                                 discount_minor, tax_minor, total_minor, cancelled_quantity)
         SELECT %(org_id)s, %(id)s, l.*
           FROM jsonb_to_recordset(CAST(%(lines)s AS jsonb))
                AS l(line_no int, sku_id bigint, quantity int, unit_price_minor bigint,
-                    discount_minor bigint, tax_minor bigint, total_minor bigint)
+                    discount_minor bigint, tax_minor bigint, total_minor bigint,
+                    cancelled_quantity int)
          WHERE (SELECT ok FROM verdict)
     ),
     allocations AS (
@@ -160,6 +161,8 @@ class NewOrderLine:
     discount_minor: int
     tax_minor: int
     total_minor: int
+    # units of `quantity` taken off at capture (the cancel_line policy)
+    cancelled_quantity: int = 0
 
 
 def dump_json(value: Any) -> str:

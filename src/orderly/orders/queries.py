@@ -23,7 +23,8 @@ _ORDER = sa.text(
                        'line_no', ol.line_no, 'sku', s.code, 'sku_id', ol.sku_id,
                        'quantity', ol.quantity, 'unit_price_minor', ol.unit_price_minor,
                        'discount_minor', ol.discount_minor, 'tax_minor', ol.tax_minor,
-                       'total_minor', ol.total_minor) ORDER BY ol.line_no), '[]')
+                       'total_minor', ol.total_minor,
+                       'cancelled_quantity', ol.cancelled_quantity) ORDER BY ol.line_no), '[]')
               FROM order_lines ol JOIN skus s ON s.id = ol.sku_id
              WHERE ol.order_id = o.id) AS lines,
            (SELECT coalesce(json_agg(json_build_object(

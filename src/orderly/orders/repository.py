@@ -18,7 +18,7 @@ from orderly.kit.db import (
 )
 from orderly.orders.errors import UnknownChannel
 from orderly.orders.fraud import RuleSetting
-from orderly.orders.models import order_allocations, order_events, orders
+from orderly.orders.models import order_allocations, order_events, order_lines, orders
 from orderly.sourcing.domain import Allocation
 
 
@@ -155,6 +155,29 @@ async def update_order(conn: AsyncConnection, org_id: int, order_id: int, **valu
         sa.update(orders)
         .where(orders.c.org_id == org_id, orders.c.id == order_id)
         .values(**values, updated_at=sa.func.now())
+    )
+
+
+async def update_line(
+    conn: AsyncConnection, org_id: int, order_id: int, line_no: int, **values: Any
+) -> None:
+    await conn.execute(
+        sa.update(order_lines)
+        .where(
+            order_lines.c.org_id == org_id,
+            order_lines.c.order_id == order_id,
+            order_lines.c.line_no == line_no,
+        )
+        .values(**values)
+    )
+
+
+async def cancel_every_unit(conn: AsyncConnection, org_id: int, order_id: int) -> None:
+    """Record every unit of a cancelled order's lines as cancelled (nothing of it shipped)."""
+    await conn.execute(
+        sa.update(order_lines)
+        .where(order_lines.c.org_id == org_id, order_lines.c.order_id == order_id)
+        .values(cancelled_quantity=order_lines.c.quantity)
     )
 
 

@@ -106,7 +106,9 @@ class OrderLineOut(BaseModel):
     discount: str
     tax: str
     total: str
+    # reserved or shipped; quantity = allocated + cancelled + backordered
     allocated: int
+    cancelled: int = 0
     backordered: int
     allocations: list[AllocationOut]
 

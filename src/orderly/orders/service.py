@@ -1,4 +1,5 @@
-"""Order use cases after capture: read, list, hold, release and cancel."""
+"""Order use cases after capture: read, list, hold, release, cancel and edits. Cancelling what
+of an order has not shipped is `orders.cancellation`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from orderly.inventory.reservations import StockRequest, release_stock
 from orderly.kit.errors import InvalidInput
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.orders import queries, repository
-from orderly.orders.allocation import open_demands, source_stored_order
+from orderly.orders.allocation import open_demands, shipped_by_line, source_stored_order
 from orderly.orders.domain import (
     DeliveryMethod,
     HoldReason,
@@ -112,13 +113,14 @@ async def release_order(
         short, sourcing_event = await _source_open_units(conn, principal, row)
         if sourcing_event is not None:
             events.append(sourcing_event)
-        status = status_after_release(short=short)
-        ensure_transition(OrderStatus.ON_HOLD, status)
+        units_shipped = bool(shipped_by_line(row))
+        status = status_after_release(short=short, units_shipped=units_shipped)
+        ensure_transition(OrderStatus.ON_HOLD, status, units_shipped=units_shipped)
         values["status"] = status.value
-        events.append((f"order.{status.value}", {}))
+        events.append((f"order.{status.value}", {"from": OrderStatus.ON_HOLD.value}))
     await repository.update_order(conn, principal.org_id, order_id, **values)
     await repository.append_events(conn, principal.org_id, order_id, events, principal.actor)
-    if values.get("status") == OrderStatus.ALLOCATED.value:
+    if values.get("status") in (OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_SHIPPED):
         await fulfillment.open_for_uncovered(
             conn, org_id=principal.org_id, order_id=order_id, actor=principal.actor
         )
@@ -128,9 +130,12 @@ async def release_order(
 async def cancel_order(
     conn: AsyncConnection, principal: Principal, order_id: int, reason: str
 ) -> OrderOut:
-    """Cancel the order and give every reserved unit back to available stock."""
+    """Cancel the order and give every reserved unit back to available stock. Once units of
+    it have shipped only the rest can be cancelled (`cancellation.cancel_unshipped`)."""
     row = await _order_row(conn, principal.org_id, order_id, for_update=True)
-    ensure_transition(OrderStatus(row["status"]), OrderStatus.CANCELLED)
+    ensure_transition(
+        OrderStatus(row["status"]), OrderStatus.CANCELLED, units_shipped=bool(shipped_by_line(row))
+    )
     await fulfillment.cancel_for_order(
         conn, org_id=principal.org_id, order_id=order_id, reason=reason, actor=principal.actor
     )
@@ -144,6 +149,7 @@ async def cancel_order(
         reason="order_cancelled",
         actor=principal.actor,
     )
+    await repository.cancel_every_unit(conn, principal.org_id, order_id)
     await repository.update_order(
         conn,
         principal.org_id,

@@ -40,7 +40,10 @@ def order_out(row: dict[str, Any]) -> OrderOut:
                 tax=money(line["tax_minor"]),
                 total=money(line["total_minor"]),
                 allocated=held,
-                backordered=0 if row["status"] == "cancelled" else line["quantity"] - held,
+                cancelled=line["cancelled_quantity"],
+                backordered=0
+                if row["status"] == "cancelled"
+                else line["quantity"] - line["cancelled_quantity"] - held,
                 allocations=[
                     AllocationOut(
                         location=a["location"], quantity=a["quantity"], status=a["status"]

@@ -158,24 +158,32 @@ def spend_store_credit(
 
 
 async def give_back_store_credit(
-    conn: AsyncConnection, principal: Principal, order_id: int
+    conn: AsyncConnection, principal: Principal, order_id: int, *, amount_minor: int | None = None
 ) -> None:
     """A cancelled order that was paid with store credit gives back what it has not refunded
-    yet, to the customer's balance (a refund like any other: row, ledger entry, event)."""
+    yet, to the customer's balance (a refund like any other: row, ledger entry, event); units
+    cancelled off an order give back `amount_minor`, their value, within the same bound."""
     payment = await lock_order_payment(conn, principal.org_id, order_id)
     if payment.method != STORE_CREDIT_METHOD:
         return
     left = payment.paid_minor - await repo.refunded_total(conn, principal.org_id, order_id)
-    if left <= 0:
+    amount = left if amount_minor is None else min(amount_minor, left)
+    if amount <= 0:
         return
+    # What is left to refund only shrinks, so it tells one cancellation of units from another.
+    key = (
+        f"order-cancelled:{order_id}"
+        if amount_minor is None
+        else f"units-cancelled:{order_id}:{left - amount}"
+    )
     await refund_order(
         conn,
         principal,
         order_id=order_id,
-        amount_minor=left,
+        amount_minor=amount,
         destination=RefundDestination.ORIGINAL_PAYMENT,
-        idempotency_key=f"order-cancelled:{order_id}",
-        reason="order cancelled",
+        idempotency_key=key,
+        reason="order cancelled" if amount_minor is None else "units cancelled",
     )
 
 

@@ -360,8 +360,9 @@ async def _return_location(
 
 
 def _amounts(line: dict[str, Any]) -> LineAmounts:
+    # The line's discount, tax and total are those of its units still owed (not cancelled).
     return LineAmounts(
-        quantity=line["quantity"],
+        quantity=line["quantity"] - line["cancelled_quantity"],
         unit_price_minor=line["unit_price_minor"],
         discount_minor=line["discount_minor"],
         tax_minor=line["tax_minor"],

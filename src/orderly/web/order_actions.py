@@ -1,6 +1,6 @@
-"""What can be done to an order from its page: hold, release, cancel, change the address,
-add a note or a tag. Each action runs through the orders service; a refusal is shown in plain
-words on the order's page."""
+"""What can be done to an order from its page: hold, release, cancel (or cancel what has not
+shipped), change the address, add a note or a tag. Each action runs through the orders
+service; a refusal is shown in plain words on the order's page."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from orderly.orders import cancellation
 from orderly.orders import service as orders
 from orderly.web.deps import Conn, Form, OrderActor, attempt, back_to, flash
 from orderly.web.scope import visible_order
@@ -67,6 +68,24 @@ async def cancel(
         conn,
         lambda: orders.cancel_order(conn, user.principal, order_id, reason),
         done="The order is cancelled and its stock released.",
+    )
+    return back_to(f"/app/orders/{order_id}")
+
+
+@router.post("/orders/{order_id}/cancel-unshipped")
+async def cancel_unshipped(
+    request: Request, order_id: int, conn: Conn, user: OrderActor, form: Form
+) -> Response:
+    await visible_order(conn, user, order_id)
+    reason = _text(form, "reason")
+    if not reason:
+        flash(request, "say why the units are cancelled", kind="error", field="cancel-reason")
+        return back_to(f"/app/orders/{order_id}")
+    await attempt(
+        request,
+        conn,
+        lambda: cancellation.cancel_unshipped(conn, user.principal, order_id, reason),
+        done="The units not shipped are cancelled and their stock released.",
     )
     return back_to(f"/app/orders/{order_id}")
 

@@ -19,7 +19,7 @@ from orderly.kit.pagination import Page
 from orderly.kit.query import query_day
 from orderly.kit.spreadsheet import safe_row
 from orderly.orders import service as orders
-from orderly.orders.domain import TRANSITIONS, OrderStatus
+from orderly.orders.domain import TRANSITIONS, OrderStatus, can_transition
 from orderly.orders.queries import OrderFilters
 from orderly.orders.schemas import OrderSummary
 from orderly.payments import service as payments
@@ -165,6 +165,7 @@ async def order_detail(request: Request, order_id: int, conn: Conn, user: Signed
         if codes is None or s.fulfillment_order_id in mine
     ]
     status = OrderStatus(order.status)
+    units_shipped = any(a.status == "shipped" for x in order.lines for a in x.allocations)
     return render(
         request,
         "order.html",
@@ -178,7 +179,9 @@ async def order_detail(request: Request, order_id: int, conn: Conn, user: Signed
         store_credit=await payments.store_credit_of_order_customer(conn, user.org_id, order_id),
         can_hold=OrderStatus.ON_HOLD in TRANSITIONS[status] or status is OrderStatus.ON_HOLD,
         can_release=status is OrderStatus.ON_HOLD,
-        can_cancel=OrderStatus.CANCELLED in TRANSITIONS[status],
+        can_cancel=can_transition(status, OrderStatus.CANCELLED, units_shipped=units_shipped),
+        can_cancel_unshipped=units_shipped
+        and status in (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOLD),
         can_edit_address=status in orders.ADDRESS_EDITABLE and order.delivery_method == "ship",
         address=order.shipping_address or {},
     )

@@ -1,0 +1,173 @@
+"""Cancelling what of an order has not shipped: the units come off its lines and stop being
+owed, and the lines' and the order's totals shrink to the units still owed."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.fulfillment import service as fulfillment
+from orderly.inventory.reservations import StockRequest, release_stock
+from orderly.orders import queries, repository, service
+from orderly.orders.allocation import shipped_by_line, unshipped_by_line
+from orderly.orders.domain import (
+    LineAmounts,
+    OrderStatus,
+    ensure_transition,
+    order_totals,
+    owed_amounts,
+)
+from orderly.orders.errors import NothingToCancel, OrderNotFound
+from orderly.orders.schemas import OrderOut
+from orderly.payments import service as payments
+from orderly.tenancy.domain import Principal
+
+
+async def take_off_lines(
+    conn: AsyncConnection, org_id: int, row: Mapping[str, Any], units: Mapping[int, int]
+) -> int:
+    """Record `units` (per line number) as cancelled on the stored order `row` and bring the
+    lines' and the order's amounts down to what is still owed. Returns the value taken off
+    the order's total, in minor units."""
+    owed: list[LineAmounts] = []
+    for line in row["lines"]:
+        taken = units.get(line["line_no"], 0)
+        stored = LineAmounts(
+            quantity=line["quantity"] - line["cancelled_quantity"],
+            unit_price_minor=line["unit_price_minor"],
+            discount_minor=line["discount_minor"],
+            tax_minor=line["tax_minor"],
+        )
+        # The stored amounts are those of the owed units already: sharing them over the owed
+        # units gives each unit the share it had of the line as ordered.
+        now = owed_amounts(stored, cancelled=taken)
+        owed.append(now)
+        if taken:
+            await repository.update_line(
+                conn,
+                org_id,
+                row["id"],
+                line["line_no"],
+                cancelled_quantity=line["cancelled_quantity"] + taken,
+                discount_minor=now.discount_minor,
+                tax_minor=now.tax_minor,
+                total_minor=now.total_minor,
+            )
+    totals = order_totals(owed, row["shipping_minor"])
+    await repository.update_order(
+        conn,
+        org_id,
+        row["id"],
+        subtotal_minor=totals.subtotal_minor,
+        discount_minor=totals.discount_minor,
+        tax_minor=totals.tax_minor,
+        total_minor=totals.total_minor,
+    )
+    return int(row["total_minor"]) - totals.total_minor
+
+
+async def cancel_unshipped(
+    conn: AsyncConnection, principal: Principal, order_id: int, reason: str
+) -> OrderOut:
+    """Cancel every unit of the order that has not shipped: its open fulfillment orders are
+    cancelled, its reservations released, the units taken off its lines (and off what is
+    owed), and the order is shipped (or delivered) with what left. An order nothing of which
+    has shipped is cancelled as a whole."""
+    org_id = principal.org_id
+    row = await _locked_order(conn, org_id, order_id)
+    if not shipped_by_line(row):
+        return await service.cancel_order(conn, principal, order_id, reason)
+    status = OrderStatus(row["status"])
+    units = unshipped_by_line(row)
+    if status not in (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOLD) or not units:
+        raise NothingToCancel(f"every unit of order {row['number']} owed has shipped")
+    await fulfillment.cancel_for_order(
+        conn, org_id=org_id, order_id=order_id, reason=reason, actor=principal.actor
+    )
+    released = await repository.release_allocations(conn, org_id, order_id)
+    await release_stock(
+        conn,
+        org_id=org_id,
+        requests=[StockRequest(a.sku_id, a.location_id, a.quantity) for a in released],
+        order_id=order_id,
+        reference=f"order:{order_id}",
+        reason="order_units_cancelled",
+        actor=principal.actor,
+    )
+    await _take_off(conn, principal, row, units, reason=reason)
+    if status is OrderStatus.ON_HOLD:
+        # What is left has shipped: no hold has anything to hold back any more.
+        ensure_transition(status, OrderStatus.PARTIALLY_SHIPPED, units_shipped=True)
+        await repository.update_order(
+            conn, org_id, order_id, status=OrderStatus.PARTIALLY_SHIPPED.value, hold_reasons=[]
+        )
+        await repository.append_events(
+            conn,
+            org_id,
+            order_id,
+            [("order.partially_shipped", {"from": status.value, "reason": reason})],
+            principal.actor,
+        )
+    await fulfillment.follow_order(conn, principal, order_id)
+    return await service.get_order(conn, org_id, order_id)
+
+
+async def cancel_units(
+    conn: AsyncConnection,
+    principal: Principal,
+    order_id: int,
+    units: dict[int, int],
+    *,
+    reason: str,
+) -> None:
+    """Take units whose reservations are already released off the order's lines (a pickup
+    that expired on an order that shipped something else); the order follows what is left."""
+    row = await _locked_order(conn, principal.org_id, order_id)
+    left = unshipped_by_line(row)
+    fitting = {n: min(q, left.get(n, 0)) for n, q in units.items() if min(q, left.get(n, 0))}
+    if fitting:
+        await _take_off(conn, principal, row, fitting, reason=reason)
+        await fulfillment.follow_order(conn, principal, order_id)
+
+
+async def _take_off(
+    conn: AsyncConnection,
+    principal: Principal,
+    row: dict[str, Any],
+    units: dict[int, int],
+    *,
+    reason: str,
+) -> None:
+    """Units off the lines and off what is owed, with the timeline event; store credit, which
+    Orderly holds itself, gives the cancelled units' value back."""
+    order_id = row["id"]
+    value = await take_off_lines(conn, principal.org_id, row, units)
+    await repository.append_events(
+        conn,
+        principal.org_id,
+        order_id,
+        [
+            (
+                "order.units_cancelled",
+                {
+                    "reason": reason,
+                    "lines": {str(n): q for n, q in sorted(units.items())},
+                    "total_before": row["total_minor"],
+                    "total_after": row["total_minor"] - value,
+                    "refund_due": value,
+                },
+            )
+        ],
+        principal.actor,
+    )
+    if row["payment_method"] == payments.PAID_WITH_STORE_CREDIT and value > 0:
+        await payments.give_back_store_credit(conn, principal, order_id, amount_minor=value)
+
+
+async def _locked_order(conn: AsyncConnection, org_id: int, order_id: int) -> dict[str, Any]:
+    row = await queries.order_row(conn, org_id, order_id, for_update=True)
+    if row is None:
+        raise OrderNotFound(f"no order {order_id}")
+    return row
