@@ -176,10 +176,17 @@ async def test_the_content_security_policy_blocks_nothing_of_the_dashboards_own(
     key = page.get_by_label("Key")
     await key.focus()  # orderly.js selects the new key on focus, ready to copy
     selected = await key.evaluate("input => input.selectionEnd - input.selectionStart")
+    key_length = len(await key.input_value())
     header = await page.evaluate(
         "getComputedStyle(document.querySelector('header.top')).backgroundColor"
     )
 
+    await page.goto(f"{server}/app/settings/notification-templates/shipped")
+    await page.get_by_role("button", name="Preview").click()
+    mail = page.frame_locator("iframe.mail-preview").locator("body")
+    mail_font = await mail.evaluate("body => getComputedStyle(body).fontFamily")
+
     assert refused == []
-    assert selected == len(await key.input_value()) > 0
+    assert "Helvetica" in mail_font  # the e-mail's own inline style, inside the sandbox
+    assert selected == key_length > 0
     assert header == "rgb(23, 32, 46)"  # the stylesheet's own colour, so it loaded

@@ -9,18 +9,28 @@ from __future__ import annotations
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    (
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self'",
-        "connect-src 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-        "base-uri 'none'",
-        "object-src 'none'",
-    )
+_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self'",
+    "connect-src": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+    "base-uri": "'none'",
+    "object-src": "'none'",
+}
+
+
+def _policy(directives: dict[str, str]) -> str:
+    return "; ".join(f"{name} {value}" for name, value in directives.items())
+
+
+CONTENT_SECURITY_POLICY = _policy(_POLICY)
+# A page that previews a customer e-mail in a sandboxed `srcdoc` frame: the frame inherits the
+# page's policy, and e-mails style themselves inline and load their images from anywhere.
+EMAIL_PREVIEW_POLICY = _policy(
+    {**_POLICY, "style-src": "'self' 'unsafe-inline'", "img-src": "'self' https: data:"}
 )
 
 HEADERS = {
@@ -32,8 +42,8 @@ HEADERS = {
 
 
 class SecurityHeaders:
-    """Pure ASGI middleware. Pages are `no-store`; the static files (same for everybody) may
-    be cached."""
+    """Pure ASGI middleware. A view may set a header of its own (EMAIL_PREVIEW_POLICY). Pages
+    are `no-store`; the static files (same for everybody) may be cached."""
 
     def __init__(self, app: ASGIApp, *, static_prefix: str) -> None:
         self.app = app
@@ -49,7 +59,7 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
                 for name, value in HEADERS.items():
-                    headers[name] = value
+                    headers.setdefault(name, value)
                 if not static:
                     headers["Cache-Control"] = "no-store"
             await send(message)
