@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from orderly.kit.client_address import client_address, parse_networks
+from orderly.kit.client_address import client_address, client_network, parse_networks
 
 PROXIES = parse_networks("10.0.0.0/8, 192.168.1.7, fd00::/8")
 
@@ -48,3 +48,11 @@ class TestThroughTrustedProxies:
 def test_a_bad_proxy_entry_is_named() -> None:
     with pytest.raises(ValueError, match=re.escape("'10.0.0.300'")):
         parse_networks("10.0.0.0/8,10.0.0.300")
+
+
+def test_attempts_are_counted_by_address_or_by_ipv6_64() -> None:
+    assert client_network("198.51.100.7") == "198.51.100.7"
+    assert client_network("2001:db8:1:2:aaaa::1") == "2001:db8:1:2::/64"
+    assert client_network("2001:db8:1:2:bbbb::9") == "2001:db8:1:2::/64"
+    assert client_network("::ffff:198.51.100.7") == "::ffff:198.51.100.7"
+    assert client_network("unknown") == "unknown"

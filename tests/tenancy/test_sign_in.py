@@ -17,7 +17,7 @@ from tests.tenancy.test_users import PASSWORD, make_user
 
 def a_client() -> str:
     """An address of its own for each test: the counts are per address, over every tenant."""
-    return f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"
+    return f"2001:db8:{secrets.token_hex(2)}:{secrets.token_hex(2)}::1"
 
 
 async def attempt(db: Database, org: Org, *, client: str, email: str, password: str) -> User | str:
@@ -89,6 +89,18 @@ class TestAClientGuessingManyAccounts:
 
         assert blocked == "sign_in_throttled"
         assert isinstance(elsewhere, User)
+
+
+async def test_a_new_address_in_the_same_ipv6_64_is_the_same_client(db: Database, org: Org) -> None:
+    user = await make_user(db, org, Role.SUPPORT)
+    network = a_client().removesuffix("::1")
+
+    guesses = [
+        str(await attempt(db, org, client=f"{network}::{n:x}", email=user.email, password="x"))
+        for n in range(sign_in.MAX_ACCOUNT_FAILURES + 1)
+    ]
+
+    assert guesses[-1] == "sign_in_throttled"
 
 
 async def test_a_sign_in_clears_the_clients_failures_on_that_account(

@@ -394,7 +394,7 @@ async def test_x_forwarded_for_from_an_untrusted_peer_is_ignored(
 
 
 def _an_address() -> str:
-    return f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}"
+    return f"2001:db8:{secrets.token_hex(2)}:{secrets.token_hex(2)}::1"
 
 
 @asynccontextmanager

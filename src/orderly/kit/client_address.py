@@ -1,8 +1,5 @@
-"""Who is calling: the address of the client that sent a request.
-
-`X-Forwarded-For` is believed only as far as it was written by proxies listed in
-``ORDERLY_TRUSTED_PROXIES``; anyone else can put whatever they like in it.
-"""
+"""The address of the client that sent a request. `X-Forwarded-For` is believed only as far as
+proxies listed in ``ORDERLY_TRUSTED_PROXIES`` wrote it: anyone else can write what they like."""
 
 from __future__ import annotations
 
@@ -62,6 +59,15 @@ def client_address(
         if not _trusted(address, proxies):
             break
     return str(nearest)
+
+
+def client_network(address: str) -> str:
+    """What to count a client's attempts by: its address, or for IPv6 its /64, since one host
+    is usually given a whole /64 and can pick a fresh address in it for every attempt."""
+    parsed = _address(address)
+    if isinstance(parsed, ipaddress.IPv6Address) and parsed.ipv4_mapped is None:
+        return str(ipaddress.IPv6Network((parsed, 64), strict=False))
+    return address
 
 
 def request_client_address(request: HTTPConnection, proxies: Sequence[Network]) -> str:

@@ -1,10 +1,5 @@
-"""Signing in to the dashboard, throttled per client so that no one can lock another out.
-
-Failed sign-ins are counted in fixed windows per client address, and per client and account
-(the organization and e-mail as typed, whether or not such a user exists). A client past either
-limit is refused until the window ends, even with the right password; every other client, the
-real user's among them, signs in as before. No account is ever locked for everybody.
-"""
+"""Dashboard sign-in, throttled so that no one can lock another out: failures are counted per
+client (its address, or its IPv6 /64) and per client and account, never per account alone."""
 
 from __future__ import annotations
 
@@ -15,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.kit.client_address import client_network
 from orderly.kit.clock import utcnow
 from orderly.kit.errors import OrderlyError
 from orderly.tenancy import users
@@ -37,9 +33,9 @@ class SignInThrottled(OrderlyError):
 async def sign_in(
     conn: AsyncConnection, *, client: str, org: str, email: str, password: str
 ) -> User:
-    """The user, or SignInFailed (counted against this client), or SignInThrottled.
-
-    The caller commits even on failure, so that the failure is counted."""
+    """The user, or SignInFailed (counted against this client), or SignInThrottled: a client
+    past a limit is refused until its window ends, even with the right password, while every
+    other client signs in as before. The caller commits even on failure, to keep the count."""
     now = utcnow().timestamp()
     window = int(now // (WINDOW_MINUTES * 60))
     client_key, account_key = _keys(client, org, email)
@@ -60,7 +56,8 @@ async def sign_in(
 
 def _keys(client: str, org: str, email: str) -> tuple[str, str]:
     account = f"{org.strip()}\n{users.normalise_email(email)}".encode()
-    return f"client:{client}", f"account:{client}:{hashlib.sha256(account).hexdigest()[:32]}"
+    network = client_network(client)
+    return f"client:{network}", f"account:{network}:{hashlib.sha256(account).hexdigest()[:32]}"
 
 
 async def _over_limit(

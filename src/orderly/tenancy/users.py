@@ -1,8 +1,5 @@
-"""Dashboard users: one account per e-mail and organization, argon2id passwords, a role (the
-same roles as API keys) and optionally a list of locations the user works at.
-
-Raising a user's ``session_version`` ends every dashboard session they hold (web.deps checks it).
-"""
+"""Dashboard users: one account per e-mail and organization, an argon2id password, a role and
+optionally the locations they work at. Raising ``session_version`` ends all their sessions."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""Signing in and out, and changing one's own password.
-
-Every failure to sign in gets the same page, whatever was wrong; tenancy.sign_in throttles per
-client address (web.app keeps the trusted proxies that address is read through).
-"""
+"""Signing in and out, and changing one's own password. A failed sign-in gets the same page
+whatever was wrong; tenancy.sign_in throttles per client."""
 
 from __future__ import annotations
 

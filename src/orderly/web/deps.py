@@ -1,9 +1,8 @@
 """What every dashboard view needs: the request's transaction, the signed-in user, the CSRF
 check on every form, permissions, and running an action so that a failure rolls back.
 
-Sessions are signed cookies (Starlette's SessionMiddleware, scoped to /app) holding the user id,
-the organization id, the user's session version and a CSRF token; nothing secret. A session
-whose version is no longer the user's (signed out, password or role changed) is refused.
+Sessions are signed cookies (scoped to /app) holding the user and organization ids, a CSRF token
+and the user's session version, which must still be the user's (tenancy.users).
 """
 
 from __future__ import annotations

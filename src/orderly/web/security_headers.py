@@ -1,8 +1,5 @@
-"""Headers on every dashboard response that tell the browser what the page may do.
-
-The dashboard loads only its own stylesheet and script, has no inline script or style, and is
-never framed; its pages may hold personal data, so browsers and proxies keep no copy of them.
-"""
+"""Headers on every dashboard response: it loads only its own files, is never framed, and no
+browser or proxy keeps a copy of its pages (they hold personal data)."""
 
 from __future__ import annotations
 
