@@ -56,17 +56,17 @@ async def count_other_owners(
         .with_for_update(key_share=True)
     )
     owner_users = sa.select(users.c.id).where(
-        users.c.org_id == org_id,
-        users.c.role == Role.OWNER.value,
-        users.c.active,
-        users.c.id != (except_user if except_user is not None else -1),
+        users.c.org_id == org_id, users.c.role == Role.OWNER.value, users.c.active
     )
+    if except_user is not None:
+        owner_users = owner_users.where(users.c.id != except_user)
     owner_keys = sa.select(api_keys.c.id).where(
         api_keys.c.org_id == org_id,
         api_keys.c.role == Role.OWNER.value,
         api_keys.c.revoked_at.is_(None),
-        api_keys.c.id != (except_key if except_key is not None else -1),
     )
+    if except_key is not None:
+        owner_keys = owner_keys.where(api_keys.c.id != except_key)
     counted = sa.select(
         sa.select(sa.func.count()).select_from(owner_users.subquery()).scalar_subquery()
         + sa.select(sa.func.count()).select_from(owner_keys.subquery()).scalar_subquery()
