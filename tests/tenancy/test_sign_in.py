@@ -103,6 +103,31 @@ async def test_a_new_address_in_the_same_ipv6_64_is_the_same_client(db: Database
     assert guesses[-1] == "sign_in_throttled"
 
 
+async def test_guessing_the_current_password_of_a_session_is_throttled(
+    db: Database, org: Org
+) -> None:
+    user = await make_user(db, org, Role.SUPPORT)
+    holder = a_client()
+
+    async def change(current: str, client: str) -> str:
+        async with db.transaction() as conn:
+            try:
+                await sign_in.change_password(
+                    conn, client=client, user=user, current=current, new="a new long password"
+                )
+            except OrderlyError as error:
+                return error.code
+        return "changed"
+
+    guesses = [await change("guess", holder) for _ in range(sign_in.MAX_ACCOUNT_FAILURES)]
+    right_from_holder = await change(PASSWORD, holder)
+    right_elsewhere = await change(PASSWORD, a_client())
+
+    assert guesses == ["wrong_password"] * sign_in.MAX_ACCOUNT_FAILURES
+    assert right_from_holder == "sign_in_throttled"
+    assert right_elsewhere == "changed"
+
+
 async def test_a_sign_in_clears_the_clients_failures_on_that_account(
     db: Database, org: Org
 ) -> None:

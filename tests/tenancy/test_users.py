@@ -178,7 +178,7 @@ class TestWhatEndsSessions:
             db, lambda c: users.change_password(c, user, current="nope", new="another long one")
         )
 
-        assert code == "invalid_user"
+        assert code == "wrong_password"
         assert (await stored(db, user)).session_version == user.session_version
         async with db.transaction() as conn:
             await users.authenticate(conn, org=org.slug, email=user.email, password=PASSWORD)

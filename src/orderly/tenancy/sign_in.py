@@ -36,6 +36,33 @@ async def sign_in(
     """The user, or SignInFailed (counted against this client), or SignInThrottled: a client
     past a limit is refused until its window ends, even with the right password, while every
     other client signs in as before. The caller commits even on failure, to keep the count."""
+    window, keys = await _admit(conn, client, org, email)
+    try:
+        user = await users.authenticate(conn, org=org, email=email, password=password)
+    except users.SignInFailed:
+        await _count_failure(conn, window, keys=keys)
+        raise
+    await conn.execute(sa.delete(sign_in_failures).where(sign_in_failures.c.key == keys[1]))
+    return user
+
+
+async def change_password(
+    conn: AsyncConnection, *, client: str, user: User, current: str, new: str
+) -> User:
+    """A user's own password change. A wrong current password counts as a failed sign-in, so
+    that whoever holds a session cannot guess it; the caller commits even on failure."""
+    window, keys = await _admit(conn, client, user.org_slug, user.email)
+    try:
+        return await users.change_password(conn, user, current=current, new=new)
+    except users.WrongPassword:
+        await _count_failure(conn, window, keys=keys)
+        raise
+
+
+async def _admit(
+    conn: AsyncConnection, client: str, org: str, email: str
+) -> tuple[int, tuple[str, str]]:
+    """The current window and this client's keys, or SignInThrottled."""
     now = utcnow().timestamp()
     window = int(now // (WINDOW_MINUTES * 60))
     client_key, account_key = _keys(client, org, email)
@@ -45,13 +72,7 @@ async def sign_in(
         )
         throttled.retry_after = max(1, math.ceil((window + 1) * WINDOW_MINUTES * 60 - now))
         raise throttled
-    try:
-        user = await users.authenticate(conn, org=org, email=email, password=password)
-    except users.SignInFailed:
-        await _count_failure(conn, window, keys=(client_key, account_key))
-        raise
-    await conn.execute(sa.delete(sign_in_failures).where(sign_in_failures.c.key == account_key))
-    return user
+    return window, (client_key, account_key)
 
 
 def _keys(client: str, org: str, email: str) -> tuple[str, str]:

@@ -42,6 +42,10 @@ class InvalidUser(InvalidInput):
     code = "invalid_user"
 
 
+class WrongPassword(InvalidUser):
+    code = "wrong_password"
+
+
 class SignInFailed(InvalidInput):
     code = "sign_in_failed"
     status = 401
@@ -214,12 +218,12 @@ async def set_user_role(
 
 async def change_password(conn: AsyncConnection, user: User, *, current: str, new: str) -> User:
     """A user's own password change, which ends every other session of theirs."""
+    _check_password(new, field="new_password")
     stored = (
         await conn.execute(sa.select(users.c.password_hash).where(users.c.id == user.id))
     ).scalar_one()
     if not verify_password(stored, current):
-        raise InvalidUser("the current password is not right", field="current_password")
-    _check_password(new, field="new_password")
+        raise WrongPassword("the current password is not right", field="current_password")
     await _update(conn, user, password_hash=hash_password(new), ends_sessions=True)
     return await get_user(conn, user.org_id, user.id)
 

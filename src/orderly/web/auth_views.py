@@ -9,9 +9,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from orderly.kit.client_address import request_client_address
+from orderly.kit.errors import OrderlyError
 from orderly.tenancy import sign_in, users
-from orderly.tenancy.users import User
-from orderly.web.deps import Conn, Form, SignedIn, attempt, back_to, safe_next, start_session
+from orderly.web.deps import Conn, Form, SignedIn, back_to, flash, safe_next, start_session
 from orderly.web.rendering import render
 
 router = APIRouter()
@@ -32,7 +32,7 @@ async def login(request: Request, conn: Conn, form: Form) -> Response:
     try:
         user = await sign_in.sign_in(
             conn,
-            client=request_client_address(request, request.app.state.trusted_proxies),
+            client=_client(request),
             org=org,
             email=email,
             password=str(form.get("password", "")),
@@ -74,17 +74,22 @@ async def account_page(request: Request, user: SignedIn) -> Response:
 
 @router.post("/account/password")
 async def change_password(request: Request, conn: Conn, user: SignedIn, form: Form) -> Response:
-    async def change() -> User:
-        return await users.change_password(
+    try:
+        changed = await sign_in.change_password(
             conn,
-            user,
+            client=_client(request),
+            user=user,
             current=str(form.get("current_password", "")),
             new=str(form.get("new_password", "")),
         )
-
-    changed = await attempt(
-        request, conn, change, done="Password changed: every other session is signed out."
-    )
-    if changed is not None:
-        start_session(request, changed, keep_flash=True)
+    except OrderlyError as error:
+        # Nothing of the change was written; a wrong current password stays counted.
+        flash(request, error.detail, kind="error", field=error.field)
+        return back_to("/app/account")
+    flash(request, "Password changed: every other session is signed out.")
+    start_session(request, changed, keep_flash=True)
     return back_to("/app/account")
+
+
+def _client(request: Request) -> str:
+    return request_client_address(request, request.app.state.trusted_proxies)
