@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from orderly.kit.client_address import Network, parse_networks
 
 
 def _default_data_dir() -> Path:
@@ -63,6 +65,28 @@ class Settings(BaseSettings):
     )
     # Where customers reach Orderly's public pages (the tracking page in e-mails).
     public_url: str = "http://localhost:8000"
+    trusted_proxies: str = Field(
+        default="",
+        description="Proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed.",
+    )
+    secure_cookies: bool | None = Field(
+        default=None,
+        description="Dashboard cookie over HTTPS only [default: when public_url is https].",
+    )
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_parse(cls, value: str) -> str:
+        parse_networks(value)
+        return value
+
+    def trusted_proxy_networks(self) -> tuple[Network, ...]:
+        return parse_networks(self.trusted_proxies)
+
+    def cookies_secure(self) -> bool:
+        if self.secure_cookies is not None:
+            return self.secure_cookies
+        return self.public_url.lower().startswith("https://")
 
     def resolved_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

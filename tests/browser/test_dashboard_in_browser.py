@@ -154,3 +154,40 @@ async def test_a_viewer_sees_no_actions_and_a_crafted_post_is_refused(
     status = await client.get(f"/v1/orders/{order['id']}", headers=shop.org.headers)
     assert status.json()["status"] == "allocated"
     await page.context.close()
+
+
+async def test_the_content_security_policy_blocks_nothing_of_the_dashboards_own(
+    browser: Browser, server: str, client: httpx.AsyncClient, db: Database
+) -> None:
+    shop = await open_shop(client, db)
+    page = await signed_in(browser, server, shop, "admin")
+    refused: list[str] = []
+    page.on(
+        "console",
+        lambda message: (
+            refused.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+
+    for path in ("/app/", "/app/orders", "/app/inventory", "/app/settings/users", "/app/account"):
+        await page.goto(f"{server}{path}")
+    await page.goto(f"{server}/app/settings/api-keys")
+    await page.get_by_label("Name (what it is for)").fill("shop sync")
+    await page.get_by_role("button", name="Issue key").click()
+    key = page.get_by_label("Key")
+    await key.focus()  # orderly.js selects the new key on focus, ready to copy
+    selected = await key.evaluate("input => input.selectionEnd - input.selectionStart")
+    key_length = len(await key.input_value())
+    header = await page.evaluate(
+        "getComputedStyle(document.querySelector('header.top')).backgroundColor"
+    )
+
+    await page.goto(f"{server}/app/settings/notification-templates/shipped")
+    await page.get_by_role("button", name="Preview").click()
+    mail = page.frame_locator("iframe.mail-preview").locator("body")
+    mail_font = await mail.evaluate("body => getComputedStyle(body).fontFamily")
+
+    assert refused == []
+    assert "Helvetica" in mail_font  # the e-mail's own inline style, inside the sandbox
+    assert selected == key_length > 0
+    assert header == "rgb(23, 32, 46)"  # the stylesheet's own colour, so it loaded

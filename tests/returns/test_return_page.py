@@ -155,6 +155,29 @@ class TestReturnPage:
         assert page.status_code == 200
         assert 'name="qty_1"' in page.text
 
+    async def test_behind_a_trusted_proxy_each_client_counts_for_itself(
+        self, client: httpx.AsyncClient, org: Org, db: Database, settings: Settings
+    ) -> None:
+        await open_shop(client, db, org)
+        placed = await shipped_order(client, org, [("MUG", 1)])
+        behind = settings.model_copy(update={"trusted_proxies": "10.0.0.0/8"})
+        app = create_app(behind, database=db)
+        async with from_address(app, "10.0.0.2") as balancer:
+            stranger = {"X-Forwarded-For": "198.51.100.9"}
+            for _ in range(5):
+                await balancer.post(
+                    "/returns/start",
+                    data={"shop": org.slug, "number": placed["number"], "contact": "1"},
+                    headers=stranger,
+                )
+            page = await balancer.post(
+                "/returns/start",
+                data={"shop": org.slug, "number": placed["number"], "contact": "02110"},
+                headers={"X-Forwarded-For": "203.0.113.30"},
+            )
+        assert page.status_code == 200
+        assert 'name="qty_1"' in page.text
+
     async def test_a_client_guessing_many_numbers_is_stopped(
         self, client: httpx.AsyncClient, org: Org, db: Database, settings: Settings
     ) -> None:

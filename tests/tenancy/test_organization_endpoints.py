@@ -110,6 +110,39 @@ async def test_only_admins_manage_keys_and_no_one_escalates(
         headers=org.headers,  # org key: admin
     )
     assert owner_key.status_code == 403
+    assert owner_key.json()["code"] == "role_above_yours"
+    assert owner_key.json()["errors"][0]["field"] == "role"
+
+
+async def test_an_admin_cannot_revoke_an_owners_key(
+    client: httpx.AsyncClient, org: Org, db: Database
+) -> None:
+    owner = await key_for(db, org, Role.OWNER)
+    issued = (
+        await client.post("/v1/api-keys", json={"name": "boss", "role": "owner"}, headers=owner)
+    ).json()
+
+    response = await client.post(f"/v1/api-keys/{issued['id']}/revoke", headers=org.headers)
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "role_above_yours"
+    boss = {"Authorization": f"Bearer {issued['key']}"}
+    assert (await client.get("/v1/orders", headers=boss)).status_code == 200
+
+
+async def test_the_last_owner_key_cannot_be_revoked(
+    client: httpx.AsyncClient, org: Org, db: Database
+) -> None:
+    owner = await key_for(db, org, Role.OWNER)
+    keys = (await client.get("/v1/api-keys", headers=owner)).json()
+    owner_id = next(k["id"] for k in keys if k["role"] == "owner")
+
+    last = await client.post(f"/v1/api-keys/{owner_id}/revoke", headers=owner)
+    await client.post("/v1/api-keys", json={"name": "heir", "role": "owner"}, headers=owner)
+    not_last = await client.post(f"/v1/api-keys/{owner_id}/revoke", headers=owner)
+
+    assert last.status_code == 409 and last.json()["code"] == "last_owner"
+    assert not_last.status_code == 200 and not_last.json()["revoked_at"] is not None
 
 
 async def test_another_organizations_key_cannot_be_revoked(

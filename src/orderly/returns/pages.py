@@ -14,6 +14,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from pydantic import ValidationError
 from starlette.responses import HTMLResponse, Response
 
+from orderly.kit.client_address import client_network, request_client_address
 from orderly.kit.deps import Conn
 from orderly.kit.errors import OrderlyError
 from orderly.kit.secrets import secret_key
@@ -53,7 +54,10 @@ REASON_LABELS = {
 
 
 def client_of(request: Request) -> str:
-    return request.client.host if request.client else ""
+    """Whom failed look-ups are counted for: the client's address (an IPv6 host by its /64),
+    taken from X-Forwarded-For only behind the trusted proxies."""
+    proxies = request.app.state.settings.trusted_proxy_networks()
+    return client_network(request_client_address(request, proxies))
 
 
 @functools.cache

@@ -54,6 +54,23 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+# Who stands above whom, the one place that says so. Roles of one rank are peers: they do
+# different work, and none may hand out, change or remove access above their own rank.
+ROLE_RANK: dict[Role, int] = {
+    Role.OWNER: 3,
+    Role.ADMIN: 2,
+    Role.MANAGER: 1,
+    Role.FULFILLMENT: 0,
+    Role.SUPPORT: 0,
+    Role.VIEWER: 0,
+    Role.INTEGRATION: 0,
+}
+
+
+def outranks(role: Role, other: Role) -> bool:
+    return ROLE_RANK[role] > ROLE_RANK[other]
+
+
 @dataclass(frozen=True, slots=True)
 class Principal:
     """Who is calling: an API key or a user, always inside one organization."""
@@ -64,3 +81,7 @@ class Principal:
 
     def can(self, permission: Permission) -> bool:
         return permission in ROLE_PERMISSIONS[self.role]
+
+    def may_manage(self, role: Role) -> bool:
+        """May grant this role, or change or remove a user or key that holds it."""
+        return not outranks(role, self.role)

@@ -84,7 +84,11 @@ async def issue_api_key(
     )
 
 
-@router.post("/api-keys/{key_id}/revoke", response_model=ApiKeyOut, responses={404: PROBLEM})
+@router.post(
+    "/api-keys/{key_id}/revoke",
+    response_model=ApiKeyOut,
+    responses={403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+)
 async def revoke_api_key(
     key_id: ResourceId, request: Request, conn: Conn, principal: AccessAdmin
 ) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-from orderly.kit.errors import Conflict, InvalidInput
+from orderly.kit.errors import Conflict, Forbidden, InvalidInput
 
 
 class OrganizationExists(Conflict):
@@ -7,3 +7,15 @@ class OrganizationExists(Conflict):
 
 class InvalidSlug(InvalidInput):
     code = "invalid_slug"
+
+
+class RoleAboveYours(Forbidden):
+    """Nobody grants a role above their own, or changes or removes one who holds it."""
+
+    code = "role_above_yours"
+
+
+class LastOwner(Conflict):
+    """An organization always keeps an active owner."""
+
+    code = "last_owner"

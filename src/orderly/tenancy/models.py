@@ -77,10 +77,21 @@ users = sa.Table(
         "location_ids", pg.ARRAY(sa.BigInteger), nullable=False, server_default=sa.text("'{}'")
     ),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
-    # Failed sign-ins in a row; past a few the account is locked for a while.
-    sa.Column("failed_logins", sa.Integer, nullable=False, server_default="0"),
-    sa.Column("locked_until", sa.DateTime(timezone=True)),
+    # Copied into each dashboard session at sign-in; raising it ends every session of the user.
+    sa.Column("session_version", sa.Integer, nullable=False, server_default="0"),
     created_at(),
     sa.Column("last_login_at", sa.DateTime(timezone=True)),
     sa.UniqueConstraint("org_id", "email"),
+)
+
+# Failed dashboard sign-ins per fixed window, keyed by client address or by client and account
+# (tenancy.sign_in). UNLOGGED: a count lost in a crash costs nothing worth WAL.
+sign_in_failures = sa.Table(
+    "sign_in_failures",
+    metadata,
+    sa.Column("key", sa.Text, nullable=False),
+    sa.Column("window", sa.BigInteger, nullable=False),
+    sa.Column("failures", sa.Integer, nullable=False),
+    sa.PrimaryKeyConstraint("key", "window"),
+    prefixes=["UNLOGGED"],
 )

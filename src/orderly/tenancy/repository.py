@@ -7,7 +7,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.db import fetch_one_opening
 from orderly.kit.idempotency import claim_query
-from orderly.tenancy.models import api_keys, location_groups, organizations
+from orderly.tenancy.domain import Role
+from orderly.tenancy.models import api_keys, location_groups, organizations, users
 
 
 async def insert_organization(conn: AsyncConnection, *, slug: str, name: str) -> int | None:
@@ -36,6 +37,41 @@ async def insert_api_key(
     )
     key_id: int = (await conn.execute(stmt)).scalar_one()
     return key_id
+
+
+async def count_other_owners(
+    conn: AsyncConnection,
+    org_id: int,
+    *,
+    except_user: int | None = None,
+    except_key: int | None = None,
+) -> int:
+    """Active owner users and unrevoked owner keys of the organization, but the one named.
+
+    Locks the organization's row first, so that two owners removing each other at the same
+    time are counted one after the other and cannot both succeed."""
+    await conn.execute(
+        sa.select(organizations.c.id)
+        .where(organizations.c.id == org_id)
+        .with_for_update(key_share=True)
+    )
+    owner_users = sa.select(users.c.id).where(
+        users.c.org_id == org_id, users.c.role == Role.OWNER.value, users.c.active
+    )
+    if except_user is not None:
+        owner_users = owner_users.where(users.c.id != except_user)
+    owner_keys = sa.select(api_keys.c.id).where(
+        api_keys.c.org_id == org_id,
+        api_keys.c.role == Role.OWNER.value,
+        api_keys.c.revoked_at.is_(None),
+    )
+    if except_key is not None:
+        owner_keys = owner_keys.where(api_keys.c.id != except_key)
+    counted = sa.select(
+        sa.select(sa.func.count()).select_from(owner_users.subquery()).scalar_subquery()
+        + sa.select(sa.func.count()).select_from(owner_keys.subquery()).scalar_subquery()
+    )
+    return int((await conn.execute(counted)).scalar_one())
 
 
 _KEY_LOOKUP = (

@@ -1,16 +1,12 @@
-"""Dashboard users: one account per e-mail and organization, argon2id passwords, a role (the
-same roles as API keys) and optionally a list of locations the user works at.
-
-Sign-in failures are counted on the user row, so every API process sees them: after
-``MAX_FAILED_LOGINS`` failures in a row the account is locked for ``LOCK_MINUTES``.
-"""
+"""Dashboard users: one account per e-mail and organization, an argon2id password, a role and
+optionally the locations they work at. Raising ``session_version`` ends all their sessions."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.clock import utcnow
 from orderly.kit.errors import Conflict, Forbidden, InvalidInput, NotFound
+from orderly.tenancy import repository
 from orderly.tenancy.domain import Principal, Role
+from orderly.tenancy.errors import LastOwner, RoleAboveYours
 from orderly.tenancy.models import organizations, users
 
 MIN_PASSWORD_LENGTH = 10
-MAX_FAILED_LOGINS = 5
-LOCK_MINUTES = 15
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
@@ -46,6 +42,10 @@ class InvalidUser(InvalidInput):
     code = "invalid_user"
 
 
+class WrongPassword(InvalidUser):
+    code = "wrong_password"
+
+
 class SignInFailed(InvalidInput):
     code = "sign_in_failed"
     status = 401
@@ -63,6 +63,7 @@ class User:
     active: bool
     created_at: datetime
     last_login_at: datetime | None
+    session_version: int
 
     @property
     def principal(self) -> Principal:
@@ -87,6 +88,7 @@ _COLUMNS = (
     users.c.active,
     users.c.created_at,
     users.c.last_login_at,
+    users.c.session_version,
 )
 
 
@@ -101,6 +103,7 @@ def _user(row: Any) -> User:
         active=row.active,
         created_at=row.created_at,
         last_login_at=row.last_login_at,
+        session_version=row.session_version,
     )
 
 
@@ -120,14 +123,15 @@ async def create_user(
     password: str,
     role: Role,
     location_ids: Sequence[int] = (),
+    granted_by: Principal | None = None,
 ) -> User:
+    """A new user; with `granted_by`, only of a role that principal may hand out."""
+    if granted_by is not None:
+        _may_grant(granted_by, role)
     email = normalise_email(email)
     if not EMAIL.match(email):
         raise InvalidUser("enter an e-mail address such as ann@example.com", field="email")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise InvalidUser(
-            f"the password needs at least {MIN_PASSWORD_LENGTH} characters", field="password"
-        )
+    _check_password(password)
     try:
         async with conn.begin_nested():
             user_id = (
@@ -186,15 +190,87 @@ async def list_users(conn: AsyncConnection, org_id: int) -> list[User]:
 async def set_user_active(
     conn: AsyncConnection, principal: Principal, user_id: int, *, active: bool
 ) -> User:
+    """Activate or deactivate a user; deactivation ends their sessions at once."""
     target = await get_user(conn, principal.org_id, user_id)
     if not active and principal.actor == f"user:{target.email}":
         raise Forbidden("you cannot deactivate your own account")
+    _may_change(principal, target)
+    if not active and target.active:
+        await _keep_an_owner(conn, target)
+    await _update(conn, target, active=active, ends_sessions=not active)
+    return await get_user(conn, principal.org_id, user_id)
+
+
+async def set_user_role(
+    conn: AsyncConnection, principal: Principal, user_id: int, *, role: Role
+) -> User:
+    """Give a user another role; their sessions end, so the new role applies from sign-in."""
+    target = await get_user(conn, principal.org_id, user_id)
+    _may_change(principal, target)
+    _may_grant(principal, role)
+    if role is target.role:
+        return target
+    if target.active and target.role is Role.OWNER:
+        await _keep_an_owner(conn, target)
+    await _update(conn, target, role=role.value, ends_sessions=True)
+    return await get_user(conn, principal.org_id, user_id)
+
+
+async def change_password(conn: AsyncConnection, user: User, *, current: str, new: str) -> User:
+    """A user's own password change, which ends every other session of theirs."""
+    _check_password(new, field="new_password")
+    stored = (
+        await conn.execute(sa.select(users.c.password_hash).where(users.c.id == user.id))
+    ).scalar_one()
+    if not verify_password(stored, current):
+        raise WrongPassword("the current password is not right", field="current_password")
+    await _update(conn, user, password_hash=hash_password(new), ends_sessions=True)
+    return await get_user(conn, user.org_id, user.id)
+
+
+async def end_sessions(conn: AsyncConnection, user: User) -> None:
+    """Sign the user out everywhere: every session cookie issued so far stops working."""
+    await _update(conn, user, ends_sessions=True)
+
+
+def _check_password(password: str, *, field: str = "password") -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidUser(
+            f"the password needs at least {MIN_PASSWORD_LENGTH} characters", field=field
+        )
+
+
+def _may_grant(principal: Principal, role: Role) -> None:
+    if not principal.may_manage(role):
+        raise RoleAboveYours(
+            f"your role ({principal.role.value}) may not make a user {role.value}", field="role"
+        )
+
+
+def _may_change(principal: Principal, target: User) -> None:
+    if not principal.may_manage(target.role):
+        raise RoleAboveYours(
+            f"your role ({principal.role.value}) may not change a user who is {target.role.value}"
+        )
+
+
+async def _keep_an_owner(conn: AsyncConnection, target: User) -> None:
+    if target.role is Role.OWNER and not await repository.count_other_owners(
+        conn, target.org_id, except_user=target.id
+    ):
+        raise LastOwner(f"{target.email} is the organization's last owner: make another first")
+
+
+async def _update(
+    conn: AsyncConnection, target: User, *, ends_sessions: bool, **values: Any
+) -> None:
+    if ends_sessions:
+        values["session_version"] = users.c.session_version + 1
     await conn.execute(
         sa.update(users)
-        .where(users.c.org_id == principal.org_id, users.c.id == user_id)
-        .values(active=active)
+        .where(users.c.org_id == target.org_id, users.c.id == target.id)
+        .values(**values)
     )
-    return await get_user(conn, principal.org_id, user_id)
 
 
 async def find_user_id(conn: AsyncConnection, org_id: int, email: str) -> int | None:
@@ -208,64 +284,28 @@ async def find_user_id(conn: AsyncConnection, org_id: int, email: str) -> int | 
 
 
 async def authenticate(conn: AsyncConnection, *, org: str, email: str, password: str) -> User:
-    """The user with these credentials, or SignInFailed (the same words whatever was wrong).
-
-    The caller commits even on failure, so that the failure count is kept.
-    """
-    failed = SignInFailed("the organization, e-mail or password is not right")
+    """The active user with these credentials, or SignInFailed: the same words and about the
+    same work (one argon2 verification) whether the e-mail is unknown, the password wrong or
+    the account deactivated. Throttling is tenancy.sign_in's business."""
     row = (
         await conn.execute(
-            sa.select(
-                users.c.id,
-                users.c.org_id,
-                users.c.password_hash,
-                users.c.active,
-                users.c.locked_until,
-            )
+            sa.select(users.c.id, users.c.org_id, users.c.password_hash, users.c.active)
             .join(organizations, organizations.c.id == users.c.org_id)
             .where(organizations.c.slug == org.strip(), users.c.email == normalise_email(email))
-            .with_for_update(of=users)
         )
     ).first()
-    if row is None:
-        _verify(_DUMMY_HASH, password)
-        raise failed
-    now = utcnow()
-    if row.locked_until is not None and row.locked_until > now:
-        raise SignInFailed(
-            "too many failed sign-ins: this account is locked for a few minutes",
-            code="account_locked",
-        )
-    if not _verify(row.password_hash, password) or not row.active:
-        await _count_failure(conn, row.id, now)
-        raise failed
-    values: dict[str, Any] = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
+    verified = verify_password(row.password_hash if row is not None else _DUMMY_HASH, password)
+    if row is None or not verified or not row.active:
+        raise SignInFailed("the organization, e-mail or password is not right")
+    values: dict[str, Any] = {"last_login_at": utcnow()}
     if _hasher.check_needs_rehash(row.password_hash):
         values["password_hash"] = hash_password(password)
     await conn.execute(sa.update(users).where(users.c.id == row.id).values(**values))
     return await get_user(conn, row.org_id, row.id)
 
 
-def _verify(password_hash: str, password: str) -> bool:
+def verify_password(password_hash: str, password: str) -> bool:
     try:
         return _hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
-
-
-async def _count_failure(conn: AsyncConnection, user_id: int, now: datetime) -> None:
-    locked = sa.case(
-        (users.c.failed_logins + 1 >= MAX_FAILED_LOGINS, now + timedelta(minutes=LOCK_MINUTES)),
-        else_=None,
-    )
-    await conn.execute(
-        sa.update(users)
-        .where(users.c.id == user_id)
-        .values(
-            failed_logins=sa.case(
-                (users.c.failed_logins + 1 >= MAX_FAILED_LOGINS, 0),
-                else_=users.c.failed_logins + 1,
-            ),
-            locked_until=locked,
-        )
-    )

@@ -26,6 +26,7 @@ from orderly.kit.secrets import secret_key
 from orderly.settings import Settings
 from orderly.web.deps import PREFIX, LoginRequired
 from orderly.web.rendering import render
+from orderly.web.security_headers import SecurityHeaders
 
 SESSION_COOKIE = "orderly_session"
 SESSION_HOURS = 12
@@ -46,6 +47,8 @@ def create_dashboard(parent: FastAPI, settings: Settings) -> FastAPI:
         dependencies=[Depends(refuse_nul_characters)],
     )
     web.state.parent = parent
+    web.state.trusted_proxies = settings.trusted_proxy_networks()
+    web.add_middleware(SecurityHeaders, static_prefix=f"{PREFIX}/static/")
     web.add_middleware(
         SessionMiddleware,
         secret_key=secret_key(settings),
@@ -53,7 +56,7 @@ def create_dashboard(parent: FastAPI, settings: Settings) -> FastAPI:
         max_age=int(timedelta(hours=SESSION_HOURS).total_seconds()),
         path=PREFIX,
         same_site="lax",
-        https_only=False,
+        https_only=settings.cookies_secure(),
     )
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_error_pages(web)

@@ -1,8 +1,8 @@
 """What every dashboard view needs: the request's transaction, the signed-in user, the CSRF
 check on every form, permissions, and running an action so that a failure rolls back.
 
-Sessions are signed cookies (Starlette's SessionMiddleware, scoped to /app). The session holds
-the user id, the organization id and a CSRF token; nothing secret.
+Sessions are signed cookies (scoped to /app) holding the user and organization ids, a CSRF token
+and the user's session version, which must still be the user's (tenancy.users).
 """
 
 from __future__ import annotations
@@ -86,14 +86,30 @@ Form = Annotated[FormData, Depends(checked_form)]
 async def _signed_in(request: Request, conn: Conn) -> User:
     user_id = request.session.get("user_id")
     user = await users.active_user(conn, user_id) if isinstance(user_id, int) else None
-    if user is None or user.org_id != request.session.get("org_id"):
-        request.session.pop("user_id", None)
+    if (
+        user is None
+        or user.org_id != request.session.get("org_id")
+        or user.session_version != request.session.get("session_version")
+    ):
+        request.session.clear()
         path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         raise LoginRequired(path if request.method == "GET" else PREFIX + "/")
     return user
 
 
 SignedIn = Annotated[User, Depends(_signed_in)]
+
+
+def start_session(request: Request, user: User, *, keep_flash: bool = False) -> None:
+    """A fresh session for the user: nothing from before carries over (but, if asked, the
+    messages waiting to be shown)."""
+    notes = request.session.get("flash") if keep_flash else None
+    request.session.clear()
+    request.session.update(
+        user_id=user.id, org_id=user.org_id, session_version=user.session_version
+    )
+    if notes:
+        request.session["flash"] = notes
 
 
 def may(permission: Permission) -> Callable[..., Awaitable[User]]:

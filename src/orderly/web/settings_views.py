@@ -51,7 +51,7 @@ async def _users_page(request: Request, conn: Conn, user: SignedIn, **extra: Any
         users=await users.list_users(conn, user.org_id),
         location_codes={loc.id: loc.code for loc in locations},
         locations=locations,
-        roles=[r.value for r in Role if r is not Role.INTEGRATION],
+        roles=[r.value for r in Role if r is not Role.INTEGRATION and user.principal.may_manage(r)],
         **extra,
     )
 
@@ -70,8 +70,6 @@ async def create_user(request: Request, conn: Conn, user: AccessActor, form: For
     try:
         if role not in Role.__members__.values():
             raise users.InvalidUser("choose a role", field="role")
-        if Role(role) is Role.OWNER and user.role is not Role.OWNER:
-            raise users.InvalidUser("only an owner may make an owner", field="role")
         async with conn.begin_nested():
             await users.create_user(
                 conn,
@@ -80,6 +78,7 @@ async def create_user(request: Request, conn: Conn, user: AccessActor, form: For
                 password=str(form.get("password", "")),
                 role=Role(role),
                 location_ids=[i for i in location_ids if i in allowed],
+                granted_by=user.principal,
             )
     except OrderlyError as error:
         flash(request, error.detail, kind="error", field=error.field)
@@ -104,6 +103,23 @@ async def set_active(
     return back_to("/app/settings/users")
 
 
+@router.post("/settings/users/{user_id}/role")
+async def set_role(
+    request: Request, user_id: int, conn: Conn, user: AccessActor, form: Form
+) -> Response:
+    role = str(form.get("role", ""))
+    if role not in Role.__members__.values():
+        flash(request, "choose a role", kind="error", field="role")
+        return back_to("/app/settings/users")
+    await attempt(
+        request,
+        conn,
+        lambda: users.set_user_role(conn, user.principal, user_id, role=Role(role)),
+        done=f"The role is now {role}; that user signs in again to use it.",
+    )
+    return back_to("/app/settings/users")
+
+
 async def _keys_page(request: Request, conn: Conn, user: SignedIn, **extra: Any) -> Response:
     _admin_only(user)
     return render(
@@ -112,7 +128,7 @@ async def _keys_page(request: Request, conn: Conn, user: SignedIn, **extra: Any)
         user,
         title="API keys",
         keys=await access.list_api_keys(conn, user.org_id),
-        roles=[r.value for r in Role],
+        roles=[r.value for r in Role if user.principal.may_manage(r)],
         **extra,
     )
 

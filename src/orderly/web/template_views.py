@@ -19,6 +19,7 @@ from orderly.web.deps import Conn, Form, SettingsActor, SignedIn, attempt, back_
 from orderly.web.lookups import org_channels
 from orderly.web.rendering import render
 from orderly.web.scope import visible_order
+from orderly.web.security_headers import EMAIL_PREVIEW_POLICY
 
 router = APIRouter()
 
@@ -74,7 +75,7 @@ async def _editor(
     status: int = 200,
 ) -> Response:
     current = await template_store.get_template(conn, user.org_id, kind, channel)
-    return render(
+    response = render(
         request,
         "notification_template.html",
         user,
@@ -88,6 +89,9 @@ async def _editor(
         preview=preview,
         order_id=order_id,
     )
+    if preview is not None:
+        response.headers["Content-Security-Policy"] = EMAIL_PREVIEW_POLICY
+    return response
 
 
 @router.get("/settings/notification-templates/{kind}")
