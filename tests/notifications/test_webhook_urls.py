@@ -26,7 +26,7 @@ from tests.fulfillment.helpers import place, setup_warehouses
 from tests.notifications.conftest import Receiver
 from tests.notifications.helpers import subscribe
 
-MIGRATION_0019 = importlib.import_module("orderly.migrations.versions.0019_outbound_networks")
+MIGRATION_0018 = importlib.import_module("orderly.migrations.versions.0018_outbound_networks")
 INSIDE = [
     "http://127.0.0.1/hooks",
     "http://0x7f000001/hooks",  # hex
@@ -327,7 +327,7 @@ class TestNoAnswerEchoed:
                 last_error="<h1>Admin console</h1>",
                 log=attempts,
             )
-            await conn.execute(sa.text(MIGRATION_0019.FORGET_ANSWERS))
+            await conn.execute(sa.text(MIGRATION_0018.FORGET_ANSWERS))
 
         shown = await client.get(f"/v1/webhook-deliveries/{delivery['id']}", headers=org.headers)
         assert shown.status_code == 200 and "Admin console" not in shown.text

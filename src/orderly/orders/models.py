@@ -95,7 +95,7 @@ order_lines = sa.Table(
     sa.Column("discount_minor", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("tax_minor", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("total_minor", sa.BigInteger, nullable=False),
-    # Units taken off the line (migration 0018): `quantity` stays what was ordered; the
+    # Units taken off the line (migration 0020): `quantity` stays what was ordered; the
     # discount, tax and total are those of the units still owed.
     sa.Column("cancelled_quantity", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("order_id", "line_no"),

@@ -1,7 +1,7 @@
 """line quantities: an order line records the units cancelled, and a view adds each line up
 
-Revision ID: 0018
-Revises: 0021
+Revision ID: 0020
+Revises: 0019
 
 A line's `quantity` is what the customer ordered. `cancelled_quantity` holds the units taken
 off it (short at capture under the `cancel_line` policy, the unshipped rest of a partially
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0018"
-down_revision: str | None = "0021"
+revision: str = "0020"
+down_revision: str | None = "0019"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -66,5 +66,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.execute("DROP VIEW order_line_quantities")
-    op.drop_constraint("ck_order_lines_cancelled_within_quantity", "order_lines", type_="check")
+    op.execute("ALTER TABLE order_lines DROP CONSTRAINT ck_order_lines_cancelled_within_quantity")
     op.drop_column("order_lines", "cancelled_quantity")

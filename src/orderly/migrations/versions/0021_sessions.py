@@ -1,7 +1,7 @@
 """sessions: revocable dashboard sessions and sign-in throttling by client
 
-Revision ID: 0020
-Revises: 0018
+Revision ID: 0021
+Revises: 0020
 
 `users.session_version` is copied into each dashboard session when the user signs in; signing
 out, a password change, a role change or deactivation raise it, and every session holding an
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0020"
-down_revision: str | None = "0018"
+revision: str = "0021"
+down_revision: str | None = "0020"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """outbound networks: private networks a webhook may reach; no receiver's answer kept
 
-Revision ID: 0019
+Revision ID: 0018
 Revises: 0017
 
 Webhook URLs may not lead to loopback, private or link-local addresses (kit.outbound). An admin
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0019"
+revision: str = "0018"
 down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -1,7 +1,7 @@
 """return look-ups per client: failed tries on the return page count per client address
 
-Revision ID: 0025
-Revises: 0020
+Revision ID: 0022
+Revises: 0021
 
 Failed look-ups on the public return page were counted per order number alone, so anyone who
 typed a customer's order number five times locked the customer out of their own return. They
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0025"
-down_revision: str | None = "0020"
+revision: str = "0022"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
-"""fraud returns: an order's payment can be voided
+"""voided payments: an order's payment can be voided
 
-Revision ID: 0021
-Revises: 0019
+Revision ID: 0019
+Revises: 0018
 
 A fraud reject gives back an authorised payment by voiding the authorisation at the provider
 (nothing was captured, so nothing is refunded); the order's `payment_status` then says
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0021"
-down_revision: str | None = "0019"
+revision: str = "0019"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
