@@ -79,6 +79,7 @@ ROUTES = dashboard_routes()
 EXEMPT = {
     "/login": "the sign-in page and form: no organization data",
     "/logout": "signing out: no organization data",
+    "/account/password": "the user's own password: no organization data",
 }
 # What every location shares is refused (403) to a user of some locations only: the actions
 # whose user comes from `may_everywhere` (AccessActor, SettingsActor), and these pages.
