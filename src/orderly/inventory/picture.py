@@ -20,8 +20,8 @@ from orderly.kit.db import compact_sql, driver_connection, int_array, text_array
 # and SKUs). A listed SKU off the page comes without levels: the codes that matched and
 # whether a next page exists come from the same answer. Each SKU's levels come as columns
 # (arrays, in location order, read in binary): a SKU stocked across the network has hundreds
-# of levels, and the driver reads a few arrays faster than hundreds of rows (it spends about a
-# microsecond per value of a row).
+# of levels, and the driver reads a few arrays faster than hundreds of rows (its cost is per
+# value of a row).
 _STOCK_PICTURE = """
     WITH listed AS MATERIALIZED ({listed}),
          page AS MATERIALIZED (
@@ -48,7 +48,7 @@ _NAMED = """
 """
 # One SKU (a product page's availability) by equality, not in an array: PostgreSQL then knows
 # one row will match whatever the code, and reuses one plan for the prepared statement instead
-# of planning it again on every request (about 0.6 ms, a third of the statement).
+# of planning it again on every request (docs/performance-log.md, read paths).
 _NAMED_ONE = """
     SELECT id, code FROM skus WHERE org_id = %(org_id)s AND code = %(sku_code)s
 """

@@ -1,11 +1,7 @@
 """Reserving stock for orders, and giving it back. The hot path of order capture.
 
-Capture first reads an availability snapshot that locks every stock row the order could use,
-in (sku, location) order; it plans on those numbers, then reserves with one guarded statement
-that checks every row still has enough available (on_hand - reserved - safety_stock) and only
-then raises `reserved` and writes the ledger rows. The guard is all or nothing and returns the
-fresh availability of the rows it looked at, so a caller that reserves without a locked snapshot
-can re-plan; the CHECK constraints on stock_levels stay the last line of defence.
+Guarded, all-or-nothing statements over rows locked in (sku, location) order, so stock is never
+oversold: docs/architecture.md, "Stock reservations: locked snapshot, guarded write".
 """
 
 from __future__ import annotations
@@ -274,7 +270,8 @@ async def reserve_stock(
     reference: str,
     actor: str,
 ) -> ReservationResult:
-    """Reserve every request or none of them."""
+    """Reserve every request or none of them. A refusal returns the fresh availability of the
+    rows it looked at, so a caller that reserves without a locked snapshot can re-plan."""
     if not requests:
         return ReservationResult(True, {})
     rows = await fetch_all(

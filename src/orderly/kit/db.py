@@ -146,9 +146,9 @@ def row_dict(row: sa.Row[Any]) -> dict[str, Any]:
 
 
 # The hot path (order capture, authentication, idempotency) runs its statements on the psycopg
-# connection under the SQLAlchemy one, in the same transaction: SQLAlchemy's own work costs
-# about 0.2 ms of CPU per statement, which is a good share of an order's budget. SQL written
-# for these helpers uses psycopg's %(name)s placeholders.
+# connection under the SQLAlchemy one, in the same transaction: SQLAlchemy's own work per
+# statement is a good share of an order's budget (docs/performance.md). SQL written for these
+# helpers uses psycopg's %(name)s placeholders.
 
 _SQL_TOKENS = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*")|(--[^\n]*)|(\s+)""")
 
@@ -157,7 +157,7 @@ _SQL_TOKENS = re.compile(r"""('(?:[^']|'')*'|"(?:[^"]|"")*")|(--[^\n]*)|(\s+)"""
 def compact_sql(sql: str) -> str:
     """The statement on one line, without comments: psycopg converts placeholders of a
     statement up to 4 kB once and then reuses the result, but parses a longer one again on
-    every call (about 0.5 ms for the order insert). Quoted text is kept as it is."""
+    every call (the order write is longer). Quoted text is kept as it is."""
 
     def keep_quoted(token: re.Match[str]) -> str:
         quoted, comment, _ = token.groups()

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import gc
 
-# A request allocates and frees thousands of objects, and reference counting frees nearly all of
-# them. CPython's default starts a young collection every 700 net allocations: under load that is
-# hundreds of collections a second which find almost nothing, and now and then a full collection
-# that walks every object the process has held since startup (routes, schemas, SQL), for tens of
-# milliseconds while every request in the process waits. Measured on order capture: 6 to 7% of an
-# API process's CPU, and most of its p99 (docs/performance.md).
+# Reference counting frees nearly everything a request allocates. CPython's default starts a
+# young collection every 700 net allocations: under load, many collections that find almost
+# nothing, and now and then a full one that walks every object held since startup while every
+# request in the process waits (docs/architecture.md; its cost in docs/performance.md).
 YOUNG_GENERATION_THRESHOLD = 5_000
 MIDDLE_GENERATION_THRESHOLD = 20
 OLD_GENERATION_THRESHOLD = 100

@@ -1,13 +1,7 @@
 """Order capture: validate, verify, source, reserve and store an order in one transaction.
 
-Round trips on the way, after the API-key lookup when the process does not know the key yet
-(it then claims the Idempotency-Key too): one that carries the capture context and the
-availability snapshot that locks the stock rows (behind the Idempotency-Key's claim when it
-is still to be made, and the advisory lock of the order's external id), and COMMIT,
-which carries the statement that reserves the stock and writes the order, its lines,
-allocations and timeline (sent on its own when the caller goes on with the order; two
-statements for an order with SKUs in high demand, `order_write`), and the statements that open
-its fulfillment orders and store the idempotent response.
+Two round trips after the key lookup, the write travelling with COMMIT: docs/architecture.md,
+"Fewer round trips on the capture path".
 """
 
 from __future__ import annotations

@@ -1,13 +1,7 @@
 """The route of order capture (`POST /v1/orders`), the busiest route of the API.
 
-FastAPI resolves an endpoint's parameters with its general dependency solver: for capture
-that is the transaction, the API key's principal and its permission, the Idempotency-Key
-header and the body. `CaptureRoute` resolves them itself (7% less of the API's CPU per order,
-docs/performance.md) for the plain request: a JSON body that is a valid order, a key of allowed
-length. Everything else (a body that is not JSON or not a valid order, another content type,
-an over-long key) goes to FastAPI's own handler, so that such a request is answered exactly as
-on every other route. The endpoint function stays the one implementation, and what FastAPI
-documents in the OpenAPI (parameters, body, responses) is still taken from its signature.
+`CaptureRoute` resolves a plain request's parameters itself and leaves any other request to
+FastAPI's handler: docs/architecture.md, "The capture route resolves its own parameters".
 """
 
 from __future__ import annotations

@@ -1,18 +1,6 @@
 """Writing a captured order: the guarded reservations and their ledger rows, the customer, the
-order, its lines, allocations and timeline.
-
-The stock rows were locked by the availability snapshot, so the guard holds unless something is
-badly wrong, or the SKU is in high demand: its rows are locked only here, and another order may
-have taken the last units since the snapshot read them. If the guard does not hold for every
-row, the statement refuses the transaction (orderly_refuse): nothing is committed and the caller
-gets StockContention. The API's capture sends the write with COMMIT; an exchange, which goes on
-working with the order, at once.
-
-An order with no SKU in high demand is written in one statement. An order with one is written
-in two, so that the rows in high demand stay locked for as short a time as can be: the order
-first, the reservations last, right before COMMIT (after the fulfillment orders and the
-idempotent response). Another capture of the same SKU then waits for one statement and a
-COMMIT, not for the whole write.
+order, its lines, allocations and timeline, in one statement (two when a SKU is in high demand,
+so that its rows stay locked only until COMMIT): docs/architecture.md, "Stock reservations".
 """
 
 from __future__ import annotations

@@ -45,7 +45,7 @@ class CaptureContext:
 
 # The capture statements are prepared once per connection (psycopg prepares a statement on
 # its fifth use), but PostgreSQL would still plan them again on every execution, for the
-# values at hand: about 1 ms of the database's CPU per order. Their plans do not depend on
+# values at hand (docs/performance.md, "What costs what"). Their plans do not depend on
 # the values (index lookups of a few rows), so capture uses the prepared plan as it is.
 _PLAN_ONCE = "SET LOCAL plan_cache_mode = force_generic_plan"
 

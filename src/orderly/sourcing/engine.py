@@ -1,10 +1,7 @@
 """The routing engine: filters, prices and ranks candidate locations for one order. No I/O.
 
-`RoutingEngine(config, today=...)` is a `SourcingStrategy`: capture and release call
-`plan(request)`, possibly again with fresher availability after a lost reservation race.
-
-A little over 400 lines on purpose: eligibility, pricing and ranking run in one tight loop over
-the candidates (about 0.2 ms a decision), and pulling them apart would cost calls per location.
+A `SourcingStrategy` (docs/sourcing.md). Over 400 lines on purpose: eligibility, pricing and
+ranking share one tight loop over the candidates; apart, they would cost calls per location.
 """
 
 from __future__ import annotations

@@ -1,15 +1,7 @@
 """The API keys this process has checked, kept in memory while it hears of every key change.
 
-Nearly every request starts by looking its API key up. A process keeps the keys it found
-valid, and forgets them all whenever any key changes: the trigger of migration 0013 sends a
-NOTIFY on `orderly_api_keys` when a change to api_keys commits, and every process listens on
-its own connection. A revoked key is refused by every process as soon as the notification
-arrives (milliseconds).
-
-The cache serves only while the process is listening. Until the listener is connected, and
-from the moment its connection fails until it is back, every request looks its key up in the
-database, as if there were no cache. A lookup that was under way when a change arrived is not
-kept (the generation check), so a key revoked meanwhile cannot come back from it.
+Any change to api_keys forgets them all; without its listener the cache serves nothing:
+docs/architecture.md, "API keys are checked once per process".
 """
 
 from __future__ import annotations
