@@ -1,14 +1,7 @@
 """Import stock counts from CSV rows (columns: sku, location, on_hand[, safety_stock]).
 
-Each row sets a level's on-hand to the counted figure: the ledger records the difference as
-an adjustment (reason `import`), or as a receipt when the level is new. An empty
-safety_stock cell leaves it as it is. Rows are written in batches of about a thousand with
-set-based statements, so a file of a million rows is fine. The caller runs the whole import
-in one transaction: a bad row raises ImportRowInvalid naming its line (the header is line 1)
-and field, and nothing of the file is kept.
-
-Within a batch a level named twice takes its last row. Levels are locked in (sku, location)
-order within each batch; a large import is best run when few other writers are busy.
+Each row sets a level's on-hand to the counted figure, in batches of set-based statements
+within the caller's one transaction: docs/operations.md, "Imports".
 """
 
 from __future__ import annotations

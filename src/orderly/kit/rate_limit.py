@@ -1,14 +1,7 @@
 """Per-API-key rate limit shared by every API process, at a fraction of a round trip a request.
 
-A fixed one-minute window per key. Each process counts a key's requests locally and adds them to
-a shared counter in PostgreSQL every `batch` requests, in one statement
-(``INSERT ... ON CONFLICT DO UPDATE ... RETURNING``) whose answer is how many requests every
-process has let through so far. A request is refused when that shared count plus the requests let
-through here since reaches the limit. A process can overshoot by at most ``batch - 1`` requests a
-window, so ``batch`` is 1 (every request counted, exact) for small limits and grows with the limit.
-
-Keys are identified by a prefix of their SHA-256, never by the key. Requests without a bearer
-token are not limited here: they are refused by authentication or are public pages.
+Each process counts locally and adds to a shared per-minute counter in PostgreSQL every `batch`
+requests: docs/security.md, "Rate limits".
 """
 
 from __future__ import annotations

@@ -1,25 +1,6 @@
-"""The event outbox: every order timeline event, once committed, becomes the customer messages
-and webhook deliveries it calls for, at least once, whatever dies on the way.
-
-The timeline (``order_events``) is the outbox. It is written in the same transaction as every
-order change, so an event exists exactly when its change committed, and order capture does no
-extra work for notifications. A dispatcher (one at a time: it locks the cursor row) reads
-events past its cursor in id order and inserts, for each, the queued messages and webhook
-deliveries it calls for; both tables have a unique key on the event, so dispatching an event
-twice adds nothing.
-
-Ids are drawn when a row is inserted but become visible when its transaction commits, so a
-later id can be seen before an earlier one. The cursor therefore keeps the ids it passed
-without seeing them (`gaps`) and looks for them again on every run: a late commit is
-dispatched when it appears. A gap is dropped only when it cannot appear any more: every
-transaction running when it was recorded has ended (compared with PostgreSQL's snapshot
-horizon, ``pg_snapshot_xmin`` of now against ``pg_snapshot_xmax`` of then) and a grace of a
-few seconds has passed (for a writer that drew the id but had no transaction id yet). Then the
-id belongs to a transaction that rolled back. Nothing committed is ever skipped, and a run
-reads only new events plus the handful of open gaps.
-
-Events may thus be dispatched out of id order (a late commit comes after later ids): webhook
-receivers must not rely on order, and use ``Orderly-Event-Id`` to drop duplicates.
+"""The event outbox: every committed order timeline event becomes the customer messages and
+webhook deliveries it calls for, at least once, whatever dies on the way; a late commit is still
+dispatched, so events may arrive out of order: docs/notifications.md, "How events become messages".
 """
 
 from __future__ import annotations

@@ -1,13 +1,7 @@
-"""Notification jobs. Each is idempotent and safe to kill at any point (kill -9 included):
+"""Notification jobs: dispatch events, send messages, deliver webhooks, remind of pickups.
 
-- dispatch_events (every 5 s): order timeline events -> queued messages and webhook deliveries;
-  when it found events it kicks the two senders at once rather than waiting for their turn.
-- send_notifications (every 10 s): queued messages -> SMTP (or .eml files).
-- deliver_webhooks (every 10 s): due deliveries -> signed HTTP POSTs, with retries.
-- remind_expiring_pickups (every 15 min): pickups about to expire -> a reminder message.
-
-A queueing lock keeps at most one of each waiting; row locks (SKIP LOCKED) let several
-workers share the sending.
+Each is idempotent and safe to kill at any point (kill -9 included); schedules and locks are
+in docs/notifications.md.
 """
 
 from __future__ import annotations

@@ -1,17 +1,6 @@
-"""Import historical orders from CSV rows, one row per order line.
-
-Columns: external_id, channel, currency, customer_email, sku, quantity, unit_price, and
-optionally customer_name, status, placed_at (ISO 8601) and the ship-to address ship_name,
-ship_line1, ship_line2, ship_city, ship_region, ship_postal_code, ship_country. The rows of
-one order are consecutive; its order-level cells are read from its first row.
-
-Historical orders are recorded as they were: no sourcing, no reservation, no stock movement.
-Their status comes from the file (shipped, delivered or cancelled; delivered when empty), so
-nothing imported waits for fulfilment. An order is known by (channel, external_id): one that
-already exists is skipped, so importing a file again adds nothing. Orders are written in
-batches of about two thousand rows with set-based statements; the caller runs the whole
-import in one transaction, and a bad row raises OrderImportRowInvalid naming its line (the
-header is line 1), so nothing of the file is kept.
+"""Import historical orders from CSV rows, one row per order line, as they were: no sourcing,
+no reservation, no stock movement, and a file imported again adds nothing. Columns and rules:
+docs/operations.md, "Imports".
 """
 
 from __future__ import annotations

@@ -1,12 +1,7 @@
 """The dashboard home page's figures: a handful of aggregate queries over one organization.
 
-Definitions (also in docs/dashboard.md):
-- a fulfillment order shipped *on time* left within ``ON_TIME_HOURS`` of the order's capture;
-- *order to shipment* is the average time from capture to the fulfillment order's shipping;
-- the *return rate* is returns opened in the window over orders shipped in the window;
-- a SKU is *below its reorder point* at a location when its available stock is under the
-  reorder point of its replenishment rule there.
-Days are UTC days.
+What each figure means (on time, order to shipment, return rate, below reorder point; UTC
+days) is defined in docs/dashboard.md.
 """
 
 from __future__ import annotations

@@ -1,15 +1,6 @@
 """Rate cards: a carrier's services, prices by zone and weight bracket, and surcharges, from CSV.
 
-One CSV per carrier account, with the header
-``kind,service,name,zone,max_weight_grams,transit_days,price,currency``:
-
-- ``rate`` rows: ``service`` code, its display ``name``, ``zone`` (1 to 9), the bracket's
-  ``max_weight_grams``, ``transit_days`` (business days, for that zone), ``price`` ("7.45");
-- ``surcharge`` rows: ``service`` (a code, or ``*`` for every service), ``name`` (residential,
-  hazmat or oversize) and ``price``, added once per parcel.
-
-A parcel is priced at the first bracket whose maximum holds its billable weight (the larger of
-real and dimensional weight); a heavier parcel is not quoted by that service.
+The file's columns and how a parcel is priced: docs/shipping.md.
 """
 
 from __future__ import annotations

@@ -1,18 +1,7 @@
 """The search for the best set of shipping locations for one order. Pure and allocation-light.
 
-Given the eligible sites (locations with a cost per shipment and per kilogram, and the stock
-they hold of each SKU of the order), the search proposes options and keeps the best by the
-configured ranking:
-
-1. every single location that holds the whole order;
-2. when a split is needed (or allowed): every pair of locations that covers the order, pruned
-   by a lower bound on cost;
-3. when no pair covers the order (or the ranking does not put fewer shipments first): greedy
-   set cover (cheapest cost per unit first), then local improvement (drop a location, swap
-   one for another) while the ranking improves.
-
-For a fixed set of locations, the cheapest assignment is exact: shipping cost is linear in
-weight, so each SKU goes first to the location with the lowest cost per kilogram.
+Single locations, then pairs, then a greedy set cover improved locally, ranked by the
+configuration: docs/sourcing.md, step 4 ("Search").
 """
 
 from __future__ import annotations
