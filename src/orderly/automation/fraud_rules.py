@@ -1,11 +1,6 @@
 """The fraud rules behind the capture hook, registered by `install()` where the app and the
-worker start (never at import).
-
-Each rule adds its score when it fires; the organization sets which rules are enabled, their
-scores and their parameters (`PUT /v1/fraud/rules`). Rules that only look at the order cost no
-query. The velocity rule counts the last hour's orders by e-mail, shipping address and payment
-reference in one query; the first-time-express rule asks whether the customer ordered before,
-and only for an order that chose express shipping (tagged `express`).
+worker start (never at import); each rule and what it queries: docs/automation.md, "Fraud
+screening".
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Auto-restock: replenishment rules per SKU and location, a supplier per SKU, and the job that
-drafts purchase orders for whatever has run low.
-
-The job is safe to run any number of times, at once or after a crash: it runs under a lock per
-organization, counts the units of open purchase orders (drafts included) as already on order,
-and adds to the one open draft per (supplier, destination) rather than opening another.
+drafts purchase orders for what runs low, safe to run any number of times
+(docs/automation.md, "Auto-restock").
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Automation jobs: backorders sourced when stock arrives, purchase orders drafted for what
-runs low, late orders flagged, and expired Idempotency-Keys pruned.
-
-Every job is idempotent and runs its work in transactions: a worker killed mid-job commits
-nothing, and the retry (or the next periodic run) starts from the committed state. The job
-bodies are plain functions taking a connection, so tests call them directly.
+runs low, late orders flagged, and expired Idempotency-Keys pruned. Each is idempotent and
+commits nothing when killed mid-job (docs/automation.md, "Jobs").
 """
 
 from __future__ import annotations

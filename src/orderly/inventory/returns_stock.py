@@ -1,9 +1,6 @@
-"""Units a customer sent back, put back on the shelf as sellable stock.
-
-Like the other stock statements: missing levels are created first (in (sku, location) order,
-ON CONFLICT DO NOTHING), then the rows are locked in the same fixed order and raised in one
-statement that also writes one `returned` ledger row per level, so the ledger keeps summing to
-the levels.
+"""Units a customer sent back, put back on the shelf as sellable stock: levels created if
+missing, then raised in (sku, location) order with a `returned` ledger row each, like the other
+stock statements (docs/returns.md).
 """
 
 from __future__ import annotations

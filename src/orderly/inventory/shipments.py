@@ -1,9 +1,6 @@
 """Stock that leaves a location: shipped parcels and collected pickups, and write-offs when a
-location finds fewer units than it counted.
-
-Both are guarded statements in the style of the reservations: rows are locked in the fixed
-(sku, location) order, and every change writes a ledger row with both deltas, so the ledger
-keeps summing to the levels.
+location finds fewer units than it counted; guarded statements in (sku, location) order with a
+ledger row per change, like the reservations (docs/fulfillment.md, "Stock").
 """
 
 from __future__ import annotations

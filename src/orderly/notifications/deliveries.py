@@ -1,10 +1,5 @@
 """Delivering webhooks: a signed HTTP POST per due delivery, retried with backoff, dead after
-the last attempt.
-
-Due deliveries are claimed with ``FOR UPDATE SKIP LOCKED`` (so workers share them), posted
-concurrently, and their outcome is written in the claiming transaction. A worker killed in
-between leaves them pending: they are posted again (at least once; receivers deduplicate on
-``Orderly-Event-Id``). Each POST goes only to an address its webhook may reach (kit.outbound).
+the last attempt; at least once, shared by workers (docs/webhooks.md).
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
-"""Sending queued customer messages, one transaction per message.
-
-A message row is claimed with ``FOR UPDATE SKIP LOCKED``, rendered, handed to the SMTP server
-(or written as .eml), and marked sent in the same transaction. A worker killed before the
-commit leaves the row queued and unlocked, so another run sends it: at least once. The one
-duplicate this allows (killed after the server accepted, before the commit) carries the same
-Message-ID, which receiving systems use to drop it.
+"""Sending queued customer messages, one transaction per message, at least once: a claimed row
+is sent and marked in one transaction, and a duplicate carries the same Message-ID
+(docs/notifications.md, "Sending").
 """
 
 from __future__ import annotations

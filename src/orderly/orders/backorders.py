@@ -1,9 +1,6 @@
-"""Closing the loop when stock arrives: orders waiting for the SKUs (backordered, or partially
-shipped with units short) get their open units sourced, oldest order first; a backordered
-order becomes allocated once nothing is left open.
-
-Two workers never fight over an order: the orders are taken FOR UPDATE SKIP LOCKED, so an
-order another transaction is working on is simply left for the next run.
+"""Closing the loop when stock arrives: waiting orders get their open units sourced, oldest
+first, taken FOR UPDATE SKIP LOCKED so two workers never fight over one (docs/automation.md,
+"Backorders sourced when stock arrives").
 """
 
 from __future__ import annotations

@@ -1,11 +1,6 @@
-"""The fraud-screen hook: rules score an order at capture; a total at or above the
-organization's threshold puts the order on hold for review.
-
-Rules are plugged in by name (the automation feature adds velocity, amount, country-mismatch
-and similar rules). With no rule registered, screening passes every order. Each organization
-enables rules and sets their score and parameters; capture reads those settings with its
-context query and hands them over on the draft, so an organization with no rule enabled costs
-no query at all.
+"""The fraud-screen hook: rules, plugged in by name, score an order at capture; a total at or
+above the organization's threshold puts it on hold. No rule enabled costs no query
+(docs/automation.md, "Fraud screening").
 """
 
 from __future__ import annotations

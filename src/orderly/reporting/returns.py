@@ -1,10 +1,7 @@
 """Return rate: units returned over units shipped, per SKU, reason, channel or location.
 
-Units shipped are the `shipped` stock ledger rows in the period; units returned are the
-authorised units of returns opened in the period (rejected and cancelled returns left out).
-A returned unit counts against the location that shipped its order line (the one that shipped
-most of it) and the channel of its order. Reasons have no shipped units of their own: each
-reason's rate is over every unit shipped in the period.
+What counts as shipped and returned, and against which location: docs/returns.md, "Return
+analytics".
 """
 
 from __future__ import annotations

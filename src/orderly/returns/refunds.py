@@ -1,9 +1,7 @@
 """Refund arithmetic. Pure: integer minor units in, integer minor units out.
 
-A line's discount and tax are shared over its units by the largest-remainder method: every
-unit gets the floor of its share and the leftover minor units go one each to the first units.
-So the units of a line always add up to the line exactly, and a return takes the next units
-of a line in order (units already returned keep theirs).
+Discount and tax are shared over a line's units by the largest-remainder method, so units
+always add up to the line (docs/returns.md, "Refund arithmetic").
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""Tracking numbers of the rate-table carrier: PREFIX + 12-digit serial + 1 check digit.
-
-The check digit is the GS1 mod-10 scheme (the one on every GTIN and SSCC): from the rightmost
-serial digit leftwards, digits are weighted 3, 1, 3, 1, ...; the check digit brings the weighted
-sum up to a multiple of 10. It catches every single-digit error and most swaps of neighbours.
-Example: PW000000000001 -> weighted sum 3 -> check digit 7 -> PW0000000000017.
+"""Tracking numbers of the rate-table carrier: PREFIX + 12-digit serial + 1 check digit, by
+the GS1 mod-10 scheme of every GTIN and SSCC (docs/shipping.md). Example: PW000000000001 ->
+PW0000000000017.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """Pushed tracking events: the organization's public account token and its signing secret.
 
-A sender signs ``<unix timestamp>.<raw body>`` with HMAC-SHA256 under the secret and sends
-``X-Orderly-Signature: t=<unix timestamp>,v1=<hex digest>``; the organization is named by the
-public token in ``X-Orderly-Account`` (or the ``account`` query parameter). Signatures older or
-newer than five minutes are refused, so a captured request cannot be replayed later.
+How a sender signs, and why old signatures are refused: docs/shipping.md, "Tracking events
+pushed by carriers".
 """
 
 from __future__ import annotations

@@ -1,9 +1,5 @@
-"""Shipping zones from origin and destination, the way US parcel carriers band distance.
-
-The distance is measured between coordinates when both addresses carry latitude and longitude;
-otherwise, for US addresses, between the approximate centroids of their 3-digit ZIP prefixes
-(the table below groups prefixes into ranges, one centroid per range: a state, or a part of a
-large state). The distance then falls into a zone band, 2 (local) to 8 (across the country).
+"""Shipping zones from origin and destination, the way US parcel carriers band distance: from
+coordinates, else from 3-digit ZIP prefixes, into zones 2 to 8 (docs/shipping.md).
 """
 
 from __future__ import annotations

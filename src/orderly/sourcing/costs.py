@@ -1,9 +1,6 @@
-"""What a shipment from a location costs and how long it takes: handling plus a zone rate.
-
-The zone comes from the great-circle distance between the location and the destination, or,
-without coordinates, from how much of the postal code they share (same first three
-characters: the second zone; same first character: the fourth; else the sixth; another
-country or nothing known: the last). Amounts are integer minor units.
+"""What a shipment from a location costs and how long it takes: handling plus a zone rate, the
+zone from distance or shared postal code (docs/sourcing.md, "How an order is routed").
+Amounts are integer minor units.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """Where an order's units come from: the shapes every sourcing strategy shares. No I/O.
 
-`SingleLocationThenSplit` is the first, simple strategy (kept for its tests and as a
-baseline); the routing engine (`sourcing.engine.RoutingEngine`) implements the same
-`SourcingStrategy` interface. Fields added for the engine all have defaults, so callers that
-build these shapes with the original fields keep working.
+`SingleLocationThenSplit` is the first, simple strategy, kept as a baseline; the routing
+engine implements the same `SourcingStrategy` (docs/sourcing.md, "In code").
 """
 
 from __future__ import annotations

@@ -1,10 +1,5 @@
-"""Replay past orders under a routing configuration and compare with what happened.
-
-Each order is decided again on the stock it could have had when it was captured: stock levels
-are rebuilt from the stock ledger up to the order's creation (minus today's safety stock, which
-the ledger does not record). Daily capacity is not replayed (the loads of past days are not
-kept). What happened is priced with the same cost table, so the two columns compare like with
-like. Read-only: nothing is reserved or written.
+"""Replay past orders under a routing configuration, on stock rebuilt from the ledger, and
+compare with what happened. Read-only: docs/sourcing.md, "Replay".
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""Routing configurations, and the read-only snapshot a simulation decides on.
-
-The simulation reads locations, stock levels and today's allocations directly (read-only, like
-capture's context query) so that it can explain every active location, including the ones a
-capture snapshot would have left out (wrong kind for the channel, no ship capability, another
-country).
+"""Routing configurations, and the read-only snapshot a simulation decides on: it reads every
+active location, so that it can explain the ones a capture would have left out
+(docs/sourcing.md, "Simulation").
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """What a dashboard user limited to some locations sees and acts on: the one rule, by kind.
 
-An order is at the locations where its units are allocated; a fulfillment order, pick list or
-shipment at the location that works it; a return at the location that receives it; a purchase
-order at its destination; a figure counts only these. Anything else is absent (404), as another
-organization's object is; what every location shares is for users of every location.
+Anything outside those locations is absent (404), as another organization's object is
+(docs/dashboard.md).
 """
 
 from __future__ import annotations
