@@ -1,13 +1,7 @@
 """Bulk imports through the `orderly import` command: products, stock, orders; rows/s.
 
-On a throwaway embedded PostgreSQL (after `orderly migrate` and `orderly org create`), writes
-CSV files and times each `orderly import` command from start to exit (the process start,
-the CSV parsing, the one transaction and its commit):
-
-- products: --skus SKUs;
-- stock: --stock-rows rows (--skus SKUs x the needed locations, each level once);
-- orders: --orders historical orders of 1 to 3 lines, then the same file again (every order
-  already exists, so it adds nothing).
+Times each command from start to exit on a throwaway embedded PostgreSQL, the order file twice
+(the second time adds nothing): docs/performance.md, "Bulk imports".
 
     python bench/bulk_import.py                   # 100,000 orders, 1,000,000 stock rows
     python bench/bulk_import.py --orders 10000 --stock-rows 100000

@@ -1,10 +1,7 @@
 """Instructions per order capture in one API process, counted by valgrind's callgrind.
 
-CPU seconds on a shared or virtual machine vary by more than the changes worth measuring (5%
-from run to run here); instruction counts repeat. This drives captures through the ASGI app in
-one process (no HTTP server, no other clients) under callgrind, twice, with FEW and MANY orders,
-and prints (MANY - FEW) / (MANY - FEW orders): the per-order instructions of the API side.
-PostgreSQL runs outside the count. Needs valgrind; takes a few minutes.
+Instruction counts repeat where CPU seconds do not: (MANY - FEW runs) / (MANY - FEW orders),
+PostgreSQL outside the count. Needs valgrind (docs/performance.md).
 
     python bench/capture_instructions.py            # 20 and 120 orders
     python bench/capture_instructions.py --few 10 --many 60

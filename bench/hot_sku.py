@@ -1,18 +1,7 @@
 """Hot SKU: many concurrent buyers of one SKU at one location, through the HTTP API.
 
-Starts `orderly serve --workers W` on a throwaway embedded PostgreSQL, creates one shipping
-warehouse, the SKUs and plenty of stock through the API, then measures two runs with the same
-clients and the same 1-line, 1-unit orders:
-
-- hot: every order buys the same SKU, so every reservation updates the same stock row;
-- hot, in high demand: the same, after the SKU is marked `high_demand` (PATCH
-  /v1/products/{id}): its row is locked only by the write that reserves it, not while the
-  order is planned;
-- spread: every order buys one of --skus SKUs at random at the same warehouse.
-
-Afterwards it checks, in the database, that nothing was oversold: every level has
-reserved <= on_hand, the ledger sums to on_hand and reserved, and the hot level's reserved
-units equal the units of the orders that were answered 201.
+Runs one hot SKU, the same SKU in high demand, and orders spread over many SKUs, then checks in
+the database that nothing was oversold: docs/performance.md, "Hot SKU".
 
     python bench/hot_sku.py --workers 2 --clients 32 --seconds 15
 """

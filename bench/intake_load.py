@@ -1,11 +1,7 @@
 """Load generators for order intake: wrk with a Lua script when installed, else lean asyncio.
 
-Both keep one HTTP/1.1 keep-alive connection per client, each client sending its next order as soon
-as the previous answer arrives, and both place the same 3-line orders with random SKUs.
-
-With a rate (asyncio only) the clients are paced instead: together they offer that many orders
-per second on a fixed schedule, and each latency is counted from the moment its order was due,
-so an answer that came late also delays the orders queued behind it in the figure.
+One keep-alive connection per client, each sending its next 3-line order on the last answer; with
+a rate (asyncio only) paced instead, latency counted from when each order was due.
 """
 
 from __future__ import annotations

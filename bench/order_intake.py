@@ -1,10 +1,7 @@
 """Order intake through the HTTP API, measured against the machine's raw-SQL limit.
 
-Starts `orderly serve` on a throwaway embedded PostgreSQL, creates warehouses, SKUs and stock
-through the API, then has N concurrent keep-alive clients place 3-line orders for T seconds. In the
-same run pgbench measures the raw-SQL limit of the same order (bench/raw_sql_limit.py) at the same
-client count, before and after the API runs (the machine's speed drifts), and the ratio of orders/s
-to the mean of the two limits is printed. Results go to bench/results/.
+N keep-alive clients place 3-line orders; pgbench measures the limit before and after (the
+machine drifts) and the ratio is printed: docs/performance.md, "Order intake".
 
     python bench/order_intake.py --workers 2 --clients 32 --seconds 20 --skus 2000
     python bench/order_intake.py --matrix        # workers 1, 2, 4 x clients 8, 32, 128

@@ -1,11 +1,7 @@
 """The raw-SQL limit of order capture on this machine.
 
-pgbench (in C, shipped with the embedded PostgreSQL) runs the least SQL that one order with three
-lines needs: three guarded stock reservations, the order, its lines, three ledger rows and one
-timeline event, in one transaction with durable commits. No API, no Python: whatever Orderly
-reaches over HTTP is measured against this figure.
-
-The database is a throwaway embedded PostgreSQL in a temporary directory, removed afterwards.
+pgbench runs the least SQL one 3-line order needs, with durable commits, on a throwaway
+embedded PostgreSQL: what the API reaches is read against it (docs/performance.md).
 
     python bench/raw_sql_limit.py --clients 32 --seconds 20
 """

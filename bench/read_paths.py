@@ -1,15 +1,7 @@
 """Read paths on a large database: one SKU's stock across 200 locations, and order list pages.
 
-Generates, in one organization on a throwaway embedded PostgreSQL (after `orderly migrate`),
-200 locations, 100,000 SKUs, their stock levels, 100,000 customers and 1,000,000 orders with
-2 lines and 2 allocations each, with set-based SQL (generate_series) straight into the tables.
-Then `orderly serve --workers 1` answers a few thousand requests per read path from one
-keep-alive client, one request at a time, and the p50/p99 latencies are printed.
-
-The measuring client is the standard library's `http.client` on one keep-alive connection:
-a full-featured client such as httpx spends about 0.75 ms of its own per request on a small
-machine, which would show in the figures as the server's. Generation is unchanged.
-A reused database (`--keep`) is migrated first, so that new indexes and columns are there.
+Generates 1,000,000 orders with set-based SQL, then one `http.client` keep-alive client (whose
+own cost is small) times each path: docs/performance.md, "Read paths".
 
     python bench/read_paths.py                       # 1,000,000 orders, 2,000 requests per path
     python bench/read_paths.py --orders 100000 --requests 500

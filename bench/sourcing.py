@@ -1,11 +1,7 @@
 """The routing engine on a generated network: decisions per second and cost against the optimum.
 
-A network of 50 locations across the US (8 distribution centres, 2 3PLs, 40 stores that ship),
-2,000 SKUs and orders of 1 to 6 lines. Most SKUs are stocked at a few distribution centres,
-some also at stores, in small quantities; stores have a daily capacity and some are full.
-The engine decides every order on one core (no database: the snapshot is built in memory),
-then an exact solver (OR-tools, a MIP per order: quantities per location, a fixed cost per
-location used, availability as bounds) solves the same orders under the same cost model.
+50 locations, 2,000 SKUs, orders of 1 to 6 lines, decided on one core with no database, then
+solved exactly (OR-tools) under the same cost model: docs/performance.md, "Sourcing".
 
     python bench/sourcing.py                      # 20,000 decisions, 1,000 solved exactly
     python bench/sourcing.py --orders 5000 --exact 300 --seed 7
