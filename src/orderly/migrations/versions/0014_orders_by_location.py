@@ -3,28 +3,9 @@
 Revision ID: 0014
 Revises: 0013
 
-An order list filtered by location, status and channel asks for the orders that have units at
-one location *and* are in one status on one channel. The location lives on the allocations and
-the status on the order, so with no index over both the list had to check every order of the
-location when few or none of them match: ten thousand probes for a store with ten thousand
-orders, whatever the page size. Each allocation now carries a copy of its order's status and
-channel (`order_status`, `channel_id`), and `ix_order_allocations_org_location_status_channel`
-hands the list exactly the matching orders, newest first.
-
-The copy is kept by the database:
-
-- a writer of allocations should give both values (order capture has them at hand); when it
-  leaves them out, `order_allocation_takes_order` reads them from the order at the end of the
-  statement (an UPDATE of the new row: correct, but the capture path should not rely on it);
-- `order_allocations_follow_order` updates them whenever an order's status (or channel)
-  changes, in the same transaction. Writers lock an order before its allocations, and so does
-  this trigger.
-
-`channel_id` has no foreign key of its own: it is a copy of the order's, which has one.
-
-On a large database the backfill rewrites every allocation once: run VACUUM ANALYZE
-order_allocations afterwards (autovacuum gets there too), so that index-only scans and the
-planner's estimates are right again.
+The copy is kept by triggers, for an index that hands a list filtered by location exactly the
+matching orders: docs/architecture.md, "Allocations carry their order's status and channel".
+On a large database, run VACUUM ANALYZE order_allocations after the backfill.
 """
 
 from collections.abc import Sequence

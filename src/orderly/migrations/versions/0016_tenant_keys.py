@@ -3,37 +3,9 @@
 Revision ID: 0016
 Revises: 0015
 
-Order lines, allocations, fulfillment orders and their lines each had a foreign key to their
-organization and one to their parent (order, fulfillment order); a ledger row had only the one
-to its organization. PostgreSQL checks a foreign key row by row with a small query that also
-locks the referenced row for key share, and every one of these keys locked the same row, the
-organization's, from every transaction that writes an order: a captured order of three lines
-from two warehouses made fourteen such checks on it, besides the order's own. One key over
-(org_id, parent) replaces each pair:
-
-- order lines and allocations -> orders (org_id, id);
-- fulfillment orders -> orders (org_id, id); fulfillment order lines -> fulfillment orders
-  (org_id, id), which needs that pair unique;
-- a ledger row -> its stock level (org_id, sku_id, location_id): the level the row changed,
-  which the same transaction has locked to update it already: no other transaction's lock
-  is in the way of the check.
-
-Each key says more than the two it replaces: the row belongs to a parent *of its own
-organization*, and a ledger row to a stock level that exists. The organization is still
-reached through the parent, whose own key to it stays. A captured order of three lines makes
-eleven checks fewer, and fourteen fewer on the organization's row (measured in
-docs/performance.md). Deleting a parent deletes these rows with it (ON DELETE CASCADE, as the
-organization's keys did); Orderly deletes none of these parents.
-
-The pairs these keys point at are unique as (id, org_id), id first, for orders (0015 made it
-(org_id, id)) and fulfillment orders. An index led by org_id is one more that PostgreSQL may
-choose for a lookup of an organization's rows by some other column, with org_id alone as its
-condition, while a table has no statistics yet (a new database, until autovacuum first
-analyzes it), and capture keeps its plans for the connection's life (orders.repository). It
-did so for capture's lookup of an order by its external id: every capture read every order of
-its organization, and an order cost the database 3 ms of CPU after the first hundreds and 6 ms
-after 5,000. Led by id, the index serves the keys and nothing else (capture now also skips that
-lookup for an order without an external id).
+One key over (org_id, parent) replaces each pair of keys to the organization and to the parent,
+and the referenced pairs are unique as (id, org_id), id first: docs/architecture.md, "Keys that
+carry the organization".
 """
 
 from collections.abc import Sequence
