@@ -45,6 +45,9 @@ UNIT_PRICE_MINOR = 1999
 
 
 class LifecycleMachine(Driver, RuleBasedStateMachine):
+    """Orders and returns live in bundles; fulfillment orders and parcels, which the
+    application opens by itself, are picked among those of the organization."""
+
     orders = Bundle("orders")
     returns = Bundle("returns")
 
@@ -174,7 +177,8 @@ class LifecycleMachine(Driver, RuleBasedStateMachine):
     @rule(pick=PICK)
     def advance(self, pick: int) -> None:
         """The next natural step of a fulfillment order: accept, pick in full, pack one unit
-        apart (or make a pickup ready), ship the first parcel. Long journeys become likely."""
+        apart and ship the first parcel, or make a pickup ready and hand it over. Long
+        journeys become likely."""
         fo = self.fulfillment_order(pick)
         if fo is None:
             return
@@ -188,6 +192,9 @@ class LifecycleMachine(Driver, RuleBasedStateMachine):
             self.pack_parcels(fo, split=True, key=None)
         elif fo["status"] == "packed":
             self.ship_parcels(fo, first_parcel_only=True, key=None)
+        elif fo["status"] == "ready_for_pickup" and fo["id"] in self.pickup_codes:
+            code = self.pickup_codes[fo["id"]]
+            self.call("POST", f"/v1/fulfillment-orders/{fo['id']}/pickup", {"code": code})
 
     @rule(pick=PICK, code=st.sampled_from(list(TrackingCode)))
     def tracking_event(self, pick: int, code: TrackingCode) -> None:
@@ -230,7 +237,8 @@ class LifecycleMachine(Driver, RuleBasedStateMachine):
 
     @rule()
     def pickups_expire(self) -> None:
-        """The hourly job, a week later: every pickup still waiting expires."""
+        """The hourly job, a week later: every pickup still waiting expires (the job serves
+        every organization; earlier tests' pickups expire too, which changes nothing here)."""
 
         async def expire() -> None:
             async with self.harness.db.transaction() as conn:

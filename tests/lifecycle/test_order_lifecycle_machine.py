@@ -12,9 +12,9 @@ import traceback
 from collections.abc import Iterator
 
 import httpx
+import hypothesis
 import pytest
-from hypothesis import HealthCheck, Phase, settings
-from hypothesis import seed as with_seed
+from hypothesis import HealthCheck, Phase
 from hypothesis.stateful import run_state_machine_as_test
 
 from orderly.app import create_app
@@ -27,7 +27,7 @@ SOAK_MINUTES = os.environ.get("ORDERLY_SOAK_MINUTES")
 QUIET = [HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large]
 
 # What every `make test` runs: a fixed set of sequences, the same on every machine.
-BOUNDED = settings(
+BOUNDED = hypothesis.settings(
     max_examples=20,
     stateful_step_count=30,
     deadline=None,
@@ -35,7 +35,7 @@ BOUNDED = settings(
     database=None,
     suppress_health_check=QUIET,
 )
-SOAKING = settings(
+SOAKING = hypothesis.settings(
     max_examples=100,
     stateful_step_count=60,
     deadline=None,
@@ -73,15 +73,15 @@ def test_soak(harness: Harness) -> None:
     failures: dict[str, int] = {}
     while time.monotonic() < deadline:
         seed = random.getrandbits(64)
-        machine = with_seed(seed)(machine_for(harness))
+        machine = hypothesis.seed(seed)(machine_for(harness))
         try:
             run_state_machine_as_test(machine, settings=SOAKING)
         except Exception as failure:
             # Every failure is reported, then the soak goes on with the next seed.
             summary = f"{type(failure).__name__}: {str(failure).splitlines()[0][:200]}"
+            # Hypothesis has just printed the shrunk steps of this failure.
             print(f"\n=== FAILURE with seed {seed} (rerun: @seed({seed})) ===")
             print("".join(traceback.format_exception_only(failure)))
-            print("\n".join(getattr(failure, "__notes__", [])))
             failures.setdefault(summary, seed)
         else:
             print(f"seed {seed}: passed")

@@ -19,7 +19,7 @@ from orderly.shipping import service as shipping
 from orderly.tenancy import service as tenancy
 from orderly.tenancy.domain import Principal, Role
 from tests.fulfillment.helpers import BOXES, create_product
-from tests.orders.factories import create_location, receive_stock
+from tests.orders.factories import create_location
 
 SKUS = ("MUG", "HAT")
 # Few units, so that orders run short, backorder and re-route.
@@ -75,14 +75,22 @@ async def build_world(client: httpx.AsyncClient, db: Database) -> World:
     await create_location(client, headers, "SUP1", kind="supplier", capabilities=())
     for sku in SKUS:
         await create_product(client, headers, sku)
-    for code in ("WH1", "WH2", "ST1"):
+    for code in ("WH1", "WH2"):
         await _ok(
             await client.put(
                 f"/v1/fulfillment/locations/{code}/boxes", json={"boxes": BOXES}, headers=headers
             )
         )
-    for (sku, location), units in STOCK.items():
-        await receive_stock(client, headers, sku, location, units)
+    receipts = [
+        {"sku": sku, "location": location, "delta": units, "reason": "received"}
+        for (sku, location), units in STOCK.items()
+    ]
+    await _ok(
+        await client.post(
+            "/v1/inventory/adjustments", json={"adjustments": receipts}, headers=headers
+        ),
+        201,
+    )
     await _channels(client, headers)
     await _ok(
         await client.put(
