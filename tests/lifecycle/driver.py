@@ -137,6 +137,9 @@ class Driver:
             self.pickup_codes[fo["id"]] = response.json()["pickup_code"]
 
 
+MOVING_ORDER = (
+    "SELECT order_id FROM fulfillment_orders WHERE org_id = :org_id ORDER BY id DESC LIMIT 1"
+)
 FO_IDS = "SELECT id FROM fulfillment_orders WHERE org_id = :org_id ORDER BY id DESC"
 TRACKING_NUMBERS = (
     "SELECT tracking_number FROM fulfillment_parcels"

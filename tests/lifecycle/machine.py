@@ -22,7 +22,7 @@ from orderly.orders import service as orders_service
 from orderly.shipping.domain import TrackingCode
 from orderly.shipping.webhooks import sign
 from tests.lifecycle.answers import IdempotencyKeys, WrongAnswer, check_answer
-from tests.lifecycle.driver import TRACKING_NUMBERS, Driver, Harness
+from tests.lifecycle.driver import MOVING_ORDER, TRACKING_NUMBERS, Driver, Harness
 from tests.lifecycle.invariants import broken_invariants
 from tests.lifecycle.world import (
     CUSTOMER_EMAIL,
@@ -40,16 +40,22 @@ STOCKED = ("WH1", "WH2", "ST1")
 RECEIVING = (None, "WH1", "ST1", "WH2")
 # A few keys, so that a key is sometimes sent again, to the same request or another.
 KEYS = st.sampled_from([None, "key-1", "key-2"])
-PICK = st.integers(min_value=0, max_value=15)
+# Which fulfillment order or parcel, newest first; the newest is picked half the time, so that
+# one of them often goes the whole way.
+PICK = st.one_of(st.just(0), st.integers(min_value=0, max_value=15))
 UNIT_PRICE_MINOR = 1999
+
+orders = Bundle("orders")
+returns = Bundle("returns")
+# An order of the bundle, or the one whose fulfillment is moving: the order of the newest
+# fulfillment order (steps like hold, cancel or a return then meet orders part-way through).
+MOVING = "moving"
+AN_ORDER = st.one_of(st.just(MOVING), orders)
 
 
 class LifecycleMachine(Driver, RuleBasedStateMachine):
     """Orders and returns live in bundles; fulfillment orders and parcels, which the
     application opens by itself, are picked among those of the organization."""
-
-    orders = Bundle("orders")
-    returns = Bundle("returns")
 
     def __init__(self) -> None:
         super().__init__()
@@ -104,21 +110,28 @@ class LifecycleMachine(Driver, RuleBasedStateMachine):
                 self.authorized_orders.append(order_id)
         return order_id
 
-    @rule(order=orders)
-    def hold(self, order: int) -> None:
-        self.call("POST", f"/v1/orders/{order}/hold", {"reason": "customer called"})
+    @rule(order=AN_ORDER)
+    def hold(self, order: int | str) -> None:
+        if order_id := self.resolve(order):
+            self.call("POST", f"/v1/orders/{order_id}/hold", {"reason": "customer called"})
 
-    @rule(order=orders)
-    def release(self, order: int) -> None:
-        self.call("POST", f"/v1/orders/{order}/release", {})
+    @rule(order=AN_ORDER)
+    def release(self, order: int | str) -> None:
+        if order_id := self.resolve(order):
+            self.call("POST", f"/v1/orders/{order_id}/release", {})
 
-    @rule(order=orders)
-    def cancel(self, order: int) -> None:
-        self.call("POST", f"/v1/orders/{order}/cancel", {"reason": "customer changed their mind"})
+    @rule(order=AN_ORDER)
+    def cancel(self, order: int | str) -> None:
+        if order_id := self.resolve(order):
+            reason = {"reason": "customer changed their mind"}
+            self.call("POST", f"/v1/orders/{order_id}/cancel", reason)
 
-    @rule(order=orders, city=st.sampled_from(["Boston", "Chicago"]))
-    def edit_address(self, order: int, city: str) -> None:
+    @rule(order=AN_ORDER, city=st.sampled_from(["Boston", "Chicago"]))
+    def edit_address(self, order: int | str, city: str) -> None:
         """The dashboard's address edit, through the orders service it calls."""
+        order_id = self.resolve(order)
+        if order_id is None:
+            return
         postal, lat, lon = CITIES[city]
         address = {
             **SHIPPING_ADDRESS,
@@ -132,7 +145,7 @@ class LifecycleMachine(Driver, RuleBasedStateMachine):
             try:
                 async with self.harness.db.transaction() as conn:
                     await orders_service.edit_shipping_address(
-                        conn, self.world.principal, order, address
+                        conn, self.world.principal, order_id, address
                     )
             except OrderlyError as refused:
                 if refused.status >= 500:
@@ -250,14 +263,17 @@ class LifecycleMachine(Driver, RuleBasedStateMachine):
 
     @rule(
         target=returns,
-        order=orders,
-        units=st.integers(1, 3),
+        order=AN_ORDER,
+        units=st.one_of(st.just(1), st.integers(1, 3)),
         method=st.sampled_from(["ship_back", "in_store"]),
     )
-    def request_return(self, order: int, units: int, method: str) -> Any:
-        line = self.order(order)["lines"][0]
+    def request_return(self, order: int | str, units: int, method: str) -> Any:
+        order_id = self.resolve(order)
+        if order_id is None:
+            return multiple()
+        line = self.order(order_id)["lines"][0]
         body: dict[str, Any] = {
-            "order_id": order,
+            "order_id": order_id,
             "lines": [{"line_no": line["line_no"], "quantity": units, "reason": "too_small"}],
             "method": method,
         }
@@ -297,13 +313,20 @@ class LifecycleMachine(Driver, RuleBasedStateMachine):
         body = {"lines": [{"sku": "HAT", "quantity": 1, "unit_price": "19.99"}]}
         self.call("POST", f"/v1/returns/{ret}/exchange", body)
 
-    @rule(order=orders, partial=st.booleans(), key=KEYS)
-    def refund_order(self, order: int, partial: bool, key: str | None) -> None:
+    @rule(order=AN_ORDER, partial=st.booleans(), key=KEYS)
+    def refund_order(self, order: int | str, partial: bool, key: str | None) -> None:
         """A goodwill refund, on orders whose card payment was captured."""
-        if order not in self.card_captured_orders:
+        order_id = self.resolve(order)
+        if order_id not in self.card_captured_orders:
             return
-        amount = "5.00" if partial else self.order(order)["payment"]["amount"]
-        self.call("POST", f"/v1/orders/{order}/refunds", {"amount": amount}, key=key)
+        amount = "5.00" if partial else self.order(order_id)["payment"]["amount"]
+        self.call("POST", f"/v1/orders/{order_id}/refunds", {"amount": amount}, key=key)
+
+    def resolve(self, order: int | str) -> int | None:
+        if order != MOVING:
+            return int(order)
+        newest = self.sql(MOVING_ORDER)
+        return int(newest[0].order_id) if newest else None
 
     # --- fraud review -------------------------------------------------------------------
 
