@@ -9,11 +9,12 @@ PORT ?= 8000
 PIP := $(BIN)/python -m pip --disable-pip-version-check
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt bench clean
+.PHONY: help run test soak lint fmt bench clean
 
 help:
 	@echo "make run    install, migrate, load the demo data once, serve at http://$(HOST):$(PORT)"
 	@echo "make test   install dev tools, then ruff, mypy and pytest"
+	@echo "make soak   the order lifecycle machine with fresh seeds for SOAK_MINUTES (default 10)"
 	@echo "make lint   ruff format --check, ruff check, mypy"
 	@echo "make fmt    ruff format and ruff check --fix"
 	@echo "make bench  order-intake benchmark (bench/order_intake.py)"
@@ -44,6 +45,13 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev lint
 	$(BIN)/pytest
+
+# The lifecycle state machine (tests/lifecycle) with fresh random seeds until the time is up;
+# prints the seed and the shrunk steps of every failure.
+SOAK_MINUTES ?= 10
+soak: $(VENV)/.installed-dev
+	ORDERLY_SOAK_MINUTES=$(SOAK_MINUTES) $(BIN)/pytest -s -p no:cacheprovider \
+		tests/lifecycle/test_order_lifecycle_machine.py::test_soak
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
