@@ -13,7 +13,7 @@ import pytest
 
 from orderly.kit.db import Database
 from orderly.settings import Settings
-from orderly.shipping.carriers.base import register_carrier
+from orderly.shipping.carriers.registry import register_carrier
 from orderly.shipping.domain import (
     Label,
     RateQuote,

@@ -10,7 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.shipping import repository as repo
 from orderly.shipping import webhooks
-from orderly.shipping.carriers.base import Carrier, CarrierAccount, build_carrier, carrier_kinds
+from orderly.shipping.carriers.base import Carrier, CarrierAccount
+from orderly.shipping.carriers.registry import build_carrier, carrier_kinds
 from orderly.shipping.errors import CarrierCodeTaken, CarrierNotFound, UnknownCarrierKind
 from orderly.shipping.rate_card import RateCard, parse_rate_card
 from orderly.shipping.schemas import CarrierAccountIn, CarrierAccountOut, RateCardSummary
