@@ -29,7 +29,7 @@ with a stable `code`. POSTs that create something accept an `Idempotency-Key` he
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
     from orderly.automation import fraud_rules
-    from orderly.shipping import vault
+    from orderly.kit import vault
 
     fraud_rules.install()
     vault.use_settings(settings)

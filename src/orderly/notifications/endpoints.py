@@ -10,6 +10,7 @@ from starlette.responses import Response
 from orderly.kit.deps import Conn, Reader, SettingsWriter, authorize
 from orderly.kit.idempotency import CreatedWithSecret, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from orderly.kit.vault import Vault, vault_for
 from orderly.notifications import service, template_store, webhooks
 from orderly.notifications.domain import DeliveryStatus, NotificationKind, NotificationStatus
 from orderly.notifications.schemas import (
@@ -26,7 +27,6 @@ from orderly.notifications.schemas import (
     WebhookPatch,
 )
 from orderly.settings import Settings
-from orderly.shipping.vault import Vault, vault_for
 from orderly.tenancy.domain import Permission
 
 router = APIRouter(tags=["notifications"])

@@ -21,9 +21,9 @@ import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
 
 from orderly.kit.db import Database
+from orderly.kit.vault import vault_for
 from orderly.notifications import deliveries, outbox, reminders, sending
 from orderly.settings import Settings
-from orderly.shipping.vault import vault_for
 
 blueprint = procrastinate.Blueprint()
 logger = logging.getLogger(__name__)

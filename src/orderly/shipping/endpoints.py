@@ -16,6 +16,7 @@ from orderly.kit.deps import Conn, OrderWriter, Reader, SettingsWriter, WritingC
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.money import from_minor
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from orderly.kit.vault import Vault, vault_for
 from orderly.shipping import accounts, service, tracking, webhooks
 from orderly.shipping.domain import (
     Parcel,
@@ -36,7 +37,6 @@ from orderly.shipping.schemas import (
     TrackingEventsOut,
     TrackingWebhookOut,
 )
-from orderly.shipping.vault import Vault, vault_for
 
 router = APIRouter(tags=["shipping"])
 public_router = APIRouter(tags=["tracking page"])
