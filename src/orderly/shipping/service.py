@@ -46,8 +46,8 @@ from orderly.shipping.errors import (
     ShipmentNotCancellable,
     ShipmentNotFound,
 )
+from orderly.shipping.presenters import shipment_view
 from orderly.shipping.schemas import ShipmentView
-from orderly.shipping.views import shipment_view
 
 __all__ = [
     "Parcel",
