@@ -11,6 +11,7 @@ from orderly import __version__
 from orderly.kit import heap
 from orderly.kit.body_limit import BodySizeLimit
 from orderly.kit.db import Database
+from orderly.kit.embedded import database_url
 from orderly.kit.problems import document_problems, install_problem_handlers
 from orderly.kit.query import refuse_nul_characters
 from orderly.kit.rate_limit import RateLimit
@@ -29,7 +30,7 @@ with a stable `code`. POSTs that create something accept an `Idempotency-Key` he
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
     from orderly.automation import fraud_rules
-    from orderly.shipping import vault
+    from orderly.kit import vault
 
     fraud_rules.install()
     vault.use_settings(settings)
@@ -74,14 +75,6 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         RateLimit, per_minute=settings.rate_limit_per_minute, batch=settings.rate_limit_batch
     )
     return app
-
-
-def database_url(settings: Settings) -> str:
-    if settings.database_url:
-        return settings.database_url
-    from orderly.kit.embedded import start_embedded_postgres
-
-    return start_embedded_postgres(settings.resolved_data_dir())
 
 
 def _mount_dashboard(app: FastAPI, settings: Settings) -> None:

@@ -15,11 +15,11 @@ import sqlalchemy as sa
 
 from orderly.kit.clock import utcnow
 from orderly.kit.db import Database
+from orderly.kit.vault import vault_for
 from orderly.notifications import repository
 from orderly.notifications.deliveries import deliver_due_webhooks
 from orderly.notifications.tasks import dispatch_all
 from orderly.settings import Settings
-from orderly.shipping.vault import vault_for
 from orderly.tenancy.domain import Role
 from tests.conftest import Org, key_for
 from tests.fulfillment.helpers import place, setup_warehouses

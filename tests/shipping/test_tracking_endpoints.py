@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from orderly.kit.db import Database
+from orderly.kit.vault import SECRET_KEY_FILE, vault_for
 from orderly.settings import Settings
-from orderly.shipping.carriers.base import register_carrier
+from orderly.shipping.carriers.registry import register_carrier
 from orderly.shipping.domain import (
     Label,
     RateQuote,
@@ -23,7 +24,6 @@ from orderly.shipping.domain import (
 )
 from orderly.shipping.tasks import poll_all
 from orderly.shipping.tracking_numbers import tracking_number
-from orderly.shipping.vault import SECRET_KEY_FILE, vault_for
 from tests.conftest import Org
 from tests.shipping.factories import buy_labels, event, open_shop, place_order, push, webhook
 

@@ -4,7 +4,7 @@ the review queue, and the late-shipments report."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -28,17 +28,13 @@ from orderly.kit.deps import Conn, InventoryWriter, OrderWriter, Reader, Setting
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.kit.params import ResourceId
+from orderly.kit.problems import responses
 from orderly.orders.schemas import OrderOut
 
 router = APIRouter(tags=["automation"])
 
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-READ_ERRORS: dict[int | str, dict[str, Any]] = {401: PROBLEM, 404: PROBLEM, 422: PROBLEM}
-WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    **READ_ERRORS,
-    403: PROBLEM,
-    409: {"description": "Illegal transition or conflict", **PROBLEM},
-}
+READ_ERRORS = responses(401, 404, 422)
+WRITE_ERRORS = responses(401, 403, 404, 409, 422)
 
 
 # Replenishment -------------------------------------------------------------------------------

@@ -5,7 +5,6 @@ commits nothing when killed mid-job (docs/automation.md, "Jobs").
 
 from __future__ import annotations
 
-import functools
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, date, datetime
@@ -18,8 +17,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.automation import restock, sla
-from orderly.kit.db import Database
 from orderly.kit.idempotency import prune_expired_keys
+from orderly.kit.jobs import worker_database
 from orderly.orders.backorders import WAITING_FOR_STOCK, BackorderRun, allocate_backorders
 
 blueprint = procrastinate.Blueprint()
@@ -53,7 +52,7 @@ async def flag_late_orders(conn: AsyncConnection, *, org_id: int, now: datetime)
 @blueprint.task(name="source_backorders", retry=RETRY)
 async def source_backorders_job(org_id: int, sku_ids: list[int]) -> None:
     """Deferred with the stock change that made the SKUs arrive (see `arrivals`)."""
-    async with _database().transaction() as conn:
+    async with worker_database().transaction() as conn:
         await source_backorders(conn, org_id=org_id, sku_ids=sku_ids)
 
 
@@ -93,7 +92,7 @@ async def flag_late_orders_job(timestamp: int) -> None:
 )
 async def prune_idempotency_keys_job(timestamp: int) -> None:
     """Expired Idempotency-Keys are forgotten: a request no longer replays them anyway."""
-    async with _database().transaction() as conn:
+    async with worker_database().transaction() as conn:
         await prune_expired_keys(conn)
 
 
@@ -139,7 +138,7 @@ async def _per_organization(
 ) -> None:
     """One transaction per organization, so that one failing organization does not hold back
     the others; the job fails (and is retried) when any did, after all were tried."""
-    database = _database()
+    database = worker_database()
     async with database.transaction() as conn:
         org_ids = [row[0] for row in await conn.execute(sa.text(orgs_sql))]
     failed = []
@@ -152,12 +151,3 @@ async def _per_organization(
             failed.append(org_id)
     if failed:
         raise RuntimeError(f"automation job failed for organizations {failed}")
-
-
-@functools.cache
-def _database() -> Database:
-    """The worker process's database, made on the first job (nothing happens at import)."""
-    from orderly.app import database_url
-    from orderly.settings import Settings
-
-    return Database(database_url(Settings()), pool_size=2, max_overflow=2)

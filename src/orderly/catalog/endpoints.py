@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
@@ -10,16 +10,12 @@ from orderly.catalog.schemas import ProductIn, ProductOut, ProductPatch
 from orderly.kit.deps import CatalogWriter, Conn, Reader
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from orderly.kit.problems import responses
 
 router = APIRouter(tags=["catalog"])
 
 ProductId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Filter = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")]
-
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such product"}}
-FORBIDDEN: dict[int | str, dict[str, Any]] = {
-    403: {"description": "The role may not change the catalog"}
-}
 
 
 @router.post(
@@ -27,11 +23,7 @@ FORBIDDEN: dict[int | str, dict[str, Any]] = {
     response_model=ProductOut,
     status_code=201,
     summary="Create a product (one SKU, and its product on first use of the product code)",
-    responses={
-        **FORBIDDEN,
-        409: {"description": "The SKU is taken (`sku_taken`)"},
-        422: {"description": "Invalid input, naming the field"},
-    },
+    responses=responses(403, 422, described={409: "The SKU is taken (`sku_taken`)"}),
 )
 async def create_product(
     data: ProductIn,
@@ -81,7 +73,7 @@ async def list_products(
     "/products/{product_id}",
     response_model=ProductOut,
     summary="Get a product",
-    responses=NOT_FOUND,
+    responses=responses(404),
 )
 async def get_product(product_id: ProductId, conn: Conn, principal: Reader) -> ProductOut:
     return await service.get_product(conn, principal.org_id, product_id)
@@ -91,7 +83,7 @@ async def get_product(product_id: ProductId, conn: Conn, principal: Reader) -> P
     "/products/{product_id}",
     response_model=ProductOut,
     summary="Change a product (its SKU cannot change)",
-    responses={**NOT_FOUND, **FORBIDDEN, 422: {"description": "Invalid input, naming the field"}},
+    responses=responses(403, 404, 422),
 )
 async def update_product(
     product_id: ProductId, patch: ProductPatch, conn: Conn, principal: CatalogWriter
@@ -103,7 +95,7 @@ async def update_product(
     "/products/{product_id}/deactivate",
     response_model=ProductOut,
     summary="Deactivate a product: it keeps its stock and history but cannot be ordered",
-    responses={**NOT_FOUND, **FORBIDDEN},
+    responses=responses(403, 404),
 )
 async def deactivate_product(
     product_id: ProductId, conn: Conn, principal: CatalogWriter
@@ -115,7 +107,7 @@ async def deactivate_product(
     "/products/{product_id}/activate",
     response_model=ProductOut,
     summary="Activate a product again",
-    responses={**NOT_FOUND, **FORBIDDEN},
+    responses=responses(403, 404),
 )
 async def activate_product(
     product_id: ProductId, conn: Conn, principal: CatalogWriter

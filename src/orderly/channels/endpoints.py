@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from starlette.responses import Response
@@ -11,15 +11,11 @@ from orderly.channels.schemas import ChannelIn, ChannelOut, ChannelPatch
 from orderly.kit.deps import Conn, Reader, SettingsWriter
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from orderly.kit.problems import responses
 
 router = APIRouter(tags=["channels"])
 
 ChannelId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such channel"}}
-FORBIDDEN: dict[int | str, dict[str, Any]] = {
-    403: {"description": "The role may not change settings"}
-}
 
 
 @router.post(
@@ -27,11 +23,7 @@ FORBIDDEN: dict[int | str, dict[str, Any]] = {
     response_model=ChannelOut,
     status_code=201,
     summary="Create a sales channel",
-    responses={
-        **FORBIDDEN,
-        409: {"description": "The code is taken (`channel_code_taken`)"},
-        422: {"description": "Invalid input, naming the field"},
-    },
+    responses=responses(403, 422, described={409: "The code is taken (`channel_code_taken`)"}),
 )
 async def create_channel(
     data: ChannelIn,
@@ -67,7 +59,7 @@ async def list_channels(
     "/channels/{channel_id}",
     response_model=ChannelOut,
     summary="Get a sales channel",
-    responses=NOT_FOUND,
+    responses=responses(404),
 )
 async def get_channel(channel_id: ChannelId, conn: Conn, principal: Reader) -> ChannelOut:
     return await service.get_channel(conn, principal.org_id, channel_id)
@@ -77,7 +69,7 @@ async def get_channel(channel_id: ChannelId, conn: Conn, principal: Reader) -> C
     "/channels/{channel_id}",
     response_model=ChannelOut,
     summary="Change a sales channel (its code cannot change; `settings` is replaced whole)",
-    responses={**NOT_FOUND, **FORBIDDEN, 422: {"description": "Invalid input, naming the field"}},
+    responses=responses(403, 404, 422),
 )
 async def update_channel(
     channel_id: ChannelId, patch: ChannelPatch, conn: Conn, principal: SettingsWriter
@@ -89,7 +81,7 @@ async def update_channel(
     "/channels/{channel_id}/deactivate",
     response_model=ChannelOut,
     summary="Deactivate a sales channel: it keeps its orders but accepts no new ones",
-    responses={**NOT_FOUND, **FORBIDDEN},
+    responses=responses(403, 404),
 )
 async def deactivate_channel(
     channel_id: ChannelId, conn: Conn, principal: SettingsWriter
@@ -101,7 +93,7 @@ async def deactivate_channel(
     "/channels/{channel_id}/activate",
     response_model=ChannelOut,
     summary="Activate a sales channel again",
-    responses={**NOT_FOUND, **FORBIDDEN},
+    responses=responses(403, 404),
 )
 async def activate_channel(
     channel_id: ChannelId, conn: Conn, principal: SettingsWriter

@@ -29,20 +29,14 @@ from orderly.kit.deps import Conn, InstallationSecret, InventoryWriter, Reader
 from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.pagination import Cursor, Limit, Page
 from orderly.kit.params import ResourceId
+from orderly.kit.problems import responses
 
 router = APIRouter(tags=["fulfillment"])
 
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: PROBLEM,
-    403: PROBLEM,
-    404: PROBLEM,
-    409: {"description": "Illegal transition or conflict", **PROBLEM},
-    422: PROBLEM,
-}
+WRITE_ERRORS = responses(401, 403, 404, 409, 422)
 PDF: dict[int | str, dict[str, Any]] = {
     200: {"content": {"application/pdf": {}}, "description": "A PDF document"},
-    404: PROBLEM,
+    **responses(404),
 }
 FO = "/fulfillment-orders/{fo_id}"
 
@@ -78,7 +72,7 @@ async def packing_slip(fo_id: ResourceId, conn: Conn, principal: Reader) -> Resp
     return Response(pdf, media_type="application/pdf")
 
 
-@router.get(FO, response_model=FulfillmentOrderOut, responses={404: PROBLEM})
+@router.get(FO, response_model=FulfillmentOrderOut, responses=responses(404))
 async def get_fulfillment_order(
     fo_id: ResourceId, conn: Conn, principal: Reader
 ) -> FulfillmentOrderOut:
@@ -192,7 +186,7 @@ async def collect(
     "/pick-lists",
     status_code=201,
     response_model=PickListOut,
-    responses={**WRITE_ERRORS, 409: {"description": "nothing_to_pick", **PROBLEM}},
+    responses=responses(401, 403, 404, 422, described={409: "nothing_to_pick"}),
 )
 async def create_pick_list(
     payload: PickListIn,
@@ -219,7 +213,7 @@ async def pick_list_pdf(pick_list_id: ResourceId, conn: Conn, principal: Reader)
     return Response(pdf, media_type="application/pdf")
 
 
-@router.get("/pick-lists/{pick_list_id}", response_model=PickListOut, responses={404: PROBLEM})
+@router.get("/pick-lists/{pick_list_id}", response_model=PickListOut, responses=responses(404))
 async def get_pick_list(pick_list_id: ResourceId, conn: Conn, principal: Reader) -> PickListOut:
     return await picking.get_pick_list(conn, principal.org_id, pick_list_id)
 
@@ -253,7 +247,7 @@ async def set_bins(
     return await packing.set_bins(conn, principal, code, body.bins)
 
 
-@router.get(LOCATION + "/bins", response_model=list[BinOut], responses={404: PROBLEM})
+@router.get(LOCATION + "/bins", response_model=list[BinOut], responses=responses(404))
 async def get_bins(code: LocationCode, conn: Conn, principal: Reader) -> list[BinOut]:
     return await packing.location_bins(conn, principal.org_id, code)
 
@@ -266,6 +260,6 @@ async def set_boxes(
     return await packing.set_boxes(conn, principal, code, body.boxes)
 
 
-@router.get(LOCATION + "/boxes", response_model=list[BoxOut], responses={404: PROBLEM})
+@router.get(LOCATION + "/boxes", response_model=list[BoxOut], responses=responses(404))
 async def get_boxes(code: LocationCode, conn: Conn, principal: Reader) -> list[BoxOut]:
     return await packing.box_catalogue(conn, principal.org_id, code)

@@ -18,7 +18,7 @@ from orderly.fulfillment.models import (
     fulfillment_orders,
     fulfillment_parcels,
 )
-from orderly.kit.db import execute_at_commit
+from orderly.kit.db import execute_at_commit, fetch_all
 from orderly.locations.models import locations
 from orderly.sourcing.domain import Allocation
 
@@ -26,38 +26,10 @@ fo = fulfillment_orders
 fol = fulfillment_order_lines
 parcels = fulfillment_parcels
 
-# One statement per order on the capture path: a fulfillment order per location and its lines.
-_OPEN = sa.text(
-    """
-    WITH alloc AS (
-        SELECT a.line_no, a.sku_id, a.location_id, a.quantity
-          FROM unnest(CAST(:line_nos AS int[]), CAST(:sku_ids AS bigint[]),
-                      CAST(:location_ids AS bigint[]), CAST(:quantities AS int[]))
-               AS a(line_no, sku_id, location_id, quantity)
-    ),
-    opened AS (
-        INSERT INTO fulfillment_orders (org_id, order_id, location_id, pickup)
-        SELECT :org_id, :order_id, l.location_id,
-               (SELECT o.delivery_method = 'pickup' FROM orders o
-                 WHERE o.org_id = :org_id AND o.id = :order_id)
-          FROM (SELECT DISTINCT location_id FROM alloc ORDER BY location_id) l
-        RETURNING id, location_id
-    ),
-    lines AS (
-        INSERT INTO fulfillment_order_lines (org_id, fulfillment_order_id, line_no, sku_id,
-                                             quantity)
-        SELECT :org_id, f.id, a.line_no, a.sku_id, sum(a.quantity)
-          FROM alloc a JOIN opened f ON f.location_id = a.location_id
-         GROUP BY f.id, a.line_no, a.sku_id
-    )
-    SELECT f.id, f.location_id, l.code FROM opened f JOIN locations l ON l.id = f.location_id
-    """
-)
-
-
-# The same statement for order capture, which reads nothing back: it is queued to travel with
-# COMMIT (kit.db.execute_at_commit), saving capture a round trip.
-_OPEN_AT_COMMIT = """
+# One statement per order: a fulfillment order per location and its lines, answering
+# {location code: new id}. Order capture reads nothing back and queues it to travel with COMMIT
+# (kit.db.execute_at_commit), saving a round trip; other callers run it and read the answer.
+_OPEN = """
     WITH alloc AS (
         SELECT * FROM jsonb_to_recordset(CAST(%(allocations)s AS jsonb))
                AS a(line_no int, sku_id bigint, location_id bigint, quantity int)
@@ -77,8 +49,18 @@ _OPEN_AT_COMMIT = """
           FROM alloc a JOIN opened f ON f.location_id = a.location_id
          GROUP BY f.id, a.line_no, a.sku_id
     )
-    SELECT 1
+    SELECT f.id, l.code FROM opened f JOIN locations l ON l.id = f.location_id
 """
+
+
+def _open_params(
+    *, org_id: int, order_id: int, allocations: Sequence[Allocation]
+) -> dict[str, Any]:
+    return {
+        "org_id": org_id,
+        "order_id": order_id,
+        "allocations": orjson.dumps(allocations).decode(),
+    }
 
 
 def open_fulfillment_orders_at_commit(
@@ -86,13 +68,7 @@ def open_fulfillment_orders_at_commit(
 ) -> None:
     if allocations:
         execute_at_commit(
-            conn,
-            _OPEN_AT_COMMIT,
-            {
-                "org_id": org_id,
-                "order_id": order_id,
-                "allocations": orjson.dumps(allocations).decode(),
-            },
+            conn, _OPEN, _open_params(org_id=org_id, order_id=order_id, allocations=allocations)
         )
 
 
@@ -106,16 +82,8 @@ async def open_fulfillment_orders(
     """{location code: new fulfillment order id}."""
     if not allocations:
         return {}
-    rows = await conn.execute(
-        _OPEN,
-        {
-            "org_id": org_id,
-            "order_id": order_id,
-            "line_nos": [a.line_no for a in allocations],
-            "sku_ids": [a.sku_id for a in allocations],
-            "location_ids": [a.location_id for a in allocations],
-            "quantities": [a.quantity for a in allocations],
-        },
+    rows = await fetch_all(
+        conn, _OPEN, _open_params(org_id=org_id, order_id=order_id, allocations=allocations)
     )
     return {r.code: r.id for r in rows}
 

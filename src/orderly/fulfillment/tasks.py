@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, datetime
 
 import procrastinate
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.fulfillment import pickup
-from orderly.kit.db import Database
+from orderly.kit.jobs import worker_database
 
 blueprint = procrastinate.Blueprint()
 
@@ -22,14 +21,5 @@ async def expire_uncollected_pickups(conn: AsyncConnection, now: datetime) -> in
 @blueprint.periodic(cron="5 * * * *")
 @blueprint.task(name="expire_uncollected_pickups", queueing_lock="expire_uncollected_pickups")
 async def expire_uncollected_pickups_job(timestamp: int) -> None:
-    async with _database().transaction() as conn:
+    async with worker_database().transaction() as conn:
         await expire_uncollected_pickups(conn, datetime.fromtimestamp(timestamp, UTC))
-
-
-@functools.cache
-def _database() -> Database:
-    """The worker process's database, made on the first job (nothing happens at import)."""
-    from orderly.app import database_url
-    from orderly.settings import Settings
-
-    return Database(database_url(Settings()), pool_size=2, max_overflow=2)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from pydantic import StringConstraints
@@ -20,6 +20,7 @@ from orderly.inventory.schemas import (
 from orderly.kit.deps import Conn, InventoryWriter, Reader
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, page_response
+from orderly.kit.problems import responses
 
 router = APIRouter(tags=["inventory"])
 
@@ -33,16 +34,11 @@ LocationFilter = Annotated[
     Query(max_length=200, description="Location code; repeat for several"),
 ]
 
-FORBIDDEN: dict[int | str, dict[str, Any]] = {403: {"description": "The role may not change stock"}}
-UNKNOWN: dict[int | str, dict[str, Any]] = {
-    422: {
-        "description": "Invalid input naming the field: `unknown_sku`, `unknown_location`"
-        " (also an inactive location), `invalid_stock_change`"
-    }
-}
-INSUFFICIENT: dict[int | str, dict[str, Any]] = {
-    409: {"description": "`insufficient_stock`, naming the `sku` and `location`"}
-}
+UNKNOWN = (
+    "Invalid input naming the field: `unknown_sku`, `unknown_location`"
+    " (also an inactive location), `invalid_stock_change`"
+)
+INSUFFICIENT = "`insufficient_stock`, naming the `sku` and `location`"
 
 
 @router.post(
@@ -50,7 +46,7 @@ INSUFFICIENT: dict[int | str, dict[str, Any]] = {
     response_model=LevelsOut,
     status_code=201,
     summary="Adjust stock: receipts, counts and corrections, all or nothing",
-    responses={**FORBIDDEN, **INSUFFICIENT, **UNKNOWN},
+    responses=responses(403, described={409: INSUFFICIENT, 422: UNKNOWN}),
 )
 async def adjust_stock(
     data: AdjustmentsIn,
@@ -82,7 +78,7 @@ async def adjust_stock(
     response_model=TransferOut,
     status_code=201,
     summary="Move available stock from one location to another",
-    responses={**FORBIDDEN, **INSUFFICIENT, **UNKNOWN},
+    responses=responses(403, described={409: INSUFFICIENT, 422: UNKNOWN}),
 )
 async def transfer_stock(
     data: TransferIn,
@@ -110,7 +106,7 @@ async def transfer_stock(
     "/inventory/safety-stock",
     response_model=LevelsOut,
     summary="Set safety stock: units each location holds back from promising",
-    responses={**FORBIDDEN, **UNKNOWN},
+    responses=responses(403, described={422: UNKNOWN}),
 )
 async def set_safety_stock(
     data: SafetyStockIn, conn: Conn, principal: InventoryWriter
@@ -125,7 +121,7 @@ async def set_safety_stock(
     "/inventory",
     response_model=Page[SkuStockOut],
     summary="Stock per SKU and location, with network totals",
-    responses=UNKNOWN,
+    responses=responses(described={422: UNKNOWN}),
 )
 async def list_stock(
     conn: Conn,
@@ -156,7 +152,7 @@ async def list_stock(
     "/inventory/ledger",
     response_model=Page[MovementOut],
     summary="Stock movements, newest first",
-    responses=UNKNOWN,
+    responses=responses(described={422: UNKNOWN}),
 )
 async def list_movements(
     conn: Conn,

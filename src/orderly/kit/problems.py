@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -191,6 +192,26 @@ COMMON_ERRORS = {
 }
 MALFORMED = "The body is not valid JSON (`malformed_json`)"
 NOT_FOUND = "Nothing of this organization has this id or code"
+# What a route's own error statuses mean; `responses(..., described=)` says it more precisely.
+MEANINGS: dict[int, str] = {
+    401: COMMON_ERRORS["401"],
+    403: "The role may not do this (`forbidden`)",
+    404: NOT_FOUND,
+    409: "Illegal transition or conflict",
+    422: "Invalid input, naming the field",
+}
+
+
+def responses(
+    *statuses: int, described: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI `responses=` entries of a route's errors, each a described problem+json:
+    `responses(404, 409)`, or `responses(403, described={409: "The SKU is taken"})`."""
+    descriptions = {status: MEANINGS[status] for status in statuses} | dict(described or {})
+    return {
+        status: {"description": description, "content": {PROBLEM_JSON: {}}}
+        for status, description in sorted(descriptions.items())
+    }
 
 
 def document_problems(app: FastAPI) -> None:

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
@@ -8,6 +8,7 @@ from starlette.responses import Response
 from orderly.kit.deps import Conn, Reader, SettingsWriter
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from orderly.kit.problems import responses
 from orderly.locations import service
 from orderly.locations.domain import Capability, LocationKind
 from orderly.locations.schemas import LocationIn, LocationOut, LocationPatch
@@ -17,22 +18,13 @@ router = APIRouter(tags=["locations"])
 LocationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Filter = Annotated[str | None, Query(max_length=200, pattern=r"^[^\x00]*$")]
 
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such location"}}
-FORBIDDEN: dict[int | str, dict[str, Any]] = {
-    403: {"description": "The role may not change settings"}
-}
-
 
 @router.post(
     "/locations",
     response_model=LocationOut,
     status_code=201,
     summary="Create a location",
-    responses={
-        **FORBIDDEN,
-        409: {"description": "The code is taken (`location_code_taken`)"},
-        422: {"description": "Invalid input, naming the field"},
-    },
+    responses=responses(403, 422, described={409: "The code is taken (`location_code_taken`)"}),
 )
 async def create_location(
     data: LocationIn,
@@ -77,7 +69,7 @@ async def list_locations(
     "/locations/{location_id}",
     response_model=LocationOut,
     summary="Get a location",
-    responses=NOT_FOUND,
+    responses=responses(404),
 )
 async def get_location(location_id: LocationId, conn: Conn, principal: Reader) -> LocationOut:
     return await service.get_location(conn, principal.org_id, location_id)
@@ -87,7 +79,7 @@ async def get_location(location_id: LocationId, conn: Conn, principal: Reader) -
     "/locations/{location_id}",
     response_model=LocationOut,
     summary="Change a location (its code cannot change)",
-    responses={**NOT_FOUND, **FORBIDDEN, 422: {"description": "Invalid input, naming the field"}},
+    responses=responses(403, 404, 422),
 )
 async def update_location(
     location_id: LocationId, patch: LocationPatch, conn: Conn, principal: SettingsWriter
@@ -99,7 +91,7 @@ async def update_location(
     "/locations/{location_id}/deactivate",
     response_model=LocationOut,
     summary="Deactivate a location: it keeps its stock and history but takes no new orders",
-    responses={**NOT_FOUND, **FORBIDDEN},
+    responses=responses(403, 404),
 )
 async def deactivate_location(
     location_id: LocationId, conn: Conn, principal: SettingsWriter
@@ -111,7 +103,7 @@ async def deactivate_location(
     "/locations/{location_id}/activate",
     response_model=LocationOut,
     summary="Activate a location again",
-    responses={**NOT_FOUND, **FORBIDDEN},
+    responses=responses(403, 404),
 )
 async def activate_location(
     location_id: LocationId, conn: Conn, principal: SettingsWriter

@@ -25,6 +25,7 @@ from orderly.kit.outbound import (
     guarded_client,
     networks_of,
 )
+from orderly.kit.vault import Vault
 from orderly.notifications import repository
 from orderly.notifications.domain import (
     DELIVERY_ID_HEADER,
@@ -36,7 +37,6 @@ from orderly.notifications.domain import (
     signature,
     webhook_retry_delay,
 )
-from orderly.shipping.vault import Vault
 
 TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 BATCH = 20

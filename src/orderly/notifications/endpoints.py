@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
@@ -10,6 +10,8 @@ from starlette.responses import Response
 from orderly.kit.deps import Conn, Reader, SettingsWriter, authorize
 from orderly.kit.idempotency import CreatedWithSecret, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from orderly.kit.problems import responses
+from orderly.kit.vault import Vault, vault_for
 from orderly.notifications import service, template_store, webhooks
 from orderly.notifications.domain import DeliveryStatus, NotificationKind, NotificationStatus
 from orderly.notifications.schemas import (
@@ -26,7 +28,6 @@ from orderly.notifications.schemas import (
     WebhookPatch,
 )
 from orderly.settings import Settings
-from orderly.shipping.vault import Vault, vault_for
 from orderly.tenancy.domain import Permission
 
 router = APIRouter(tags=["notifications"])
@@ -36,9 +37,6 @@ Channel = Annotated[
     str | None,
     Query(max_length=100, description="A sales channel's code; omitted: every channel"),
 ]
-FORBIDDEN: dict[int | str, dict[str, Any]] = {403: {"description": "The role may not do this"}}
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "Not found"}}
-INVALID: dict[int | str, dict[str, Any]] = {422: {"description": "Invalid input, naming the field"}}
 
 
 def _settings(request: Request) -> Settings:
@@ -61,7 +59,7 @@ SecretVault = Annotated[Vault, Depends(_vault)]
     "/notification-templates/{kind}",
     response_model=TemplateOut,
     summary="The template a kind of message uses",
-    responses={**NOT_FOUND, **INVALID},
+    responses=responses(404, 422),
 )
 async def get_template(
     kind: NotificationKind, conn: Conn, principal: Reader, channel: Channel = None
@@ -73,7 +71,7 @@ async def get_template(
     "/notification-templates/{kind}",
     response_model=TemplateOut,
     summary="Set the organization's template for a kind of message (for one channel or all)",
-    responses={**FORBIDDEN, **INVALID},
+    responses=responses(403, 422),
 )
 async def put_template(
     kind: NotificationKind,
@@ -89,7 +87,7 @@ async def put_template(
     "/notification-templates/{kind}",
     response_model=TemplateOut,
     summary="Go back to the default template; returns the one now in use",
-    responses={**FORBIDDEN, **INVALID},
+    responses=responses(403, 422),
 )
 async def reset_template(
     kind: NotificationKind, conn: Conn, principal: SettingsWriter, channel: Channel = None
@@ -103,7 +101,7 @@ async def reset_template(
     summary="Render a template with an order (or the sample order), without sending",
     description="Any role may preview the saved template; rendering an unsaved `template` "
     "(code the caller wrote) needs the settings permission, like saving it.",
-    responses={**FORBIDDEN, **NOT_FOUND, **INVALID},
+    responses=responses(403, 404, 422),
 )
 async def preview_template(
     kind: NotificationKind,
@@ -150,7 +148,7 @@ async def list_notifications(
     "/notifications/{notification_id}",
     response_model=NotificationDetail,
     summary="A customer message with its bodies",
-    responses=NOT_FOUND,
+    responses=responses(404),
 )
 async def get_notification(
     notification_id: Id, conn: Conn, principal: Reader
@@ -164,8 +162,7 @@ async def get_notification(
     response_class=Response,
     responses={
         200: {"content": {"message/rfc822": {}}},
-        **NOT_FOUND,
-        409: {"description": "Not composed yet (`notification_not_rendered`)"},
+        **responses(404, described={409: "Not composed yet (`notification_not_rendered`)"}),
     },
 )
 async def raw_notification(
@@ -189,11 +186,11 @@ async def raw_notification(
     summary="Subscribe a URL to events; the signing secret is in this response only",
     description="The URL may not lead to loopback, private or link-local addresses (checked "
     "again, resolved, at each delivery), unless `allowed_networks` grants its network.",
-    responses={
-        **FORBIDDEN,
-        **INVALID,
-        409: {"description": "The Idempotency-Key is in use, or its secret was shown already"},
-    },
+    responses=responses(
+        403,
+        422,
+        described={409: "The Idempotency-Key is in use, or its secret was shown already"},
+    ),
 )
 async def create_webhook(
     data: WebhookIn,
@@ -230,7 +227,10 @@ async def list_webhooks(
 
 
 @router.get(
-    "/webhooks/{webhook_id}", response_model=WebhookOut, summary="A webhook", responses=NOT_FOUND
+    "/webhooks/{webhook_id}",
+    response_model=WebhookOut,
+    summary="A webhook",
+    responses=responses(404),
 )
 async def get_webhook(webhook_id: Id, conn: Conn, principal: Reader) -> WebhookOut:
     return await webhooks.get_subscription(conn, principal.org_id, webhook_id)
@@ -240,7 +240,7 @@ async def get_webhook(webhook_id: Id, conn: Conn, principal: Reader) -> WebhookO
     "/webhooks/{webhook_id}",
     response_model=WebhookOut,
     summary="Change a webhook's URL, event types, allowed networks or state",
-    responses={**FORBIDDEN, **NOT_FOUND, **INVALID},
+    responses=responses(403, 404, 422),
 )
 async def update_webhook(
     webhook_id: Id, data: WebhookPatch, conn: Conn, principal: SettingsWriter, settings: AppSettings
@@ -255,7 +255,7 @@ async def update_webhook(
     status_code=204,
     response_class=Response,
     summary="Delete a webhook and its delivery log",
-    responses={**FORBIDDEN, **NOT_FOUND},
+    responses=responses(403, 404),
 )
 async def delete_webhook(webhook_id: Id, conn: Conn, principal: SettingsWriter) -> Response:
     await webhooks.delete_subscription(conn, principal.org_id, webhook_id)
@@ -266,7 +266,7 @@ async def delete_webhook(webhook_id: Id, conn: Conn, principal: SettingsWriter) 
     "/webhooks/{webhook_id}/deliveries",
     response_model=Page[WebhookDeliveryOut],
     summary="A webhook's delivery log, newest first",
-    responses=NOT_FOUND,
+    responses=responses(404),
 )
 async def list_webhook_deliveries(
     webhook_id: Id,
@@ -307,7 +307,7 @@ async def list_deliveries(
     "/webhook-deliveries/{delivery_id}",
     response_model=WebhookDeliveryOut,
     summary="One delivery with its attempts",
-    responses=NOT_FOUND,
+    responses=responses(404),
 )
 async def get_delivery(delivery_id: Id, conn: Conn, principal: Reader) -> WebhookDeliveryOut:
     return await webhooks.get_delivery(conn, principal.org_id, delivery_id)
@@ -318,7 +318,7 @@ async def get_delivery(delivery_id: Id, conn: Conn, principal: Reader) -> Webhoo
     response_model=WebhookDeliveryOut,
     status_code=202,
     summary="Send a delivery again (from the dead-letter list, or a delivered one)",
-    responses={**FORBIDDEN, **NOT_FOUND, 409: {"description": "Still being tried"}},
+    responses=responses(403, 404, described={409: "Still being tried"}),
 )
 async def redeliver(delivery_id: Id, conn: Conn, principal: SettingsWriter) -> WebhookDeliveryOut:
     return await webhooks.redeliver(conn, principal.org_id, delivery_id)

@@ -15,9 +15,10 @@ import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
 
 from orderly.kit.db import Database
+from orderly.kit.jobs import worker_database
+from orderly.kit.vault import vault_for
 from orderly.notifications import deliveries, outbox, reminders, sending
 from orderly.settings import Settings
-from orderly.shipping.vault import vault_for
 
 blueprint = procrastinate.Blueprint()
 logger = logging.getLogger(__name__)
@@ -26,14 +27,6 @@ logger = logging.getLogger(__name__)
 @functools.cache
 def _settings() -> Settings:
     return Settings()
-
-
-@functools.cache
-def _database() -> Database:
-    # Built on first use in a worker process, never at import.
-    from orderly.app import database_url
-
-    return Database(database_url(_settings()), pool_size=3, max_overflow=2)
 
 
 async def dispatch_all(database: Database) -> int:
@@ -50,7 +43,7 @@ async def dispatch_all(database: Database) -> int:
 @blueprint.periodic(cron="* * * * * */5")
 @blueprint.task(name="dispatch_events", queueing_lock="notifications_dispatch_events")
 async def dispatch_events(timestamp: int) -> int:
-    dispatched = await dispatch_all(_database())
+    dispatched = await dispatch_all(worker_database())
     if dispatched:
         for task in (send_notifications, deliver_webhooks):
             # AlreadyEnqueued: one is already waiting, and it will see these too.
@@ -64,7 +57,7 @@ async def dispatch_events(timestamp: int) -> int:
 @blueprint.periodic(cron="* * * * * */10")
 @blueprint.task(name="send_notifications", queueing_lock="notifications_send")
 async def send_notifications(timestamp: int) -> int:
-    return await sending.send_due_notifications(_database(), _settings())
+    return await sending.send_due_notifications(worker_database(), _settings())
 
 
 @blueprint.periodic(cron="* * * * * */10")
@@ -72,12 +65,12 @@ async def send_notifications(timestamp: int) -> int:
 async def deliver_webhooks(timestamp: int) -> int:
     settings = _settings()
     return await deliveries.deliver_due_webhooks(
-        _database(), vault_for(settings), allow_private_urls=settings.allow_private_urls
+        worker_database(), vault_for(settings), allow_private_urls=settings.allow_private_urls
     )
 
 
 @blueprint.periodic(cron="*/15 * * * *")
 @blueprint.task(name="remind_expiring_pickups", queueing_lock="notifications_pickup_reminders")
 async def remind_expiring_pickups(timestamp: int) -> int:
-    async with _database().transaction() as conn:
+    async with worker_database().transaction() as conn:
         return await reminders.queue_pickup_reminders(conn, datetime.fromtimestamp(timestamp, UTC))

@@ -11,6 +11,7 @@ from orderly.kit import outbound
 from orderly.kit.clock import utcnow
 from orderly.kit.errors import Forbidden
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
+from orderly.kit.vault import Vault
 from orderly.notifications import repository
 from orderly.notifications.domain import DeliveryStatus, new_webhook_secret
 from orderly.notifications.errors import (
@@ -26,7 +27,6 @@ from orderly.notifications.schemas import (
     WebhookOut,
     WebhookPatch,
 )
-from orderly.shipping.vault import Vault
 from orderly.tenancy.domain import Permission, Principal
 
 # Who may open a private network to a webhook: those who administer access.

@@ -42,8 +42,8 @@ from orderly.orders.errors import (
     UnknownSku,
 )
 from orderly.orders.fraud import OrderDraft, screen_order
+from orderly.orders.presenters import order_out
 from orderly.orders.schemas import OrderIn, OrderOut
-from orderly.orders.views import order_out
 from orderly.payments import service as payments
 from orderly.sourcing import service as sourcing
 from orderly.sourcing.config import BackorderPolicy

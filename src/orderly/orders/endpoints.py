@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -13,6 +13,7 @@ from orderly.kit.errors import InvalidInput
 from orderly.kit.idempotency import Claim, IdempotencyKey, run_idempotent_claiming
 from orderly.kit.pagination import Cursor, Limit, Page, page_response
 from orderly.kit.params import ResourceId
+from orderly.kit.problems import responses
 from orderly.orders import cancellation, customers, service
 from orderly.orders.capture import capture_order
 from orderly.orders.capture_route import CaptureRoute
@@ -30,14 +31,7 @@ from orderly.orders.schemas import (
 
 router = APIRouter(tags=["orders"])
 
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: PROBLEM,
-    403: PROBLEM,
-    404: PROBLEM,
-    409: {"description": "Illegal transition or conflict", **PROBLEM},
-    422: PROBLEM,
-}
+WRITE_ERRORS = responses(401, 403, 404, 409, 422)
 
 
 async def create_order(
@@ -77,17 +71,21 @@ router.add_api_route(
     summary="Capture an order",
     responses={
         200: {"description": "The channel's order was captured before", "model": OrderOut},
-        **WRITE_ERRORS,
-        409: {
-            "description": "insufficient_stock, store_credit_insufficient, or the"
-            " Idempotency-Key is in use",
-            **PROBLEM,
-        },
+        **responses(
+            401,
+            403,
+            404,
+            422,
+            described={
+                409: "insufficient_stock, store_credit_insufficient, or the"
+                " Idempotency-Key is in use"
+            },
+        ),
     },
 )
 
 
-@router.get("/orders/{order_id}", response_model=OrderOut, responses={404: PROBLEM})
+@router.get("/orders/{order_id}", response_model=OrderOut, responses=responses(404))
 async def get_order(order_id: ResourceId, conn: Conn, principal: Reader) -> OrderOut:
     return await service.get_order(conn, principal.org_id, order_id)
 
@@ -125,7 +123,7 @@ async def list_orders(
 
 
 @router.get(
-    "/orders/{order_id}/events", response_model=Page[OrderEventOut], responses={404: PROBLEM}
+    "/orders/{order_id}/events", response_model=Page[OrderEventOut], responses=responses(404)
 )
 async def list_order_events(
     order_id: ResourceId, conn: Conn, principal: Reader, limit: Limit = 100, cursor: Cursor = None
@@ -189,7 +187,7 @@ async def list_customers(
     "/customers/{customer_id}",
     response_model=CustomerOut,
     tags=["customers"],
-    responses={404: PROBLEM},
+    responses=responses(404),
 )
 async def get_customer(customer_id: ResourceId, conn: Conn, principal: Reader) -> CustomerOut:
     return await customers.get_customer(conn, principal.org_id, customer_id)

@@ -27,10 +27,10 @@ from orderly.orders.errors import (
     OrderNotFound,
     OrderNotHeld,
 )
+from orderly.orders.presenters import order_out, order_summary
 from orderly.orders.queries import OrderFilters
 from orderly.orders.queries import allocated_at as allocated_at
 from orderly.orders.schemas import OrderEventOut, OrderOut, OrderSummary
-from orderly.orders.views import order_out, order_summary
 from orderly.payments import service as payments
 from orderly.sourcing import service as sourcing
 from orderly.tenancy.domain import Principal
@@ -50,7 +50,7 @@ async def list_orders(
 async def order_summaries(
     conn: AsyncConnection, org_id: int, filters: OrderFilters, *, limit: int, cursor: str | None
 ) -> tuple[list[dict[str, Any]], str | None]:
-    """A page of the list as OrderSummary fields in plain values (`views.order_summary`), and
+    """A page of the list as OrderSummary fields in plain values (`presenters.order_summary`), and
     the cursor of the next page: what the API writes without a model per order."""
     after = id_cursor(cursor)
     rows = await queries.list_orders(conn, org_id, filters, limit=limit + 1, after_id=after)

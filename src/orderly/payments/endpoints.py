@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from fastapi import APIRouter, Request
 from starlette.responses import Response
@@ -13,6 +12,7 @@ from orderly.kit.errors import InvalidInput
 from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.money import MoneyError, to_minor
 from orderly.kit.params import ResourceId
+from orderly.kit.problems import responses
 from orderly.orders import customers
 from orderly.orders import service as orders
 from orderly.payments import service
@@ -20,14 +20,7 @@ from orderly.payments.schemas import OrderRefundIn, RefundOut, StoreCreditOut
 
 router = APIRouter(tags=["refunds"])
 
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: PROBLEM,
-    403: PROBLEM,
-    404: PROBLEM,
-    409: {"description": "Declined or conflicting", **PROBLEM},
-    422: PROBLEM,
-}
+WRITE_ERRORS = responses(401, 403, 404, 422, described={409: "Declined or conflicting"})
 
 
 @router.get("/orders/{order_id}/refunds", response_model=list[RefundOut])

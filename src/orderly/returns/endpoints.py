@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
@@ -11,6 +11,7 @@ from orderly.kit.deps import Conn, OrderWriter, Reader
 from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.pagination import Cursor, Limit, Page
 from orderly.kit.params import ResourceId
+from orderly.kit.problems import responses
 from orderly.returns import receiving, service, settlement
 from orderly.returns.domain import ReturnStatus
 from orderly.returns.schemas import (
@@ -26,14 +27,7 @@ from orderly.returns.schemas import (
 
 router = APIRouter(tags=["returns"])
 
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-WRITE_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: PROBLEM,
-    403: PROBLEM,
-    404: PROBLEM,
-    409: {"description": "Illegal transition or conflict", **PROBLEM},
-    422: PROBLEM,
-}
+WRITE_ERRORS = responses(401, 403, 404, 409, 422)
 ONE = "/returns/{return_id}"
 
 
@@ -72,7 +66,7 @@ async def list_returns(
     )
 
 
-@router.get(ONE, response_model=ReturnOut, responses={404: PROBLEM})
+@router.get(ONE, response_model=ReturnOut, responses=responses(404))
 async def get_return(return_id: ResourceId, conn: Conn, principal: Reader) -> ReturnOut:
     return await service.get_return(conn, principal.org_id, return_id)
 

@@ -39,10 +39,10 @@ from orderly.returns.errors import (
 )
 from orderly.returns.label_links import label_path
 from orderly.returns.policy import ReturnPolicy, parse_policy
+from orderly.returns.presenters import return_out
 from orderly.returns.refunds import LineAmounts, units_of_return
 from orderly.returns.schemas import ReturnIn, ReturnOut
 from orderly.returns.tracking import follow_return_parcel
-from orderly.returns.views import return_out
 from orderly.shipping import service as shipping
 from orderly.tenancy.domain import Principal
 

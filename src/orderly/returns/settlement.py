@@ -23,8 +23,8 @@ from orderly.returns.domain import (
     status_after_refund,
 )
 from orderly.returns.errors import ExchangeExists, NothingToRefund, RefundExceedsReturnValue
+from orderly.returns.presenters import full_value, outstanding, return_out
 from orderly.returns.schemas import ExchangeIn, ExchangeOut, RefundIn, ReturnOut
-from orderly.returns.views import full_value, outstanding, return_out
 from orderly.tenancy.domain import Principal
 
 REFUNDABLE = frozenset({ReturnStatus.RECEIVED, ReturnStatus.PARTIALLY_REFUNDED})

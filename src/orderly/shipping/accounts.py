@@ -8,13 +8,14 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
+from orderly.kit.vault import Vault, default_vault
 from orderly.shipping import repository as repo
 from orderly.shipping import webhooks
-from orderly.shipping.carriers.base import Carrier, CarrierAccount, build_carrier, carrier_kinds
+from orderly.shipping.carriers.base import Carrier, CarrierAccount
+from orderly.shipping.carriers.registry import build_carrier, carrier_kinds
 from orderly.shipping.errors import CarrierCodeTaken, CarrierNotFound, UnknownCarrierKind
 from orderly.shipping.rate_card import RateCard, parse_rate_card
 from orderly.shipping.schemas import CarrierAccountIn, CarrierAccountOut, RateCardSummary
-from orderly.shipping.vault import Vault, default_vault
 
 # (code, name, tracking prefix) of the demo carriers; their rate cards are rate_cards/<code>.csv.
 DEMO_CARRIERS: tuple[tuple[str, str, str], ...] = (

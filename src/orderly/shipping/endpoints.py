@@ -16,6 +16,8 @@ from orderly.kit.deps import Conn, OrderWriter, Reader, SettingsWriter, WritingC
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.money import from_minor
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
+from orderly.kit.problems import responses
+from orderly.kit.vault import Vault, vault_for
 from orderly.shipping import accounts, service, tracking, webhooks
 from orderly.shipping.domain import (
     Parcel,
@@ -36,14 +38,12 @@ from orderly.shipping.schemas import (
     TrackingEventsOut,
     TrackingWebhookOut,
 )
-from orderly.shipping.vault import Vault, vault_for
 
 router = APIRouter(tags=["shipping"])
 public_router = APIRouter(tags=["tracking page"])
 
 ShipmentId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 CarrierCodePath = Annotated[str, Path(max_length=32, pattern=r"^[a-z0-9][a-z0-9_-]*$")]
-NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such shipment"}}
 MAX_RATE_CARD_BYTES = 1_000_000
 
 
@@ -99,7 +99,7 @@ async def list_shipments(
     "/shipments/{shipment_id}",
     response_model=ShipmentView,
     summary="Get a shipment with its tracking timeline",
-    responses=NOT_FOUND,
+    responses=responses(404),
 )
 async def get_shipment(shipment_id: ShipmentId, conn: Conn, principal: Reader) -> ShipmentView:
     return await service.shipment(conn, principal.org_id, shipment_id)
@@ -109,7 +109,7 @@ async def get_shipment(shipment_id: ShipmentId, conn: Conn, principal: Reader) -
     "/shipments/{shipment_id}/label.pdf",
     summary="The label as a 4x6 inch PDF",
     response_class=Response,
-    responses={200: {"content": {"application/pdf": {}}}, **NOT_FOUND},
+    responses={200: {"content": {"application/pdf": {}}}, **responses(404)},
 )
 async def label_pdf(shipment_id: ShipmentId, conn: Conn, principal: Reader) -> Response:
     pdf = await service.label_pdf(conn, principal.org_id, shipment_id)
@@ -124,7 +124,7 @@ async def label_pdf(shipment_id: ShipmentId, conn: Conn, principal: Reader) -> R
     "/shipments/{shipment_id}/label.zpl",
     summary="The label as ZPL for thermal printers (203 dpi)",
     response_class=Response,
-    responses={200: {"content": {"application/zpl": {}}}, **NOT_FOUND},
+    responses={200: {"content": {"application/zpl": {}}}, **responses(404)},
 )
 async def label_zpl(shipment_id: ShipmentId, conn: Conn, principal: Reader) -> Response:
     zpl = await service.label_zpl(conn, principal.org_id, shipment_id)
@@ -139,7 +139,7 @@ async def label_zpl(shipment_id: ShipmentId, conn: Conn, principal: Reader) -> R
     "/shipments/{shipment_id}/cancel",
     response_model=ShipmentView,
     summary="Void the label of a shipment not yet picked up",
-    responses={**NOT_FOUND, 409: {"description": "Already moving (`shipment_not_cancellable`)"}},
+    responses=responses(404, described={409: "Already moving (`shipment_not_cancellable`)"}),
 )
 async def cancel_shipment(
     shipment_id: ShipmentId, conn: Conn, principal: OrderWriter, vault: SecretVault
@@ -153,7 +153,7 @@ async def cancel_shipment(
     "/rates",
     response_model=RatesOut,
     summary="Quote a hypothetical shipment across the organization's carriers",
-    responses={422: {"description": "Invalid input, naming the field"}},
+    responses=responses(422),
 )
 async def rates(data: RatesIn, conn: Conn, principal: Reader, vault: SecretVault) -> RatesOut:
     request = ShipmentRequest(
@@ -195,11 +195,7 @@ async def list_carriers(
     response_model=CarrierAccountOut,
     status_code=201,
     summary="Configure a carrier account (credentials are stored encrypted, never returned)",
-    responses={
-        403: {"description": "The role may not change settings"},
-        409: {"description": "The code is taken (`carrier_code_taken`)"},
-        422: {"description": "Invalid input, naming the field"},
-    },
+    responses=responses(403, 422, described={409: "The code is taken (`carrier_code_taken`)"}),
 )
 async def create_carrier(
     data: CarrierAccountIn,
@@ -225,10 +221,12 @@ async def create_carrier(
     openapi_extra={
         "requestBody": {"required": True, "content": {"text/csv": {"schema": {"type": "string"}}}}
     },
-    responses={
-        404: {"description": "No such carrier (`carrier_not_found`)"},
-        422: {"description": "A bad row, named by line and column (`rate_card_invalid`)"},
-    },
+    responses=responses(
+        described={
+            404: "No such carrier (`carrier_not_found`)",
+            422: "A bad row, named by line and column (`rate_card_invalid`)",
+        }
+    ),
 )
 async def upload_rate_card(
     code: CarrierCodePath, request: Request, conn: Conn, principal: SettingsWriter
@@ -266,7 +264,7 @@ async def tracking_webhook(
             "content": {"application/json": {"schema": _inline_schema(TrackingEventsIn)}},
         }
     },
-    responses={401: {"description": "Unknown account or bad signature"}},
+    responses=responses(described={401: "Unknown account or bad signature"}),
 )
 async def receive_tracking_events(
     request: Request,

@@ -14,7 +14,7 @@ carrier_accounts = sa.Table(
     # migration.
     sa.Column("kind", sa.Text, nullable=False),
     jsonb("settings", nullable=False, default="{}"),
-    # Fernet token of the JSON credentials (see shipping/vault.py); never leaves the service.
+    # Fernet token of the JSON credentials (see kit/vault.py); never leaves the service.
     sa.Column("credentials_encrypted", sa.LargeBinary),
     jsonb("rate_card"),
     sa.Column("rate_card_loaded_at", sa.DateTime(timezone=True)),

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
+from orderly.kit.vault import Vault
 from orderly.orders import service as orders
 from orderly.shipping import repository as repo
 from orderly.shipping.accounts import (
@@ -45,9 +46,8 @@ from orderly.shipping.errors import (
     ShipmentNotCancellable,
     ShipmentNotFound,
 )
+from orderly.shipping.presenters import shipment_view
 from orderly.shipping.schemas import ShipmentView
-from orderly.shipping.vault import Vault
-from orderly.shipping.views import shipment_view
 
 __all__ = [
     "Parcel",

@@ -2,24 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 import logging
 
 import procrastinate
 
 from orderly.kit.db import Database
+from orderly.kit.jobs import worker_database
 
 blueprint = procrastinate.Blueprint()
 logger = logging.getLogger(__name__)
-
-
-@functools.cache
-def _database() -> Database:
-    # Built on first use in a worker process, never at import.
-    from orderly.app import database_url
-    from orderly.settings import Settings
-
-    return Database(database_url(Settings()), pool_size=2, max_overflow=2)
 
 
 @blueprint.periodic(cron="*/15 * * * *")
@@ -27,7 +18,7 @@ def _database() -> Database:
 async def poll_tracking(timestamp: int) -> int:
     """Every 15 minutes: ask pollable carriers about undelivered shipments, one transaction per
     organization so that one failing carrier does not hold back the others."""
-    return await poll_all(_database())
+    return await poll_all(worker_database())
 
 
 async def poll_all(database: Database) -> int:

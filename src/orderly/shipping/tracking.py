@@ -8,12 +8,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.kit.vault import Vault
 from orderly.shipping import repository as repo
 from orderly.shipping import service
 from orderly.shipping.accounts import org_carriers
 from orderly.shipping.domain import ShipmentStatusChange, TrackingUpdate
 from orderly.shipping.schemas import StatusChangeOut, TrackingEventIn, TrackingEventsOut
-from orderly.shipping.vault import Vault
 
 
 async def receive_events(

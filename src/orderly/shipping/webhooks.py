@@ -13,9 +13,9 @@ import time
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.kit.vault import Vault
 from orderly.shipping import repository as repo
 from orderly.shipping.errors import TrackingSignatureInvalid
-from orderly.shipping.vault import Vault
 
 SIGNATURE_HEADER = "X-Orderly-Signature"
 ACCOUNT_HEADER = "X-Orderly-Account"

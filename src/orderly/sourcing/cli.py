@@ -46,7 +46,7 @@ def replay(
         raise typer.Exit(1) from None
 
     async def run() -> ReplayReport:
-        from orderly.app import database_url
+        from orderly.kit.embedded import database_url
         from orderly.tenancy import service as tenancy
 
         database = Database(database_url(Settings()), pool_size=1, max_overflow=1)

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Path
 
 from orderly.kit.deps import Conn, Reader, SettingsWriter
+from orderly.kit.problems import responses
 from orderly.sourcing import service, simulation
 from orderly.sourcing.config import RoutingConfig
 from orderly.sourcing.schemas import RoutingConfigOut, SimulateIn, SimulationOut
 
 router = APIRouter(tags=["sourcing"])
 
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-ERRORS: dict[int | str, dict[str, Any]] = {401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 422: PROBLEM}
+ERRORS = responses(401, 403, 404, 422)
 ChannelCode = Annotated[str, Path(min_length=1, max_length=100)]
 
 

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from orderly.kit.deps import AccessAdmin, Conn, Reader, SettingsWriter
 from orderly.kit.idempotency import CreatedWithSecret, IdempotencyKey, run_idempotent
 from orderly.kit.params import ResourceId
+from orderly.kit.problems import responses
 from orderly.tenancy import access, hierarchy
 from orderly.tenancy.key_cache import ApiKeyCache
 from orderly.tenancy.schemas import (
@@ -24,8 +25,7 @@ from orderly.tenancy.schemas import (
 )
 
 router = APIRouter(tags=["organization"])
-PROBLEM: dict[str, Any] = {"content": {"application/problem+json": {}}}
-ERRORS: dict[int | str, dict[str, Any]] = {403: PROBLEM, 409: PROBLEM, 422: PROBLEM}
+ERRORS = responses(403, 409, 422)
 
 
 @router.get("/hierarchy", response_model=list[BrandNode], summary="Brands > regions > groups")
@@ -87,7 +87,7 @@ async def issue_api_key(
 @router.post(
     "/api-keys/{key_id}/revoke",
     response_model=ApiKeyOut,
-    responses={403: PROBLEM, 404: PROBLEM, 409: PROBLEM},
+    responses=responses(403, 404, 409),
 )
 async def revoke_api_key(
     key_id: ResourceId, request: Request, conn: Conn, principal: AccessAdmin

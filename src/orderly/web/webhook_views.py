@@ -9,10 +9,10 @@ from pydantic import ValidationError
 from starlette.responses import Response
 
 from orderly.kit.errors import InvalidInput
+from orderly.kit.vault import vault_for
 from orderly.notifications import webhooks
 from orderly.notifications.domain import DeliveryStatus
 from orderly.notifications.schemas import WebhookCreated, WebhookIn, WebhookPatch
-from orderly.shipping.vault import vault_for
 from orderly.tenancy.users import User
 from orderly.web.deps import Conn, Form, SettingsActor, SignedIn, attempt, back_to, flash
 from orderly.web.rendering import render

@@ -1,8 +1,7 @@
-"""The `Carrier` port and the registry that builds a carrier for an organization's account."""
+"""The `Carrier` port and the account a carrier is built from (`registry.py` builds it)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -16,9 +15,6 @@ __all__ = [
     "RateQuote",
     "ShipmentRequest",
     "TrackingUpdate",
-    "build_carrier",
-    "carrier_kinds",
-    "register_carrier",
 ]
 
 
@@ -50,29 +46,3 @@ class CarrierAccount:
     settings: dict[str, Any] = field(default_factory=dict)
     credentials: dict[str, str] = field(default_factory=dict)
     rate_card: RateCard | None = None
-
-
-CarrierFactory = Callable[[CarrierAccount], Carrier]
-
-_FACTORIES: dict[str, CarrierFactory] = {}
-
-
-def register_carrier(kind: str, factory: CarrierFactory) -> None:
-    _FACTORIES[kind] = factory
-
-
-def carrier_kinds() -> list[str]:
-    _ensure_builtins()
-    return sorted(_FACTORIES)
-
-
-def build_carrier(account: CarrierAccount) -> Carrier:
-    _ensure_builtins()
-    return _FACTORIES[account.kind](account)
-
-
-def _ensure_builtins() -> None:
-    if "rate_table" not in _FACTORIES:
-        from orderly.shipping.carriers.rate_table import RateTableCarrier
-
-        _FACTORIES["rate_table"] = RateTableCarrier

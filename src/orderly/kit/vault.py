@@ -1,4 +1,4 @@
-"""Secrets at rest (carrier credentials, tracking webhook secrets), encrypted with Fernet.
+"""Secrets at rest (carrier credentials, webhook signing secrets), encrypted with Fernet.
 
 The Fernet key is derived (HKDF-SHA256) from ``ORDERLY_SECRET_KEY``. When that is unset, Orderly
 generates a key once and keeps it in the data directory, in the file ``secret-key`` (mode 600):
@@ -19,6 +19,7 @@ from orderly.kit.secrets import SECRET_KEY_FILE, secret_key
 from orderly.settings import Settings
 
 __all__ = ["SECRET_KEY_FILE", "Vault", "default_vault", "secret_key", "use_settings", "vault_for"]
+# The HKDF label is part of every stored token's key: changing it would strand them all.
 _INFO = b"orderly shipping secrets v1"
 
 
