@@ -77,11 +77,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
 
 
 def database_url(settings: Settings) -> str:
-    if settings.database_url:
-        return settings.database_url
-    from orderly.kit.embedded import start_embedded_postgres
-
-    return start_embedded_postgres(settings.resolved_data_dir())
+    return settings.resolved_database_url()
 
 
 def _mount_dashboard(app: FastAPI, settings: Settings) -> None:

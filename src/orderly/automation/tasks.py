@@ -21,9 +21,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.automation import restock, sla
+from orderly.inventory.arrivals import WAITING_FOR_STOCK
 from orderly.kit.db import Database
 from orderly.kit.idempotency import prune_expired_keys
-from orderly.orders.backorders import WAITING_FOR_STOCK, BackorderRun, allocate_backorders
+from orderly.orders.backorders import BackorderRun, allocate_backorders
+from orderly.settings import Settings
 
 blueprint = procrastinate.Blueprint()
 logger = logging.getLogger(__name__)
@@ -55,7 +57,7 @@ async def flag_late_orders(conn: AsyncConnection, *, org_id: int, now: datetime)
 
 @blueprint.task(name="source_backorders", retry=RETRY)
 async def source_backorders_job(org_id: int, sku_ids: list[int]) -> None:
-    """Deferred with the stock change that made the SKUs arrive (see `arrivals`)."""
+    """Deferred with the stock change that made the SKUs arrive (see `inventory.arrivals`)."""
     async with _database().transaction() as conn:
         await source_backorders(conn, org_id=org_id, sku_ids=sku_ids)
 
@@ -160,7 +162,4 @@ async def _per_organization(
 @functools.cache
 def _database() -> Database:
     """The worker process's database, made on the first job (nothing happens at import)."""
-    from orderly.app import database_url
-    from orderly.settings import Settings
-
-    return Database(database_url(Settings()), pool_size=2, max_overflow=2)
+    return Database(Settings().resolved_database_url(), pool_size=2, max_overflow=2)

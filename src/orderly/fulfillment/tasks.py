@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.fulfillment import pickup
 from orderly.kit.db import Database
+from orderly.settings import Settings
 
 blueprint = procrastinate.Blueprint()
 
@@ -29,7 +30,4 @@ async def expire_uncollected_pickups_job(timestamp: int) -> None:
 @functools.cache
 def _database() -> Database:
     """The worker process's database, made on the first job (nothing happens at import)."""
-    from orderly.app import database_url
-    from orderly.settings import Settings
-
-    return Database(database_url(Settings()), pool_size=2, max_overflow=2)
+    return Database(Settings().resolved_database_url(), pool_size=2, max_overflow=2)

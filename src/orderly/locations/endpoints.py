@@ -5,12 +5,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn, Reader, SettingsWriter
+from orderly.kit.deps import Conn
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.locations import service
 from orderly.locations.domain import Capability, LocationKind
 from orderly.locations.schemas import LocationIn, LocationOut, LocationPatch
+from orderly.tenancy.deps import Reader, SettingsWriter
 
 router = APIRouter(tags=["locations"])
 

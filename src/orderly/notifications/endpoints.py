@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn, Reader, SettingsWriter, authorize
+from orderly.kit.deps import Conn
 from orderly.kit.idempotency import CreatedWithSecret, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.notifications import service, template_store, webhooks
@@ -27,6 +27,7 @@ from orderly.notifications.schemas import (
 )
 from orderly.settings import Settings
 from orderly.shipping.vault import Vault, vault_for
+from orderly.tenancy.deps import Reader, SettingsWriter, authorize
 from orderly.tenancy.domain import Permission
 
 router = APIRouter(tags=["notifications"])

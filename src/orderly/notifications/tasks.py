@@ -37,9 +37,7 @@ def _settings() -> Settings:
 @functools.cache
 def _database() -> Database:
     # Built on first use in a worker process, never at import.
-    from orderly.app import database_url
-
-    return Database(database_url(_settings()), pool_size=3, max_overflow=2)
+    return Database(_settings().resolved_database_url(), pool_size=3, max_overflow=2)
 
 
 async def dispatch_all(database: Database) -> int:

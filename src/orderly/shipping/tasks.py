@@ -8,6 +8,9 @@ import logging
 import procrastinate
 
 from orderly.kit.db import Database
+from orderly.settings import Settings
+from orderly.shipping import tracking
+from orderly.shipping.followup import follow_status_changes
 
 blueprint = procrastinate.Blueprint()
 logger = logging.getLogger(__name__)
@@ -16,10 +19,7 @@ logger = logging.getLogger(__name__)
 @functools.cache
 def _database() -> Database:
     # Built on first use in a worker process, never at import.
-    from orderly.app import database_url
-    from orderly.settings import Settings
-
-    return Database(database_url(Settings()), pool_size=2, max_overflow=2)
+    return Database(Settings().resolved_database_url(), pool_size=2, max_overflow=2)
 
 
 @blueprint.periodic(cron="*/15 * * * *")
@@ -31,9 +31,6 @@ async def poll_tracking(timestamp: int) -> int:
 
 
 async def poll_all(database: Database) -> int:
-    from orderly.shipping import tracking
-    from orderly.shipping.followup import follow_status_changes
-
     async with database.transaction() as conn:
         org_ids = await tracking.orgs_to_poll(conn)
     moved = 0
