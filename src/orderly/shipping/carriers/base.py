@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from orderly.shipping.domain import Label, RateQuote, ShipmentRequest, TrackingUpdate
-from orderly.shipping.rate_card import RateCard
+from orderly.shipping.carriers.rate_table import RateTableCarrier
+from orderly.shipping.domain import (
+    CarrierAccount,
+    Label,
+    RateQuote,
+    ShipmentRequest,
+    TrackingUpdate,
+)
 
 __all__ = [
     "Carrier",
@@ -38,23 +43,9 @@ class Carrier(Protocol):
     async def track(self, tracking_number: str) -> list[TrackingUpdate]: ...
 
 
-@dataclass(frozen=True)
-class CarrierAccount:
-    """An organization's configured carrier, credentials already decrypted."""
-
-    id: int
-    org_id: int
-    code: str
-    name: str
-    kind: str
-    settings: dict[str, Any] = field(default_factory=dict)
-    credentials: dict[str, str] = field(default_factory=dict)
-    rate_card: RateCard | None = None
-
-
 CarrierFactory = Callable[[CarrierAccount], Carrier]
 
-_FACTORIES: dict[str, CarrierFactory] = {}
+_FACTORIES: dict[str, CarrierFactory] = {"rate_table": RateTableCarrier}
 
 
 def register_carrier(kind: str, factory: CarrierFactory) -> None:
@@ -62,17 +53,8 @@ def register_carrier(kind: str, factory: CarrierFactory) -> None:
 
 
 def carrier_kinds() -> list[str]:
-    _ensure_builtins()
     return sorted(_FACTORIES)
 
 
 def build_carrier(account: CarrierAccount) -> Carrier:
-    _ensure_builtins()
     return _FACTORIES[account.kind](account)
-
-
-def _ensure_builtins() -> None:
-    if "rate_table" not in _FACTORIES:
-        from orderly.shipping.carriers.rate_table import RateTableCarrier
-
-        _FACTORIES["rate_table"] = RateTableCarrier
