@@ -14,7 +14,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 help:
 	@echo "make run    install, migrate, load the demo data once, serve at http://$(HOST):$(PORT)"
 	@echo "make test   install dev tools, then ruff, mypy and pytest"
-	@echo "make lint   ruff format --check, ruff check, mypy"
+	@echo "make lint   ruff format --check, ruff check, mypy, import contracts (lint-imports)"
 	@echo "make fmt    ruff format and ruff check --fix"
 	@echo "make bench  order-intake benchmark (bench/order_intake.py)"
 	@echo "make clean  stop the embedded PostgreSQL, remove .venv and caches (keeps your data)"
@@ -49,6 +49,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 fmt: $(VENV)/.installed-dev
 	$(BIN)/ruff format .
