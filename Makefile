@@ -15,7 +15,7 @@ help:
 	@echo "make run    install, migrate, load the demo data once, serve at http://$(HOST):$(PORT)"
 	@echo "make test   install dev tools, then ruff, mypy and pytest"
 	@echo "make soak   the order lifecycle machine with fresh seeds for SOAK_MINUTES (default 10)"
-	@echo "make lint   ruff format --check, ruff check, mypy"
+	@echo "make lint   ruff format --check, ruff check, mypy, import contracts (lint-imports)"
 	@echo "make fmt    ruff format and ruff check --fix"
 	@echo "make bench  order-intake benchmark (bench/order_intake.py)"
 	@echo "make clean  stop the embedded PostgreSQL, remove .venv and caches (keeps your data)"
@@ -57,6 +57,7 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 fmt: $(VENV)/.installed-dev
 	$(BIN)/ruff format .

@@ -11,7 +11,6 @@ from orderly import __version__
 from orderly.kit import heap
 from orderly.kit.body_limit import BodySizeLimit
 from orderly.kit.db import Database
-from orderly.kit.embedded import database_url
 from orderly.kit.problems import document_problems, install_problem_handlers
 from orderly.kit.query import refuse_nul_characters
 from orderly.kit.rate_limit import RateLimit
@@ -30,10 +29,10 @@ with a stable `code`. POSTs that create something accept an `Idempotency-Key` he
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
     from orderly.automation import fraud_rules
-    from orderly.kit import vault
+    from orderly.shipping import accounts as carrier_accounts
 
     fraud_rules.install()
-    vault.use_settings(settings)
+    carrier_accounts.use_settings(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -75,6 +74,10 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
         RateLimit, per_minute=settings.rate_limit_per_minute, batch=settings.rate_limit_batch
     )
     return app
+
+
+def database_url(settings: Settings) -> str:
+    return settings.resolved_database_url()
 
 
 def _mount_dashboard(app: FastAPI, settings: Settings) -> None:

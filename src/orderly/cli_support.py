@@ -24,9 +24,7 @@ errors = Console(stderr=True, soft_wrap=True)
 
 def resolve_database_url(settings: Settings) -> str:
     """ORDERLY_DATABASE_URL, else the embedded PostgreSQL (started if it is not running)."""
-    from orderly.kit.embedded import database_url
-
-    return database_url(settings)
+    return settings.resolved_database_url()
 
 
 @contextmanager

@@ -9,6 +9,7 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orderly.kit.client_address import Network, parse_networks
+from orderly.kit.embedded import start_embedded_postgres
 
 
 def _default_data_dir() -> Path:
@@ -91,3 +92,14 @@ class Settings(BaseSettings):
     def resolved_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         return self.data_dir
+
+    def resolved_database_url(self) -> str:
+        """ORDERLY_DATABASE_URL, else the embedded PostgreSQL (started if it is not running)."""
+        if self.database_url:
+            return self.database_url
+        return start_embedded_postgres(self.resolved_data_dir())
+
+
+def environment_database_url() -> str:
+    """The database URL of this process's environment (``ORDERLY_*``), for the worker's jobs."""
+    return Settings().resolved_database_url()

@@ -24,12 +24,13 @@ from orderly.automation.schemas import (
     SkuSupplierOut,
     SkuSuppliersIn,
 )
-from orderly.kit.deps import Conn, InventoryWriter, OrderWriter, Reader, SettingsWriter
+from orderly.kit.deps import Conn
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.kit.params import ResourceId
 from orderly.kit.problems import responses
 from orderly.orders.schemas import OrderOut
+from orderly.tenancy.deps import InventoryWriter, OrderWriter, Reader, SettingsWriter
 
 router = APIRouter(tags=["automation"])
 

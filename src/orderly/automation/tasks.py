@@ -17,9 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.automation import restock, sla
+from orderly.inventory.arrivals import WAITING_FOR_STOCK
 from orderly.kit.idempotency import prune_expired_keys
 from orderly.kit.jobs import worker_database
-from orderly.orders.backorders import WAITING_FOR_STOCK, BackorderRun, allocate_backorders
+from orderly.orders.backorders import BackorderRun, allocate_backorders
+from orderly.settings import environment_database_url
 
 blueprint = procrastinate.Blueprint()
 logger = logging.getLogger(__name__)
@@ -51,8 +53,8 @@ async def flag_late_orders(conn: AsyncConnection, *, org_id: int, now: datetime)
 
 @blueprint.task(name="source_backorders", retry=RETRY)
 async def source_backorders_job(org_id: int, sku_ids: list[int]) -> None:
-    """Deferred with the stock change that made the SKUs arrive (see `arrivals`)."""
-    async with worker_database().transaction() as conn:
+    """Deferred with the stock change that made the SKUs arrive (see `inventory.arrivals`)."""
+    async with worker_database(environment_database_url).transaction() as conn:
         await source_backorders(conn, org_id=org_id, sku_ids=sku_ids)
 
 
@@ -92,7 +94,7 @@ async def flag_late_orders_job(timestamp: int) -> None:
 )
 async def prune_idempotency_keys_job(timestamp: int) -> None:
     """Expired Idempotency-Keys are forgotten: a request no longer replays them anyway."""
-    async with worker_database().transaction() as conn:
+    async with worker_database(environment_database_url).transaction() as conn:
         await prune_expired_keys(conn)
 
 
@@ -138,7 +140,7 @@ async def _per_organization(
 ) -> None:
     """One transaction per organization, so that one failing organization does not hold back
     the others; the job fails (and is retried) when any did, after all were tried."""
-    database = worker_database()
+    database = worker_database(environment_database_url)
     async with database.transaction() as conn:
         org_ids = [row[0] for row in await conn.execute(sa.text(orgs_sql))]
     failed = []

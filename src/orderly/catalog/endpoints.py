@@ -7,10 +7,11 @@ from starlette.responses import Response
 
 from orderly.catalog import service
 from orderly.catalog.schemas import ProductIn, ProductOut, ProductPatch
-from orderly.kit.deps import CatalogWriter, Conn, Reader
+from orderly.kit.deps import Conn
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.kit.problems import responses
+from orderly.tenancy.deps import CatalogWriter, Reader
 
 router = APIRouter(tags=["catalog"])
 

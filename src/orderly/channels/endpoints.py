@@ -8,10 +8,11 @@ from starlette.responses import Response
 from orderly.channels import service
 from orderly.channels.domain import ChannelKind
 from orderly.channels.schemas import ChannelIn, ChannelOut, ChannelPatch
-from orderly.kit.deps import Conn, Reader, SettingsWriter
+from orderly.kit.deps import Conn
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.kit.problems import responses
+from orderly.tenancy.deps import Reader, SettingsWriter
 
 router = APIRouter(tags=["channels"])
 

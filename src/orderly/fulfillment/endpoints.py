@@ -25,11 +25,12 @@ from orderly.fulfillment.schemas import (
     RejectIn,
     ShipIn,
 )
-from orderly.kit.deps import Conn, InstallationSecret, InventoryWriter, Reader
+from orderly.kit.deps import Conn, InstallationSecret
 from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.pagination import Cursor, Limit, Page
 from orderly.kit.params import ResourceId
 from orderly.kit.problems import responses
+from orderly.tenancy.deps import InventoryWriter, Reader
 
 router = APIRouter(tags=["fulfillment"])
 

@@ -40,6 +40,7 @@ from orderly.fulfillment.schemas import (
     FulfillmentOrderOut,
     ParcelChoice,
 )
+from orderly.orders.fulfillment_status import order_for_fulfillment
 from orderly.tenancy.domain import Principal
 
 F = FulfillmentStatus
@@ -278,8 +279,7 @@ def _box_values(b: Box) -> dict[str, Any]:
 
 
 async def packing_slip(conn: AsyncConnection, org_id: int, fo_id: int) -> bytes:
-    from orderly.fulfillment.documents import packing_slip_pdf
-    from orderly.orders.fulfillment_status import order_for_fulfillment
+    from orderly.fulfillment.documents import packing_slip_pdf  # reportlab loads on first use
 
     fo = await service.get_fulfillment_order(conn, org_id, fo_id)
     order = await order_for_fulfillment(conn, org_id, fo.order_id)

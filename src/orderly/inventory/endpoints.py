@@ -17,10 +17,11 @@ from orderly.inventory.schemas import (
     TransferOut,
     stock_page_items,
 )
-from orderly.kit.deps import Conn, InventoryWriter, Reader
+from orderly.kit.deps import Conn
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, page_response
 from orderly.kit.problems import responses
+from orderly.tenancy.deps import InventoryWriter, Reader
 
 router = APIRouter(tags=["inventory"])
 

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.automation.arrivals import stock_arrived
 from orderly.catalog import service as catalog
 from orderly.inventory import repository
+from orderly.inventory.arrivals import stock_arrived
 from orderly.inventory.domain import IMPORT_REASON, MAX_ON_HAND
 from orderly.inventory.errors import ImportRowInvalid
 from orderly.locations import service as locations

@@ -11,8 +11,8 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.automation.arrivals import stock_arrived
 from orderly.inventory import lookups, picture, repository
+from orderly.inventory.arrivals import stock_arrived
 from orderly.inventory.domain import (
     Adjustment,
     LedgerKind,

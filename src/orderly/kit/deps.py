@@ -1,19 +1,17 @@
-"""Request dependencies: the per-request transaction and the caller's identity."""
+"""Request dependencies: the per-request transaction and the installation's secret.
+
+The caller's identity and permissions are `orderly.tenancy.deps`."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Coroutine
-from typing import Annotated, Any
+from collections.abc import AsyncIterator
+from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.db import Database
-from orderly.kit.errors import Forbidden, Unauthorized
-from orderly.kit.idempotency import IDEMPOTENCY_KEY_MAX_LENGTH
 from orderly.kit.secrets import secret_key
-from orderly.tenancy import service as tenancy
-from orderly.tenancy.domain import Permission, Principal
 
 
 def database(request: Request) -> Database:
@@ -50,58 +48,3 @@ InstallationSecret = Annotated[str, Depends(_installation_secret)]
 
 # For the rare GET that writes (a setting created the first time it is read).
 WritingConn = Annotated[AsyncConnection, Depends(_writing_transaction, scope="function")]
-
-
-async def principal_of(request: Request, conn: AsyncConnection) -> Principal:
-    """The caller, from the request's API key; 401 when there is none or it is not valid."""
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("send 'Authorization: Bearer <api key>'")
-    principal = await tenancy.authenticate_api_key(
-        conn,
-        token.strip(),
-        idempotency_key=_idempotency_key(request),
-        known_keys=getattr(request.app.state, "api_keys", None),
-    )
-    if principal is None:
-        raise Unauthorized("the API key is unknown or revoked")
-    return principal
-
-
-async def _principal(request: Request, conn: Conn) -> Principal:
-    return await principal_of(request, conn)
-
-
-def _idempotency_key(request: Request) -> str | None:
-    """A creating POST's Idempotency-Key, claimed together with the key lookup (one round
-    trip less); an over-long key is left to the header's own validation."""
-    if request.method != "POST":
-        return None
-    key = request.headers.get("idempotency-key")
-    return key if key is not None and len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH else None
-
-
-CurrentPrincipal = Annotated[Principal, Depends(_principal)]
-
-
-def authorize(principal: Principal, permission: Permission) -> Principal:
-    """The principal, if its role may do this; 403 otherwise."""
-    if not principal.can(permission):
-        raise Forbidden(f"the role {principal.role.value!r} may not do this ({permission.value})")
-    return principal
-
-
-def require(permission: Permission) -> Callable[..., Coroutine[Any, Any, Principal]]:
-    async def dependency(principal: CurrentPrincipal) -> Principal:
-        return authorize(principal, permission)
-
-    return dependency
-
-
-Reader = Annotated[Principal, Depends(require(Permission.READ))]
-OrderWriter = Annotated[Principal, Depends(require(Permission.ORDERS_WRITE))]
-InventoryWriter = Annotated[Principal, Depends(require(Permission.INVENTORY_WRITE))]
-CatalogWriter = Annotated[Principal, Depends(require(Permission.CATALOG_WRITE))]
-SettingsWriter = Annotated[Principal, Depends(require(Permission.SETTINGS_WRITE))]
-AccessAdmin = Annotated[Principal, Depends(require(Permission.ACCESS_ADMIN))]

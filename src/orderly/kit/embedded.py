@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import psycopg
-
-if TYPE_CHECKING:
-    from orderly.settings import Settings
 
 DATABASE_NAME = "orderly"
 
@@ -17,13 +13,6 @@ DATABASE_NAME = "orderly"
 # and the worker and the CLI need theirs. The embedded server allows this many.
 MAX_CONNECTIONS = 300
 _SETTINGS_MARK = "# Orderly's settings for the embedded server"
-
-
-def database_url(settings: Settings) -> str:
-    """``ORDERLY_DATABASE_URL`` when it is set, else the embedded server's (started if need be)."""
-    if settings.database_url:
-        return settings.database_url
-    return start_embedded_postgres(settings.resolved_data_dir())
 
 
 def start_embedded_postgres(data_dir: Path, *, database: str = DATABASE_NAME) -> str:

@@ -10,13 +10,21 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-
-from orderly.settings import Settings
+from typing import Protocol
 
 SECRET_KEY_FILE = "secret-key"  # noqa: S105 (a file name)
 
 
-def secret_key(settings: Settings) -> str:
+class KeySettings(Protocol):
+    """What the secret key needs of `orderly.settings.Settings` (kit sits below the settings)."""
+
+    @property
+    def secret_key(self) -> str | None: ...
+
+    def resolved_data_dir(self) -> Path: ...
+
+
+def secret_key(settings: KeySettings) -> str:
     if settings.secret_key:
         return settings.secret_key
     path: Path = settings.resolved_data_dir() / SECRET_KEY_FILE

@@ -15,10 +15,9 @@ from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from orderly.kit.secrets import SECRET_KEY_FILE, secret_key
-from orderly.settings import Settings
+from orderly.kit.secrets import SECRET_KEY_FILE, KeySettings, secret_key
 
-__all__ = ["SECRET_KEY_FILE", "Vault", "default_vault", "secret_key", "use_settings", "vault_for"]
+__all__ = ["SECRET_KEY_FILE", "Vault", "secret_key", "vault_for"]
 # The HKDF label is part of every stored token's key: changing it would strand them all.
 _INFO = b"orderly shipping secrets v1"
 
@@ -49,19 +48,5 @@ class Vault:
         return {str(k): str(v) for k, v in loaded.items()}
 
 
-def vault_for(settings: Settings) -> Vault:
+def vault_for(settings: KeySettings) -> Vault:
     return Vault(secret_key(settings))
-
-
-# The settings this process was started with (create_app sets them), for services that open a
-# secret without a request at hand, e.g. a carrier's credentials while a return is cancelled.
-_process_settings: Settings | None = None
-
-
-def use_settings(settings: Settings) -> None:
-    global _process_settings
-    _process_settings = settings
-
-
-def default_vault() -> Vault:
-    return vault_for(_process_settings or Settings())

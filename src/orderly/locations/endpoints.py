@@ -5,13 +5,14 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn, Reader, SettingsWriter
+from orderly.kit.deps import Conn
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.kit.problems import responses
 from orderly.locations import service
 from orderly.locations.domain import Capability, LocationKind
 from orderly.locations.schemas import LocationIn, LocationOut, LocationPatch
+from orderly.tenancy.deps import Reader, SettingsWriter
 
 router = APIRouter(tags=["locations"])
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn, Reader, SettingsWriter, authorize
+from orderly.kit.deps import Conn
 from orderly.kit.idempotency import CreatedWithSecret, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.kit.problems import responses
@@ -28,6 +28,7 @@ from orderly.notifications.schemas import (
     WebhookPatch,
 )
 from orderly.settings import Settings
+from orderly.tenancy.deps import Reader, SettingsWriter, authorize
 from orderly.tenancy.domain import Permission
 
 router = APIRouter(tags=["notifications"])

@@ -18,7 +18,7 @@ from orderly.kit.db import Database
 from orderly.kit.jobs import worker_database
 from orderly.kit.vault import vault_for
 from orderly.notifications import deliveries, outbox, reminders, sending
-from orderly.settings import Settings
+from orderly.settings import Settings, environment_database_url
 
 blueprint = procrastinate.Blueprint()
 logger = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ async def dispatch_all(database: Database) -> int:
 @blueprint.periodic(cron="* * * * * */5")
 @blueprint.task(name="dispatch_events", queueing_lock="notifications_dispatch_events")
 async def dispatch_events(timestamp: int) -> int:
-    dispatched = await dispatch_all(worker_database())
+    dispatched = await dispatch_all(worker_database(environment_database_url))
     if dispatched:
         for task in (send_notifications, deliver_webhooks):
             # AlreadyEnqueued: one is already waiting, and it will see these too.
@@ -57,7 +57,9 @@ async def dispatch_events(timestamp: int) -> int:
 @blueprint.periodic(cron="* * * * * */10")
 @blueprint.task(name="send_notifications", queueing_lock="notifications_send")
 async def send_notifications(timestamp: int) -> int:
-    return await sending.send_due_notifications(worker_database(), _settings())
+    return await sending.send_due_notifications(
+        worker_database(environment_database_url), _settings()
+    )
 
 
 @blueprint.periodic(cron="* * * * * */10")
@@ -65,12 +67,14 @@ async def send_notifications(timestamp: int) -> int:
 async def deliver_webhooks(timestamp: int) -> int:
     settings = _settings()
     return await deliveries.deliver_due_webhooks(
-        worker_database(), vault_for(settings), allow_private_urls=settings.allow_private_urls
+        worker_database(environment_database_url),
+        vault_for(settings),
+        allow_private_urls=settings.allow_private_urls,
     )
 
 
 @blueprint.periodic(cron="*/15 * * * *")
 @blueprint.task(name="remind_expiring_pickups", queueing_lock="notifications_pickup_reminders")
 async def remind_expiring_pickups(timestamp: int) -> int:
-    async with worker_database().transaction() as conn:
+    async with worker_database(environment_database_url).transaction() as conn:
         return await reminders.queue_pickup_reminders(conn, datetime.fromtimestamp(timestamp, UTC))

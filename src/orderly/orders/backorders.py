@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.fulfillment import service as fulfillment
+from orderly.inventory.arrivals import WAITING_FOR_STOCK
 from orderly.orders import queries, repository
 from orderly.orders.allocation import open_demands, source_stored_order
 from orderly.orders.domain import WAITS_FOR_STOCK, OrderStatus, ensure_transition
@@ -31,19 +32,6 @@ class BackorderRun:
     sourced: tuple[int, ...] = ()
     allocated: tuple[int, ...] = ()
 
-
-# The condition on an order `o` that waits for stock: backordered, or partially shipped with
-# units that no reservation or shipment holds and that were not cancelled (short units given
-# back by a location, or still short when a hold was released).
-WAITING_FOR_STOCK = """
-    (o.status = 'backordered' OR (o.status = 'partially_shipped' AND EXISTS (
-        SELECT 1 FROM order_lines wl
-         WHERE wl.org_id = o.org_id AND wl.order_id = o.id
-           AND wl.quantity - wl.cancelled_quantity > (
-               SELECT coalesce(sum(wa.quantity), 0) FROM order_allocations wa
-                WHERE wa.order_id = o.id AND wa.line_no = wl.line_no
-                  AND wa.status IN ('reserved', 'shipped')))))
-"""
 
 # Oldest first. Orders other workers hold are skipped, never waited for.
 _WAITING = sa.text(

@@ -14,9 +14,10 @@ from fastapi.routing import APIRoute
 from starlette.requests import Request
 from starlette.responses import Response
 
-from orderly.kit.deps import authorize, database, principal_of
+from orderly.kit.deps import database
 from orderly.kit.idempotency import IDEMPOTENCY_KEY_MAX_LENGTH
 from orderly.orders.schemas import OrderIn
+from orderly.tenancy.deps import authorize, principal_of
 from orderly.tenancy.domain import Permission
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]

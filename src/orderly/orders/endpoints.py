@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn, OrderWriter, Reader
+from orderly.kit.deps import Conn
 from orderly.kit.errors import InvalidInput
 from orderly.kit.idempotency import Claim, IdempotencyKey, run_idempotent_claiming
 from orderly.kit.pagination import Cursor, Limit, Page, page_response
@@ -28,6 +28,7 @@ from orderly.orders.schemas import (
     ReasonIn,
     ReleaseIn,
 )
+from orderly.tenancy.deps import OrderWriter, Reader
 
 router = APIRouter(tags=["orders"])
 

@@ -161,3 +161,12 @@ order_events = sa.Table(
     created_at(),
 )
 sa.Index("ix_order_events_order", order_events.c.order_id, order_events.c.id)
+
+# Sourcing enforces daily capacity by counting the orders allocated to a location since the
+# start of its day, instead of a counter row that every capture would have to lock.
+sa.Index(
+    "ix_order_allocations_location_day",
+    order_allocations.c.org_id,
+    order_allocations.c.location_id,
+    order_allocations.c.created_at,
+)

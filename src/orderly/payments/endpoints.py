@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn, OrderWriter, Reader
+from orderly.kit.deps import Conn
 from orderly.kit.errors import InvalidInput
 from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.money import MoneyError, to_minor
@@ -17,6 +17,7 @@ from orderly.orders import customers
 from orderly.orders import service as orders
 from orderly.payments import service
 from orderly.payments.schemas import OrderRefundIn, RefundOut, StoreCreditOut
+from orderly.tenancy.deps import OrderWriter, Reader
 
 router = APIRouter(tags=["refunds"])
 

@@ -8,10 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
-from orderly.kit.deps import Conn, Reader
+from orderly.kit.deps import Conn
 from orderly.kit.errors import InvalidInput
 from orderly.kit.query import Day
 from orderly.reporting.returns import ReturnsGrouping, return_rates
+from orderly.tenancy.deps import Reader
 
 router = APIRouter(tags=["reports"])
 

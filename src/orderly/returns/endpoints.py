@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn, OrderWriter, Reader
+from orderly.kit.deps import Conn
 from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.pagination import Cursor, Limit, Page
 from orderly.kit.params import ResourceId
@@ -24,6 +24,7 @@ from orderly.returns.schemas import (
     ReturnOut,
     ReturnRefundOut,
 )
+from orderly.tenancy.deps import OrderWriter, Reader
 
 router = APIRouter(tags=["returns"])
 

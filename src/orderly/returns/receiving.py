@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.automation.arrivals import stock_arrived
+from orderly.inventory.arrivals import stock_arrived
 from orderly.inventory.reservations import StockRequest
 from orderly.inventory.returns_stock import restock_returned_units
 from orderly.locations import service as locations

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
-from orderly.kit.vault import Vault, default_vault
+from orderly.kit.vault import Vault, vault_for
+from orderly.settings import Settings
 from orderly.shipping import repository as repo
 from orderly.shipping import webhooks
 from orderly.shipping.carriers.base import Carrier, CarrierAccount
@@ -105,7 +106,7 @@ async def org_carriers(
             continue
         credentials: dict[str, str] = {}
         if row["credentials_encrypted"] is not None:
-            vault = vault or default_vault()
+            vault = vault or _default_vault()
             credentials = vault.open_json(row["credentials_encrypted"])
         account = CarrierAccount(
             id=row["id"],
@@ -137,3 +138,17 @@ def account_out(row: dict[str, Any]) -> CarrierAccountOut:
         active=row["active"],
         created_at=row["created_at"],
     )
+
+
+# The settings this process was started with (create_app sets them), for opening a carrier's
+# credentials without a request at hand, e.g. while a return is cancelled.
+_process_settings: Settings | None = None
+
+
+def use_settings(settings: Settings) -> None:
+    global _process_settings
+    _process_settings = settings
+
+
+def _default_vault() -> Vault:
+    return vault_for(_process_settings or Settings())

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any, Literal
+
+from orderly.shipping.rate_card import RateCard
 
 RatePolicy = Literal["cheapest", "fastest"]
 RATE_POLICIES: tuple[RatePolicy, ...] = ("cheapest", "fastest")
@@ -195,3 +197,17 @@ def pick_service(
     if in_time:
         return min(in_time, key=cheapest_key)
     return min(quotes, key=fastest_key)
+
+
+@dataclass(frozen=True)
+class CarrierAccount:
+    """An organization's configured carrier, credentials already decrypted."""
+
+    id: int
+    org_id: int
+    code: str
+    name: str
+    kind: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    credentials: dict[str, str] = field(default_factory=dict)
+    rate_card: RateCard | None = None

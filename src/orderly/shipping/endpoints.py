@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.responses import HTMLResponse, Response
 
-from orderly.kit.deps import Conn, OrderWriter, Reader, SettingsWriter, WritingConn
+from orderly.kit.deps import Conn, WritingConn
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.money import from_minor
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
@@ -38,6 +38,7 @@ from orderly.shipping.schemas import (
     TrackingEventsOut,
     TrackingWebhookOut,
 )
+from orderly.tenancy.deps import OrderWriter, Reader, SettingsWriter
 
 router = APIRouter(tags=["shipping"])
 public_router = APIRouter(tags=["tracking page"])

@@ -8,6 +8,9 @@ import procrastinate
 
 from orderly.kit.db import Database
 from orderly.kit.jobs import worker_database
+from orderly.settings import environment_database_url
+from orderly.shipping import tracking
+from orderly.shipping.followup import follow_status_changes
 
 blueprint = procrastinate.Blueprint()
 logger = logging.getLogger(__name__)
@@ -18,13 +21,10 @@ logger = logging.getLogger(__name__)
 async def poll_tracking(timestamp: int) -> int:
     """Every 15 minutes: ask pollable carriers about undelivered shipments, one transaction per
     organization so that one failing carrier does not hold back the others."""
-    return await poll_all(worker_database())
+    return await poll_all(worker_database(environment_database_url))
 
 
 async def poll_all(database: Database) -> int:
-    from orderly.shipping import tracking
-    from orderly.shipping.followup import follow_status_changes
-
     async with database.transaction() as conn:
         org_ids = await tracking.orgs_to_poll(conn)
     moved = 0

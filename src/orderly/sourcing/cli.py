@@ -18,6 +18,7 @@ from orderly.kit.errors import OrderlyError
 from orderly.settings import Settings
 from orderly.sourcing.config import RoutingConfig
 from orderly.sourcing.replay import Outcome, ReplayReport, replay_orders
+from orderly.tenancy import service as tenancy
 
 sourcing_app = typer.Typer(help="The routing engine: replay past orders.", no_args_is_help=True)
 console = Console()
@@ -46,10 +47,8 @@ def replay(
         raise typer.Exit(1) from None
 
     async def run() -> ReplayReport:
-        from orderly.kit.embedded import database_url
-        from orderly.tenancy import service as tenancy
 
-        database = Database(database_url(Settings()), pool_size=1, max_overflow=1)
+        database = Database(Settings().resolved_database_url(), pool_size=1, max_overflow=1)
         try:
             async with database.transaction() as conn:
                 org_id = await tenancy.organization_id(conn, org)

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from orderly.kit.deps import Conn, Reader, SettingsWriter
+from orderly.kit.deps import Conn
 from orderly.kit.problems import responses
 from orderly.sourcing import service, simulation
 from orderly.sourcing.config import RoutingConfig
 from orderly.sourcing.schemas import RoutingConfigOut, SimulateIn, SimulationOut
+from orderly.tenancy.deps import Reader, SettingsWriter
 
 router = APIRouter(tags=["sourcing"])
 

@@ -1,10 +1,9 @@
-"""Routing configurations, and the index that lets capture count a location's orders of the day."""
+"""Routing configurations: the organization's default and each channel's own."""
 
 import sqlalchemy as sa
 
 from orderly.kit.columns import created_at, id_column, jsonb, org_column, updated_at
 from orderly.kit.db import metadata
-from orderly.orders.models import order_allocations
 
 # One row per organization with channel_id NULL (the default) and one per channel that
 # overrides it. Two partial unique indexes keep (org, channel) unique, the NULL included.
@@ -30,13 +29,4 @@ sa.Index(
     routing_configs.c.channel_id,
     unique=True,
     postgresql_where=routing_configs.c.channel_id.is_not(None),
-)
-
-# Daily capacity is enforced by counting the orders allocated to a location since the start of
-# its day, instead of a counter row that every capture would have to lock.
-sa.Index(
-    "ix_order_allocations_location_day",
-    order_allocations.c.org_id,
-    order_allocations.c.location_id,
-    order_allocations.c.created_at,
 )

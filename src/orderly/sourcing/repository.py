@@ -129,3 +129,34 @@ async def network(
         for sku_id, quantity in row.stock:
             available[(sku_id, row.id)] = quantity
     return tuple(candidates), available
+
+
+# An existing order as the simulation replays it: a read of the orders tables (only orders
+# writes them), with the units it holds now by SKU and location.
+_ORDER_TO_SIMULATE = sa.text(
+    """
+    SELECT c.code AS channel, o.currency, o.shipping_address, o.delivery_method,
+           pl.code AS pickup_location, o.requested_delivery_date,
+           (SELECT coalesce(json_agg(json_build_array(s.code, ol.quantity, ol.unit_price_minor)
+                                     ORDER BY ol.line_no), '[]')
+              FROM order_lines ol JOIN skus s ON s.id = ol.sku_id
+             WHERE ol.order_id = o.id) AS lines,
+           (SELECT coalesce(json_agg(json_build_array(s.code, l.code, a.quantity)
+                                     ORDER BY a.id), '[]')
+              FROM order_allocations a
+              JOIN skus s ON s.id = a.sku_id
+              JOIN locations l ON l.id = a.location_id
+             WHERE a.order_id = o.id AND a.status = 'reserved') AS held
+      FROM orders o
+      JOIN channels c ON c.id = o.channel_id
+      LEFT JOIN locations pl ON pl.id = o.pickup_location_id
+     WHERE o.org_id = :org_id AND o.id = :order_id
+    """
+)
+
+
+async def order_to_simulate(
+    conn: AsyncConnection, org_id: int, order_id: int
+) -> dict[str, Any] | None:
+    row = (await conn.execute(_ORDER_TO_SIMULATE, {"org_id": org_id, "order_id": order_id})).first()
+    return dict(row._mapping) if row else None

@@ -10,8 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.catalog import service as catalog
 from orderly.channels import service as channels
 from orderly.kit.clock import utcnow
-from orderly.kit.errors import NotFound
-from orderly.orders import service as orders
+from orderly.kit.money import from_minor
 from orderly.sourcing import repository, service
 from orderly.sourcing.config import RoutingConfig, amount_minor
 from orderly.sourcing.domain import Destination, LineDemand, SourcingPlan, SourcingRequest
@@ -105,26 +104,25 @@ def _hypothetical(body: SimulateIn) -> _Order:
 
 
 async def _existing(conn: AsyncConnection, org_id: int, order_id: int) -> _Order:
-    try:
-        found = await orders.get_order(conn, org_id, order_id)
-    except NotFound:
-        raise SimulationOrderNotFound(f"no order {order_id}") from None
+    found = await repository.order_to_simulate(conn, org_id, order_id)
+    if found is None:
+        raise SimulationOrderNotFound(f"no order {order_id}")
     held: dict[tuple[str, str], int] = {}
-    for line in found.lines:
-        for a in line.allocations:
-            if a.status == "reserved":
-                held[(line.sku, a.location)] = held.get((line.sku, a.location), 0) + a.quantity
-    address = found.shipping_address
+    for sku, location, quantity in found["held"]:
+        held[(sku, location)] = held.get((sku, location), 0) + quantity
+    address = found["shipping_address"]
     return _Order(
-        found.channel,
+        found["channel"],
         [
-            SimulationLineIn(sku=x.sku, quantity=x.quantity, unit_price=x.unit_price)
-            for x in found.lines
+            SimulationLineIn(
+                sku=sku, quantity=quantity, unit_price=from_minor(price, found["currency"])
+            )
+            for sku, quantity, price in found["lines"]
         ],
         SimulationAddressIn.model_validate(address) if address else None,
-        found.delivery_method.value,
-        found.pickup_location,
-        found.requested_delivery_date,
+        found["delivery_method"],
+        found["pickup_location"],
+        found["requested_delivery_date"],
         held,
     )
 

@@ -7,11 +7,12 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import AccessAdmin, Conn, Reader, SettingsWriter
+from orderly.kit.deps import Conn
 from orderly.kit.idempotency import CreatedWithSecret, IdempotencyKey, run_idempotent
 from orderly.kit.params import ResourceId
 from orderly.kit.problems import responses
 from orderly.tenancy import access, hierarchy
+from orderly.tenancy.deps import AccessAdmin, Reader, SettingsWriter
 from orderly.tenancy.key_cache import ApiKeyCache
 from orderly.tenancy.schemas import (
     ApiKeyIn,

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
-from orderly.shipping.domain import Label, RateQuote, ShipmentRequest, TrackingUpdate
-from orderly.shipping.rate_card import RateCard
+from orderly.shipping.domain import (
+    CarrierAccount,
+    Label,
+    RateQuote,
+    ShipmentRequest,
+    TrackingUpdate,
+)
 
 __all__ = [
     "Carrier",
@@ -32,17 +36,3 @@ class Carrier(Protocol):
     async def cancel_label(self, tracking_number: str) -> None: ...
 
     async def track(self, tracking_number: str) -> list[TrackingUpdate]: ...
-
-
-@dataclass(frozen=True)
-class CarrierAccount:
-    """An organization's configured carrier, credentials already decrypted."""
-
-    id: int
-    org_id: int
-    code: str
-    name: str
-    kind: str
-    settings: dict[str, Any] = field(default_factory=dict)
-    credentials: dict[str, str] = field(default_factory=dict)
-    rate_card: RateCard | None = None

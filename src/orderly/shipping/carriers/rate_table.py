@@ -5,8 +5,8 @@ Settings (all optional): ``tracking_prefix`` (two letters, default from the carr
 
 from __future__ import annotations
 
-from orderly.shipping.carriers.base import CarrierAccount
 from orderly.shipping.domain import (
+    CarrierAccount,
     Label,
     RateQuote,
     ShipmentRequest,

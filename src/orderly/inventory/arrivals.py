@@ -18,9 +18,21 @@ from procrastinate.types import JSONValue
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.db import driver_connection
-from orderly.orders.backorders import WAITING_FOR_STOCK
 
 SOURCE_BACKORDERS_TASK = "automation:source_backorders"
+
+# The condition on an order `o` that waits for stock: backordered, or partially shipped with
+# units that no reservation or shipment holds and that were not cancelled (short units given
+# back by a location, or still short when a hold was released).
+WAITING_FOR_STOCK = """
+    (o.status = 'backordered' OR (o.status = 'partially_shipped' AND EXISTS (
+        SELECT 1 FROM order_lines wl
+         WHERE wl.org_id = o.org_id AND wl.order_id = o.id
+           AND wl.quantity - wl.cancelled_quantity > (
+               SELECT coalesce(sum(wa.quantity), 0) FROM order_allocations wa
+                WHERE wa.order_id = o.id AND wa.line_no = wl.line_no
+                  AND wa.status IN ('reserved', 'shipped')))))
+"""
 
 _WANTED = sa.text(
     f"""
