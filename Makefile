@@ -7,13 +7,16 @@ ORDERLY := $(BIN)/orderly
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP := $(BIN)/python -m pip --disable-pip-version-check
+# pytest-xdist processes for `make test`: one per core by default, each with its own PostgreSQL.
+TEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint fmt bench clean
+.PHONY: help run test quick lint fmt bench clean
 
 help:
 	@echo "make run    install, migrate, load the demo data once, serve at http://$(HOST):$(PORT)"
-	@echo "make test   install dev tools, then ruff, mypy and pytest"
+	@echo "make test   install dev tools, then ruff, mypy and every test (over all cores)"
+	@echo "make quick  the domain and unit tests, those that need no PostgreSQL (seconds)"
 	@echo "make lint   ruff format --check, ruff check, mypy"
 	@echo "make fmt    ruff format and ruff check --fix"
 	@echo "make bench  order-intake benchmark (bench/order_intake.py)"
@@ -43,7 +46,10 @@ run: $(VENV)/.installed
 	$(ORDERLY) serve --host $(HOST) --port $(PORT) --with-worker
 
 test: $(VENV)/.installed-dev lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+
+quick: $(VENV)/.installed-dev
+	$(BIN)/pytest -q -m "not db and not slow"
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
