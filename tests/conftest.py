@@ -44,6 +44,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(name)
         if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker("db")
+    if xdist_worker():
+        # Files with slow tests go out first, so that no worker is left with one at the end.
+        slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+        items.sort(key=lambda item: item.path not in slow_files)
 
 
 def xdist_worker() -> str | None:
