@@ -7,13 +7,16 @@ ORDERLY := $(BIN)/orderly
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PIP := $(BIN)/python -m pip --disable-pip-version-check
+# pytest-xdist processes for `make test`: one per core by default, each with its own PostgreSQL.
+TEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help run test soak lint fmt bench clean
+.PHONY: help run test quick soak lint fmt bench clean
 
 help:
 	@echo "make run    install, migrate, load the demo data once, serve at http://$(HOST):$(PORT)"
-	@echo "make test   install dev tools, then ruff, mypy and pytest"
+	@echo "make test   install dev tools, then ruff, mypy, import contracts and every test (over all cores)"
+	@echo "make quick  the domain and unit tests, those that need no PostgreSQL (seconds)"
 	@echo "make soak   the order lifecycle machine with fresh seeds for SOAK_MINUTES (default 10)"
 	@echo "make lint   ruff format --check, ruff check, mypy, import contracts (lint-imports)"
 	@echo "make fmt    ruff format and ruff check --fix"
@@ -44,7 +47,10 @@ run: $(VENV)/.installed
 	$(ORDERLY) serve --host $(HOST) --port $(PORT) --with-worker
 
 test: $(VENV)/.installed-dev lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+
+quick: $(VENV)/.installed-dev
+	$(BIN)/pytest -q -m "not db and not slow"
 
 # The lifecycle state machine (tests/lifecycle) with fresh random seeds until the time is up;
 # prints the seed and the shrunk steps of every failure.

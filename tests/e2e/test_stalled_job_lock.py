@@ -5,13 +5,10 @@ jobs with one lock, which PostgreSQL refuses; the recovery must close it and car
 from __future__ import annotations
 
 import procrastinate
-import pytest
 import sqlalchemy as sa
 
 from orderly.automation import tasks
 from orderly.kit.db import Database, plain_url
-
-pytestmark = pytest.mark.e2e
 
 
 async def test_a_stalled_job_whose_next_run_is_queued_is_closed(

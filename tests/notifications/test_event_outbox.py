@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from orderly.kit.db import Database
@@ -42,6 +43,16 @@ async def delivered_events(db: Database, org: Org) -> set[int]:
             sa.select(webhook_deliveries.c.event_id).where(webhook_deliveries.c.org_id == org.id)
         )
         return {int(r[0]) for r in rows}
+
+
+@pytest.fixture(autouse=True)
+async def caught_up(db: Database) -> None:
+    """The dispatcher has read every event of the tests before (which may be more than one
+    batch), as a running one would have."""
+    while True:
+        async with db.transaction() as conn:
+            if await outbox.dispatch_events(conn, grace=NO_GRACE) < outbox.BATCH:
+                return
 
 
 class TestLateCommits:

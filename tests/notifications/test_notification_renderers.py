@@ -18,6 +18,7 @@ async def refusal(body_text: str) -> InvalidTemplate:
 
 
 class TestRenderersAreBounded:
+    @pytest.mark.slow  # spends the renderer's whole processor time
     async def test_a_template_past_its_processor_time_is_stopped(self) -> None:
         error = await refusal("{{ ((((9 ** 64) ** 64) ** 64) ** 64) ** 2 > 1 }}")
         assert error.field == "body_text"
@@ -28,6 +29,7 @@ class TestRenderersAreBounded:
         assert error.field == "body_text"
         assert "memory" in error.detail
 
+    @pytest.mark.slow  # spends the renderer's whole processor time
     async def test_the_next_message_renders_after_a_refusal(self) -> None:
         await refusal("{{ ((((9 ** 64) ** 64) ** 64) ** 64) ** 2 > 1 }}")
         rendered = await render(

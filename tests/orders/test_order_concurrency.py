@@ -7,6 +7,7 @@ import random
 from collections import Counter
 
 import httpx
+import pytest
 import sqlalchemy as sa
 
 from orderly.kit.db import Database
@@ -47,6 +48,7 @@ async def reserved_by_orders(db: Database, org_id: int) -> dict[str, int]:
         return {r.code: int(r.units) for r in rows}
 
 
+@pytest.mark.slow
 async def test_300_buyers_for_100_units_get_exactly_100_orders(
     client: httpx.AsyncClient, org: Org, db: Database
 ) -> None:
@@ -117,6 +119,7 @@ async def assert_nothing_oversold(
     return statuses
 
 
+@pytest.mark.slow
 async def test_multi_line_orders_across_locations_never_oversell_or_deadlock(
     client: httpx.AsyncClient, org: Org, db: Database
 ) -> None:

@@ -67,6 +67,7 @@ def api_schema(settings: Settings) -> Any:
     return schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("method", "path"), _operations())
 def test_every_operation_conforms(
     method: str, path: str, api_schema: Any, fuzz_world: World

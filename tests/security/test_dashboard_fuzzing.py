@@ -96,6 +96,7 @@ async def app(settings: Settings, db: Database) -> FastAPI:
     return create_app(settings, database=db)
 
 
+@pytest.mark.slow
 async def test_no_dashboard_route_answers_hostile_input_with_a_server_error(
     app: FastAPI, client: httpx.AsyncClient, db: Database
 ) -> None:

@@ -312,6 +312,7 @@ def test_exemptions_name_real_routes() -> None:
     assert set(FORMS) <= paths
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("route", ROUTES, ids=str)
 async def test_a_location_limited_user_finds_and_changes_nothing_of_another_location(
     route: WebRoute, web: httpx.AsyncClient, client: httpx.AsyncClient, db: Database, walk: Walk

@@ -60,6 +60,7 @@ def test_every_route_asks_for_a_permission() -> None:
     assert not guarded_public
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("route", ID_ROUTES, ids=str)
 async def test_another_organizations_ids_are_not_found(
     route: Route, client: httpx.AsyncClient, shop_a: World, shop_b: World
@@ -91,6 +92,7 @@ def assert_nothing_of(shop: World, response: httpx.Response, sent: str) -> None:
             assert marker not in response.text, (marker, response.text)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("role", list(Role), ids=str)
 async def test_each_role_is_refused_what_it_may_not_do(
     role: Role, client: httpx.AsyncClient, db: Database, shop_a: World
@@ -142,6 +144,7 @@ def _operation(route: Route) -> dict[str, object]:
     return operation
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("route", LIST_ROUTES, ids=str)
 async def test_lists_and_searches_show_nothing_of_another_organization(
     route: Route, client: httpx.AsyncClient, shop_a: World, shop_b: World

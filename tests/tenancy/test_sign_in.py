@@ -78,6 +78,7 @@ class TestAStrangerGuessingOneAccount:
 
 
 class TestAClientGuessingManyAccounts:
+    @pytest.mark.slow
     async def test_is_stopped_for_every_account(self, db: Database, org: Org) -> None:
         user = await make_user(db, org, Role.ADMIN)
         guesser = a_client()

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from orderly.app import create_app
@@ -327,6 +328,7 @@ async def post_sign_in(
     )
 
 
+@pytest.mark.slow
 async def test_sign_in_answers_alike_for_unknown_wrong_deactivated_and_much_tried(
     web_app: FastAPI, db: Database, shop: Shop
 ) -> None:
