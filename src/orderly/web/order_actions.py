@@ -4,6 +4,7 @@ service; a refusal is shown in plain words on the order's page."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -11,6 +12,7 @@ from starlette.responses import Response
 
 from orderly.orders import cancellation
 from orderly.orders import service as orders
+from orderly.tenancy.users import User
 from orderly.web.deps import Conn, Form, OrderActor, attempt, back_to, flash
 from orderly.web.scope import visible_order
 
@@ -58,35 +60,51 @@ async def release(
 async def cancel(
     request: Request, order_id: int, conn: Conn, user: OrderActor, form: Form
 ) -> Response:
-    await visible_order(conn, user, order_id)
-    reason = _text(form, "reason")
-    if not reason:
-        flash(request, "say why the order is cancelled", kind="error", field="cancel-reason")
-        return back_to(f"/app/orders/{order_id}")
-    await attempt(
+    return await _cancel_with_reason(
         request,
         conn,
-        lambda: orders.cancel_order(conn, user.principal, order_id, reason),
+        user,
+        order_id,
+        _text(form, "reason"),
+        lambda reason: orders.cancel_order(conn, user.principal, order_id, reason),
+        missing="say why the order is cancelled",
         done="The order is cancelled and its stock released.",
     )
-    return back_to(f"/app/orders/{order_id}")
 
 
 @router.post("/orders/{order_id}/cancel-unshipped")
 async def cancel_unshipped(
     request: Request, order_id: int, conn: Conn, user: OrderActor, form: Form
 ) -> Response:
-    await visible_order(conn, user, order_id)
-    reason = _text(form, "reason")
-    if not reason:
-        flash(request, "say why the units are cancelled", kind="error", field="cancel-reason")
-        return back_to(f"/app/orders/{order_id}")
-    await attempt(
+    return await _cancel_with_reason(
         request,
         conn,
-        lambda: cancellation.cancel_unshipped(conn, user.principal, order_id, reason),
+        user,
+        order_id,
+        _text(form, "reason"),
+        lambda reason: cancellation.cancel_unshipped(conn, user.principal, order_id, reason),
+        missing="say why the units are cancelled",
         done="The units not shipped are cancelled and their stock released.",
     )
+
+
+async def _cancel_with_reason(
+    request: Request,
+    conn: Conn,
+    user: User,
+    order_id: int,
+    reason: str,
+    action: Callable[[str], Awaitable[object]],
+    *,
+    missing: str,
+    done: str,
+) -> Response:
+    """A cancel needs a reason; without one nothing is done and the form says so."""
+    await visible_order(conn, user, order_id)
+    if not reason:
+        flash(request, missing, kind="error", field="cancel-reason")
+    else:
+        await attempt(request, conn, lambda: action(reason), done=done)
     return back_to(f"/app/orders/{order_id}")
 
 
