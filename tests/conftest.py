@@ -147,14 +147,16 @@ class Org:
 
 async def make_org(db: Database, role: Role = Role.ADMIN) -> Org:
     slug = "t-" + secrets.token_hex(5)
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         org_id = await tenancy.create_organization(conn, slug)
         key = await tenancy.create_api_key(conn, org_id=org_id, role=role)
     return Org(id=org_id, slug=slug, key=key.key)
 
 
 async def key_for(db: Database, org: Org, role: Role) -> dict[str, str]:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         key = await tenancy.create_api_key(conn, org_id=org.id, role=role)
     return {"Authorization": f"Bearer {key.key}"}
 

@@ -55,7 +55,8 @@ async def test_org_and_api_key_create_print_a_working_key(cli_env: None, db: Dat
     key = output.strip().splitlines()[-1]
     assert key.startswith("oly_") and " " not in key
 
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         principal = await tenancy.authenticate_api_key(conn, key)
     assert principal is not None
     assert principal.org_id == org_id
@@ -87,7 +88,8 @@ async def test_a_key_for_an_unknown_org_is_refused(cli_env: None) -> None:
 
 async def new_org(db: Database) -> tuple[str, str]:
     slug = "cli-" + secrets.token_hex(4)
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         org_id = await tenancy.create_organization(conn, slug)
         key = await tenancy.create_api_key(conn, org_id=org_id, role=Role.VIEWER)
     return slug, key.key
@@ -167,6 +169,7 @@ async def test_import_stock_from_csv(
 
 
 async def admin_key(db: Database, slug: str) -> str:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         org_id = await tenancy.organization_id(conn, slug)
         return (await tenancy.create_api_key(conn, org_id=org_id, role=Role.ADMIN)).key

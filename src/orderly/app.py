@@ -11,6 +11,7 @@ from orderly import __version__
 from orderly.kit import heap
 from orderly.kit.body_limit import BodySizeLimit
 from orderly.kit.db import Database
+from orderly.kit.idempotency import Replayed, replayed_response
 from orderly.kit.problems import document_problems, install_problem_handlers
 from orderly.kit.query import refuse_nul_characters
 from orderly.kit.rate_limit import RateLimit
@@ -65,6 +66,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     # Filled and listening only while the lifespan runs (see tenancy.key_cache).
     app.state.api_keys = key_cache.ApiKeyCache()
     install_problem_handlers(app)
+    app.add_exception_handler(Replayed, replayed_response)
     _include_routers(app)
     _mount_dashboard(app, settings)
     document_problems(app)

@@ -208,7 +208,8 @@ def org_create(
     from orderly.tenancy import service as tenancy
 
     async def create(database: Database, _: Settings) -> int:
-        async with database.transaction() as conn:
+        async with database.transaction() as transaction:
+            conn = transaction.connection
             return await tenancy.create_organization(conn, slug, name)
 
     typer.echo(with_database(create))
@@ -224,7 +225,8 @@ def api_key_create(
     from orderly.tenancy import service as tenancy
 
     async def create(database: Database, _: Settings) -> str:
-        async with database.transaction() as conn:
+        async with database.transaction() as transaction:
+            conn = transaction.connection
             org_id = await tenancy.organization_id(conn, org)
             new = await tenancy.create_api_key(conn, org_id=org_id, role=role, name=name)
             return new.key
@@ -259,7 +261,8 @@ def user_create(
     from orderly.tenancy import users
 
     async def create(database: Database, _: Settings) -> str:
-        async with database.transaction() as conn:
+        async with database.transaction() as transaction:
+            conn = transaction.connection
             org_id = await tenancy.organization_id(conn, org)
             found = await locations.locations_by_code(conn, org_id, location or [])
             unknown = sorted(set(location or []) - set(found))

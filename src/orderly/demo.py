@@ -96,7 +96,8 @@ async def seed_demo(
     """
     step = on_step or (lambda _: None)
     key_file = api_key_file(settings, slug)
-    async with database.transaction() as conn:
+    async with database.transaction() as transaction:
+        conn = transaction.connection
         try:
             org_id = await tenancy.organization_id(conn, slug)
         except NotFound:
@@ -158,7 +159,8 @@ async def _load(
         for location in LOCATIONS:
             await api.post("/v1/locations", location)
         step("carriers: two, each with a ground and an express service")
-        async with database.transaction() as conn:
+        async with database.transaction() as transaction:
+            conn = transaction.connection
             await shipping.install_demo_carriers(conn, org_id)
         step("a box catalogue at every location")
         for location in LOCATIONS:

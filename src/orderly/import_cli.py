@@ -108,7 +108,8 @@ def _import_csv(
             file.open(newline="", encoding="utf-8-sig") as f,
             _progress(f"{what} from {file.name}", total) as advance,
         ):
-            async with database.transaction() as conn:
+            async with database.transaction() as transaction:
+                conn = transaction.connection
                 org_id = await tenancy.organization_id(conn, org)
                 return await run(conn, org_id, iter(csv.DictReader(f)), advance)
 

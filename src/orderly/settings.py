@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from orderly.kit.client_address import Network, parse_networks
 from orderly.kit.embedded import start_embedded_postgres
+from orderly.kit.jobs import in_transaction
 
 
 def _default_data_dir() -> Path:
@@ -103,3 +104,7 @@ class Settings(BaseSettings):
 def environment_database_url() -> str:
     """The database URL of this process's environment (``ORDERLY_*``), for the worker's jobs."""
     return Settings().resolved_database_url()
+
+
+# A job whose body runs in one transaction of the worker's database (kit.jobs.in_transaction).
+in_worker_transaction = in_transaction(environment_database_url)

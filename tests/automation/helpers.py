@@ -62,5 +62,6 @@ async def deferred_backorder_jobs(db: Database, org_id: int) -> list[dict[str, A
 async def run_deferred_backorder_jobs(db: Database, org_id: int) -> None:
     """What the worker does with each deferred job: run its body in a transaction."""
     for args in await deferred_backorder_jobs(db, org_id):
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await tasks.source_backorders(conn, org_id=args["org_id"], sku_ids=args["sku_ids"])

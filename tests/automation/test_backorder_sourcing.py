@@ -110,7 +110,8 @@ class TestAllocateBackorders:
         second = await place(client, org, [("MUG", 2)])
         await receive_stock(client, org.headers, "MUG", "WH1", 3)
         sku_id = (await get(client, org, "/v1/products", sku="MUG"))["items"][0]["id"]
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             run = await allocate_backorders(conn, org.id, [sku_id], "test")
         assert run.allocated == (first["id"],)
         assert run.sourced == (first["id"], second["id"])
@@ -132,7 +133,8 @@ class TestImport:
 
         await shop_with_backorders(client, org, "MUG")
         order = await place(client, org, [("MUG", 2)])
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await import_stock(
                 conn, org.id, "test", [{"sku": "MUG", "location": "WH1", "on_hand": "4"}]
             )

@@ -68,7 +68,8 @@ async def restockable_shop(client: httpx.AsyncClient, org: Org) -> None:
 
 
 async def run_restock(db: Database, org: Org) -> list[int]:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         return await tasks.draft_purchase_orders(conn, org_id=org.id, today=date(2026, 3, 2))
 
 
@@ -276,7 +277,8 @@ class TestCrashesAndRaces:
             pass
 
         try:
-            async with db.transaction() as conn:
+            async with db.transaction() as transaction:
+                conn = transaction.connection
                 await tasks.draft_purchase_orders(conn, org_id=org.id, today=date(2026, 3, 2))
                 raise WorkerKilled
         except WorkerKilled:

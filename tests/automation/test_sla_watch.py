@@ -16,7 +16,8 @@ from tests.orders.factories import receive_stock
 
 
 async def flag(db: Database, org: Org, now: datetime) -> list[int]:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         return await tasks.flag_late_orders(conn, org_id=org.id, now=now)
 
 

@@ -35,7 +35,8 @@ class TestKilledWorker:
             ).defer_async(timestamp=0)
             # A worker took the job and died mid-run: its drafts were never committed, and
             # its heartbeat stopped an hour ago.
-            async with db.transaction() as conn:
+            async with db.transaction() as transaction:
+                conn = transaction.connection
                 worker_id = (
                     await conn.execute(
                         sa.text(

@@ -20,7 +20,8 @@ async def test_skus_by_code_finds_known_codes_only(
         )
     ).json()
     other = await make_org(db)
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         found = await service.skus_by_code(conn, org.id, ["TEE-M", "NOPE"])
         assert await service.skus_by_code(conn, other.id, ["TEE-M"]) == {}
         assert await service.skus_by_code(conn, org.id, []) == {}
@@ -34,7 +35,8 @@ async def test_skus_by_code_finds_known_codes_only(
 async def test_upsert_skus_creates_then_overwrites_but_keeps_active(
     client: httpx.AsyncClient, db: Database, org: Org
 ) -> None:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         written = await service.upsert_skus(
             conn,
             org.id,
@@ -46,7 +48,8 @@ async def test_upsert_skus_creates_then_overwrites_but_keeps_active(
     assert written == 2
     a_id = (await client.get("/v1/products?sku=A", headers=org.headers)).json()["items"][0]["id"]
     await client.post(f"/v1/products/{a_id}/deactivate", headers=org.headers)
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await service.upsert_skus(
             conn, org.id, [service.NewSku(code="A", name="A2", product="Q", weight_grams=5)]
         )

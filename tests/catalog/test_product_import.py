@@ -29,7 +29,8 @@ async def test_a_good_file_imports_every_row(
     db: Database, org: Org, client: httpx.AsyncClient
 ) -> None:
     progress: list[int] = []
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         count = await import_products(
             conn,
             org.id,
@@ -55,9 +56,11 @@ async def test_a_good_file_imports_every_row(
 async def test_importing_again_updates_in_place(
     db: Database, org: Org, client: httpx.AsyncClient
 ) -> None:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await import_products(conn, org.id, rows("TEE-M,Tee M,,,200,,,,\n"))
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await import_products(
             conn, org.id, rows("TEE-M,Tee medium,,,210,,,,\nTEE-M,Tee M2,,,230,,,,\n")
         )
@@ -68,7 +71,8 @@ async def test_importing_again_updates_in_place(
 async def test_large_files_go_in_batches(db: Database, org: Org) -> None:
     progress: list[int] = []
     body = "".join(f"SKU-{n},Item {n},,,{n},,,,\n" for n in range(2500))
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         count = await import_products(conn, org.id, rows(body), on_progress=progress.append)
         found = await service.skus_by_code(conn, org.id, ["SKU-0", "SKU-2499", "SKU-9999"])
     assert count == 2500
@@ -93,7 +97,8 @@ async def test_a_bad_row_names_its_line_and_nothing_is_imported(
     good = "".join(f"OK-{n},Fine {n},,,1,,,,\n" for n in range(1200))
     bad_line = 1 + 1200 + 1  # header, the good rows, then the bad one
     with pytest.raises(ImportRowInvalid) as raised:
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await import_products(conn, org.id, rows(good + bad_row + "\nLATE,Late,,,1,,,,\n"))
     error = raised.value
     assert error.code == "import_row_invalid"

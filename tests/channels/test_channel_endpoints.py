@@ -205,7 +205,8 @@ class TestChannelPolicy:
     async def test_the_web_channel_ships_from_every_kind_but_suppliers(
         self, db: Database, org: Org
     ) -> None:
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             policy = await service.channel_policy(conn, org.id, "web")
         assert policy.code == "web"
         assert policy.allow_backorders is False
@@ -217,7 +218,8 @@ class TestChannelPolicy:
         created = await create(
             client, org, allow_backorders=True, fulfillment_location_kinds=["supplier"]
         )
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             policy = await service.channel_policy(conn, org.id, "amazon")
         assert policy.id == created["id"]
         assert policy.allow_backorders is True
@@ -230,7 +232,8 @@ class TestChannelPolicy:
         await client.post(f"/v1/channels/{created['id']}/deactivate", headers=org.headers)
         for code in ("nope", "amazon"):
             with pytest.raises(UnknownChannel) as raised:
-                async with db.transaction() as conn:
+                async with db.transaction() as transaction:
+                    conn = transaction.connection
                     await service.channel_policy(conn, org.id, code)
             assert raised.value.code == "unknown_channel"
             assert raised.value.field == "channel"

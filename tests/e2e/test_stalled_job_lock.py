@@ -27,7 +27,8 @@ async def test_a_stalled_job_whose_next_run_is_queued_is_closed(
             "automation:draft_purchase_orders", queue="e2e-stalled"
         ).defer_async(timestamp=2)
         # A worker took both and died; the next run of the locked job was queued meanwhile.
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             worker_id = (
                 await conn.execute(
                     sa.text(
@@ -55,7 +56,8 @@ async def test_a_stalled_job_whose_next_run_is_queued_is_closed(
             status = {job_id: str(s) for job_id, s in rows}
         assert status == {stalled: "failed", healthy: "todo", queued: "todo"}
         # Nothing of this test is left for a worker to run.
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await conn.execute(
                 sa.text("DELETE FROM procrastinate_jobs WHERE queue_name = 'e2e-stalled'")
             )

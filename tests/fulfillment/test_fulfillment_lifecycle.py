@@ -117,7 +117,8 @@ class TestHappyPath:
         level = (await stock_of(client, shop.headers, "MUG"))["WH1"]
         assert (level["on_hand"], level["reserved"]) == (8, 0)
 
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await service.on_shipment_status_changed(
                 conn,
                 shop.id,
@@ -147,7 +148,8 @@ class TestHappyPath:
         self, client: httpx.AsyncClient, shop: Org, db: Database
     ) -> None:
         placed = await place(client, shop, [("MUG", 1)])
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await service.on_shipment_status_changed(
                 conn, shop.id, _Change(1, placed["id"], None, "out_for_delivery")
             )

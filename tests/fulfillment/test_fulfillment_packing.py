@@ -164,7 +164,8 @@ class TestWriteOff:
         self, client: httpx.AsyncClient, shop: Org, db: Database
     ) -> None:
         await place(client, shop, [("MUG", 38)])
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             sku_id, location_id = (
                 await conn.execute(
                     sa.text("SELECT sku_id, location_id FROM stock_levels WHERE org_id = :org_id"),

@@ -72,7 +72,8 @@ class TestPickup:
             f"/v1/orders/{placed['id']}/events", params={"limit": 200}, headers=store.headers
         )
         assert code not in events.text
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             stored = (
                 await conn.execute(
                     sa.text(
@@ -115,11 +116,13 @@ class TestPickup:
         self, client: httpx.AsyncClient, store: Org, db: Database
     ) -> None:
         placed, fo, _ = await ready_pickup(client, store)
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             assert await expire_uncollected_pickups(conn, datetime.now(UTC)) >= 0
         assert (await order(client, store, placed["id"]))["status"] == "allocated"
 
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             expired = await expire_uncollected_pickups(conn, datetime.now(UTC) + timedelta(days=6))
         assert expired >= 1
         current = await ok(
@@ -143,7 +146,8 @@ class TestPickup:
         one = {"reason": "no_capacity", "lines": [{"line_no": 1, "quantity": 1}]}
         await ok(await act(client, store, first["id"], "reject", one))
         assert (await order(client, store, placed["id"]))["status"] == "backordered"
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await allocate_backorders(conn, store.id, None, "test")
         _, second = await fulfillment_orders(client, store, placed["id"])
         for fo in (first, second):
@@ -155,7 +159,8 @@ class TestPickup:
         await ok(await act(client, store, second["id"], "ready-for-pickup"))
         assert (await order(client, store, placed["id"]))["status"] == "partially_shipped"
 
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             assert await expire_uncollected_pickups(conn, datetime.now(UTC) + timedelta(days=6))
 
         after = await order(client, store, placed["id"])
@@ -163,7 +168,8 @@ class TestPickup:
         assert after["lines"][0]["backordered"] == 0
         level = (await stock_of(client, store.headers, "MUG"))["ST1"]
         assert (level["on_hand"], level["reserved"]) == (3, 0)
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             assert (await allocate_backorders(conn, store.id, None, "test")).sourced == ()
         assert await ledger_mismatches(db, store.id) == []
 

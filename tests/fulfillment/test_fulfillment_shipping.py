@@ -32,7 +32,8 @@ class TestRealLabels:
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
         await setup_warehouses(client, org, {"WH1": 5})
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await shipping.install_demo_carriers(conn, org.id)
         placed = await place(client, org, [("MUG", 2)])
         [fo] = await fulfillment_orders(client, org, placed["id"])
@@ -79,7 +80,8 @@ class TestCarrierNewsOfAWaitingOrder:
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
         await setup_warehouses(client, org, {"WH1": 5})
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await shipping.install_demo_carriers(conn, org.id)
         held = await place(client, org, [("MUG", 3)])
         [held_fo] = await fulfillment_orders(client, org, held["id"])
@@ -147,7 +149,10 @@ class TestCarrierNewsOfAWaitingOrder:
         await confirm(client, org, (await pick(client, org, "WH1"))["id"])
         await ok(await act(client, org, fo["id"], "pack"))
         [parcel] = (await ok(await act(client, org, fo["id"], "ship")))["parcels"]
-        async with db.transaction() as conn:  # as an order cancelled after it shipped could be
+        async with (
+            db.transaction() as transaction
+        ):  # as an order cancelled after it shipped could be
+            conn = transaction.connection
             await conn.execute(
                 sa.text("UPDATE orders SET status = 'cancelled' WHERE id = :id"),
                 {"id": placed["id"]},

@@ -91,7 +91,8 @@ async def ledger(client: httpx.AsyncClient, org: Org, **params: str) -> list[dic
 
 async def reserve(db: Database, org: Org, sku_id: int, location_id: int, quantity: int) -> None:
     """Reserve units as an order would: guarded, with its ledger row."""
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         changed = await conn.execute(
             sa.text(
                 "UPDATE stock_levels SET reserved = reserved + :q"

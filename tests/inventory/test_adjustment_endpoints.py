@@ -50,7 +50,8 @@ class TestAdjust:
         assert entry["on_hand_delta"] == 100
         assert entry["reserved_delta"] == 0
         assert entry["actor"].startswith("api_key:")
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             assert await service.ledger_matches_levels(conn, org.id) == []
 
     async def test_negative_deltas_and_counts_are_adjustments(
@@ -78,7 +79,8 @@ class TestAdjust:
             ("received", "received", 50),
         ]
         assert entries[1]["reference"] == "D1"
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             assert await service.ledger_matches_levels(conn, org.id) == []
 
     async def test_a_batch_returns_each_level_once_in_the_order_named(
@@ -141,7 +143,8 @@ class TestRefusals:
         assert (await level(client, org, "TEE-M", "WH1"))["on_hand"] == 5
         assert (await level(client, org, "CAP", "WH1"))["on_hand"] == 0
         assert len(await ledger(client, org)) == 1
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             assert await service.ledger_matches_levels(conn, org.id) == []
 
     async def test_on_hand_cannot_go_below_what_is_reserved(
@@ -165,7 +168,8 @@ class TestRefusals:
         )
         after = await level(client, org, "TEE-M", "WH1")
         assert (after["on_hand"], after["reserved"], after["available"]) == (30, 30, 0)
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             assert await service.ledger_matches_levels(conn, org.id) == []
 
     async def test_a_negative_delta_on_a_new_level_is_refused(

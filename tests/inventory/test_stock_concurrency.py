@@ -28,7 +28,8 @@ async def network(client: httpx.AsyncClient, org: Org) -> None:
 
 
 async def books_balance(db: Database, org: Org) -> bool:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         return await service.ledger_matches_levels(conn, org.id) == []
 
 
@@ -85,7 +86,8 @@ class TestConcurrentWriters:
                 Adjustment(sku=s, location=p, reason=AdjustmentReason.RECEIVED, delta=1)
                 for s, p in order
             ]
-            async with db.transaction() as conn:
+            async with db.transaction() as transaction:
+                conn = transaction.connection
                 return await service.adjust_stock(conn, org.id, "test", adjustments)
 
         await asyncio.gather(*(receive_batch(rng.sample(keys, len(keys))) for _ in range(30)))
@@ -103,7 +105,8 @@ class TestConcurrentWriters:
         rng = random.Random(3)
 
         async def one(i: int) -> None:
-            async with db.transaction() as conn:
+            async with db.transaction() as transaction:
+                conn = transaction.connection
                 if i % 4 == 0:
                     count = Adjustment(
                         sku="A",

@@ -23,7 +23,8 @@ def rows(text: str) -> list[dict[str, str]]:
 async def run_import(
     db: Database, org: Org, text: str, on_progress: Callable[[int], None] | None = None
 ) -> int:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         return await import_stock(conn, org.id, "importer", rows(text), on_progress=on_progress)
 
 
@@ -59,7 +60,8 @@ class TestGoodFiles:
             ("B", "received", "import", 5),
         ]
         assert {e["actor"] for e in entries if e["reason"] == "import"} == {"importer"}
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             assert await service.ledger_matches_levels(conn, org.id) == []
 
     async def test_an_unchanged_count_writes_no_ledger_row(
@@ -76,7 +78,8 @@ class TestGoodFiles:
         await add_location(client, org, "WH1")
         await add_location(client, org, "WH2")
         codes = [f"SKU-{i:05d}" for i in range(1100)]
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await catalog.upsert_skus(
                 conn,
                 org.id,
@@ -89,7 +92,8 @@ class TestGoodFiles:
         assert await run_import(db, org, text, on_progress=progress.append) == 2200
         assert progress == [1000, 2000, 2200]
         assert (await level(client, org, "SKU-00013", "WH2"))["on_hand"] == 13 % 7
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             assert await service.ledger_matches_levels(conn, org.id) == []
 
 

@@ -52,7 +52,8 @@ class TestTransfer:
             ("WH1", -4, "TR-1"),
             ("WH2", 4, "TR-1"),
         ]
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             assert await service.ledger_matches_levels(conn, org.id) == []
 
     async def test_works_in_both_directions(self, client: httpx.AsyncClient, org: Org) -> None:

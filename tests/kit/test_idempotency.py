@@ -37,7 +37,8 @@ async def stocked(client: httpx.AsyncClient, org: Org) -> Org:
 
 
 async def expire(db: Database, org: Org, key: str) -> None:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await conn.execute(
             sa.text(
                 "UPDATE idempotency_keys SET expires_at = now() - interval '1 second'"
@@ -48,7 +49,8 @@ async def expire(db: Database, org: Org, key: str) -> None:
 
 
 async def stored_keys(db: Database, org: Org) -> list[str]:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         rows = await conn.execute(
             sa.text("SELECT key FROM idempotency_keys WHERE org_id = :org ORDER BY key"),
             {"org": org.id},
@@ -104,7 +106,8 @@ async def test_a_key_is_kept_as_long_as_the_setting_says(
     headers = {**stocked.headers, "Idempotency-Key": "receipt-3"}
     response = await kept_two_hours.post(ADJUSTMENTS, json=receipt(1), headers=headers)
     assert response.status_code == 201
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         kept = (
             await conn.execute(
                 sa.text(
@@ -125,7 +128,8 @@ async def test_the_prune_job_forgets_expired_keys_only(
         assert (await client.post(ADJUSTMENTS, json=receipt(number), headers=headers)).is_success
     await expire(db, stocked, "old")
 
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         assert await prune_expired_keys(conn) >= 1
 
     assert await stored_keys(db, stocked) == ["recent"]

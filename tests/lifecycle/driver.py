@@ -81,7 +81,8 @@ class Driver:
             self.worker_seen_job = max(self.worker_seen_job, job.id)
 
             async def source(args: dict[str, Any] = job.args) -> None:
-                async with self.harness.db.transaction() as conn:
+                async with self.harness.db.transaction() as transaction:
+                    conn = transaction.connection
                     await tasks.source_backorders(
                         conn, org_id=self.world.org_id, sku_ids=args["sku_ids"]
                     )

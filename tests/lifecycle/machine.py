@@ -143,7 +143,8 @@ class LifecycleMachine(Driver, RuleBasedStateMachine):
 
         async def edit() -> None:
             try:
-                async with self.harness.db.transaction() as conn:
+                async with self.harness.db.transaction() as transaction:
+                    conn = transaction.connection
                     await orders_service.edit_shipping_address(
                         conn, self.world.principal, order_id, address
                     )
@@ -254,7 +255,8 @@ class LifecycleMachine(Driver, RuleBasedStateMachine):
         every organization; earlier tests' pickups expire too, which changes nothing here)."""
 
         async def expire() -> None:
-            async with self.harness.db.transaction() as conn:
+            async with self.harness.db.transaction() as transaction:
+                conn = transaction.connection
                 await expire_uncollected_pickups(conn, datetime.now(UTC) + timedelta(days=8))
 
         self.run(expire())

@@ -62,7 +62,8 @@ class World:
 
 async def build_world(client: httpx.AsyncClient, db: Database) -> World:
     slug = "life-" + secrets.token_hex(5)
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         org_id = await tenancy.create_organization(conn, slug)
         key = await tenancy.create_api_key(conn, org_id=org_id, role=Role.ADMIN)
     headers = {"Authorization": f"Bearer {key.key}"}
@@ -100,7 +101,8 @@ async def build_world(client: httpx.AsyncClient, db: Database) -> World:
         )
     )
     token = await _ok(await client.get("/v1/tracking/webhook", headers=headers))
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await shipping.install_demo_carriers(conn, org_id)
         customer_id = await _customer_with_credit(conn, org_id)
         sku_ids = await _sku_ids(conn, org_id)
@@ -169,7 +171,8 @@ async def _open_purchase_order(
             headers=headers,
         )
     )
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         [po_id] = await tasks.draft_purchase_orders(conn, org_id=org_id, today=date(2026, 3, 2))
     await _ok(await client.post(f"/v1/purchase-orders/{po_id}/submit", headers=headers))
     return po_id

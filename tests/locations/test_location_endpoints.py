@@ -92,7 +92,8 @@ class TestCreate:
     async def test_an_existing_group_is_accepted(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await conn.execute(
                 sa.text(
                     "WITH b AS (INSERT INTO brands (org_id, code, name) VALUES (:o, 'B', 'B')"

@@ -21,7 +21,8 @@ async def test_locations_by_code_finds_known_codes_only(
         client, org, code="ST1", kind="store", capabilities=["pickup", "ship_from_store"]
     )
     await client.post(f"/v1/locations/{store['id']}/deactivate", headers=org.headers)
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         found = await service.locations_by_code(conn, org.id, ["WH1", "ST1", "NOPE"])
     assert set(found) == {"WH1", "ST1"}
     wh1 = found["WH1"]
@@ -42,7 +43,8 @@ async def test_another_orgs_codes_are_not_found(
 ) -> None:
     created = await create(client, org, code="WH1")
     other = await make_org(db, Role.ADMIN)
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         assert await service.locations_by_code(conn, other.id, ["WH1"]) == {}
         assert await service.locations_by_code(conn, org.id, []) == {}
         with pytest.raises(LocationNotFound):

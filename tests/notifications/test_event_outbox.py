@@ -31,14 +31,16 @@ async def append(conn: sa.ext.asyncio.AsyncConnection, org: Org, order_id: int, 
 
 
 async def dispatch(db: Database) -> list[int]:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await outbox.dispatch_events(conn, grace=NO_GRACE)
         cursor = (await conn.execute(sa.select(event_outbox_cursor.c.gaps))).scalar_one()
     return list(cursor)
 
 
 async def delivered_events(db: Database, org: Org) -> set[int]:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         rows = await conn.execute(
             sa.select(webhook_deliveries.c.event_id).where(webhook_deliveries.c.org_id == org.id)
         )
@@ -50,7 +52,8 @@ async def caught_up(db: Database) -> None:
     """The dispatcher has read every event of the tests before (which may be more than one
     batch), as a running one would have."""
     while True:
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             if await outbox.dispatch_events(conn, grace=NO_GRACE) < outbox.BATCH:
                 return
 
@@ -67,7 +70,8 @@ class TestLateCommits:
         slow = await db.engine.connect()
         slow_tx = await slow.begin()
         early = await append(slow, org, placed["id"], "test.slow")  # drawn first, not committed
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             late = await append(conn, org, placed["id"], "test.fast")
         gaps = await dispatch(db)
         assert early in gaps
@@ -90,7 +94,8 @@ class TestLateCommits:
         lost = await append(conn, org, placed["id"], "test.lost")
         await tx.rollback()
         await conn.close()
-        async with db.transaction() as c:
+        async with db.transaction() as transaction:
+            c = transaction.connection
             await append(c, org, placed["id"], "test.kept")
 
         assert lost in await dispatch(db)
@@ -108,12 +113,15 @@ class TestLateCommits:
         lost = await append(conn, org, placed["id"], "test.lost")
         await tx.rollback()
         await conn.close()
-        async with db.transaction() as c:
+        async with db.transaction() as transaction:
+            c = transaction.connection
             await append(c, org, placed["id"], "test.kept")
         for _ in range(3):
-            async with db.transaction() as c:
+            async with db.transaction() as transaction:
+                c = transaction.connection
                 await outbox.dispatch_events(c, grace=timedelta(hours=1))
-        async with db.transaction() as c:
+        async with db.transaction() as transaction:
+            c = transaction.connection
             gaps = (await c.execute(sa.select(event_outbox_cursor.c.gaps))).scalar_one()
         assert lost in gaps  # not yet given up: a writer might still be on its way
         await dispatch(db)

@@ -45,7 +45,8 @@ def customer(org: Org) -> dict[str, str]:
 async def shipped_order(client: httpx.AsyncClient, db: Database, org: Org) -> tuple[int, str]:
     """An order shipped with a demo carrier, then out for delivery and delivered."""
     await setup_warehouses(client, org, {"WH1": 5})
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await shipping.install_demo_carriers(conn, org.id)
     placed = await place(client, org, [("MUG", 2)], customer=customer(org))
     [fo] = await fulfillment_orders(client, org, placed["id"])
@@ -90,7 +91,8 @@ async def pickup_order(client: httpx.AsyncClient, org: Org) -> tuple[int, str]:
 
 async def return_and_refund(db: Database, org: Org, order_id: int) -> None:
     """The events the returns feature appends when it authorises a return and refunds it."""
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await order_timeline.append_events(
             conn,
             org.id,
@@ -123,7 +125,8 @@ class TestEveryKindOverSmtp:
         shipped_id, tracking_number = await shipped_order(client, db, org)
         pickup_id, code = await pickup_order(client, org)
         await return_and_refund(db, org, shipped_id)
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await outbox.dispatch_events(conn)
             reminded = await reminders.queue_pickup_reminders(conn, utcnow() + timedelta(days=4.5))
         assert reminded >= 1
@@ -205,7 +208,8 @@ class TestNoDuplicates:
         placed = await place(client, org, [("MUG", 1)], customer=customer(org))
         await run_mail(db, smtp_settings, org)
         await run_mail(db, smtp_settings, org)
-        async with db.transaction() as conn:  # the very same events, handed over again
+        async with db.transaction() as transaction:  # the very same events, handed over again
+            conn = transaction.connection
             events = (
                 await conn.execute(
                     sa.text(
@@ -312,7 +316,8 @@ class TestEmlFallback:
     ) -> None:
         await setup_warehouses(client, org, {"WH1": 5})
         await place(client, org, [("MUG", 1)], customer=customer(org))
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await conn.execute(
                 sa.text("UPDATE orders SET customer_email = NULL WHERE org_id = :org"),
                 {"org": org.id},
@@ -338,7 +343,8 @@ class TestAccess:
             response = await client.get(path, headers=other.headers)
             assert response.status_code == 404, path
         assert await messages(client, other) == []
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             count = await conn.scalar(
                 sa.select(sa.func.count()).where(notifications.c.org_id == org.id)
             )

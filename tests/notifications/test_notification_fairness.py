@@ -39,7 +39,8 @@ async def queue_confirmation(
         client, org, [("MUG", 1)], customer={"email": f"{org.slug}@example.com", "name": "Ann"}
     )
     await dispatch_all(db)
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await conn.execute(
             sa.update(notifications)
             .where(notifications.c.org_id == org.id)
@@ -82,7 +83,10 @@ class TestOneMessagesFailureStaysWithIt:
     ) -> None:
         broken, healthy = await make_org(db), await make_org(db)
         order_id = await queue_confirmation(client, db, broken, PAST)
-        async with db.transaction() as conn:  # a row no release of Orderly knows how to write
+        async with (
+            db.transaction() as transaction
+        ):  # a row no release of Orderly knows how to write
+            conn = transaction.connection
             await conn.execute(
                 sa.update(notifications)
                 .where(notifications.c.org_id == broken.id, notifications.c.order_id == order_id)
@@ -95,7 +99,8 @@ class TestOneMessagesFailureStaysWithIt:
         )
 
         assert handled == 2
-        async with db.transaction() as conn:  # the API lists only the kinds it knows
+        async with db.transaction() as transaction:  # the API lists only the kinds it knows
+            conn = transaction.connection
             [retried] = (
                 await conn.execute(
                     sa.select(notifications).where(notifications.c.org_id == broken.id)
@@ -114,7 +119,8 @@ class TestOrganizationsTakeTurns:
         busy, quiet = await make_org(db), await make_org(db)
         order_id = await queue_confirmation(client, db, busy, PAST)
         backlog = 2 * sending.PER_ORGANIZATION
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await repository.add_notifications(
                 conn,
                 [

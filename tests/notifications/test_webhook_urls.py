@@ -199,7 +199,8 @@ class TestCheckedWhenCalled:
         assert delivery["last_error"].startswith("Refused: localhost resolves to 127.0.0.1")
 
         # The same delivery, once the setting allows private URLs, is received.
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await repository.update_delivery(conn, delivery["id"], next_attempt_at=utcnow())
         await deliver_due_webhooks(db, vault_for(settings), org_id=org.id, allow_private_urls=True)
         assert len(receiver.received) == 1
@@ -318,7 +319,8 @@ class TestNoAnswerEchoed:
             {"at": at, "status_code": None, "error": "ConnectError: refused", "duration_ms": 3},
             {"at": at, "status_code": 500, "error": "<h1>Admin console</h1>", "duration_ms": 5},
         ]
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await repository.update_delivery(
                 conn,
                 delivery["id"],

@@ -85,11 +85,11 @@ async def test_a_guard_that_does_not_hold_refuses_the_whole_order(
     assert (await stock_of(client, org.headers, "MUG"))["WH1"]["reserved"] == 1
 
 
-async def test_a_capture_that_writes_at_once_is_refused_at_once(
+async def test_a_capture_whose_write_is_sent_at_once_is_refused_at_once(
     client: httpx.AsyncClient, org: Org, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An exchange captures its replacement order and goes on with it in the same transaction:
-    there the write is sent at once, and its refusal comes back from the capture itself."""
+    it sends the queued write at once, and the refusal comes back from there."""
     await create_location(client, org.headers, "WH1")
     await create_sku(client, org.headers, "MUG")
     await receive_stock(client, org.headers, "MUG", "WH1", 5)
@@ -98,8 +98,9 @@ async def test_a_capture_that_writes_at_once_is_refused_at_once(
     payload = OrderIn.model_validate(order_body([("MUG", 1)]))
 
     with pytest.raises(StockContention):
-        async with db.transaction() as conn:
-            await capture.capture_order(conn, principal, payload)
+        async with db.transaction() as transaction:
+            await capture.capture_order(transaction, principal, payload)
+            await transaction.send_queued()
 
     assert (await stock_of(client, org.headers, "MUG"))["WH1"]["reserved"] == 0
     assert await order_count(db, org.id) == 0
@@ -119,11 +120,12 @@ async def test_an_idempotency_key_stored_by_a_racing_request_refuses_the_commit(
         headers={**org.headers, "Idempotency-Key": "first"},
     )
     assert first.status_code == 201
-    real_fetch_together = capture.fetch_together
+    real_screen_order = capture.screen_order
 
-    async def snapshot_while_the_other_request_commits(*args: Any, **kwargs: Any) -> Any:
+    async def screen_while_the_other_request_commits(*args: Any, **kwargs: Any) -> Any:
         # The racing request commits its record under the same key right now.
-        async with db.transaction() as other:
+        async with db.transaction() as transaction:
+            other = transaction.connection
             await other.execute(
                 sa.text(
                     "INSERT INTO idempotency_keys (org_id, key, request_hash, status_code,"
@@ -133,10 +135,11 @@ async def test_an_idempotency_key_stored_by_a_racing_request_refuses_the_commit(
                 ),
                 {"org": org.id},
             )
-        return await real_fetch_together(*args, **kwargs)
+        return await real_screen_order(*args, **kwargs)
 
-    # The context and snapshot are read after the claim and before the commit.
-    monkeypatch.setattr(capture, "fetch_together", snapshot_while_the_other_request_commits)
+    # The order is screened after the claim (which rides on the first round trip) and before
+    # the commit.
+    monkeypatch.setattr(capture, "screen_order", screen_while_the_other_request_commits)
     orders_before = await order_count(db, org.id)
 
     raced = await client.post(

@@ -227,7 +227,8 @@ class TestNoDuplicates:
         headers = {**shop.headers, "Idempotency-Key": "k-4"}
         body = order_body([("MUG", 1)])
         first = await api.post("/v1/orders", json=body, headers=headers)
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await conn.execute(
                 sa.text(
                     "UPDATE idempotency_keys SET expires_at = now() - interval '1 second'"
@@ -247,7 +248,8 @@ class TestNoDuplicates:
         self, api: httpx.AsyncClient, shop: Org, db: Database
     ) -> None:
         await api.get("/v1/orders", headers=shop.headers)  # the API key is known now
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             # Another request with the key is being processed: it holds the key's claim.
             await conn.execute(
                 sa.text("SELECT pg_advisory_xact_lock(hashtextextended(:claim, 7))"),

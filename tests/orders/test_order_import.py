@@ -29,7 +29,8 @@ def rows(text: str) -> list[dict[str, str]]:
 
 
 async def run_import(db: Database, org: Org, text: str) -> OrdersImported:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         return await import_orders(conn, org.id, rows(text))
 
 

@@ -103,7 +103,8 @@ async def test_every_filter_selects_its_orders(
     now = datetime.now(UTC)
 
     async def ids(**given: Any) -> list[int]:
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             page = await orders.list_orders(
                 conn, shop.id, OrderFilters(**given), limit=50, cursor=None
             )
@@ -213,7 +214,8 @@ async def test_a_split_allocation_keeps_its_order_status_and_channel(
     response = await client.post("/v1/orders", json=order_body([("MUG", 2)]), headers=shop.headers)
     assert response.status_code == 201, response.text
     order = int(response.json()["id"])
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         line = (
             await conn.execute(
                 sa.text(

@@ -37,7 +37,8 @@ async def open_shop(client: httpx.AsyncClient, db: Database, org: Org) -> None:
         "/v1/fulfillment/locations/WH1/boxes", json={"boxes": BOXES}, headers=org.headers
     )
     assert response.status_code == 200, response.text
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await shipping.install_demo_carriers(conn, org.id)
 
 

@@ -185,7 +185,8 @@ async def walk(client: httpx.AsyncClient, db: Database) -> Walk:
     held = await _place(client, h, f"SKU{B}", f"EXT{B}")
     assert held["status"] == "on_hold", held
     b_orders.append(held)
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await flag_late_orders(conn, org_id=world.org.id, now=datetime.now(UTC) + timedelta(days=9))
         email = f"limited-{secrets.token_hex(3)}@example.com"
         await users.create_user(
@@ -272,7 +273,8 @@ async def state_of_b(client: httpx.AsyncClient, db: Database, walk: Walk) -> lis
         f"/v1/notification-templates/{KIND}",
     ]
     state: list[Any] = [(p, (await client.get(p, headers=h)).json()) for p in paths]
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         state.append([(u.email, u.active) for u in await users.list_users(conn, walk.world.org.id)])
     return state
 

@@ -104,7 +104,8 @@ async def test_the_counter_never_holds_the_key(
     import sqlalchemy as sa
 
     await api_1.get("/v1/locations", headers=org.headers)
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         keys = (await conn.execute(sa.text("SELECT key_id FROM rate_limit_windows"))).scalars()
         stored = " ".join(keys)
     assert org.key not in stored and org.key[4:20] not in stored

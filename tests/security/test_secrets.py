@@ -100,11 +100,13 @@ async def test_secrets_stay_secret(
         await call("GET", f"/v1/webhooks/{created.json()['id']}", headers=h)
 
     secrets["password"] = PASSWORD
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await users.create_user(
             conn, org_id=org.id, email="ann@example.com", password=PASSWORD, role=Role.MANAGER
         )
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         with pytest.raises(users.SignInFailed) as failed:
             await users.authenticate(
                 conn, org=org.slug, email="ann@example.com", password=PASSWORD + "!"

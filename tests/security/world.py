@@ -109,7 +109,8 @@ async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> Worl
     await _ok(await client.post(f"/v1/fulfillment-orders/{fo['id']}/accept", headers=h), 200)
     pick_list = await _ok(await client.post("/v1/pick-lists", json={"location": f"WH{tag}"},
                                             headers=h))  # fmt: skip
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await shipping.install_demo_carriers(conn, org.id)
     shipment = (await buy_labels(db, org, order["id"]))[0]
     # Shipped before the organization's own carrier (with credentials) exists: the fulfillment

@@ -27,7 +27,8 @@ async def open_shop(client: httpx.AsyncClient, db: Database, org: Org) -> Org:
     await create_location(client, org.headers, "WH1")
     await create_sku(client, org.headers, "MUG")
     await receive_stock(client, org.headers, "MUG", "WH1", 20)
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await shipping.install_demo_carriers(conn, org.id)
     return org
 
@@ -57,7 +58,8 @@ async def buy_labels(
     service: str | None = None,
     policy: str = "cheapest",
 ) -> list[ShipmentView]:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         return await shipping.buy_label(
             conn,
             org.id,

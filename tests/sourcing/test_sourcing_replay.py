@@ -38,7 +38,8 @@ async def history(client: httpx.AsyncClient, db: Database) -> Org:
 async def test_replaying_under_the_same_configuration_changes_nothing(
     db: Database, history: Org
 ) -> None:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         report = await replay_orders(conn, history.id, since=date(2020, 1, 1))
     assert report.actual.orders == report.replayed.orders == 3
     assert report.changed_orders == 0
@@ -49,7 +50,8 @@ async def test_replaying_under_the_same_configuration_changes_nothing(
 async def test_another_configuration_is_compared_with_what_happened(
     db: Database, history: Org
 ) -> None:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         report = await replay_orders(
             conn,
             history.id,

@@ -87,7 +87,8 @@ async def test_a_key_revoked_in_the_database_is_refused_once_announced(
 ) -> None:
     assert (await served.get("/v1/orders", headers=org.headers)).status_code == 200
     # Another API process (or an operator) revokes the key.
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await conn.execute(
             sa.text("UPDATE api_keys SET revoked_at = now() WHERE org_id = :org"), {"org": org.id}
         )

@@ -89,7 +89,8 @@ async def test_an_issued_key_is_never_stored_for_a_replay_nor_replayed(
     assert key not in replay.text
     listed = (await client.get("/v1/api-keys", headers=org.headers)).json()
     assert [k["name"] for k in listed].count("shop sync") == 1
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         stored = (
             await conn.execute(
                 sa.text("SELECT response FROM idempotency_keys WHERE org_id = :org"),

@@ -23,7 +23,8 @@ def a_client() -> str:
 async def attempt(db: Database, org: Org, *, client: str, email: str, password: str) -> User | str:
     """The signed-in user, or the code the attempt was refused with. Like the sign-in page,
     it commits either way, so that a failure is counted."""
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         try:
             return await sign_in.sign_in(
                 conn, client=client, org=org.slug, email=email, password=password
@@ -111,7 +112,8 @@ async def test_guessing_the_current_password_of_a_session_is_throttled(
     holder = a_client()
 
     async def change(current: str, client: str) -> str:
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             try:
                 await sign_in.change_password(
                     conn, client=client, user=user, current=current, new="a new long password"
@@ -149,14 +151,17 @@ async def test_a_deactivated_account_is_answered_like_a_wrong_password(
 ) -> None:
     admin = await make_user(db, org, Role.ADMIN)
     user = await make_user(db, org, Role.SUPPORT)
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await users.set_user_active(conn, admin.principal, user.id, active=False)
 
     with pytest.raises(users.SignInFailed) as inactive:
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await users.authenticate(conn, org=org.slug, email=user.email, password=PASSWORD)
     with pytest.raises(users.SignInFailed) as unknown:
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await users.authenticate(conn, org=org.slug, email="no@example.com", password=PASSWORD)
 
     assert inactive.value.detail == unknown.value.detail

@@ -20,7 +20,8 @@ PASSWORD = "correct horse battery"
 
 
 async def make_user(db: Database, org: Org, role: Role) -> User:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         return await users.create_user(
             conn,
             org_id=org.id,
@@ -33,13 +34,15 @@ async def make_user(db: Database, org: Org, role: Role) -> User:
 async def refused(db: Database, change: Callable[[AsyncConnection], Awaitable[object]]) -> str:
     """The code of the error a change is refused with (the change is rolled back)."""
     with pytest.raises(OrderlyError) as error:
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await change(conn)
     return error.value.code
 
 
 async def stored(db: Database, user: User) -> User:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         return await users.get_user(conn, user.org_id, user.id)
 
 
@@ -104,14 +107,16 @@ class TestNobodyActsAboveTheirOwnRole:
         )
 
         assert code == "role_above_yours"
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             assert await users.find_user_id(conn, org.id, "boss@example.com") is None
 
     async def test_an_admin_manages_admins_and_those_below(self, db: Database, org: Org) -> None:
         admin = await make_user(db, org, Role.ADMIN)
         other = await make_user(db, org, Role.ADMIN)
 
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await users.set_user_role(conn, admin.principal, other.id, role=Role.MANAGER)
             await users.set_user_active(conn, admin.principal, other.id, active=False)
 
@@ -123,7 +128,8 @@ class TestTheLastOwnerStays:
     async def test_cannot_be_deactivated(self, db: Database, org: Org) -> None:
         owner = await make_user(db, org, Role.OWNER)
         other = await make_user(db, org, Role.OWNER)
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await users.set_user_active(conn, owner.principal, other.id, active=False)
 
         code = await refused(
@@ -145,7 +151,8 @@ class TestTheLastOwnerStays:
 
     async def test_an_owner_key_counts_as_another_owner(self, db: Database, org: Org) -> None:
         owner = await make_user(db, org, Role.OWNER)
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await tenancy.create_api_key(conn, org_id=org.id, role=Role.OWNER)
             await users.set_user_role(conn, owner.principal, owner.id, role=Role.ADMIN)
 
@@ -159,13 +166,16 @@ class TestWhatEndsSessions:
         admin = await make_user(db, org, Role.ADMIN)
         user = await make_user(db, org, Role.SUPPORT)
         versions = [user.session_version]
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await users.set_user_role(conn, admin.principal, user.id, role=Role.VIEWER)
         versions.append((await stored(db, user)).session_version)
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await users.change_password(conn, user, current=PASSWORD, new="another long one")
         versions.append((await stored(db, user)).session_version)
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await users.set_user_active(conn, admin.principal, user.id, active=False)
         versions.append((await stored(db, user)).session_version)
 
@@ -180,5 +190,6 @@ class TestWhatEndsSessions:
 
         assert code == "wrong_password"
         assert (await stored(db, user)).session_version == user.session_version
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             await users.authenticate(conn, org=org.slug, email=user.email, password=PASSWORD)

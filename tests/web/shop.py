@@ -53,10 +53,12 @@ async def open_shop(client: httpx.AsyncClient, db: Database) -> Shop:
         await create_product(client, org.headers, sku)
         await receive_stock(client, org.headers, sku, "WH1", 50)
         await receive_stock(client, org.headers, sku, "ST1", 10)
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await shipping.install_demo_carriers(conn, org.id)
     shop = Shop(org=org, location_ids={"WH1": wh["id"], "ST1": store["id"]})
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         for who, role, locations in (
             ("admin", Role.ADMIN, ()),
             ("viewer", Role.VIEWER, ()),

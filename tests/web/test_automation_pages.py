@@ -115,7 +115,8 @@ async def test_late_orders_are_listed_until_they_ship(
     web: httpx.AsyncClient, shop: Shop, db: Database
 ) -> None:
     order = await place(web, shop, [("MUG", 1)])
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         flagged = await flag_late_orders(
             conn, org_id=shop.org.id, now=datetime.now(UTC) + timedelta(days=5)
         )

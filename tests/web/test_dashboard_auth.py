@@ -176,7 +176,8 @@ async def test_deactivation_and_a_role_change_end_the_users_sessions(
     async with browser(web_app) as support, browser(web_app) as viewer:
         await sign_in(support, shop, "support")
         await sign_in(viewer, shop, "viewer")
-        async with db.transaction() as conn:
+        async with db.transaction() as transaction:
+            conn = transaction.connection
             support_id = await users.find_user_id(conn, shop.org.id, shop.email("support"))
             viewer_id = await users.find_user_id(conn, shop.org.id, shop.email("viewer"))
 
@@ -198,7 +199,8 @@ async def test_deactivation_and_a_role_change_end_the_users_sessions(
 
 
 async def add_owner(db: Database, shop: Shop) -> users.User:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         owner = await users.create_user(
             conn,
             org_id=shop.org.id,
@@ -214,7 +216,8 @@ async def test_an_admin_cannot_touch_an_owner_on_the_users_and_keys_pages(
     web: httpx.AsyncClient, db: Database, shop: Shop
 ) -> None:
     owner = await add_owner(db, shop)
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         owner_key = await tenancy.create_api_key(conn, org_id=shop.org.id, role=Role.OWNER)
         viewer_id = await users.find_user_id(conn, shop.org.id, shop.email("viewer"))
     token = await sign_in(web, shop, "admin")
@@ -248,7 +251,8 @@ async def test_an_admin_cannot_touch_an_owner_on_the_users_and_keys_pages(
     assert '<option value="owner"' not in key_page.text
     assert deactivate.status_code == 303 and "may not change a user who is owner" in refusal.text
     assert create.status_code == 422 and "may not make a user owner" in create.text
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         assert (await users.get_user(conn, shop.org.id, owner.id)).active
         assert (await users.get_user(conn, shop.org.id, owner.id)).role is Role.OWNER
         assert (await users.get_user(conn, shop.org.id, viewer_id or 0)).role is Role.VIEWER
@@ -269,7 +273,8 @@ async def test_the_last_owner_cannot_step_down(
     page = await web.get("/app/settings/users")
 
     assert "last owner" in page.text
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         assert (await users.get_user(conn, shop.org.id, owner.id)).role is Role.OWNER
 
 
@@ -332,7 +337,8 @@ async def post_sign_in(
 async def test_sign_in_answers_alike_for_unknown_wrong_deactivated_and_much_tried(
     web_app: FastAPI, db: Database, shop: Shop
 ) -> None:
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         admin = await users.get_user(
             conn, shop.org.id, await users.find_user_id(conn, shop.org.id, shop.email("admin"))
         )

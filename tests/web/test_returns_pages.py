@@ -201,7 +201,8 @@ async def test_a_location_limited_user_receives_and_takes_returns_at_their_locat
     order = await shipped_order(client, shop, [("MUG", 2)])
     rt1 = (await client.get("/v1/locations?limit=100", headers=shop.org.headers)).json()["items"]
     [rt1_id] = [loc["id"] for loc in rt1 if loc["code"] == "RT1"]
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         shop.emails["returns desk"] = f"desk-{secrets.token_hex(3)}@example.com"
         await users.create_user(
             conn,

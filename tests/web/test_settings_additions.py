@@ -133,7 +133,8 @@ async def test_webhooks_their_log_and_redeliver(
     )
     assert pending.status_code == 303
     assert "still being tried" in (await web.get(back)).text
-    async with db.transaction() as conn:
+    async with db.transaction() as transaction:
+        conn = transaction.connection
         await notification_rows.update_delivery(conn, delivery["id"], status="dead")
     dead = await web.get("/app/settings/webhooks")
     assert f"Delivery {delivery['id']}" in dead.text

@@ -24,7 +24,7 @@ from orderly.automation.schemas import (
     SkuSupplierOut,
     SkuSuppliersIn,
 )
-from orderly.kit.deps import Conn
+from orderly.kit.deps import Conn, Tx
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.kit.params import ResourceId
@@ -145,6 +145,7 @@ async def receive_purchase_order(
     data: ReceiptIn,
     request: Request,
     conn: Conn,
+    tx: Tx,
     principal: InventoryWriter,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -157,7 +158,7 @@ async def receive_purchase_order(
         return 201, po.model_dump_json().encode()
 
     return await run_idempotent(
-        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 

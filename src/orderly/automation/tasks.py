@@ -21,7 +21,7 @@ from orderly.inventory.arrivals import WAITING_FOR_STOCK
 from orderly.kit.idempotency import prune_expired_keys
 from orderly.kit.jobs import worker_database
 from orderly.orders.backorders import BackorderRun, allocate_backorders
-from orderly.settings import environment_database_url
+from orderly.settings import environment_database_url, in_worker_transaction
 
 blueprint = procrastinate.Blueprint()
 logger = logging.getLogger(__name__)
@@ -52,10 +52,10 @@ async def flag_late_orders(conn: AsyncConnection, *, org_id: int, now: datetime)
 
 
 @blueprint.task(name="source_backorders", retry=RETRY)
-async def source_backorders_job(org_id: int, sku_ids: list[int]) -> None:
+@in_worker_transaction
+async def source_backorders_job(conn: AsyncConnection, org_id: int, sku_ids: list[int]) -> None:
     """Deferred with the stock change that made the SKUs arrive (see `inventory.arrivals`)."""
-    async with worker_database(environment_database_url).transaction() as conn:
-        await source_backorders(conn, org_id=org_id, sku_ids=sku_ids)
+    await source_backorders(conn, org_id=org_id, sku_ids=sku_ids)
 
 
 @blueprint.periodic(cron="*/10 * * * *")
@@ -92,10 +92,10 @@ async def flag_late_orders_job(timestamp: int) -> None:
 @blueprint.task(
     name="prune_idempotency_keys", queueing_lock="automation_prune_idempotency_keys", retry=RETRY
 )
-async def prune_idempotency_keys_job(timestamp: int) -> None:
+@in_worker_transaction
+async def prune_idempotency_keys_job(conn: AsyncConnection, timestamp: int) -> None:
     """Expired Idempotency-Keys are forgotten: a request no longer replays them anyway."""
-    async with worker_database(environment_database_url).transaction() as conn:
-        await prune_expired_keys(conn)
+    await prune_expired_keys(conn)
 
 
 @blueprint.periodic(cron="*/5 * * * *")
@@ -141,12 +141,14 @@ async def _per_organization(
     """One transaction per organization, so that one failing organization does not hold back
     the others; the job fails (and is retried) when any did, after all were tried."""
     database = worker_database(environment_database_url)
-    async with database.transaction() as conn:
+    async with database.transaction() as transaction:
+        conn = transaction.connection
         org_ids = [row[0] for row in await conn.execute(sa.text(orgs_sql))]
     failed = []
     for org_id in org_ids:
         try:
-            async with database.transaction() as conn:
+            async with database.transaction() as transaction:
+                conn = transaction.connection
                 await body(conn, org_id)
         except Exception:
             logger.exception("automation job failed for organization %s", org_id)

@@ -8,7 +8,7 @@ from starlette.responses import Response
 from orderly.channels import service
 from orderly.channels.domain import ChannelKind
 from orderly.channels.schemas import ChannelIn, ChannelOut, ChannelPatch
-from orderly.kit.deps import Conn
+from orderly.kit.deps import Conn, Tx
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.kit.problems import responses
@@ -30,6 +30,7 @@ async def create_channel(
     data: ChannelIn,
     request: Request,
     conn: Conn,
+    tx: Tx,
     principal: SettingsWriter,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -38,7 +39,7 @@ async def create_channel(
         return 201, channel.model_dump_json().encode()
 
     return await run_idempotent(
-        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 

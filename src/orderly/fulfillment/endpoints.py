@@ -25,7 +25,7 @@ from orderly.fulfillment.schemas import (
     RejectIn,
     ShipIn,
 )
-from orderly.kit.deps import Conn, InstallationSecret
+from orderly.kit.deps import Conn, InstallationSecret, Tx
 from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.pagination import Cursor, Limit, Page
 from orderly.kit.params import ResourceId
@@ -113,6 +113,7 @@ async def pack(
     fo_id: ResourceId,
     request: Request,
     conn: Conn,
+    tx: Tx,
     principal: InventoryWriter,
     idempotency_key: IdempotencyKey = None,
     body: PackIn | None = None,
@@ -126,7 +127,7 @@ async def pack(
         return 200, out.model_dump_json().encode()
 
     return await run_idempotent(
-        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 
@@ -137,6 +138,7 @@ async def ship(
     fo_id: ResourceId,
     request: Request,
     conn: Conn,
+    tx: Tx,
     principal: InventoryWriter,
     idempotency_key: IdempotencyKey = None,
     body: ShipIn | None = None,
@@ -156,7 +158,7 @@ async def ship(
         return 200, out.model_dump_json().encode()
 
     return await run_idempotent(
-        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 
@@ -193,6 +195,7 @@ async def create_pick_list(
     payload: PickListIn,
     request: Request,
     conn: Conn,
+    tx: Tx,
     principal: InventoryWriter,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -204,7 +207,7 @@ async def create_pick_list(
         return 201, out.model_dump_json().encode()
 
     return await run_idempotent(
-        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 

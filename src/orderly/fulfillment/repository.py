@@ -18,7 +18,7 @@ from orderly.fulfillment.models import (
     fulfillment_orders,
     fulfillment_parcels,
 )
-from orderly.kit.db import execute_at_commit, fetch_all
+from orderly.kit.db import Transaction, fetch_all
 from orderly.locations.models import locations
 from orderly.sourcing.domain import Allocation
 
@@ -28,7 +28,7 @@ parcels = fulfillment_parcels
 
 # One statement per order: a fulfillment order per location and its lines, answering
 # {location code: new id}. Order capture reads nothing back and queues it to travel with COMMIT
-# (kit.db.execute_at_commit), saving a round trip; other callers run it and read the answer.
+# (kit.db.Transaction.at_commit), saving a round trip; other callers run it and read the answer.
 _OPEN = """
     WITH alloc AS (
         SELECT * FROM jsonb_to_recordset(CAST(%(allocations)s AS jsonb))
@@ -64,12 +64,10 @@ def _open_params(
 
 
 def open_fulfillment_orders_at_commit(
-    conn: AsyncConnection, *, org_id: int, order_id: int, allocations: Sequence[Allocation]
+    tx: Transaction, *, org_id: int, order_id: int, allocations: Sequence[Allocation]
 ) -> None:
     if allocations:
-        execute_at_commit(
-            conn, _OPEN, _open_params(org_id=org_id, order_id=order_id, allocations=allocations)
-        )
+        tx.at_commit(_OPEN, _open_params(org_id=org_id, order_id=order_id, allocations=allocations))
 
 
 async def open_fulfillment_orders(

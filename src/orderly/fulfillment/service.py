@@ -24,6 +24,7 @@ from orderly.fulfillment.repository import FulfillmentRow
 from orderly.fulfillment.schemas import FulfillmentOrderOut, LineQuantity, fulfillment_out
 from orderly.inventory.reservations import StockRequest
 from orderly.inventory.shipments import write_off_stock
+from orderly.kit.db import Transaction
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.orders import fulfillment_status, rerouting
 from orderly.orders import repository as order_timeline
@@ -76,11 +77,11 @@ async def open_for_order(
 
 
 def open_for_captured_order(
-    conn: AsyncConnection, *, org_id: int, order_id: int, allocations: Sequence[Allocation]
+    tx: Transaction, *, org_id: int, order_id: int, allocations: Sequence[Allocation]
 ) -> None:
     """`open_for_order` for capture: the statement travels with the capture's COMMIT."""
     repository.open_fulfillment_orders_at_commit(
-        conn, org_id=org_id, order_id=order_id, allocations=allocations
+        tx, org_id=org_id, order_id=order_id, allocations=allocations
     )
 
 

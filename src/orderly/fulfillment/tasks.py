@@ -8,8 +8,7 @@ import procrastinate
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.fulfillment import pickup
-from orderly.kit.jobs import worker_database
-from orderly.settings import environment_database_url
+from orderly.settings import in_worker_transaction
 
 blueprint = procrastinate.Blueprint()
 
@@ -21,6 +20,6 @@ async def expire_uncollected_pickups(conn: AsyncConnection, now: datetime) -> in
 
 @blueprint.periodic(cron="5 * * * *")
 @blueprint.task(name="expire_uncollected_pickups", queueing_lock="expire_uncollected_pickups")
-async def expire_uncollected_pickups_job(timestamp: int) -> None:
-    async with worker_database(environment_database_url).transaction() as conn:
-        await expire_uncollected_pickups(conn, datetime.fromtimestamp(timestamp, UTC))
+@in_worker_transaction
+async def expire_uncollected_pickups_job(conn: AsyncConnection, timestamp: int) -> None:
+    await expire_uncollected_pickups(conn, datetime.fromtimestamp(timestamp, UTC))

@@ -17,7 +17,7 @@ from orderly.inventory.schemas import (
     TransferOut,
     stock_page_items,
 )
-from orderly.kit.deps import Conn
+from orderly.kit.deps import Conn, Tx
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page, page_response
 from orderly.kit.problems import responses
@@ -53,6 +53,7 @@ async def adjust_stock(
     data: AdjustmentsIn,
     request: Request,
     conn: Conn,
+    tx: Tx,
     principal: InventoryWriter,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -70,7 +71,7 @@ async def adjust_stock(
         return 201, LevelsOut.of(levels).model_dump_json().encode()
 
     return await run_idempotent(
-        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 
@@ -85,6 +86,7 @@ async def transfer_stock(
     data: TransferIn,
     request: Request,
     conn: Conn,
+    tx: Tx,
     principal: InventoryWriter,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -99,7 +101,7 @@ async def transfer_stock(
         return 201, out.model_dump_json().encode()
 
     return await run_idempotent(
-        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 

@@ -221,13 +221,12 @@ def snapshot_from(rows: Iterable[Any]) -> AvailabilitySnapshot:
     return AvailabilitySnapshot(tuple(candidates.values()), available)
 
 
-_RESERVE = """
-    WITH wanted AS (
-        SELECT sku_id, location_id, sum(quantity) AS quantity
-          FROM unnest(CAST(%(sku_ids)s AS bigint[]), CAST(%(location_ids)s AS bigint[]),
-                      CAST(%(quantities)s AS int[])) AS w(sku_id, location_id, quantity)
-         GROUP BY sku_id, location_id
-    ),
+# The guarded reservation, the rule that keeps stock from being oversold, in one place: over a
+# CTE `wanted (sku_id, location_id, quantity)` defined before it, it locks the stock rows in
+# (sku, location) order, decides (`verdict.ok`) whether every one still has the quantity
+# available, and only then raises `reserved` and writes the ledger rows. Order capture composes
+# it into its write (orders.order_write). Parameters: org_id, order_id, reference, actor.
+GUARDED_RESERVATION = """
     locked AS MATERIALIZED (
         SELECT sl.id, sl.sku_id, sl.location_id,
                sl.on_hand - sl.reserved - sl.safety_stock AS available
@@ -249,16 +248,26 @@ _RESERVE = """
          WHERE v.ok AND sl.id = l.id AND l.sku_id = w.sku_id AND l.location_id = w.location_id
         RETURNING sl.sku_id, sl.location_id, w.quantity
     ),
-    ledger AS (
+    reservation_ledger AS (
         INSERT INTO stock_ledger (org_id, sku_id, location_id, kind, reserved_delta, reason,
                                   reference, order_id, actor)
         SELECT %(org_id)s, r.sku_id, r.location_id, 'reserved', r.quantity, 'order',
                %(reference)s, %(order_id)s, %(actor)s
           FROM reserved r
     )
+"""
+
+_RESERVE = f"""
+    WITH wanted AS (
+        SELECT sku_id, location_id, sum(quantity) AS quantity
+          FROM unnest(CAST(%(sku_ids)s AS bigint[]), CAST(%(location_ids)s AS bigint[]),
+                      CAST(%(quantities)s AS int[])) AS w(sku_id, location_id, quantity)
+         GROUP BY sku_id, location_id
+    ),
+    {GUARDED_RESERVATION}
     SELECT v.ok, l.sku_id, l.location_id, l.available
       FROM verdict v LEFT JOIN locked l ON true
-"""
+"""  # noqa: S608 (constant SQL only)
 
 
 async def reserve_stock(

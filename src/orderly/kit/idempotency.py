@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import Response
 
-from orderly.kit.db import Query, execute_at_commit, fetch_one_opening
+from orderly.kit.db import Query, Transaction
 from orderly.kit.errors import Conflict, InvalidInput
 
 IDEMPOTENCY_KEY_MAX_LENGTH = 255
@@ -46,27 +46,16 @@ class IdempotencySecretNotReplayable(Conflict):
     code = "idempotency_secret_not_replayable"
 
 
-def claim_query(org_id: str) -> str:
-    """The claim for the organization given by the SQL expression ``org_id``: a transaction-
-    scoped advisory lock on (organization, key) and the stored response, if there is one.
-
-    Alone it is one round trip; the API-key lookup that opens every request can carry it
-    instead (tenancy.service.authenticate_api_key), so a creating POST saves that trip.
-    """
-    # Composed only from constant SQL expressions of this code base, never from input.
-    return f"""
+_CLAIM = """
     SELECT pg_try_advisory_xact_lock(
-               hashtextextended(CAST({org_id} AS text) || ':' || %(idempotency_key)s, 7))
+               hashtextextended(CAST(%(org_id)s AS text) || ':' || %(idempotency_key)s, 7))
              AS claimed,
            k.request_hash AS hash, k.status_code AS status, k.response,
            k.secret_withheld AS withheld, k.expires_at <= now() AS expired
       FROM (SELECT 1) AS one
-      LEFT JOIN idempotency_keys k ON k.org_id = {org_id} AND k.key = %(idempotency_key)s
-    """  # noqa: S608
-
-
-_CLAIM = claim_query("CAST(%(org_id)s AS bigint)")
-_CLAIMED = "orderly.idempotency_claim"
+      LEFT JOIN idempotency_keys k
+        ON k.org_id = CAST(%(org_id)s AS bigint) AND k.key = %(idempotency_key)s
+"""
 _STORE = """
     INSERT INTO idempotency_keys
            (org_id, key, request_hash, status_code, response, secret_withheld, expires_at)
@@ -95,83 +84,60 @@ class CreatedWithSecret:
     kept: bytes
 
 
-def remember_claim(conn: AsyncConnection, key: str, row: Any) -> None:
-    """Keep a claim made by an earlier statement of this transaction for `run_idempotent`."""
-    conn.info[_CLAIMED] = (key, row)
+class Replayed(Exception):
+    """The key's first request is done: its stored response is the answer. Raised through the
+    transaction, which rolls back, and answered by `replayed_response`."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("replayed")
+        self.response = response
 
 
-async def run_idempotent(
-    conn: AsyncConnection,
-    request: Request,
-    *,
-    org_id: int,
-    key: str | None,
-    create: Callable[[], Awaitable[Created | CreatedWithSecret]],
-) -> Response:
-    """Run ``create`` (returning status and JSON body) at most once per key and request."""
-    if key is None:
-        return _response(await create())
-    request_hash = await _request_hash(request)
-    row = _claimed(conn, key)
-    if row is None:
-        # Often the transaction's first statement: BEGIN travels with it.
-        row = await fetch_one_opening(conn, _CLAIM, {"org_id": org_id, "idempotency_key": key})
-    try:
-        replaces_expired = _settle(row, request_hash)
-    except Replayed as replay:
-        return replay.response
-    created = await create()
-    _store(conn, request, org_id, key, request_hash, created, replaces_expired=replaces_expired)
-    return _response(created)
+async def replayed_response(request: Request, exc: Exception) -> Response:
+    """The exception handler for `Replayed`."""
+    assert isinstance(exc, Replayed)
+    return exc.response
 
 
 @dataclass
-class Claim:
-    """An Idempotency-Key claim that `run_idempotent_claiming`'s ``create`` sends in its own
-    first round trip (one trip less): it must hand the claim's rows to `settle` before it
-    uses anything that trip read, and write nothing before."""
+class _Claim:
+    """The claim of one key, settled when its row comes back."""
 
-    query: Query
     request_hash: bytes
     settled: bool = False
     replaces_expired: bool = False
 
     def settle(self, rows: list[Any]) -> None:
-        """Raise `Replayed` (the stored response), or the key's conflict, or return."""
         self.replaces_expired = _settle(rows[0], self.request_hash)
         self.settled = True
 
 
-async def run_idempotent_claiming(
-    conn: AsyncConnection,
+async def run_idempotent(
+    tx: Transaction,
     request: Request,
     *,
     org_id: int,
     key: str | None,
-    create: Callable[[Claim | None], Awaitable[Created]],
+    create: Callable[[], Awaitable[Created | CreatedWithSecret]],
+    claim_rides: bool = False,
 ) -> Response:
-    """`run_idempotent` for a ``create`` that sends the claim with its first statements (order
-    capture): ``create`` gets the `Claim` to send, or None when there is no key or the key
-    was claimed already (with the API-key lookup)."""
+    """Run ``create`` (returning status and JSON body) at most once per key and request.
+
+    The key is claimed before ``create`` runs, in a round trip of its own; with
+    ``claim_rides`` the claim rides on ``create``'s first round trip instead (one trip less),
+    which is right only for a ``create`` whose first trip goes through ``tx`` and changes
+    nothing outside the database before it (order capture). A stored response is raised as
+    `Replayed`, and the transaction rolls back."""
     if key is None:
-        return _response(await create(None))
-    request_hash = await _request_hash(request)
-    row = _claimed(conn, key)
-    claim = None
-    replaces_expired = False
-    try:
-        if row is not None:
-            replaces_expired = _settle(row, request_hash)
-        else:
-            claim = Claim(Query(_CLAIM, {"org_id": org_id, "idempotency_key": key}), request_hash)
-        created = await create(claim)
-    except Replayed as replay:
-        return replay.response
-    if claim is not None:
-        if not claim.settled:
-            raise RuntimeError("create() did not settle the Idempotency-Key claim it was given")
-        replaces_expired = claim.replaces_expired
-    _store(conn, request, org_id, key, request_hash, created, replaces_expired=replaces_expired)
+        return _response(await create())
+    claim = _Claim(await _request_hash(request))
+    tx.ride(Query(_CLAIM, {"org_id": org_id, "idempotency_key": key}), claim.settle)
+    if not claim_rides:
+        await tx.send_riders()
+    created = await create()
+    if not claim.settled:
+        await tx.send_riders()
+    _store(tx, request, org_id, key, claim, created)
     return _response(created)
 
 
@@ -180,14 +146,6 @@ async def prune_expired_keys(conn: AsyncConnection) -> int:
     how many were forgotten."""
     result = await conn.execute(_PRUNE)
     return int(result.rowcount)
-
-
-class Replayed(Exception):
-    """The key's first request is done: its stored response is the answer."""
-
-    def __init__(self, response: Response) -> None:
-        super().__init__("replayed")
-        self.response = response
 
 
 async def _request_hash(request: Request) -> bytes:
@@ -199,11 +157,6 @@ async def _request_hash(request: Request) -> bytes:
     digest = hashlib.sha256(f"{request.method} {template} {params!r}\n".encode())
     digest.update(await request.body())
     return digest.digest()
-
-
-def _claimed(conn: AsyncConnection, key: str) -> Any:
-    claimed: tuple[str, Any] | None = conn.info.pop(_CLAIMED, None)
-    return claimed[1] if claimed is not None and claimed[0] == key else None
 
 
 def _settle(row: Any, request_hash: bytes) -> bool:
@@ -239,30 +192,27 @@ def _settle(row: Any, request_hash: bytes) -> bool:
 
 
 def _store(
-    conn: AsyncConnection,
+    tx: Transaction,
     request: Request,
     org_id: int,
     key: str,
-    request_hash: bytes,
+    claim: _Claim,
     created: Created | CreatedWithSecret,
-    *,
-    replaces_expired: bool,
 ) -> None:
     # Sent with COMMIT: the record exists exactly when the change does.
-    if replaces_expired:
-        execute_at_commit(conn, _FORGET_EXPIRED, {"org_id": org_id, "key": key})
+    if claim.replaces_expired:
+        tx.at_commit(_FORGET_EXPIRED, {"org_id": org_id, "key": key})
     if isinstance(created, CreatedWithSecret):
         status, kept, withheld = created.status, created.kept, True
     else:
         (status, kept), withheld = created, False
     ttl_hours: int = request.app.state.settings.idempotency_key_ttl_hours
-    execute_at_commit(
-        conn,
+    tx.at_commit(
         _STORE,
         {
             "org_id": org_id,
             "key": key,
-            "hash": request_hash,
+            "hash": claim.request_hash,
             "status": status,
             "response": kept,
             "withheld": withheld,

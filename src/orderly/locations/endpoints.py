@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn
+from orderly.kit.deps import Conn, Tx
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.kit.problems import responses
@@ -31,6 +31,7 @@ async def create_location(
     data: LocationIn,
     request: Request,
     conn: Conn,
+    tx: Tx,
     principal: SettingsWriter,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -39,7 +40,7 @@ async def create_location(
         return 201, location.model_dump_json().encode()
 
     return await run_idempotent(
-        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 

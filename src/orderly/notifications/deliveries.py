@@ -68,7 +68,8 @@ async def deliver_due_webhooks(
     attempts = 0
     async with _Clients(allow_private_urls) as clients:
         for _ in range(max_rounds):
-            async with database.transaction() as conn:
+            async with database.transaction() as transaction:
+                conn = transaction.connection
                 at = now or utcnow()
                 due = await repository.claim_due_deliveries(conn, at, org_id, BATCH)
                 posts = [post(await clients.for_delivery(d), vault, d) for d in due]

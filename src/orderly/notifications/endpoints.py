@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn
+from orderly.kit.deps import Conn, Tx
 from orderly.kit.idempotency import CreatedWithSecret, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.kit.problems import responses
@@ -197,6 +197,7 @@ async def create_webhook(
     data: WebhookIn,
     request: Request,
     conn: Conn,
+    tx: Tx,
     principal: SettingsWriter,
     vault: SecretVault,
     settings: AppSettings,
@@ -216,7 +217,7 @@ async def create_webhook(
         )
 
     return await run_idempotent(
-        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 

@@ -103,7 +103,8 @@ async def _send_next(
     wrong with that message is recorded on it, and the run goes on with the next."""
     row: dict[str, Any] | None = None
     try:
-        async with database.transaction() as conn:
+        async with database.transaction() as transaction:
+            conn = transaction.connection
             row = await repository.claim_due_notification(
                 conn, now or utcnow(), org_id, skip_orgs=skip
             )
@@ -115,7 +116,8 @@ async def _send_next(
         if row is None:
             raise
         logger.exception("notification %s could not be handled", row["id"])
-        async with database.transaction() as conn:
+        async with database.transaction() as transaction:
+            conn = transaction.connection
             await _record_failed_attempt(conn, row, error, now=now or utcnow())
         return _Handled(int(row["org_id"]), True)
 

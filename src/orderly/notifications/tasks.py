@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 
 import procrastinate
 from procrastinate.exceptions import AlreadyEnqueued
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.db import Database
 from orderly.kit.jobs import worker_database
 from orderly.kit.vault import vault_for
 from orderly.notifications import deliveries, outbox, reminders, sending
-from orderly.settings import Settings, environment_database_url
+from orderly.settings import Settings, environment_database_url, in_worker_transaction
 
 blueprint = procrastinate.Blueprint()
 logger = logging.getLogger(__name__)
@@ -33,7 +34,8 @@ async def dispatch_all(database: Database) -> int:
     """Dispatch until the outbox has nothing new; returns how many events were dispatched."""
     total = 0
     while True:
-        async with database.transaction() as conn:
+        async with database.transaction() as transaction:
+            conn = transaction.connection
             dispatched = await outbox.dispatch_events(conn)
         total += dispatched
         if dispatched < outbox.BATCH:
@@ -75,6 +77,6 @@ async def deliver_webhooks(timestamp: int) -> int:
 
 @blueprint.periodic(cron="*/15 * * * *")
 @blueprint.task(name="remind_expiring_pickups", queueing_lock="notifications_pickup_reminders")
-async def remind_expiring_pickups(timestamp: int) -> int:
-    async with worker_database(environment_database_url).transaction() as conn:
-        return await reminders.queue_pickup_reminders(conn, datetime.fromtimestamp(timestamp, UTC))
+@in_worker_transaction
+async def remind_expiring_pickups(conn: AsyncConnection, timestamp: int) -> int:
+    return await reminders.queue_pickup_reminders(conn, datetime.fromtimestamp(timestamp, UTC))

@@ -1,21 +1,23 @@
-"""Order capture: validate, verify, source, reserve and store an order in one transaction.
+"""Order capture: read the context, price, plan, verify, build and write an order, in one
+transaction.
 
-Two round trips after the key lookup, the write travelling with COMMIT: docs/architecture.md,
+Its round trips (one before the write, which travels with COMMIT) and why: docs/architecture.md,
 "Fewer round trips on the capture path".
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels.domain import DEFAULT_FULFILLMENT_KINDS
 from orderly.fulfillment import service as fulfillment
-from orderly.inventory.reservations import capture_snapshot_query, snapshot_from
-from orderly.kit.db import fetch_together
-from orderly.kit.idempotency import Claim
+from orderly.inventory.reservations import (
+    AvailabilitySnapshot,
+    capture_snapshot_query,
+    snapshot_from,
+)
+from orderly.kit.db import Transaction
 from orderly.kit.money import MoneyError, currency_exponent, to_minor
 from orderly.orders import order_write, queries, repository
 from orderly.orders.allocation import insufficient_stock, plan_sourcing
@@ -42,7 +44,9 @@ from orderly.orders.errors import (
     UnknownSku,
 )
 from orderly.orders.fraud import OrderDraft, screen_order
-from orderly.orders.presenters import order_out
+from orderly.orders.presenters import order_out, stored_order_out
+from orderly.orders.records import AllocationRecord, LineRecord, OrderRecord
+from orderly.orders.repository import CaptureContext
 from orderly.orders.schemas import OrderIn, OrderOut
 from orderly.payments import service as payments
 from orderly.sourcing import service as sourcing
@@ -63,33 +67,73 @@ class Captured:
 
 
 async def capture_order(
-    conn: AsyncConnection,
+    tx: Transaction,
     principal: Principal,
     payload: OrderIn,
     *,
     strategy: SourcingStrategy | None = None,
-    write_at_commit: bool = False,
-    claim: Claim | None = None,
 ) -> Captured:
-    """Capture one order. With ``write_at_commit`` the order is written with COMMIT (one round
-    trip less), so the caller must read nothing of it in this transaction: the API does so.
-    A ``claim`` of an Idempotency-Key travels with the first round trip, and is settled first
-    (it may raise `Replayed`)."""
-    org_id = principal.org_id
-    paid_with_credit = payload.payment.method == payments.PAID_WITH_STORE_CREDIT
-    if paid_with_credit:
-        _check_store_credit_payment(payload)  # before any round trip
-    sku_codes = sorted({line.sku for line in payload.lines})
+    """Capture one order, or answer the channel's order captured before (``created`` False).
+
+    The order is written with COMMIT: a caller that reads it in the same transaction sends the
+    write first (`Transaction.send_queued`). ``strategy`` replaces the channel's routing."""
+    _check_store_credit_payment(payload)
+    ctx, snapshot = await _read_context(tx, principal.org_id, payload)
+    if ctx.existing_order_id is not None:
+        return Captured(await _captured_before(tx, principal.org_id, ctx), created=False)
+    priced = _price(payload, ctx)
+    planned = _plan(payload, ctx, snapshot, priced, strategy)
+    verified = await _verify(tx, principal, payload, ctx, priced, planned)
+    order = _build(principal, payload, ctx, snapshot, priced, planned, verified)
+    events = _timeline(payload, ctx, snapshot, planned, verified)
+    _write(tx, principal, order, events, ctx, planned.plan)
+    return Captured(order_out(order), created=True)
+
+
+# The steps -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Priced:
+    """The request's amounts in minor units, and each line's demand on stock."""
+
+    lines: dict[int, LineAmounts]
+    shipping_minor: int
+    payment_minor: int
+    demands: tuple[LineDemand, ...]
+    pickup_location_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """Where the units come from, what the order owes once short units are cancelled (under
+    the cancel_line policy), and the availability and shipping checks."""
+
+    plan: SourcingPlan
+    backordered: bool
+    cancelled: dict[int, int]
+    owed: dict[int, LineAmounts]
+    payment_minor: int
+    shipping: CheckResult
+    availability: CheckResult
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    checks: tuple[CheckResult, ...]
+    holds: list[HoldReason]
+    status: OrderStatus
+
+
+async def _read_context(
+    tx: Transaction, org_id: int, payload: OrderIn
+) -> tuple[CaptureContext, AvailabilitySnapshot]:
+    """The channel, SKUs, pickup location, settings and the availability snapshot, which locks
+    the stock rows the order could use, in one round trip."""
     pickup = payload.delivery_method is DeliveryMethod.PICKUP
-    destination = None
-    if payload.shipping_address is not None and payload.delivery_method is DeliveryMethod.SHIP:
-        a = payload.shipping_address
-        destination = Destination(a.country, a.latitude, a.longitude, a.postal_code)
-    # The context and the locked availability snapshot in one round trip: the snapshot looks
-    # the SKUs, the channel's location kinds and the pickup location up by code itself.
-    claim_rows, *_, context_rows, snapshot_rows = await fetch_together(
-        conn,
-        *([claim.query] if claim is not None else []),
+    destination = _destination(payload)
+    sku_codes = sorted({line.sku for line in payload.lines})
+    *_, context_rows, snapshot_rows = await tx.fetch_together(
         *repository.capture_context_queries(
             org_id=org_id,
             channel=payload.channel,
@@ -107,52 +151,64 @@ async def capture_order(
             pickup_code=payload.pickup_location if pickup else None,
         ),
     )
-    if claim is not None:
-        claim.settle(claim_rows)
-    ctx = repository.capture_context_from(context_rows, payload.channel)
-    channel = ctx.channel
-    if ctx.existing_order_id is not None:
-        existing = await queries.order_row(conn, org_id, ctx.existing_order_id)
-        if existing is None:  # pragma: no cover - the lock above makes this impossible
-            raise OrderNotFound("the existing order vanished")
-        return Captured(order_out(existing), created=False)
-
-    lines = _line_amounts(payload)
-    shipping_minor = _minor(payload.shipping_price, payload.currency, "shipping_price")
-    payment_minor = _minor(payload.payment.amount, payload.currency, "payment.amount")
-    demands = _demands(
-        payload,
-        ctx.sku_ids,
-        ctx.inactive_skus,
-        prices={n: a.unit_price_minor for n, a in lines.items()},
-        weights=ctx.sku_weights,
+    return repository.capture_context_from(context_rows, payload.channel), snapshot_from(
+        snapshot_rows
     )
-    pickup_id = _pickup_location_id(payload, ctx.pickup_location)
-    # The routing engine under the channel's configuration (read by the context query).
+
+
+async def _captured_before(tx: Transaction, org_id: int, ctx: CaptureContext) -> OrderOut:
+    assert ctx.existing_order_id is not None
+    existing = await queries.order_row(tx.connection, org_id, ctx.existing_order_id)
+    if existing is None:  # pragma: no cover - the external id's lock makes this impossible
+        raise OrderNotFound("the existing order vanished")
+    return stored_order_out(existing)
+
+
+def _price(payload: OrderIn, ctx: CaptureContext) -> _Priced:
+    lines = _line_amounts(payload)
+    return _Priced(
+        lines=lines,
+        shipping_minor=_minor(payload.shipping_price, payload.currency, "shipping_price"),
+        payment_minor=_minor(payload.payment.amount, payload.currency, "payment.amount"),
+        demands=_demands(
+            payload,
+            ctx.sku_ids,
+            ctx.inactive_skus,
+            prices={n: a.unit_price_minor for n, a in lines.items()},
+            weights=ctx.sku_weights,
+        ),
+        pickup_location_id=_pickup_location_id(payload, ctx.pickup_location),
+    )
+
+
+def _plan(
+    payload: OrderIn,
+    ctx: CaptureContext,
+    snapshot: AvailabilitySnapshot,
+    priced: _Priced,
+    strategy: SourcingStrategy | None,
+) -> _Planned:
+    channel = ctx.channel
+    # The routing engine under the channel's configuration (read with the context).
     routing = strategy or sourcing.routing_for(
         ctx.routing_config,
         delivery_method=payload.delivery_method.value,
-        pickup_location_id=pickup_id,
+        pickup_location_id=priced.pickup_location_id,
         promise_date=payload.requested_delivery_date,
         channel=channel.code,
     )
     on_short = sourcing.backorder_policy(routing)
-
-    shipping_address = _address(payload.shipping_address)
-    snapshot = snapshot_from(snapshot_rows)
     shipping = check_shipping(
         method=payload.delivery_method,
-        address=shipping_address,
+        address=_address(payload.shipping_address),
         candidate_count=len(snapshot.candidates),
         pickup_code=payload.pickup_location,
     )
     plan = SourcingPlan((), {})
     if shipping.passed:
-        # The snapshot holds the stock rows locked (but those of SKUs in high demand): the
-        # plan's reservations are written together with the order (order_write).
         plan = plan_sourcing(
-            demands=demands,
-            destination=destination,
+            demands=priced.demands,
+            destination=_destination(payload),
             snapshot=snapshot,
             allow_shortfall=channel.allow_backorders or on_short is not BackorderPolicy.BACKORDER,
             strategy=routing,
@@ -168,22 +224,45 @@ async def capture_order(
     # Under the cancel_line policy the short units leave the line: they are neither owed
     # nor sourced again.
     cancelled = dict(plan.shortfalls) if on_short is BackorderPolicy.CANCEL_LINE else {}
-    owed = {n: owed_amounts(a, cancelled=cancelled.get(n, 0)) for n, a in lines.items()}
+    owed = {n: owed_amounts(a, cancelled=cancelled.get(n, 0)) for n, a in priced.lines.items()}
     if cancelled and not any(a.quantity for a in owed.values()):
         # Not one unit left to promise: refused, as a channel without backorders refuses.
-        raise insufficient_stock(demands, plan, {v: k for k, v in ctx.sku_ids.items()})
-    totals = order_totals(list(owed.values()), shipping_minor)
-    if paid_with_credit and cancelled:
+        raise insufficient_stock(priced.demands, plan, {v: k for k, v in ctx.sku_ids.items()})
+    payment_minor = priced.payment_minor
+    if _paid_with_credit(payload) and cancelled:
         # Store credit is drawn for what is owed, not for the units cancelled short.
-        payment_minor = min(payment_minor, totals.total_minor)
-    payment = check_payment(payload.payment.status, payment_minor, totals.total_minor)
+        total = order_totals(list(owed.values()), priced.shipping_minor).total_minor
+        payment_minor = min(payment_minor, total)
+    return _Planned(
+        plan=plan,
+        backordered=bool(plan.shortfalls) and on_short is not BackorderPolicy.CANCEL_LINE,
+        cancelled=cancelled,
+        owed=owed,
+        payment_minor=payment_minor,
+        shipping=shipping,
+        availability=availability,
+    )
+
+
+async def _verify(
+    tx: Transaction,
+    principal: Principal,
+    payload: OrderIn,
+    ctx: CaptureContext,
+    priced: _Priced,
+    planned: _Planned,
+) -> _Verified:
+    """The four checks (availability, payment, shipping, fraud), the holds they put on the
+    order, and its first status."""
+    total_minor = order_totals(list(planned.owed.values()), priced.shipping_minor).total_minor
+    payment = check_payment(payload.payment.status, planned.payment_minor, total_minor)
     draft = OrderDraft(
-        org_id=org_id,
-        channel=channel.code,
+        org_id=principal.org_id,
+        channel=ctx.channel.code,
         customer_email=payload.customer.email,
-        shipping_address=shipping_address,
+        shipping_address=_address(payload.shipping_address),
         billing_address=_address(payload.billing_address),
-        total_minor=totals.total_minor,
+        total_minor=total_minor,
         currency=payload.currency,
         payment_reference=payload.payment.reference,
         delivery_method=payload.delivery_method.value,
@@ -192,125 +271,144 @@ async def capture_order(
         notes=payload.notes,
         rule_settings=ctx.fraud_rules,
     )
-    verdict = await screen_order(conn, draft)
+    verdict = await screen_order(tx.connection, draft)
+    needs_review = verdict.needs_review(ctx.fraud_hold_threshold)
     fraud = CheckResult(
         "fraud",
-        not verdict.needs_review(ctx.fraud_hold_threshold),
+        not needs_review,
         verdict.describe(ctx.fraud_hold_threshold),
-        HoldReason.FRAUD_REVIEW if verdict.needs_review(ctx.fraud_hold_threshold) else None,
+        HoldReason.FRAUD_REVIEW if needs_review else None,
     )
-    checks = (availability, payment, shipping, fraud)
+    checks = (planned.availability, payment, planned.shipping, fraud)
     holds = [c.hold for c in checks if c.hold is not None]
-    backordered = bool(plan.shortfalls) and on_short is not BackorderPolicy.CANCEL_LINE
-    status = initial_status(holds, short=backordered or not shipping.passed)
-    number = f"SO-{ctx.order_number}"
+    short = planned.backordered or not planned.shipping.passed
+    return _Verified(checks, holds, initial_status(holds, short=short))
+
+
+# The record's fields that `_build` makes from the request; every other field named as a field
+# of the request is copied as it was sent (external_id, currency, notes, tags, ...).
+_BUILT = frozenset({"shipping_address", "billing_address", "delivery_method", "lines"})
+_AS_SENT = tuple(
+    name
+    for name in OrderIn.model_fields
+    if name in {f.name for f in fields(OrderRecord)} and name not in _BUILT
+)
+
+
+def _build(
+    principal: Principal,
+    payload: OrderIn,
+    ctx: CaptureContext,
+    snapshot: AvailabilitySnapshot,
+    priced: _Priced,
+    planned: _Planned,
+    verified: _Verified,
+) -> OrderRecord:
+    totals = order_totals(list(planned.owed.values()), priced.shipping_minor)
     locations = {c.id: c.code for c in snapshot.candidates}
-    events: list[tuple[str, dict[str, Any]]] = [
-        ("order.captured", {"channel": channel.code, "lines": len(payload.lines)}),
+    return OrderRecord(
+        **{name: getattr(payload, name) for name in _AS_SENT},
+        id=ctx.order_id,
+        org_id=principal.org_id,
+        number=f"SO-{ctx.order_number}",
+        channel_id=ctx.channel.id,
+        channel_code=ctx.channel.code,
+        status=verified.status.value,
+        customer_email=payload.customer.email,
+        customer_name=payload.customer.name,
+        customer_phone=payload.customer.phone,
+        billing_address=_address(payload.billing_address),
+        shipping_address=_address(payload.shipping_address),
+        delivery_method=payload.delivery_method.value,
+        pickup_location_id=priced.pickup_location_id,
+        pickup_code=payload.pickup_location if priced.pickup_location_id is not None else None,
+        subtotal_minor=totals.subtotal_minor,
+        discount_minor=totals.discount_minor,
+        tax_minor=totals.tax_minor,
+        shipping_minor=totals.shipping_minor,
+        total_minor=totals.total_minor,
+        payment_status=payload.payment.status.value,
+        payment_amount_minor=planned.payment_minor,
+        payment_method=payload.payment.method,
+        payment_reference=payload.payment.reference,
+        hold_reasons=[h.value for h in verified.holds],
+        created_at=ctx.captured_at,
+        updated_at=ctx.captured_at,
+        lines=tuple(
+            LineRecord(
+                line_no=n,
+                sku=payload.lines[n - 1].sku,
+                sku_id=ctx.sku_ids[payload.lines[n - 1].sku],
+                quantity=priced.lines[n].quantity,
+                unit_price_minor=owed.unit_price_minor,
+                discount_minor=owed.discount_minor,
+                tax_minor=owed.tax_minor,
+                total_minor=owed.total_minor,
+                cancelled_quantity=planned.cancelled.get(n, 0),
+            )
+            for n, owed in planned.owed.items()
+        ),
+        allocations=tuple(
+            AllocationRecord(
+                a.line_no, a.sku_id, a.location_id, locations[a.location_id], a.quantity
+            )
+            for a in planned.plan.allocations
+        ),
+    )
+
+
+def _timeline(
+    payload: OrderIn,
+    ctx: CaptureContext,
+    snapshot: AvailabilitySnapshot,
+    planned: _Planned,
+    verified: _Verified,
+) -> list[tuple[str, dict[str, Any]]]:
+    """The order's first events: captured, each check, the sourcing decision, its status."""
+    locations = {c.id: c.code for c in snapshot.candidates}
+    return [
+        ("order.captured", {"channel": ctx.channel.code, "lines": len(payload.lines)}),
         *(
             (f"check.{c.check}", {"passed": c.passed, "detail": c.detail, "hold": c.hold})
-            for c in checks
+            for c in verified.checks
         ),
-        ("sourcing.decided", sourcing.decision_record(plan, locations)),
-        (f"order.{status.value}", {"hold_reasons": [h.value for h in holds]}),
+        ("sourcing.decided", sourcing.decision_record(planned.plan, locations)),
+        (
+            f"order.{verified.status.value}",
+            {"hold_reasons": [h.value for h in verified.holds]},
+        ),
     ]
-    order_values: dict[str, Any] = {
-        "id": ctx.order_id,
-        "org_id": org_id,
-        "number": number,
-        "channel_id": channel.id,
-        "external_id": payload.external_id,
-        "status": status.value,
-        "currency": payload.currency,
-        "email": payload.customer.email,
-        "customer_name": payload.customer.name,
-        "customer_phone": payload.customer.phone,
-        "billing_address": _address(payload.billing_address),
-        "shipping_address": shipping_address,
-        "delivery_method": payload.delivery_method.value,
-        "pickup_location_id": pickup_id,
-        "subtotal_minor": totals.subtotal_minor,
-        "discount_minor": totals.discount_minor,
-        "tax_minor": totals.tax_minor,
-        "shipping_minor": totals.shipping_minor,
-        "total_minor": totals.total_minor,
-        "payment_status": payload.payment.status.value,
-        "payment_amount_minor": payment_minor,
-        "payment_method": payload.payment.method,
-        "payment_reference": payload.payment.reference,
-        "hold_reasons": [h.value for h in holds],
-        "notes": payload.notes,
-        "tags": payload.tags,
-        "requested_delivery_date": payload.requested_delivery_date,
-    }
-    new_lines = [
-        order_write.NewOrderLine(
-            line_no=n,
-            sku_id=ctx.sku_ids[payload.lines[n - 1].sku],
-            quantity=lines[n].quantity,
-            unit_price_minor=amounts.unit_price_minor,
-            discount_minor=amounts.discount_minor,
-            tax_minor=amounts.tax_minor,
-            total_minor=amounts.total_minor,
-            cancelled_quantity=cancelled.get(n, 0),
-        )
-        for n, amounts in owed.items()
-    ]
-    created_at = ctx.captured_at
-    await order_write.insert_order(
-        conn,
-        order=order_values,
-        lines=new_lines,
-        allocations=plan.allocations,
+
+
+def _write(
+    tx: Transaction,
+    principal: Principal,
+    order: OrderRecord,
+    events: list[tuple[str, dict[str, Any]]],
+    ctx: CaptureContext,
+    plan: SourcingPlan,
+) -> None:
+    """Queue for COMMIT the order's write, its payment from store credit and its fulfillment
+    orders."""
+    order_write.write_order(
+        tx,
+        order,
         events=events,
         actor=principal.actor,
-        at_commit=write_at_commit,
         reserve_last=any(a.sku_id in ctx.high_demand_skus for a in plan.allocations),
     )
-    if paid_with_credit and payment_minor > 0:
+    if order.payment_method == payments.PAID_WITH_STORE_CREDIT and order.payment_amount_minor > 0:
         payments.spend_store_credit(
-            conn,
+            tx,
             principal,
-            order_id=ctx.order_id,
-            currency=payload.currency,
-            amount_minor=payment_minor,
+            order_id=order.id,
+            currency=order.currency,
+            amount_minor=order.payment_amount_minor,
         )
-    if status is OrderStatus.ALLOCATED:
+    if order.status == OrderStatus.ALLOCATED.value:
         fulfillment.open_for_captured_order(
-            conn, org_id=org_id, order_id=ctx.order_id, allocations=plan.allocations
+            tx, org_id=order.org_id, order_id=order.id, allocations=plan.allocations
         )
-    row = {
-        **order_values,
-        "channel_code": channel.code,
-        "customer_email": payload.customer.email,
-        "pickup_code": payload.pickup_location if pickup_id is not None else None,
-        "cancel_reason": None,
-        "created_at": created_at,
-        "updated_at": created_at,
-        "lines": [
-            {
-                "line_no": line.line_no,
-                "sku": payload.lines[line.line_no - 1].sku,
-                "quantity": line.quantity,
-                "unit_price_minor": line.unit_price_minor,
-                "discount_minor": line.discount_minor,
-                "tax_minor": line.tax_minor,
-                "total_minor": line.total_minor,
-                "cancelled_quantity": line.cancelled_quantity,
-            }
-            for line in new_lines
-        ],
-        "allocations": [
-            {
-                "line_no": a.line_no,
-                "location": locations[a.location_id],
-                "quantity": a.quantity,
-                "status": "reserved",
-            }
-            for a in plan.allocations
-        ],
-    }
-    return Captured(order_out(row), created=True)
 
 
 def _minor(amount: str, currency: str, field: str) -> int:
@@ -320,10 +418,14 @@ def _minor(amount: str, currency: str, field: str) -> int:
         raise InvalidAmount(str(exc), field=field) from None
 
 
+def _paid_with_credit(payload: OrderIn) -> bool:
+    return payload.payment.method == payments.PAID_WITH_STORE_CREDIT
+
+
 def _check_store_credit_payment(payload: OrderIn) -> None:
     """Store credit is drawn when the order is captured, from the balance of the customer with
-    the order's e-mail address (required of every order)."""
-    if payload.payment.status is not PaymentStatus.CAPTURED:
+    the order's e-mail address (required of every order): checked before any round trip."""
+    if _paid_with_credit(payload) and payload.payment.status is not PaymentStatus.CAPTURED:
         raise StoreCreditPaymentInvalid(
             "a payment with store credit is drawn at capture: send status 'captured'",
             field="payment.status",
@@ -388,6 +490,13 @@ def _pickup_location_id(
             f"{pickup[1]} does not offer store pickup", field="pickup_location"
         )
     return pickup[0]
+
+
+def _destination(payload: OrderIn) -> Destination | None:
+    a = payload.shipping_address
+    if a is None or payload.delivery_method is not DeliveryMethod.SHIP:
+        return None
+    return Destination(a.country, a.latitude, a.longitude, a.postal_code)
 
 
 def _address(address: Any) -> dict[str, Any] | None:

@@ -26,7 +26,7 @@ Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 class CaptureRoute(APIRoute):
     """An `APIRoute` whose plain requests skip FastAPI's dependency solver (module docstring).
 
-    Its endpoint takes ``request``, ``payload``, ``conn``, ``principal`` and
+    Its endpoint takes ``request``, ``payload``, ``tx``, ``principal`` and
     ``idempotency_key``, with the meaning those have in `orders.endpoints.create_order`, whose
     principal must hold `permission` (its dependency there is `OrderWriter`)."""
 
@@ -40,12 +40,12 @@ class CaptureRoute(APIRoute):
             payload = await _plain_order(request)
             if payload is None:
                 return await standard(request)
-            async with database(request).transaction() as conn:
-                principal = authorize(await principal_of(request, conn), self.permission)
+            async with database(request).transaction() as tx:
+                principal = authorize(await principal_of(request, tx.connection), self.permission)
                 response: Response = await endpoint(
                     request=request,
                     payload=payload,
-                    conn=conn,
+                    tx=tx,
                     principal=principal,
                     idempotency_key=request.headers.get("idempotency-key"),
                 )

@@ -8,9 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn
+from orderly.kit.deps import Conn, Tx
 from orderly.kit.errors import InvalidInput
-from orderly.kit.idempotency import Claim, IdempotencyKey, run_idempotent_claiming
+from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.pagination import Cursor, Limit, Page, page_response
 from orderly.kit.params import ResourceId
 from orderly.kit.problems import responses
@@ -38,7 +38,7 @@ WRITE_ERRORS = responses(401, 403, 404, 409, 422)
 async def create_order(
     request: Request,
     payload: OrderIn,
-    conn: Conn,
+    tx: Tx,
     principal: OrderWriter,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -50,14 +50,14 @@ async def create_order(
     if len(payload.lines) > max_lines:
         raise InvalidInput(f"an order may have at most {max_lines} lines", field="lines")
 
-    async def create(claim: Claim | None) -> tuple[int, bytes]:
-        # Nothing reads the order before COMMIT: its write travels with it. The key's claim
-        # travels with capture's first round trip.
-        captured = await capture_order(conn, principal, payload, write_at_commit=True, claim=claim)
+    async def create() -> tuple[int, bytes]:
+        captured = await capture_order(tx, principal, payload)
         return (201 if captured.created else 200), captured.order.model_dump_json().encode()
 
-    return await run_idempotent_claiming(
-        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+    # Capture's first round trip reads and locks, and nothing leaves the database before it:
+    # the key's claim rides on it.
+    return await run_idempotent(
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create, claim_rides=True
     )
 
 

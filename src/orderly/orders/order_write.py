@@ -1,21 +1,25 @@
-"""Writing a captured order: the guarded reservations and their ledger rows, the customer, the
-order, its lines, allocations and timeline, in one statement (two when a SKU is in high demand,
-so that its rows stay locked only until COMMIT): docs/architecture.md, "Stock reservations".
+"""Writing a captured order with its transaction's COMMIT: the guarded reservation of its stock
+(inventory.reservations), the customer, the order, its lines, allocations and timeline, in one
+statement, or two when a SKU is in high demand: docs/architecture.md, "Stock reservations".
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import fields
 from typing import Any
 
 import orjson
-import psycopg
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.kit.db import execute, execute_at_commit, int_array
+from orderly.inventory.reservations import GUARDED_RESERVATION
+from orderly.kit.db import Transaction, int_array
 from orderly.orders.errors import StockContention
-from orderly.sourcing.domain import Allocation
+from orderly.orders.models import orders
+from orderly.orders.records import OrderRecord
+
+# Every field of the record that is a column of orders is stored (the customer's id comes from
+# the customer's row).
+_COLUMNS = [f.name for f in fields(OrderRecord) if f.name in orders.c and f.name != "customer_id"]
 
 _ALLOCATED = """
     allocated AS MATERIALIZED (
@@ -29,42 +33,16 @@ _ALLOCATED = """
     )
 """
 
-_RESERVE = """
+_WANTED = """
     wanted AS (
         SELECT sku_id, location_id, sum(quantity) AS quantity
           FROM allocated
          GROUP BY sku_id, location_id
-    ),
-    locked AS MATERIALIZED (
-        -- the rows in (sku, location) order: those of SKUs in high demand are locked here,
-        -- the others were locked by the availability snapshot already
-        SELECT sl.id, w.quantity
-          FROM stock_levels sl
-          JOIN wanted w ON w.sku_id = sl.sku_id AND w.location_id = sl.location_id
-         WHERE sl.org_id = %(org_id)s
-         ORDER BY sl.sku_id, sl.location_id
-           FOR UPDATE OF sl
-    ),
-    reserved AS (
-        UPDATE stock_levels sl
-           SET reserved = sl.reserved + l.quantity, updated_at = now()
-          FROM locked l
-         WHERE sl.id = l.id AND sl.on_hand - sl.reserved - sl.safety_stock >= l.quantity
-        RETURNING sl.sku_id, sl.location_id, l.quantity
-    ),
-    verdict AS (
-        SELECT count(*) = (SELECT count(*) FROM wanted) AS ok FROM reserved
-    ),
-    reservation_ledger AS (
-        INSERT INTO stock_ledger (org_id, sku_id, location_id, kind, reserved_delta, reason,
-                                  reference, order_id, actor)
-        SELECT %(org_id)s, r.sku_id, r.location_id, 'reserved', r.quantity, 'order',
-               'order:' || CAST(%(id)s AS text), %(id)s, %(actor)s
-          FROM reserved r
     )
 """
 
-_WRITE = """
+_WRITE = f"""
+    record AS MATERIALIZED (SELECT CAST(%(order)s AS jsonb) AS doc),
     customer AS (
         INSERT INTO customers (org_id, email, name, phone, addresses)
         SELECT %(org_id)s, %(email)s, %(customer_name)s, %(customer_phone)s,
@@ -82,31 +60,17 @@ _WRITE = """
         RETURNING id
     ),
     new_order AS (
-        INSERT INTO orders (
-            id, org_id, number, channel_id, external_id, status, currency, customer_id,
-            customer_email, billing_address, shipping_address, delivery_method,
-            pickup_location_id, subtotal_minor, discount_minor, tax_minor, shipping_minor,
-            total_minor, payment_status, payment_amount_minor, payment_method, payment_reference,
-            hold_reasons, notes, tags, requested_delivery_date)
-        SELECT %(id)s, %(org_id)s, %(number)s, %(channel_id)s, %(external_id)s, %(status)s,
-               %(currency)s, customer.id,
-               %(email)s, CAST(%(billing_address)s AS jsonb), CAST(%(shipping_address)s AS jsonb),
-               %(delivery_method)s, %(pickup_location_id)s, %(subtotal_minor)s, %(discount_minor)s,
-               %(tax_minor)s, %(shipping_minor)s, %(total_minor)s, %(payment_status)s,
-               %(payment_amount_minor)s, %(payment_method)s, %(payment_reference)s,
-               CAST(%(hold_reasons)s AS text[]), %(notes)s, CAST(%(tags)s AS text[]),
-               %(requested_delivery_date)s
-          FROM customer
-        RETURNING created_at
+        INSERT INTO orders (customer_id, {", ".join(_COLUMNS)})
+        SELECT customer.id, {", ".join("r." + name for name in _COLUMNS)}
+          FROM customer, record, jsonb_populate_record(NULL::orders, record.doc) AS r
+        RETURNING id
     ),
     lines AS (
         INSERT INTO order_lines (org_id, order_id, line_no, sku_id, quantity, unit_price_minor,
                                  discount_minor, tax_minor, total_minor, cancelled_quantity)
-        SELECT %(org_id)s, %(id)s, l.*
-          FROM jsonb_to_recordset(CAST(%(lines)s AS jsonb))
-               AS l(line_no int, sku_id bigint, quantity int, unit_price_minor bigint,
-                    discount_minor bigint, tax_minor bigint, total_minor bigint,
-                    cancelled_quantity int)
+        SELECT %(org_id)s, %(id)s, l.line_no, l.sku_id, l.quantity, l.unit_price_minor,
+               l.discount_minor, l.tax_minor, l.total_minor, l.cancelled_quantity
+          FROM record, jsonb_populate_recordset(NULL::order_lines, record.doc -> 'lines') AS l
          WHERE (SELECT ok FROM verdict)
     ),
     allocations AS (
@@ -125,86 +89,67 @@ _WRITE = """
          WHERE (SELECT ok FROM verdict)
          ORDER BY e.n
     )
-"""
+"""  # noqa: S608 (constant SQL only: column names of the orders table)
 
-_VERDICT = """
+_REFUSE_UNLESS_RESERVED = """
     SELECT CASE WHEN (SELECT ok FROM verdict) THEN true
                 ELSE orderly_refuse(%(refusal_code)s, %(refusal_detail)s) END
 """
 
 # The whole order in one statement.
-_INSERT_ORDER = f"WITH {_ALLOCATED}, {_RESERVE}, {_WRITE} {_VERDICT}"
-# The order without its reservations (which are then sure to follow: _RESERVE_ORDER).
-_WRITE_ORDER = f"WITH {_ALLOCATED}, verdict AS (SELECT true AS ok), {_WRITE} SELECT true"
-# The reservations of an order written by _WRITE_ORDER.
-_RESERVE_ORDER = f"WITH {_ALLOCATED}, {_RESERVE} {_VERDICT}"
+_RESERVE_AND_WRITE = (
+    f"WITH {_ALLOCATED}, {_WANTED}, {GUARDED_RESERVATION}, {_WRITE} {_REFUSE_UNLESS_RESERVED}"
+)
+# The order without its reservations, which are then sure to follow (_RESERVE).
+_WRITE_ONLY = f"WITH {_ALLOCATED}, verdict AS (SELECT true AS ok), {_WRITE} SELECT true"
+# The reservations of an order written by _WRITE_ONLY.
+_RESERVE = f"WITH {_ALLOCATED}, {_WANTED}, {GUARDED_RESERVATION} {_REFUSE_UNLESS_RESERVED}"
 
 
-@dataclass(frozen=True, slots=True)
-class NewOrderLine:
-    line_no: int
-    sku_id: int
-    quantity: int
-    unit_price_minor: int
-    discount_minor: int
-    tax_minor: int
-    total_minor: int
-    # units of `quantity` taken off at capture (the cancel_line policy)
-    cancelled_quantity: int = 0
-
-
-def dump_json(value: Any) -> str:
-    return orjson.dumps(value).decode()
-
-
-async def insert_order(
-    conn: AsyncConnection,
+def write_order(
+    tx: Transaction,
+    order: OrderRecord,
     *,
-    order: dict[str, Any],
-    lines: Sequence[NewOrderLine],
-    allocations: Sequence[Allocation],
     events: Sequence[tuple[str, dict[str, Any]]],
     actor: str,
-    at_commit: bool,
     reserve_last: bool = False,
 ) -> None:
-    """Reserve the allocations' stock and store the order, all or nothing: now, or ``at_commit``
-    (one round trip less, for a caller that reads nothing of the order afterwards). With
-    ``reserve_last`` (and ``at_commit``) the reservations are the last statement before COMMIT,
-    for an order with SKUs in high demand."""
-    params = dict(order)
-    params["billing_address"] = dump_json(order["billing_address"])
-    params["shipping_address"] = dump_json(order["shipping_address"])
-    params["customer_addresses"] = dump_json(
-        [a for a in (order["shipping_address"], order["billing_address"]) if a]
-    )
-    # Lines and events travel as JSON documents (orjson writes dataclasses in C) and the
-    # allocations as array literals: text parameters, not lists that psycopg adapts in Python.
+    """Reserve the order's stock and store it, all or nothing, with COMMIT: a reservation that
+    finds the stock taken meanwhile refuses the transaction (409 `stock_contention`, retryable).
+    With ``reserve_last`` (SKUs in high demand) the reservations are the last statement before
+    COMMIT, so that their rows stay locked as briefly as can be."""
     refusal = StockContention(
         "stock for this order changed while it was captured; retry the request",
         extra={"retryable": True},
     )
-    params.update(
-        lines=dump_json(lines),
-        alloc_line_nos=int_array(a.line_no for a in allocations),
-        alloc_sku_ids=int_array(a.sku_id for a in allocations),
-        alloc_location_ids=int_array(a.location_id for a in allocations),
-        alloc_quantities=int_array(a.quantity for a in allocations),
-        events=dump_json(events),
-        actor=actor,
-        refusal_code=refusal.code,
-        refusal_detail=refusal.detail,
-    )
-    if at_commit and reserve_last:
-        execute_at_commit(conn, _WRITE_ORDER, params)
-        execute_at_commit(conn, _RESERVE_ORDER, params, refusal=refusal, last=True)
-        return
-    if at_commit:
-        execute_at_commit(conn, _INSERT_ORDER, params, refusal=refusal)
-        return
-    try:
-        await execute(conn, _INSERT_ORDER, params)
-    except psycopg.errors.RaiseException as exc:
-        if exc.diag.message_hint != refusal.code:
-            raise
-        raise refusal from exc
+    addresses = [a for a in (order.shipping_address, order.billing_address) if a]
+    allocations = order.allocations
+    # The record and the events travel as JSON documents (orjson writes dataclasses in C) and
+    # the allocations as array literals: text parameters, not lists that psycopg adapts in
+    # Python.
+    params = {
+        "order": orjson.dumps(order).decode(),
+        "id": order.id,
+        "org_id": order.org_id,
+        "status": order.status,
+        "channel_id": order.channel_id,
+        "email": order.customer_email,
+        "customer_name": order.customer_name,
+        "customer_phone": order.customer_phone,
+        "customer_addresses": orjson.dumps(addresses).decode(),
+        "alloc_line_nos": int_array(a.line_no for a in allocations),
+        "alloc_sku_ids": int_array(a.sku_id for a in allocations),
+        "alloc_location_ids": int_array(a.location_id for a in allocations),
+        "alloc_quantities": int_array(a.quantity for a in allocations),
+        "events": orjson.dumps(events).decode(),
+        "actor": actor,
+        "order_id": order.id,
+        "reference": f"order:{order.id}",
+        "refusal_code": refusal.code,
+        "refusal_detail": refusal.detail,
+    }
+    if reserve_last:
+        tx.at_commit(_WRITE_ONLY, params)
+        tx.at_commit(_RESERVE, params, refusal=refusal, last=True)
+    else:
+        tx.at_commit(_RESERVE_AND_WRITE, params, refusal=refusal)

@@ -1,11 +1,14 @@
-"""Turn stored order rows into the API's shapes."""
+"""Orders in the API's shapes."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
+from dataclasses import fields
 from typing import Any
 
 from orderly.kit.money import from_minor
+from orderly.orders.records import AllocationRecord, OrderRecord
 from orderly.orders.schemas import (
     AllocationOut,
     CustomerOut,
@@ -15,77 +18,71 @@ from orderly.orders.schemas import (
 )
 
 
-def order_out(row: dict[str, Any]) -> OrderOut:
-    """`row` has the orders columns plus channel_code, customer_*, pickup_code, lines and
-    allocations (as read by queries.order_row, or assembled the same way at capture)."""
-    currency = row["currency"]
+def order_out(order: OrderRecord) -> OrderOut:
+    """The API's order. Its fields named as the record's are shown as they are (`_AS_IS`)."""
 
     def money(minor: int) -> str:
-        return from_minor(minor, currency)
+        return from_minor(minor, order.currency)
 
-    by_line: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for a in row["allocations"]:
-        by_line[a["line_no"]].append(a)
+    by_line: dict[int, list[AllocationRecord]] = defaultdict(list)
+    for a in order.allocations:
+        by_line[a.line_no].append(a)
     lines = []
-    for line in row["lines"]:
-        allocations = by_line[line["line_no"]]
-        held = sum(a["quantity"] for a in allocations if a["status"] != "released")
+    for line in order.lines:
+        allocations = by_line[line.line_no]
+        held = sum(a.quantity for a in allocations if a.status != "released")
         lines.append(
             OrderLineOut(
-                line_no=line["line_no"],
-                sku=line["sku"],
-                quantity=line["quantity"],
-                unit_price=money(line["unit_price_minor"]),
-                discount=money(line["discount_minor"]),
-                tax=money(line["tax_minor"]),
-                total=money(line["total_minor"]),
+                line_no=line.line_no,
+                sku=line.sku,
+                quantity=line.quantity,
+                unit_price=money(line.unit_price_minor),
+                discount=money(line.discount_minor),
+                tax=money(line.tax_minor),
+                total=money(line.total_minor),
                 allocated=held,
-                cancelled=line["cancelled_quantity"],
+                cancelled=line.cancelled_quantity,
                 backordered=0
-                if row["status"] == "cancelled"
-                else line["quantity"] - line["cancelled_quantity"] - held,
+                if order.status == "cancelled"
+                else line.quantity - line.cancelled_quantity - held,
                 allocations=[
-                    AllocationOut(
-                        location=a["location"], quantity=a["quantity"], status=a["status"]
-                    )
+                    AllocationOut(location=a.location, quantity=a.quantity, status=a.status)
                     for a in allocations
                 ],
             )
         )
     return OrderOut(
-        id=row["id"],
-        number=row["number"],
-        channel=row["channel_code"],
-        external_id=row["external_id"],
-        status=row["status"],
-        hold_reasons=row["hold_reasons"],
-        currency=currency,
+        **{name: getattr(order, name) for name in _AS_IS},
+        channel=order.channel_code,
         customer=CustomerOut(
-            email=row["customer_email"], name=row["customer_name"], phone=row["customer_phone"]
+            email=order.customer_email, name=order.customer_name, phone=order.customer_phone
         ),
-        shipping_address=row["shipping_address"],
-        billing_address=row["billing_address"],
-        delivery_method=row["delivery_method"],
-        pickup_location=row["pickup_code"],
+        pickup_location=order.pickup_code,
         lines=lines,
-        subtotal=money(row["subtotal_minor"]),
-        discount=money(row["discount_minor"]),
-        tax=money(row["tax_minor"]),
-        shipping=money(row["shipping_minor"]),
-        total=money(row["total_minor"]),
+        subtotal=money(order.subtotal_minor),
+        discount=money(order.discount_minor),
+        tax=money(order.tax_minor),
+        shipping=money(order.shipping_minor),
+        total=money(order.total_minor),
         payment=PaymentOut(
-            status=row["payment_status"],
-            amount=money(row["payment_amount_minor"]),
-            method=row["payment_method"],
-            reference=row["payment_reference"],
+            status=order.payment_status,
+            amount=money(order.payment_amount_minor),
+            method=order.payment_method,
+            reference=order.payment_reference,
         ),
-        notes=row["notes"],
-        tags=row["tags"],
-        requested_delivery_date=row["requested_delivery_date"],
-        cancel_reason=row["cancel_reason"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
     )
+
+
+def stored_order_out(row: Mapping[str, Any]) -> OrderOut:
+    """The API's order from a row read by `orders.queries.order_row`."""
+    return order_out(OrderRecord.from_row(row))
+
+
+_AS_IS = tuple(
+    name
+    for name in OrderOut.model_fields
+    if name in {f.name for f in fields(OrderRecord)} and name != "lines"
+)
 
 
 def order_summary(row: Any) -> dict[str, Any]:

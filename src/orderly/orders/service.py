@@ -27,7 +27,7 @@ from orderly.orders.errors import (
     OrderNotFound,
     OrderNotHeld,
 )
-from orderly.orders.presenters import order_out, order_summary
+from orderly.orders.presenters import order_summary, stored_order_out
 from orderly.orders.queries import OrderFilters
 from orderly.orders.queries import allocated_at as allocated_at
 from orderly.orders.schemas import OrderEventOut, OrderOut, OrderSummary
@@ -37,7 +37,7 @@ from orderly.tenancy.domain import Principal
 
 
 async def get_order(conn: AsyncConnection, org_id: int, order_id: int) -> OrderOut:
-    return order_out(await _order_row(conn, org_id, order_id))
+    return stored_order_out(await _order_row(conn, org_id, order_id))
 
 
 async def list_orders(
@@ -258,7 +258,7 @@ async def add_tag(conn: AsyncConnection, principal: Principal, order_id: int, ta
         raise InvalidInput("a tag has 1 to 50 characters", field="tag")
     row = await _order_row(conn, principal.org_id, order_id, for_update=True)
     if label in row["tags"]:
-        return order_out(row)
+        return stored_order_out(row)
     if len(row["tags"]) >= MAX_TAGS:
         raise InvalidInput(f"an order has at most {MAX_TAGS} tags", field="tag")
     await repository.update_order(conn, principal.org_id, order_id, tags=[*row["tags"], label])

@@ -7,7 +7,7 @@ import uuid
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn
+from orderly.kit.deps import Conn, Tx
 from orderly.kit.errors import InvalidInput
 from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.money import MoneyError, to_minor
@@ -41,6 +41,7 @@ async def refund_order(
     body: OrderRefundIn,
     request: Request,
     conn: Conn,
+    tx: Tx,
     principal: OrderWriter,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -65,7 +66,7 @@ async def refund_order(
         return (201 if issued.created else 200), issued.refund.model_dump_json().encode()
 
     return await run_idempotent(
-        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels import service as channels
+from orderly.kit.db import Transaction
 from orderly.kit.money import from_minor
 from orderly.orders import repository as order_timeline
 from orderly.orders.domain import PaymentStatus
@@ -137,7 +138,7 @@ async def refund_order(
 
 
 def spend_store_credit(
-    conn: AsyncConnection,
+    tx: Transaction,
     principal: Principal,
     *,
     order_id: int,
@@ -148,7 +149,7 @@ def spend_store_credit(
     (payments.store_credit); refused 409 `store_credit_insufficient` when it does not cover
     the amount."""
     draw_at_commit(
-        conn,
+        tx,
         org_id=principal.org_id,
         order_id=order_id,
         currency=currency,

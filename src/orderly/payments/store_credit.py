@@ -10,9 +10,7 @@ waits for the first's row lock and then sees what is left.
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncConnection
-
-from orderly.kit.db import execute_at_commit
+from orderly.kit.db import Transaction
 from orderly.payments.errors import StoreCreditInsufficient
 
 STORE_CREDIT_METHOD = "store_credit"
@@ -40,7 +38,7 @@ SELECT orderly_refuse(%(refusal_code)s, %(refusal_detail)s)
 
 
 def draw_at_commit(
-    conn: AsyncConnection,
+    tx: Transaction,
     *,
     org_id: int,
     order_id: int,
@@ -54,8 +52,7 @@ def draw_at_commit(
         f"the customer's store credit in {currency} does not cover the payment",
         field="payment.amount",
     )
-    execute_at_commit(
-        conn,
+    tx.at_commit(
         _DRAW,
         {
             "org_id": org_id,

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn
+from orderly.kit.deps import Conn, Tx
 from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.pagination import Cursor, Limit, Page
 from orderly.kit.params import ResourceId
@@ -37,6 +37,7 @@ async def open_return(
     body: ReturnIn,
     request: Request,
     conn: Conn,
+    tx: Tx,
     principal: OrderWriter,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -48,7 +49,7 @@ async def open_return(
         return 201, opened.model_dump_json().encode()
 
     return await run_idempotent(
-        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 
@@ -120,6 +121,7 @@ async def refund_return(
     body: RefundIn,
     request: Request,
     conn: Conn,
+    tx: Tx,
     principal: OrderWriter,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -134,7 +136,7 @@ async def refund_return(
         return (201 if done.created else 200), out.model_dump_json(by_alias=True).encode()
 
     return await run_idempotent(
-        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 
@@ -144,6 +146,7 @@ async def exchange_return(
     body: ExchangeIn,
     request: Request,
     conn: Conn,
+    tx: Tx,
     principal: OrderWriter,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -151,9 +154,9 @@ async def exchange_return(
     order, or refunded."""
 
     async def create() -> tuple[int, bytes]:
-        done = await settlement.exchange_return(conn, principal, return_id, body)
+        done = await settlement.exchange_return(tx, principal, return_id, body)
         return 201, done.model_dump_json(by_alias=True).encode()
 
     return await run_idempotent(
-        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
     )

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.kit.db import Transaction
 from orderly.kit.errors import IllegalTransition, InvalidInput
 from orderly.kit.money import MoneyError, from_minor, to_minor
 from orderly.orders.capture import capture_order
@@ -86,11 +87,12 @@ async def refund_return(
 
 
 async def exchange_return(
-    conn: AsyncConnection, principal: Principal, return_id: int, data: ExchangeIn
+    tx: Transaction, principal: Principal, return_id: int, data: ExchangeIn
 ) -> ExchangeOut:
     """A replacement order for the returned units. The return's value pays for it; what the
     replacement costs beyond that stays a pending payment on the new order, and what it costs
     less is refunded."""
+    conn = tx.connection
     org_id = principal.org_id
     row = await service.return_row(conn, org_id, return_id, for_update=True)
     status = ReturnStatus(row["status"])
@@ -112,7 +114,7 @@ async def exchange_return(
     )
     pickup = original["delivery_method"] == DeliveryMethod.PICKUP.value
     captured = await capture_order(
-        conn,
+        tx,
         principal,
         OrderIn(
             channel=original["channel_code"],
@@ -130,6 +132,8 @@ async def exchange_return(
             tags=["exchange"],
         ),
     )
+    # The return goes on with the replacement order: its write is sent now.
+    await tx.send_queued()
     new_order = captured.order
     refund = None
     refunded = row["refunded_minor"]

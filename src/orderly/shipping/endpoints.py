@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.responses import HTMLResponse, Response
 
-from orderly.kit.deps import Conn, WritingConn
+from orderly.kit.deps import Conn, Tx, WritingConn
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.money import from_minor
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
@@ -202,6 +202,7 @@ async def create_carrier(
     data: CarrierAccountIn,
     request: Request,
     conn: Conn,
+    tx: Tx,
     principal: SettingsWriter,
     vault: SecretVault,
     idempotency_key: IdempotencyKey = None,
@@ -211,7 +212,7 @@ async def create_carrier(
         return 201, account.model_dump_json().encode()
 
     return await run_idempotent(
-        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 

@@ -25,12 +25,14 @@ async def poll_tracking(timestamp: int) -> int:
 
 
 async def poll_all(database: Database) -> int:
-    async with database.transaction() as conn:
+    async with database.transaction() as transaction:
+        conn = transaction.connection
         org_ids = await tracking.orgs_to_poll(conn)
     moved = 0
     for org_id in org_ids:
         try:
-            async with database.transaction() as conn:
+            async with database.transaction() as transaction:
+                conn = transaction.connection
                 changes = await tracking.poll_carriers(conn, org_id)
                 await follow_status_changes(conn, org_id, changes)
         except Exception:

@@ -50,7 +50,8 @@ def replay(
 
         database = Database(Settings().resolved_database_url(), pool_size=1, max_overflow=1)
         try:
-            async with database.transaction() as conn:
+            async with database.transaction() as transaction:
+                conn = transaction.connection
                 org_id = await tenancy.organization_id(conn, org)
                 return await replay_orders(
                     conn, org_id, since=since.date(), config=routing, limit=limit

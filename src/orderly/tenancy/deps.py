@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.deps import Conn
 from orderly.kit.errors import Forbidden, Unauthorized
-from orderly.kit.idempotency import IDEMPOTENCY_KEY_MAX_LENGTH
 from orderly.tenancy import service as tenancy
 from orderly.tenancy.domain import Permission, Principal
 
@@ -25,7 +24,6 @@ async def principal_of(request: Request, conn: AsyncConnection) -> Principal:
     principal = await tenancy.authenticate_api_key(
         conn,
         token.strip(),
-        idempotency_key=_idempotency_key(request),
         known_keys=getattr(request.app.state, "api_keys", None),
     )
     if principal is None:
@@ -35,15 +33,6 @@ async def principal_of(request: Request, conn: AsyncConnection) -> Principal:
 
 async def _principal(request: Request, conn: Conn) -> Principal:
     return await principal_of(request, conn)
-
-
-def _idempotency_key(request: Request) -> str | None:
-    """A creating POST's Idempotency-Key, claimed together with the key lookup (one round
-    trip less); an over-long key is left to the header's own validation."""
-    if request.method != "POST":
-        return None
-    key = request.headers.get("idempotency-key")
-    return key if key is not None and len(key) <= IDEMPOTENCY_KEY_MAX_LENGTH else None
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]

@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn
+from orderly.kit.deps import Conn, Tx
 from orderly.kit.idempotency import CreatedWithSecret, IdempotencyKey, run_idempotent
 from orderly.kit.params import ResourceId
 from orderly.kit.problems import responses
@@ -65,6 +65,7 @@ async def issue_api_key(
     request: Request,
     body: ApiKeyIn,
     conn: Conn,
+    tx: Tx,
     principal: AccessAdmin,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
@@ -81,7 +82,7 @@ async def issue_api_key(
         )
 
     return await run_idempotent(
-        conn, request, org_id=principal.org_id, key=idempotency_key, create=create
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
 
 

@@ -5,8 +5,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.kit.db import fetch_one_opening
-from orderly.kit.idempotency import claim_query
+from orderly.kit.db import fetch_one
 from orderly.tenancy.domain import Role
 from orderly.tenancy.models import api_keys, location_groups, organizations, users
 
@@ -79,25 +78,9 @@ _KEY_LOOKUP = (
 )
 
 
-_KEY_LOOKUP_CLAIMING = f"""
-    SELECT a.org_id, a.role, a.prefix, c.*
-      FROM api_keys a
-     CROSS JOIN LATERAL ({claim_query("a.org_id")}) AS c
-     WHERE a.key_hash = %(key_hash)s AND a.revoked_at IS NULL
-"""  # noqa: S608 (constant SQL only)
-
-
-async def find_active_key(
-    conn: AsyncConnection, key_hash: bytes, *, idempotency_key: str | None = None
-) -> Any:
-    """The first statement of nearly every request: see kit.db.fetch_one_opening. With an
-    Idempotency-Key it claims the key as well (kit.idempotency.claim_query): the row then
-    has the claim's columns too."""
-    if idempotency_key is None:
-        return await fetch_one_opening(conn, _KEY_LOOKUP, {"key_hash": key_hash})
-    return await fetch_one_opening(
-        conn, _KEY_LOOKUP_CLAIMING, {"key_hash": key_hash, "idempotency_key": idempotency_key}
-    )
+async def find_active_key(conn: AsyncConnection, key_hash: bytes) -> Any:
+    """The first statement of nearly every request (BEGIN travels with it)."""
+    return await fetch_one(conn, _KEY_LOOKUP, {"key_hash": key_hash})
 
 
 async def create_order_number_sequence(conn: AsyncConnection, org_id: int) -> None:

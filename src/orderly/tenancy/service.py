@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels import service as channels
 from orderly.kit.errors import NotFound
-from orderly.kit.idempotency import remember_claim
 from orderly.tenancy import repository
 from orderly.tenancy.domain import Principal, Role
 from orderly.tenancy.errors import InvalidSlug, OrganizationExists
@@ -69,22 +68,18 @@ async def authenticate_api_key(
     conn: AsyncConnection,
     key: str,
     *,
-    idempotency_key: str | None = None,
     known_keys: ApiKeyCache | None = None,
 ) -> Principal | None:
     """The key's principal, or None. A key the process has seen is taken from ``known_keys``
-    (tenancy.key_cache); otherwise it is looked up, and with ``idempotency_key`` (a creating
-    POST) the same round trip claims that key for the organization, for `run_idempotent`."""
+    (tenancy.key_cache); otherwise it is looked up."""
     key_hash = hash_api_key(key)
     known = known_keys.find(key_hash) if known_keys is not None else None
     if known is not None:
         return known
     generation = known_keys.generation if known_keys is not None else 0
-    row = await repository.find_active_key(conn, key_hash, idempotency_key=idempotency_key)
+    row = await repository.find_active_key(conn, key_hash)
     if row is None:
         return None
-    if idempotency_key is not None:
-        remember_claim(conn, idempotency_key, row)
     principal = Principal(org_id=row.org_id, role=Role(row.role), actor=f"api_key:{row.prefix}")
     if known_keys is not None:
         known_keys.keep(key_hash, principal, generation=generation)

@@ -51,7 +51,8 @@ def database(request: Request) -> Database:
 
 
 async def _transaction(request: Request) -> AsyncIterator[AsyncConnection]:
-    async with database(request).transaction() as conn:
+    async with database(request).transaction() as transaction:
+        conn = transaction.connection
         yield conn
 
 

@@ -115,7 +115,8 @@ async def _export_batch(
     db: Database, user: User, filters: OrderFilters, *, cursor: str | None
 ) -> Page[OrderSummary]:
     """One batch of the export, each its own short read."""
-    async with db.transaction() as read:
+    async with db.transaction() as transaction:
+        read = transaction.connection
         return await orders.list_orders(read, user.org_id, filters, limit=CSV_BATCH, cursor=cursor)
 
 
