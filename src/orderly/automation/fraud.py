@@ -19,18 +19,14 @@ from orderly.orders import repository as order_timeline
 from orderly.orders import service as orders
 from orderly.orders.domain import HoldReason, OrderStatus, PaymentStatus
 from orderly.orders.schemas import OrderOut
+from orderly.tenancy import service as tenancy
 from orderly.tenancy.domain import Principal
 
 REJECT_REASON = "fraud_rejected"
 
-_THRESHOLD = sa.text("SELECT fraud_hold_threshold FROM organizations WHERE id = :org_id")
-_SET_THRESHOLD = sa.text(
-    "UPDATE organizations SET fraud_hold_threshold = :threshold WHERE id = :org_id"
-)
-
 
 async def get_rules(conn: AsyncConnection, org_id: int) -> FraudRulesOut:
-    threshold = (await conn.execute(_THRESHOLD, {"org_id": org_id})).scalar_one()
+    threshold = await tenancy.fraud_hold_threshold(conn, org_id)
     stored = {
         row.rule: row
         for row in await conn.execute(sa.select(fraud_rules).where(fraud_rules.c.org_id == org_id))
@@ -67,7 +63,7 @@ async def put_rules(conn: AsyncConnection, org_id: int, data: FraudRulesIn) -> F
             )
         )
     if data.hold_threshold is not None:
-        await conn.execute(_SET_THRESHOLD, {"org_id": org_id, "threshold": data.hold_threshold})
+        await tenancy.set_fraud_hold_threshold(conn, org_id, data.hold_threshold)
     return await get_rules(conn, org_id)
 
 

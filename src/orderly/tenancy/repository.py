@@ -102,3 +102,16 @@ async def find_location_group_codes(
         location_groups.c.org_id == org_id, location_groups.c.id.in_(ids)
     )
     return {row.id: row.code for row in await conn.execute(stmt)}
+
+
+async def fraud_hold_threshold(conn: AsyncConnection, org_id: int) -> int:
+    stmt = sa.select(organizations.c.fraud_hold_threshold).where(organizations.c.id == org_id)
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def set_fraud_hold_threshold(conn: AsyncConnection, org_id: int, threshold: int) -> None:
+    await conn.execute(
+        sa.update(organizations)
+        .where(organizations.c.id == org_id)
+        .values(fraud_hold_threshold=threshold)
+    )

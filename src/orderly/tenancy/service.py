@@ -98,3 +98,12 @@ async def location_group_codes(
     if not ids:
         return {}
     return await repository.find_location_group_codes(conn, org_id=org_id, ids=list(set(ids)))
+
+
+async def fraud_hold_threshold(conn: AsyncConnection, org_id: int) -> int:
+    """The fraud score at or above which the organization's orders are held for review."""
+    return await repository.fraud_hold_threshold(conn, org_id)
+
+
+async def set_fraud_hold_threshold(conn: AsyncConnection, org_id: int, threshold: int) -> None:
+    await repository.set_fraud_hold_threshold(conn, org_id, threshold)
