@@ -95,6 +95,8 @@ def _include_routers(app: FastAPI) -> None:
     from orderly.inventory.endpoints import router as inventory
     from orderly.locations.endpoints import router as locations
     from orderly.notifications.endpoints import router as notifications
+    from orderly.order_flows.endpoints import router as order_flows
+    from orderly.orders.endpoints import customers_router as customers
     from orderly.orders.endpoints import router as orders
     from orderly.payments.endpoints import router as payments
     from orderly.reporting.endpoints import router as reports
@@ -110,6 +112,8 @@ def _include_routers(app: FastAPI) -> None:
     # (no other router has a path that an orders route could take for its own).
     routers = (
         orders,
+        order_flows,
+        customers,
         organization,
         locations,
         catalog,

@@ -15,6 +15,7 @@ from orderly.automation.models import fraud_rules
 from orderly.automation.schemas import FraudRuleIn, FraudRuleOut, FraudRulesIn, FraudRulesOut
 from orderly.kit.money import to_minor
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
+from orderly.order_flows import cancellation, release
 from orderly.orders import repository as order_timeline
 from orderly.orders import service as orders
 from orderly.orders.domain import HoldReason, OrderStatus, PaymentStatus
@@ -140,7 +141,7 @@ async def approve(
     await order_timeline.append_events(
         conn, principal.org_id, order_id, [("fraud.approved", {"reason": reason})], principal.actor
     )
-    return await orders.release_order(
+    return await release.release_order(
         conn,
         principal,
         order_id,
@@ -155,7 +156,7 @@ async def reject(
     """Cancel the order (its stock goes back) and give back what the customer paid, once:
     an authorised payment is voided, a captured one refunded."""
     order = await _in_review(conn, principal.org_id, order_id)
-    await orders.cancel_order(conn, principal, order_id, REJECT_REASON)
+    await cancellation.cancel_order(conn, principal, order_id, REJECT_REASON)
     refund = await _give_back_payment(conn, principal, order)
     await order_timeline.append_events(
         conn,
