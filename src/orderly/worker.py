@@ -11,6 +11,7 @@ import importlib
 
 import procrastinate
 
+from orderly.automation import fraud_rules
 from orderly.kit.db import plain_url
 
 # Every module that defines tasks, so that a worker knows every job it may be handed.
@@ -48,8 +49,6 @@ def _feature(module_path: str) -> str:
 
 async def run_worker(database_url: str, *, concurrency: int = 1) -> None:
     """Run jobs until the process is told to stop (SIGINT or SIGTERM)."""
-    from orderly.automation import fraud_rules
-
     fraud_rules.install()
     app = build_job_app(database_url)
     async with app.open_async():

@@ -20,6 +20,7 @@ from orderly.orders import repository as order_timeline
 from orderly.orders import service as orders
 from orderly.orders.domain import HoldReason, OrderStatus, PaymentStatus
 from orderly.orders.schemas import OrderOut
+from orderly.payments import service as payments
 from orderly.tenancy.domain import Principal
 
 REJECT_REASON = "fraud_rejected"
@@ -183,22 +184,9 @@ async def _in_review(conn: AsyncConnection, org_id: int, order_id: int) -> Order
 async def _give_back_payment(conn: AsyncConnection, principal: Principal, order: OrderOut) -> str:
     """Give back what the customer paid, once, by the means it was taken (the payments
     feature: an authorisation is voided, a capture refunded, store credit back to the balance,
-    which the cancel did already); without that feature the timeline records what is due."""
+    which the cancel did already)."""
     if to_minor(order.payment.amount, order.currency) <= 0:
         return "not_needed"
-    try:
-        from orderly.payments import service as payments
-    except ImportError:  # pragma: no cover - a build without the payments feature
-        if order.payment.status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
-            return "not_needed"
-        await order_timeline.append_events(
-            conn,
-            principal.org_id,
-            order.id,
-            [("refund.due", {"amount": order.payment.amount, "reason": REJECT_REASON})],
-            principal.actor,
-        )
-        return "due"
     status = await payments.give_back_payment(
         conn, principal, order.id, key=f"fraud-reject:{order.id}", reason=REJECT_REASON
     )
