@@ -7,8 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from orderly import __version__
-from orderly.automation import fraud_rules
+from orderly import __version__, wiring
 from orderly.automation.endpoints import router as automation
 from orderly.catalog.endpoints import router as catalog
 from orderly.channels.endpoints import router as channels
@@ -50,7 +49,7 @@ with a stable `code`. POSTs that create something accept an `Idempotency-Key` he
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
-    fraud_rules.install()
+    wiring.install()
     carrier_accounts.use_settings(settings)
 
     @asynccontextmanager

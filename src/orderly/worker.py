@@ -11,7 +11,7 @@ import importlib
 
 import procrastinate
 
-from orderly.automation import fraud_rules
+from orderly import wiring
 from orderly.kit.db import plain_url
 
 # Every module that defines tasks, so that a worker knows every job it may be handed.
@@ -49,7 +49,7 @@ def _feature(module_path: str) -> str:
 
 async def run_worker(database_url: str, *, concurrency: int = 1) -> None:
     """Run jobs until the process is told to stop (SIGINT or SIGTERM)."""
-    fraud_rules.install()
+    wiring.install()
     app = build_job_app(database_url)
     async with app.open_async():
         await app.run_worker_async(concurrency=concurrency, name="orderly-worker")
