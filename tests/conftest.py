@@ -23,6 +23,7 @@ from sqlalchemy.engine import make_url
 from orderly.app import create_app
 from orderly.kit.db import Database, plain_url
 from orderly.migrate import upgrade_database
+from orderly.onboarding import service as onboarding
 from orderly.settings import Settings
 from orderly.tenancy import service as tenancy
 from orderly.tenancy.domain import Role
@@ -149,7 +150,7 @@ async def make_org(db: Database, role: Role = Role.ADMIN) -> Org:
     slug = "t-" + secrets.token_hex(5)
     async with db.transaction() as transaction:
         conn = transaction.connection
-        org_id = await tenancy.create_organization(conn, slug)
+        org_id = await onboarding.create_organization(conn, slug)
         key = await tenancy.create_api_key(conn, org_id=org_id, role=role)
     return Org(id=org_id, slug=slug, key=key.key)
 

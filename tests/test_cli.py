@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from orderly.cli import app
 from orderly.kit.db import Database
+from orderly.onboarding import service as onboarding
 from orderly.tenancy import service as tenancy
 from orderly.tenancy.domain import Role
 
@@ -90,7 +91,7 @@ async def new_org(db: Database) -> tuple[str, str]:
     slug = "cli-" + secrets.token_hex(4)
     async with db.transaction() as transaction:
         conn = transaction.connection
-        org_id = await tenancy.create_organization(conn, slug)
+        org_id = await onboarding.create_organization(conn, slug)
         key = await tenancy.create_api_key(conn, org_id=org_id, role=Role.VIEWER)
     return slug, key.key
 

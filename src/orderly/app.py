@@ -7,7 +7,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 
-from orderly import __version__
+from orderly import __version__, wiring
+from orderly.automation.endpoints import router as automation
+from orderly.catalog.endpoints import router as catalog
+from orderly.channels.endpoints import router as channels
+from orderly.fulfillment.endpoints import router as fulfillment
+from orderly.health import router as health
+from orderly.inventory.endpoints import router as inventory
 from orderly.kit import heap
 from orderly.kit.body_limit import BodySizeLimit
 from orderly.kit.db import Database
@@ -15,8 +21,23 @@ from orderly.kit.idempotency import Replayed, replayed_response
 from orderly.kit.problems import document_problems, install_problem_handlers
 from orderly.kit.query import refuse_nul_characters
 from orderly.kit.rate_limit import RateLimit
+from orderly.locations.endpoints import router as locations
+from orderly.notifications.endpoints import router as notifications
+from orderly.order_flows.endpoints import router as order_flows
+from orderly.orders.endpoints import customers_router as customers
+from orderly.orders.endpoints import router as orders
+from orderly.payments.endpoints import router as payments
+from orderly.reporting.endpoints import router as reports
+from orderly.returns.endpoints import router as returns
+from orderly.returns.pages import public_router as return_page
 from orderly.settings import Settings
+from orderly.shipping import accounts as carrier_accounts
+from orderly.shipping.endpoints import public_router as tracking_page
+from orderly.shipping.endpoints import router as shipping
+from orderly.sourcing.endpoints import router as sourcing
 from orderly.tenancy import key_cache
+from orderly.tenancy.endpoints import router as organization
+from orderly.web.app import mount_dashboard
 
 API_DESCRIPTION = """\
 Orderly is an Order Management System: order capture from every channel, stock across
@@ -29,10 +50,7 @@ with a stable `code`. POSTs that create something accept an `Idempotency-Key` he
 
 def create_app(settings: Settings | None = None, *, database: Database | None = None) -> FastAPI:
     settings = settings or Settings()
-    from orderly.automation import fraud_rules
-    from orderly.shipping import accounts as carrier_accounts
-
-    fraud_rules.install()
+    wiring.install()
     carrier_accounts.use_settings(settings)
 
     @asynccontextmanager
@@ -68,7 +86,7 @@ def create_app(settings: Settings | None = None, *, database: Database | None = 
     install_problem_handlers(app)
     app.add_exception_handler(Replayed, replayed_response)
     _include_routers(app)
-    _mount_dashboard(app, settings)
+    mount_dashboard(app, settings)
     document_problems(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     # Outermost, so a key over its limit is refused before its body is read.
@@ -82,36 +100,14 @@ def database_url(settings: Settings) -> str:
     return settings.resolved_database_url()
 
 
-def _mount_dashboard(app: FastAPI, settings: Settings) -> None:
-    from orderly.web.app import mount_dashboard
-
-    mount_dashboard(app, settings)
-
-
 def _include_routers(app: FastAPI) -> None:
-    from orderly.automation.endpoints import router as automation
-    from orderly.catalog.endpoints import router as catalog
-    from orderly.channels.endpoints import router as channels
-    from orderly.fulfillment.endpoints import router as fulfillment
-    from orderly.health import router as health
-    from orderly.inventory.endpoints import router as inventory
-    from orderly.locations.endpoints import router as locations
-    from orderly.notifications.endpoints import router as notifications
-    from orderly.orders.endpoints import router as orders
-    from orderly.payments.endpoints import router as payments
-    from orderly.reporting.endpoints import router as reports
-    from orderly.returns.endpoints import router as returns
-    from orderly.returns.pages import public_router as return_page
-    from orderly.shipping.endpoints import public_router as tracking_page
-    from orderly.shipping.endpoints import router as shipping
-    from orderly.sourcing.endpoints import router as sourcing
-    from orderly.tenancy.endpoints import router as organization
-
     app.include_router(health)
     # Routes are matched in this order: orders first, as order capture is the busiest route
     # (no other router has a path that an orders route could take for its own).
     routers = (
         orders,
+        order_flows,
+        customers,
         organization,
         locations,
         catalog,

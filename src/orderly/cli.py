@@ -205,12 +205,12 @@ def org_create(
     name: Annotated[str | None, typer.Option(help="Display name [default: the slug].")] = None,
 ) -> None:
     """Create an organization and print its id."""
-    from orderly.tenancy import service as tenancy
+    from orderly.onboarding import service as onboarding
 
     async def create(database: Database, _: Settings) -> int:
         async with database.transaction() as transaction:
             conn = transaction.connection
-            return await tenancy.create_organization(conn, slug, name)
+            return await onboarding.create_organization(conn, slug, name)
 
     typer.echo(with_database(create))
 

@@ -30,6 +30,7 @@ from orderly.demo_data import (
 )
 from orderly.kit.db import Database
 from orderly.kit.errors import NotFound, OrderlyError
+from orderly.onboarding import service as onboarding
 from orderly.settings import Settings
 from orderly.shipping import service as shipping
 from orderly.tenancy import service as tenancy
@@ -113,7 +114,7 @@ async def seed_demo(
             login = await _demo_login(conn, settings, slug, org_id)
             return DemoOrg(slug=slug, api_key=key, created=False, login=login)
         step(f"creating organization {slug!r}")
-        org_id = await tenancy.create_organization(conn, slug, DEMO_ORG_NAME)
+        org_id = await onboarding.create_organization(conn, slug, DEMO_ORG_NAME)
         key = (await tenancy.create_api_key(conn, org_id=org_id, role=Role.ADMIN, name="demo")).key
         login = await _demo_login(conn, settings, slug, org_id)
     _store_key(key_file, key)

@@ -11,14 +11,16 @@ import importlib
 
 import procrastinate
 
+from orderly import wiring
 from orderly.kit.db import plain_url
 
 # Every module that defines tasks, so that a worker knows every job it may be handed.
 # Each one exposes `blueprint = procrastinate.Blueprint()` and declares its tasks on it;
-# they run under the feature's namespace ("orders:expire_holds"). A feature adds its
+# they run under the feature's namespace ("orders:expire_holds"), or under the module's
+# `JOB_NAMESPACE` when its jobs kept the name they had in another feature. A feature adds its
 # module here when it has one, e.g. "orderly.orders.tasks".
 TASK_MODULES: tuple[str, ...] = (
-    "orderly.fulfillment.tasks",
+    "orderly.order_flows.tasks",
     "orderly.shipping.tasks",
     "orderly.automation.tasks",
     "orderly.notifications.tasks",
@@ -35,7 +37,8 @@ def build_job_app(database_url: str) -> procrastinate.App:
     app = procrastinate.App(connector=connector)
     for path in TASK_MODULES:
         module = importlib.import_module(path)
-        app.add_tasks_from(module.blueprint, namespace=_feature(path))
+        namespace = getattr(module, "JOB_NAMESPACE", _feature(path))
+        app.add_tasks_from(module.blueprint, namespace=namespace)
     return app
 
 
@@ -46,9 +49,7 @@ def _feature(module_path: str) -> str:
 
 async def run_worker(database_url: str, *, concurrency: int = 1) -> None:
     """Run jobs until the process is told to stop (SIGINT or SIGTERM)."""
-    from orderly.automation import fraud_rules
-
-    fraud_rules.install()
+    wiring.install()
     app = build_job_app(database_url)
     async with app.open_async():
         await app.run_worker_async(concurrency=concurrency, name="orderly-worker")

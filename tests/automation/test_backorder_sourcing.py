@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 
 from orderly.kit.db import Database
-from orderly.orders.backorders import allocate_backorders
+from orderly.order_flows.backorders import allocate_backorders
 from tests.automation.helpers import (
     deferred_backorder_jobs,
     event_types,

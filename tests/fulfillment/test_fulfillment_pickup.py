@@ -9,9 +9,9 @@ import httpx
 import pytest
 import sqlalchemy as sa
 
-from orderly.fulfillment.tasks import expire_uncollected_pickups
 from orderly.kit.db import Database
-from orderly.orders.backorders import allocate_backorders
+from orderly.order_flows.backorders import allocate_backorders
+from orderly.order_flows.tasks import expire_uncollected_pickups
 from tests.conftest import Org
 from tests.fulfillment.helpers import (
     BOXES,

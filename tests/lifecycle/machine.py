@@ -16,8 +16,8 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule
 
-from orderly.fulfillment.tasks import expire_uncollected_pickups
 from orderly.kit.errors import OrderlyError
+from orderly.order_flows.tasks import expire_uncollected_pickups
 from orderly.orders import service as orders_service
 from orderly.shipping.domain import TrackingCode
 from orderly.shipping.webhooks import sign

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from orderly.automation import tasks
 from orderly.kit.db import Database
+from orderly.onboarding import service as onboarding
 from orderly.payments import repository as payments_repository
 from orderly.shipping import service as shipping
 from orderly.tenancy import service as tenancy
@@ -64,7 +65,7 @@ async def build_world(client: httpx.AsyncClient, db: Database) -> World:
     slug = "life-" + secrets.token_hex(5)
     async with db.transaction() as transaction:
         conn = transaction.connection
-        org_id = await tenancy.create_organization(conn, slug)
+        org_id = await onboarding.create_organization(conn, slug)
         key = await tenancy.create_api_key(conn, org_id=org_id, role=Role.ADMIN)
     headers = {"Authorization": f"Bearer {key.key}"}
 

@@ -15,10 +15,12 @@ from orderly.automation.models import fraud_rules
 from orderly.automation.schemas import FraudRuleIn, FraudRuleOut, FraudRulesIn, FraudRulesOut
 from orderly.kit.money import to_minor
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
+from orderly.order_flows import cancellation, release
 from orderly.orders import repository as order_timeline
 from orderly.orders import service as orders
 from orderly.orders.domain import HoldReason, OrderStatus, PaymentStatus
 from orderly.orders.schemas import OrderOut
+from orderly.payments import service as payments
 from orderly.tenancy import service as tenancy
 from orderly.tenancy.domain import Principal
 
@@ -136,7 +138,7 @@ async def approve(
     await order_timeline.append_events(
         conn, principal.org_id, order_id, [("fraud.approved", {"reason": reason})], principal.actor
     )
-    return await orders.release_order(
+    return await release.release_order(
         conn,
         principal,
         order_id,
@@ -151,7 +153,7 @@ async def reject(
     """Cancel the order (its stock goes back) and give back what the customer paid, once:
     an authorised payment is voided, a captured one refunded."""
     order = await _in_review(conn, principal.org_id, order_id)
-    await orders.cancel_order(conn, principal, order_id, REJECT_REASON)
+    await cancellation.cancel_order(conn, principal, order_id, REJECT_REASON)
     refund = await _give_back_payment(conn, principal, order)
     await order_timeline.append_events(
         conn,
@@ -178,22 +180,9 @@ async def _in_review(conn: AsyncConnection, org_id: int, order_id: int) -> Order
 async def _give_back_payment(conn: AsyncConnection, principal: Principal, order: OrderOut) -> str:
     """Give back what the customer paid, once, by the means it was taken (the payments
     feature: an authorisation is voided, a capture refunded, store credit back to the balance,
-    which the cancel did already); without that feature the timeline records what is due."""
+    which the cancel did already)."""
     if to_minor(order.payment.amount, order.currency) <= 0:
         return "not_needed"
-    try:
-        from orderly.payments import service as payments
-    except ImportError:  # pragma: no cover - a build without the payments feature
-        if order.payment.status not in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED):
-            return "not_needed"
-        await order_timeline.append_events(
-            conn,
-            principal.org_id,
-            order.id,
-            [("refund.due", {"amount": order.payment.amount, "reason": REJECT_REASON})],
-            principal.actor,
-        )
-        return "due"
     status = await payments.give_back_payment(
         conn, principal, order.id, key=f"fraud-reject:{order.id}", reason=REJECT_REASON
     )

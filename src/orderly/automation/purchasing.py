@@ -24,7 +24,7 @@ from orderly.inventory import service as inventory
 from orderly.inventory.domain import AdjustmentReason
 from orderly.kit.money import from_minor
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
-from orderly.orders.backorders import allocate_backorders
+from orderly.order_flows.backorders import allocate_backorders
 from orderly.tenancy.domain import Principal
 
 

@@ -20,7 +20,7 @@ from orderly.automation import restock, sla
 from orderly.inventory.arrivals import WAITING_FOR_STOCK
 from orderly.kit.idempotency import prune_expired_keys
 from orderly.kit.jobs import worker_database
-from orderly.orders.backorders import BackorderRun, allocate_backorders
+from orderly.order_flows.backorders import BackorderRun, allocate_backorders
 from orderly.settings import environment_database_url, in_worker_transaction
 
 blueprint = procrastinate.Blueprint()

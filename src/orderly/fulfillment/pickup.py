@@ -1,8 +1,9 @@
-"""Store pickup: the store marks a picked order ready, the customer collects it with a code,
-and an order not collected in time expires and gives its stock back."""
+"""Store pickup: the store marks a picked order ready and the customer collects it with a
+code. A pickup not collected in time expires (`order_flows.pickup_expiry` drives it)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -20,14 +21,14 @@ from orderly.fulfillment.domain import (
 )
 from orderly.fulfillment.errors import InvalidPickupCode, NotAPickupOrder
 from orderly.fulfillment.models import fulfillment_orders
+from orderly.fulfillment.repository import FulfillmentRow
 from orderly.fulfillment.schemas import FulfillmentOrderOut, fulfillment_out
 from orderly.kit.clock import utcnow
 from orderly.kit.errors import IllegalTransition
 from orderly.orders import rerouting
-from orderly.orders.domain import OrderStatus, can_transition
-from orderly.orders.fulfillment_status import ensure_shippable
+from orderly.orders.fulfillment_status import OrderForFulfillment, ensure_shippable
 from orderly.sourcing.domain import Allocation
-from orderly.tenancy.domain import Principal, Role
+from orderly.tenancy.domain import Principal
 
 F = FulfillmentStatus
 fo_table = fulfillment_orders
@@ -111,34 +112,34 @@ async def collect(
     return await service.get_fulfillment_order(conn, org_id, fo_id)
 
 
-async def expire_uncollected_pickups(conn: AsyncConnection, now: datetime) -> int:
-    """Cancel pickups not collected by their expiry, in every organization, and give their
-    stock back: the whole order is cancelled when it still can be, else the pickup alone.
-    Returns how many expired."""
-    due = (
-        await conn.execute(
-            sa.select(fo_table.c.org_id, fo_table.c.id)
-            .where(
-                fo_table.c.status == F.READY_FOR_PICKUP.value,
-                fo_table.c.pickup_expires_at <= now,
-            )
-            .order_by(fo_table.c.pickup_expires_at)
-            .limit(500)
+async def pickups_due(conn: AsyncConnection, now: datetime) -> list[tuple[int, int]]:
+    """(organization, fulfillment order) of the pickups not collected by their expiry, in
+    every organization, the longest overdue first: at most 500 a run."""
+    due = await conn.execute(
+        sa.select(fo_table.c.org_id, fo_table.c.id)
+        .where(
+            fo_table.c.status == F.READY_FOR_PICKUP.value,
+            fo_table.c.pickup_expires_at <= now,
         )
-    ).all()
-    expired = 0
-    for org_id, fo_id in due:
-        principal = Principal(org_id=org_id, role=Role.ADMIN, actor="system:pickup_expiry")
-        if await _expire(conn, principal, fo_id, now):
-            expired += 1
-    return expired
+        .order_by(fo_table.c.pickup_expires_at)
+        .limit(500)
+    )
+    return [(org_id, fo_id) for org_id, fo_id in due]
 
 
-async def _expire(conn: AsyncConnection, principal: Principal, fo_id: int, now: datetime) -> bool:
-    # the order's own cancels, which call back here
-    from orderly.orders import cancellation
-    from orderly.orders import service as orders
+@dataclass(frozen=True, slots=True)
+class ExpiredPickup:
+    """A pickup past its expiry, with its order; both are locked."""
 
+    order: OrderForFulfillment
+    fo: FulfillmentRow
+
+
+async def mark_expired(
+    conn: AsyncConnection, principal: Principal, fo_id: int, now: datetime
+) -> ExpiredPickup | None:
+    """Lock the pickup and its order and, when it is still due, tell the order's timeline that
+    it expired. None when it was collected or cancelled in the meantime."""
     order, fo = await steps.lock(conn, principal.org_id, fo_id)
     still_due = (
         await conn.execute(
@@ -150,25 +151,22 @@ async def _expire(conn: AsyncConnection, principal: Principal, fo_id: int, now: 
         )
     ).first()
     if still_due is None:
-        return False
+        return None
     await steps.event(conn, principal, order, "fulfillment.pickup_expired", fo, {})
-    if can_transition(order.status, OrderStatus.CANCELLED, units_shipped=order.units_shipped > 0):
-        await orders.cancel_order(conn, principal, order.id, "pickup_expired")
-        return True
+    return ExpiredPickup(order, fo)
+
+
+async def cancel_expired(
+    conn: AsyncConnection, principal: Principal, expired: ExpiredPickup, *, reason: str
+) -> dict[int, int]:
+    """Cancel the pickup alone and give its units' stock back; returns the units per line."""
+    order, fo = expired.order, expired.fo
     units = [
         Allocation(x.line_no, x.sku_id, fo.location_id, x.open) for x in fo.lines if x.open > 0
     ]
-    await steps.move(conn, principal, order, fo, F.CANCELLED, cancel_reason="pickup_expired")
-    await rerouting.give_back_units(conn, principal, order.id, units=units, reason="pickup_expired")
-    # The customer did not come: those units are cancelled, not sourced again.
-    await cancellation.cancel_units(
-        conn,
-        principal,
-        order.id,
-        {u.line_no: u.quantity for u in units},
-        reason="pickup_expired",
-    )
-    return True
+    await steps.move(conn, principal, order, fo, F.CANCELLED, cancel_reason=reason)
+    await rerouting.give_back_units(conn, principal, order.id, units=units, reason=reason)
+    return {u.line_no: u.quantity for u in units}
 
 
 def _expiry_days(setting: object) -> int:

@@ -39,7 +39,7 @@ BEFORE_SHIPPING_ONLY = frozenset({S.ALLOCATED, S.BACKORDERED, S.CANCELLED})
 # Statuses an order can be captured in.
 INITIAL_STATUSES = frozenset({S.ALLOCATED, S.ON_HOLD, S.BACKORDERED})
 
-# Statuses whose open units are sourced when stock arrives (orders.backorders): a partially
+# Statuses whose open units are sourced when stock arrives (order_flows.backorders): a partially
 # shipped order keeps its status while its short units wait.
 WAITS_FOR_STOCK = frozenset({S.BACKORDERED, S.PARTIALLY_SHIPPED})
 

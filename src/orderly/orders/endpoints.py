@@ -1,4 +1,5 @@
-"""The order API: capture, read, list, timeline, hold, release, cancel."""
+"""The order API: capture, read, list, timeline, hold; and customers. Release and cancel are
+`order_flows.endpoints`."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.pagination import Cursor, Limit, Page, page_response
 from orderly.kit.params import ResourceId
 from orderly.kit.problems import responses
-from orderly.orders import cancellation, customers, service
+from orderly.orders import customers, service
 from orderly.orders.capture import capture_order
 from orderly.orders.capture_route import CaptureRoute
 from orderly.orders.customers import CustomerOut
@@ -26,11 +27,12 @@ from orderly.orders.schemas import (
     OrderOut,
     OrderSummary,
     ReasonIn,
-    ReleaseIn,
 )
 from orderly.tenancy.deps import OrderWriter, Reader
 
 router = APIRouter(tags=["orders"])
+# Mounted after the routes of `order_flows.endpoints`, so the API lists them in this order.
+customers_router = APIRouter(tags=["orders"])
 
 WRITE_ERRORS = responses(401, 403, 404, 409, 422)
 
@@ -140,37 +142,7 @@ async def hold_order(
     return await service.hold_order(conn, principal, order_id, body.reason)
 
 
-@router.post("/orders/{order_id}/release", response_model=OrderOut, responses=WRITE_ERRORS)
-async def release_order(
-    order_id: ResourceId, conn: Conn, principal: OrderWriter, body: ReleaseIn | None = None
-) -> OrderOut:
-    """Lift a hold (one reason, or all). With no hold left, open units are sourced again."""
-    body = body or ReleaseIn()
-    return await service.release_order(
-        conn, principal, order_id, hold=body.hold, reason=body.reason
-    )
-
-
-@router.post("/orders/{order_id}/cancel", response_model=OrderOut, responses=WRITE_ERRORS)
-async def cancel_order(
-    order_id: ResourceId, body: ReasonIn, conn: Conn, principal: OrderWriter
-) -> OrderOut:
-    """Cancel with a reason; every reservation is released. Once units have shipped this is
-    409 `illegal_transition`: cancel what has not shipped with `/cancel-unshipped`."""
-    return await service.cancel_order(conn, principal, order_id, body.reason)
-
-
-@router.post("/orders/{order_id}/cancel-unshipped", response_model=OrderOut, responses=WRITE_ERRORS)
-async def cancel_unshipped(
-    order_id: ResourceId, body: ReasonIn, conn: Conn, principal: OrderWriter
-) -> OrderOut:
-    """Cancel every unit not shipped yet (reserved or backordered): they are released and no
-    longer owed, and the order is shipped with what left. An order nothing of which has shipped
-    is cancelled as a whole; one with nothing left to ship is 409 `nothing_to_cancel`."""
-    return await cancellation.cancel_unshipped(conn, principal, order_id, body.reason)
-
-
-@router.get("/customers", response_model=Page[CustomerOut], tags=["customers"])
+@customers_router.get("/customers", response_model=Page[CustomerOut], tags=["customers"])
 async def list_customers(
     conn: Conn,
     principal: Reader,
@@ -184,7 +156,7 @@ async def list_customers(
     )
 
 
-@router.get(
+@customers_router.get(
     "/customers/{customer_id}",
     response_model=CustomerOut,
     tags=["customers"],

@@ -1,38 +1,31 @@
-"""Order use cases after capture: read, list, hold, release, cancel and edits. Cancelling what
-of an order has not shipped is `orders.cancellation`."""
+"""Order use cases after capture that need no other feature: read, list, hold, edit, take
+units off the lines. Release and cancel, which other features follow, are in `order_flows`."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.fulfillment import service as fulfillment
-from orderly.inventory.reservations import StockRequest, release_stock
 from orderly.kit.errors import InvalidInput
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.orders import queries, repository
-from orderly.orders.allocation import open_demands, shipped_by_line, source_stored_order
 from orderly.orders.domain import (
     DeliveryMethod,
     HoldReason,
+    LineAmounts,
     OrderStatus,
     ensure_transition,
     missing_address_fields,
-    status_after_release,
+    order_totals,
+    owed_amounts,
 )
-from orderly.orders.errors import (
-    AddressNotEditable,
-    InvalidAddress,
-    OrderNotFound,
-    OrderNotHeld,
-)
+from orderly.orders.errors import AddressNotEditable, InvalidAddress, OrderNotFound
 from orderly.orders.presenters import order_summary, stored_order_out
 from orderly.orders.queries import OrderFilters
 from orderly.orders.queries import allocated_at as allocated_at
 from orderly.orders.schemas import OrderEventOut, OrderOut, OrderSummary
-from orderly.payments import service as payments
-from orderly.sourcing import service as sourcing
 from orderly.tenancy.domain import Principal
 
 
@@ -92,100 +85,52 @@ async def hold_order(
     return await get_order(conn, principal.org_id, order_id)
 
 
-async def release_order(
-    conn: AsyncConnection,
-    principal: Principal,
-    order_id: int,
-    *,
-    hold: HoldReason | None,
-    reason: str | None,
-) -> OrderOut:
-    """Lift one hold reason, or all of them; with none left, source what is still open."""
-    row = await _order_row(conn, principal.org_id, order_id, for_update=True)
-    if row["status"] != OrderStatus.ON_HOLD.value:
-        raise OrderNotHeld(f"order {row['number']} is {row['status']}, not on hold")
-    remaining = [] if hold is None else [r for r in row["hold_reasons"] if r != hold.value]
-    events: list[tuple[str, dict[str, Any]]] = [
-        ("order.hold_released", {"released": hold.value if hold else "all", "reason": reason})
-    ]
-    values: dict[str, Any] = {"hold_reasons": remaining}
-    if not remaining:
-        short, sourcing_event = await _source_open_units(conn, principal, row)
-        if sourcing_event is not None:
-            events.append(sourcing_event)
-        units_shipped = bool(shipped_by_line(row))
-        status = status_after_release(short=short, units_shipped=units_shipped)
-        ensure_transition(OrderStatus.ON_HOLD, status, units_shipped=units_shipped)
-        values["status"] = status.value
-        events.append((f"order.{status.value}", {"from": OrderStatus.ON_HOLD.value}))
-    await repository.update_order(conn, principal.org_id, order_id, **values)
-    await repository.append_events(conn, principal.org_id, order_id, events, principal.actor)
-    if values.get("status") in (OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_SHIPPED):
-        await fulfillment.open_for_uncovered(
-            conn, org_id=principal.org_id, order_id=order_id, actor=principal.actor
+async def locked_order(conn: AsyncConnection, org_id: int, order_id: int) -> dict[str, Any]:
+    """The stored order, locked for the use case that changes it."""
+    return await _order_row(conn, org_id, order_id, for_update=True)
+
+
+async def take_off_lines(
+    conn: AsyncConnection, org_id: int, row: Mapping[str, Any], units: Mapping[int, int]
+) -> int:
+    """Record `units` (per line number) as cancelled on the stored order `row` and bring the
+    lines' and the order's amounts down to what is still owed. Returns the value taken off
+    the order's total, in minor units."""
+    owed: list[LineAmounts] = []
+    for line in row["lines"]:
+        taken = units.get(line["line_no"], 0)
+        stored = LineAmounts(
+            quantity=line["quantity"] - line["cancelled_quantity"],
+            unit_price_minor=line["unit_price_minor"],
+            discount_minor=line["discount_minor"],
+            tax_minor=line["tax_minor"],
         )
-    return await get_order(conn, principal.org_id, order_id)
-
-
-async def cancel_order(
-    conn: AsyncConnection, principal: Principal, order_id: int, reason: str
-) -> OrderOut:
-    """Cancel the order and give every reserved unit back to available stock. Once units of
-    it have shipped only the rest can be cancelled (`cancellation.cancel_unshipped`)."""
-    row = await _order_row(conn, principal.org_id, order_id, for_update=True)
-    ensure_transition(
-        OrderStatus(row["status"]), OrderStatus.CANCELLED, units_shipped=bool(shipped_by_line(row))
-    )
-    await fulfillment.cancel_for_order(
-        conn, org_id=principal.org_id, order_id=order_id, reason=reason, actor=principal.actor
-    )
-    released = await repository.release_allocations(conn, principal.org_id, order_id)
-    await release_stock(
-        conn,
-        org_id=principal.org_id,
-        requests=[StockRequest(a.sku_id, a.location_id, a.quantity) for a in released],
-        order_id=order_id,
-        reference=f"order:{order_id}",
-        reason="order_cancelled",
-        actor=principal.actor,
-    )
-    await repository.cancel_every_unit(conn, principal.org_id, order_id)
+        # The stored amounts are those of the owed units already: sharing them over the owed
+        # units gives each unit the share it had of the line as ordered.
+        now = owed_amounts(stored, cancelled=taken)
+        owed.append(now)
+        if taken:
+            await repository.update_line(
+                conn,
+                org_id,
+                row["id"],
+                line["line_no"],
+                cancelled_quantity=line["cancelled_quantity"] + taken,
+                discount_minor=now.discount_minor,
+                tax_minor=now.tax_minor,
+                total_minor=now.total_minor,
+            )
+    totals = order_totals(owed, row["shipping_minor"])
     await repository.update_order(
         conn,
-        principal.org_id,
-        order_id,
-        status=OrderStatus.CANCELLED.value,
-        cancel_reason=reason,
-        hold_reasons=[],
+        org_id,
+        row["id"],
+        subtotal_minor=totals.subtotal_minor,
+        discount_minor=totals.discount_minor,
+        tax_minor=totals.tax_minor,
+        total_minor=totals.total_minor,
     )
-    await repository.append_events(
-        conn,
-        principal.org_id,
-        order_id,
-        [
-            (
-                "order.cancelled",
-                {"reason": reason, "released_units": sum(a.quantity for a in released)},
-            )
-        ],
-        principal.actor,
-    )
-    if row["payment_method"] == payments.PAID_WITH_STORE_CREDIT:
-        # Store credit is money Orderly holds: a cancelled order gives it back itself.
-        await payments.give_back_store_credit(conn, principal, order_id)
-    return await get_order(conn, principal.org_id, order_id)
-
-
-async def _source_open_units(
-    conn: AsyncConnection, principal: Principal, row: dict[str, Any]
-) -> tuple[bool, tuple[str, dict[str, Any]] | None]:
-    """Reserve what no allocation holds yet. Returns (still short, timeline event)."""
-    demands = open_demands(row)
-    if not demands:
-        return False, None
-    plan, codes = await source_stored_order(conn, principal, row, demands)
-    await repository.insert_allocations(conn, principal.org_id, row["id"], plan.allocations)
-    return bool(plan.shortfalls), ("sourcing.decided", sourcing.decision_record(plan, codes))
+    return int(row["total_minor"]) - totals.total_minor
 
 
 async def _order_row(

@@ -1,22 +1,29 @@
 """Carry shipment status changes on: a return label's to returns, which moves the return
-along, and every other to fulfillment, which moves its orders along."""
+along, and every other to fulfillment, which moves its orders along. Returns sits above
+shipping, so the app and the worker install its follower (`follow_returns_with`)."""
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.fulfillment import service as fulfillment
 from orderly.kit.errors import OrderlyError
 from orderly.shipping.domain import ShipmentStatusChange
 
-FULFILLMENT_SERVICE = "orderly.fulfillment.service"
-RETURNS_SERVICE = "orderly.returns.service"
+# Whether a change is a return label's, and if so what it did to the return.
+ReturnFollower = Callable[[AsyncConnection, int, ShipmentStatusChange], Awaitable[bool]]
 
 logger = logging.getLogger(__name__)
+_returns: ReturnFollower | None = None
+
+
+def follow_returns_with(follower: ReturnFollower) -> None:
+    """The returns feature's follower, installed where the app and the worker start."""
+    global _returns
+    _returns = follower
 
 
 async def follow_status_changes(
@@ -24,15 +31,15 @@ async def follow_status_changes(
 ) -> None:
     if not changes:
         return
-    # Imported when needed: both call shipping, so shipping must not import them at load.
-    fulfillment = _handler(FULFILLMENT_SERVICE, "on_shipment_status_changed")
-    returns = _handler(RETURNS_SERVICE, "on_return_shipment_status_changed")
+    returns = _returns
+    if returns is None:
+        raise RuntimeError("no return follower: the app and the worker install returns'")
     for change in changes:
         # One change that cannot be applied must not fail the others, nor the shipments'
         # tracking already recorded: it is undone alone (a savepoint) and logged.
         try:
             async with conn.begin_nested():
-                await _follow(conn, org_id, change, fulfillment, returns)
+                await _follow(conn, org_id, change, returns)
         except OrderlyError as exc:
             logger.warning(
                 "shipment %s: %s news not applied to its order (%s: %s)",
@@ -47,25 +54,10 @@ async def _follow(
     conn: AsyncConnection,
     org_id: int,
     change: ShipmentStatusChange,
-    fulfillment: Callable[..., Awaitable[Any]] | None,
-    returns: Callable[..., Awaitable[Any]] | None,
+    returns: ReturnFollower,
 ) -> None:
     # A return label belongs to no fulfillment order; its moves are the return's news, not
     # the order's (they must not tell the customer "your order was delivered").
-    if (
-        change.fulfillment_order_id is None
-        and returns is not None
-        and await returns(conn, org_id, change)
-    ):
+    if change.fulfillment_order_id is None and await returns(conn, org_id, change):
         return
-    if fulfillment is not None:
-        await fulfillment(conn, org_id, change)
-
-
-def _handler(module: str, name: str) -> Callable[..., Awaitable[Any]] | None:
-    try:
-        found = importlib.import_module(module)
-    except ModuleNotFoundError:
-        return None
-    handler: Callable[..., Awaitable[Any]] | None = getattr(found, name, None)
-    return handler
+    await fulfillment.on_shipment_status_changed(conn, org_id, change)

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.channels import service as channels
 from orderly.kit.errors import NotFound
 from orderly.tenancy import repository
 from orderly.tenancy.domain import Principal, Role
@@ -34,15 +33,15 @@ def hash_api_key(key: str) -> bytes:
     return hashlib.sha256(key.encode()).digest()
 
 
-async def create_organization(conn: AsyncConnection, slug: str, name: str | None = None) -> int:
-    """Create a tenant with its order-number sequence and the default `web` channel."""
+async def create_tenant(conn: AsyncConnection, slug: str, name: str | None = None) -> int:
+    """Create a tenant with its order-number sequence. An organization is opened whole, with
+    what other features give it, by `onboarding.service.create_organization`."""
     if not SLUG.match(slug):
         raise InvalidSlug("slug must be 2-63 lowercase letters, digits or dashes", field="slug")
     org_id = await repository.insert_organization(conn, slug=slug, name=name or slug)
     if org_id is None:
         raise OrganizationExists(f"organization {slug!r} already exists", field="slug")
     await repository.create_order_number_sequence(conn, org_id)
-    await channels.create_default_channel(conn, org_id)
     return org_id
 
 

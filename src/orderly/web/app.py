@@ -24,6 +24,21 @@ from orderly.kit.errors import OrderlyError
 from orderly.kit.query import refuse_nul_characters
 from orderly.kit.secrets import secret_key
 from orderly.settings import Settings
+from orderly.web import (
+    auth_views,
+    automation_views,
+    fulfillment_views,
+    home_views,
+    inventory_views,
+    order_actions,
+    order_views,
+    returns_views,
+    routing_views,
+    settings_views,
+    store_views,
+    template_views,
+    webhook_views,
+)
 from orderly.web.deps import PREFIX, LoginRequired
 from orderly.web.rendering import render
 from orderly.web.security_headers import SecurityHeaders
@@ -60,22 +75,6 @@ def create_dashboard(parent: FastAPI, settings: Settings) -> FastAPI:
     )
     web.mount("/static", StaticFiles(directory=STATIC), name="static")
     _install_error_pages(web)
-    from orderly.web import (
-        auth_views,
-        automation_views,
-        fulfillment_views,
-        home_views,
-        inventory_views,
-        order_actions,
-        order_views,
-        returns_views,
-        routing_views,
-        settings_views,
-        store_views,
-        template_views,
-        webhook_views,
-    )
-
     for module in (
         auth_views,
         home_views,

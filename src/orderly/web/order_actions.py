@@ -10,7 +10,8 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from orderly.orders import cancellation
+from orderly.order_flows import cancellation
+from orderly.order_flows.release import release_order
 from orderly.orders import service as orders
 from orderly.tenancy.users import User
 from orderly.web.deps import Conn, Form, OrderActor, attempt, back_to, flash
@@ -48,7 +49,7 @@ async def release(
     await attempt(
         request,
         conn,
-        lambda: orders.release_order(
+        lambda: release_order(
             conn, user.principal, order_id, hold=None, reason="released from the dashboard"
         ),
         done="The holds are released.",
@@ -66,7 +67,7 @@ async def cancel(
         user,
         order_id,
         _text(form, "reason"),
-        lambda reason: orders.cancel_order(conn, user.principal, order_id, reason),
+        lambda reason: cancellation.cancel_order(conn, user.principal, order_id, reason),
         missing="say why the order is cancelled",
         done="The order is cancelled and its stock released.",
     )

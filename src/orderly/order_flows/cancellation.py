@@ -1,71 +1,71 @@
-"""Cancelling what of an order has not shipped: the units come off its lines and stop being
-owed, and the lines' and the order's totals shrink to the units still owed."""
+"""Cancelling an order, or what of it has not shipped: its fulfillment orders are cancelled,
+its stock released, and store credit given back; the units left owed set its totals."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.fulfillment import service as fulfillment
 from orderly.inventory.reservations import StockRequest, release_stock
-from orderly.orders import queries, repository, service
+from orderly.orders import repository
+from orderly.orders import service as orders
 from orderly.orders.allocation import shipped_by_line, unshipped_by_line
-from orderly.orders.domain import (
-    LineAmounts,
-    OrderStatus,
-    ensure_transition,
-    order_totals,
-    owed_amounts,
-)
-from orderly.orders.errors import NothingToCancel, OrderNotFound
+from orderly.orders.domain import OrderStatus, ensure_transition
+from orderly.orders.errors import NothingToCancel
 from orderly.orders.schemas import OrderOut
 from orderly.payments import service as payments
 from orderly.tenancy.domain import Principal
 
 
-async def take_off_lines(
-    conn: AsyncConnection, org_id: int, row: Mapping[str, Any], units: Mapping[int, int]
-) -> int:
-    """Record `units` (per line number) as cancelled on the stored order `row` and bring the
-    lines' and the order's amounts down to what is still owed. Returns the value taken off
-    the order's total, in minor units."""
-    owed: list[LineAmounts] = []
-    for line in row["lines"]:
-        taken = units.get(line["line_no"], 0)
-        stored = LineAmounts(
-            quantity=line["quantity"] - line["cancelled_quantity"],
-            unit_price_minor=line["unit_price_minor"],
-            discount_minor=line["discount_minor"],
-            tax_minor=line["tax_minor"],
-        )
-        # The stored amounts are those of the owed units already: sharing them over the owed
-        # units gives each unit the share it had of the line as ordered.
-        now = owed_amounts(stored, cancelled=taken)
-        owed.append(now)
-        if taken:
-            await repository.update_line(
-                conn,
-                org_id,
-                row["id"],
-                line["line_no"],
-                cancelled_quantity=line["cancelled_quantity"] + taken,
-                discount_minor=now.discount_minor,
-                tax_minor=now.tax_minor,
-                total_minor=now.total_minor,
-            )
-    totals = order_totals(owed, row["shipping_minor"])
+async def cancel_order(
+    conn: AsyncConnection, principal: Principal, order_id: int, reason: str
+) -> OrderOut:
+    """Cancel the order and give every reserved unit back to available stock. Once units of
+    it have shipped only the rest can be cancelled (`cancel_unshipped`)."""
+    row = await orders.locked_order(conn, principal.org_id, order_id)
+    ensure_transition(
+        OrderStatus(row["status"]), OrderStatus.CANCELLED, units_shipped=bool(shipped_by_line(row))
+    )
+    await fulfillment.cancel_for_order(
+        conn, org_id=principal.org_id, order_id=order_id, reason=reason, actor=principal.actor
+    )
+    released = await repository.release_allocations(conn, principal.org_id, order_id)
+    await release_stock(
+        conn,
+        org_id=principal.org_id,
+        requests=[StockRequest(a.sku_id, a.location_id, a.quantity) for a in released],
+        order_id=order_id,
+        reference=f"order:{order_id}",
+        reason="order_cancelled",
+        actor=principal.actor,
+    )
+    await repository.cancel_every_unit(conn, principal.org_id, order_id)
     await repository.update_order(
         conn,
-        org_id,
-        row["id"],
-        subtotal_minor=totals.subtotal_minor,
-        discount_minor=totals.discount_minor,
-        tax_minor=totals.tax_minor,
-        total_minor=totals.total_minor,
+        principal.org_id,
+        order_id,
+        status=OrderStatus.CANCELLED.value,
+        cancel_reason=reason,
+        hold_reasons=[],
     )
-    return int(row["total_minor"]) - totals.total_minor
+    await repository.append_events(
+        conn,
+        principal.org_id,
+        order_id,
+        [
+            (
+                "order.cancelled",
+                {"reason": reason, "released_units": sum(a.quantity for a in released)},
+            )
+        ],
+        principal.actor,
+    )
+    if row["payment_method"] == payments.PAID_WITH_STORE_CREDIT:
+        # Store credit is money Orderly holds: a cancelled order gives it back itself.
+        await payments.give_back_store_credit(conn, principal, order_id)
+    return await orders.get_order(conn, principal.org_id, order_id)
 
 
 async def cancel_unshipped(
@@ -76,9 +76,9 @@ async def cancel_unshipped(
     owed), and the order is shipped (or delivered) with what left. An order nothing of which
     has shipped is cancelled as a whole."""
     org_id = principal.org_id
-    row = await _locked_order(conn, org_id, order_id)
+    row = await orders.locked_order(conn, org_id, order_id)
     if not shipped_by_line(row):
-        return await service.cancel_order(conn, principal, order_id, reason)
+        return await cancel_order(conn, principal, order_id, reason)
     status = OrderStatus(row["status"])
     units = unshipped_by_line(row)
     if status not in (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOLD) or not units:
@@ -111,7 +111,7 @@ async def cancel_unshipped(
             principal.actor,
         )
     await fulfillment.follow_order(conn, principal, order_id)
-    return await service.get_order(conn, org_id, order_id)
+    return await orders.get_order(conn, org_id, order_id)
 
 
 async def cancel_units(
@@ -124,7 +124,7 @@ async def cancel_units(
 ) -> None:
     """Take units whose reservations are already released off the order's lines (a pickup
     that expired on an order that shipped something else); the order follows what is left."""
-    row = await _locked_order(conn, principal.org_id, order_id)
+    row = await orders.locked_order(conn, principal.org_id, order_id)
     left = unshipped_by_line(row)
     fitting = {n: min(q, left.get(n, 0)) for n, q in units.items() if min(q, left.get(n, 0))}
     if fitting:
@@ -143,7 +143,7 @@ async def _take_off(
     """Units off the lines and off what is owed, with the timeline event; store credit, which
     Orderly holds itself, gives the cancelled units' value back."""
     order_id = row["id"]
-    value = await take_off_lines(conn, principal.org_id, row, units)
+    value = await orders.take_off_lines(conn, principal.org_id, row, units)
     await repository.append_events(
         conn,
         principal.org_id,
@@ -164,10 +164,3 @@ async def _take_off(
     )
     if row["payment_method"] == payments.PAID_WITH_STORE_CREDIT and value > 0:
         await payments.give_back_store_credit(conn, principal, order_id, amount_minor=value)
-
-
-async def _locked_order(conn: AsyncConnection, org_id: int, order_id: int) -> dict[str, Any]:
-    row = await queries.order_row(conn, org_id, order_id, for_update=True)
-    if row is None:
-        raise OrderNotFound(f"no order {order_id}")
-    return row

@@ -1,0 +1,1 @@
+"""Opening an organization: the tenant and what every feature gives it to start with."""

@@ -1,0 +1,15 @@
+"""What the app and the worker plug into the features' ports before they serve: the built-in
+fraud rules, shipping's label buyer for fulfillment, and returns' tracking follower."""
+
+from __future__ import annotations
+
+from orderly.automation import fraud_rules
+from orderly.returns import service as returns
+from orderly.shipping import followup, fulfillment_labels
+
+
+def install() -> None:
+    """Fill every port a feature leaves to the features above it. Idempotent."""
+    fraud_rules.install()
+    fulfillment_labels.install()
+    followup.follow_returns_with(returns.on_return_shipment_status_changed)
