@@ -102,11 +102,11 @@ def database_url(settings: Settings) -> str:
 
 def _include_routers(app: FastAPI) -> None:
     app.include_router(health)
-    # Routes are matched in this order: orders first, as order capture is the busiest route
-    # (no other router has a path that an orders route could take for its own).
+    # Routes are matched in this order: order flows first, as order capture is the busiest
+    # route (no other router has a path that an order route could take for its own).
     routers = (
-        orders,
         order_flows,
+        orders,
         customers,
         organization,
         locations,

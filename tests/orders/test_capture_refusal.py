@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from orderly.kit.db import Database
-from orderly.orders import capture
+from orderly.order_flows import capture
 from orderly.orders.errors import StockContention
 from orderly.orders.schemas import OrderIn
 from orderly.sourcing.domain import SourcingPlan

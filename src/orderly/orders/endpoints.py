@@ -1,4 +1,4 @@
-"""The order API: capture, read, list, timeline, hold; and customers. Release and cancel are
+"""The order API: read, list, timeline, hold; and customers. Capture, release and cancel are
 `order_flows.endpoints`."""
 
 from __future__ import annotations
@@ -6,24 +6,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn, Tx
-from orderly.kit.errors import InvalidInput
-from orderly.kit.idempotency import IdempotencyKey, run_idempotent
+from orderly.kit.deps import Conn
 from orderly.kit.pagination import Cursor, Limit, Page, page_response
 from orderly.kit.params import ResourceId
 from orderly.kit.problems import responses
 from orderly.orders import customers, service
-from orderly.orders.capture import capture_order
-from orderly.orders.capture_route import CaptureRoute
 from orderly.orders.customers import CustomerOut
 from orderly.orders.domain import OrderStatus
 from orderly.orders.queries import OrderFilters
 from orderly.orders.schemas import (
     OrderEventOut,
-    OrderIn,
     OrderOut,
     OrderSummary,
     ReasonIn,
@@ -35,57 +30,6 @@ router = APIRouter(tags=["orders"])
 customers_router = APIRouter(tags=["orders"])
 
 WRITE_ERRORS = responses(401, 403, 404, 409, 422)
-
-
-async def create_order(
-    request: Request,
-    payload: OrderIn,
-    tx: Tx,
-    principal: OrderWriter,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
-    """Verify (availability, payment, shipping, fraud), source and reserve stock, and store
-    the order. It ends `allocated`, `on_hold` (see `hold_reasons`) or `backordered`, or is
-    refused with 409 `insufficient_stock` when its channel does not allow backorders."""
-
-    max_lines: int = request.app.state.settings.max_order_lines
-    if len(payload.lines) > max_lines:
-        raise InvalidInput(f"an order may have at most {max_lines} lines", field="lines")
-
-    async def create() -> tuple[int, bytes]:
-        captured = await capture_order(tx, principal, payload)
-        return (201 if captured.created else 200), captured.order.model_dump_json().encode()
-
-    # Capture's first round trip reads and locks, and nothing leaves the database before it:
-    # the key's claim rides on it.
-    return await run_idempotent(
-        tx, request, org_id=principal.org_id, key=idempotency_key, create=create, claim_rides=True
-    )
-
-
-# Parameters resolved by CaptureRoute for plain requests (orders/capture_route.py).
-router.add_api_route(
-    "/orders",
-    create_order,
-    methods=["POST"],
-    route_class_override=CaptureRoute,
-    status_code=201,
-    response_model=OrderOut,
-    summary="Capture an order",
-    responses={
-        200: {"description": "The channel's order was captured before", "model": OrderOut},
-        **responses(
-            401,
-            403,
-            404,
-            422,
-            described={
-                409: "insufficient_stock, store_credit_insufficient, or the"
-                " Idempotency-Key is in use"
-            },
-        ),
-    },
-)
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, responses=responses(404))

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.kit.db import Transaction
 from orderly.kit.errors import IllegalTransition, InvalidInput
 from orderly.kit.money import MoneyError, from_minor, to_minor
-from orderly.orders.capture import capture_order
+from orderly.order_flows.capture import capture_order
 from orderly.orders.domain import DeliveryMethod, PaymentStatus
 from orderly.orders.schemas import OrderIn, OrderLineIn, PaymentIn
 from orderly.payments import service as payments
