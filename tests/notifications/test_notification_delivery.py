@@ -19,7 +19,7 @@ from orderly.kit.db import Database
 from orderly.notifications import mailer, outbox, reminders, sending
 from orderly.notifications.models import notifications
 from orderly.notifications.tasks import dispatch_all
-from orderly.orders import repository as order_timeline
+from orderly.orders import timeline as order_timeline
 from orderly.settings import Settings
 from orderly.shipping import service as shipping
 from tests.conftest import Org

@@ -16,8 +16,8 @@ from orderly.automation.schemas import FraudRuleIn, FraudRuleOut, FraudRulesIn, 
 from orderly.kit.money import to_minor
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.order_flows import cancellation, release
-from orderly.orders import repository as order_timeline
 from orderly.orders import service as orders
+from orderly.orders import timeline as order_timeline
 from orderly.orders.domain import HoldReason, OrderStatus, PaymentStatus
 from orderly.orders.schemas import OrderOut
 from orderly.payments import service as payments

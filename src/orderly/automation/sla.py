@@ -18,8 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.automation.domain import DEFAULT_SHIP_WITHIN_DAYS
 from orderly.automation.errors import UnsupportedGrouping
 from orderly.automation.schemas import LateShipmentGroup, LateShipmentsOut
-from orderly.orders import repository as order_timeline
 from orderly.orders import service as orders
+from orderly.orders import timeline as order_timeline
 
 SYSTEM_ACTOR = "automation"
 

@@ -27,7 +27,7 @@ from orderly.inventory.shipments import write_off_stock
 from orderly.kit.db import Transaction
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.orders import fulfillment_status, rerouting
-from orderly.orders import repository as order_timeline
+from orderly.orders import timeline as order_timeline
 from orderly.orders.fulfillment_status import OrderForFulfillment
 from orderly.sourcing.domain import Allocation, LineDemand
 from orderly.tenancy.domain import Principal, Role

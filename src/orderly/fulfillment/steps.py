@@ -16,7 +16,7 @@ from orderly.fulfillment.errors import FulfillmentOrderNotFound, InvalidLines
 from orderly.fulfillment.repository import FulfillmentRow
 from orderly.fulfillment.schemas import LineQuantity
 from orderly.orders import fulfillment_status
-from orderly.orders import repository as order_timeline
+from orderly.orders import timeline as order_timeline
 from orderly.orders.fulfillment_status import OrderForFulfillment
 from orderly.sourcing.domain import Allocation
 from orderly.tenancy.domain import Principal

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.fulfillment import service as fulfillment
 from orderly.inventory.arrivals import WAITING_FOR_STOCK
-from orderly.orders import queries, repository
+from orderly.orders import queries, repository, timeline
 from orderly.orders.allocation import open_demands, source_stored_order
 from orderly.orders.domain import WAITS_FOR_STOCK, OrderStatus, ensure_transition
 from orderly.sourcing import service as sourcing
@@ -116,7 +116,7 @@ async def _source_order(conn: AsyncConnection, principal: Principal, order_id: i
         ensure_transition(status, OrderStatus.ALLOCATED)
         await repository.update_order(conn, org_id, order_id, status=OrderStatus.ALLOCATED.value)
         events.append(("order.allocated", {"from": status.value}))
-    await repository.append_events(conn, org_id, order_id, events, principal.actor)
+    await timeline.append_events(conn, org_id, order_id, events, principal.actor)
     if not still_short or status is OrderStatus.PARTIALLY_SHIPPED:
         await fulfillment.open_for_uncovered(
             conn, org_id=org_id, order_id=order_id, actor=principal.actor

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.fulfillment import service as fulfillment
 from orderly.inventory.reservations import StockRequest, release_stock
-from orderly.orders import repository
+from orderly.orders import repository, timeline
 from orderly.orders import service as orders
 from orderly.orders.allocation import shipped_by_line, unshipped_by_line
 from orderly.orders.domain import OrderStatus, ensure_transition
@@ -50,7 +50,7 @@ async def cancel_order(
         cancel_reason=reason,
         hold_reasons=[],
     )
-    await repository.append_events(
+    await timeline.append_events(
         conn,
         principal.org_id,
         order_id,
@@ -103,7 +103,7 @@ async def cancel_unshipped(
         await repository.update_order(
             conn, org_id, order_id, status=OrderStatus.PARTIALLY_SHIPPED.value, hold_reasons=[]
         )
-        await repository.append_events(
+        await timeline.append_events(
             conn,
             org_id,
             order_id,
@@ -144,7 +144,7 @@ async def _take_off(
     Orderly holds itself, gives the cancelled units' value back."""
     order_id = row["id"]
     value = await orders.take_off_lines(conn, principal.org_id, row, units)
-    await repository.append_events(
+    await timeline.append_events(
         conn,
         principal.org_id,
         order_id,

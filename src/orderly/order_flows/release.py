@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.fulfillment import service as fulfillment
-from orderly.orders import repository
+from orderly.orders import repository, timeline
 from orderly.orders import service as orders
 from orderly.orders.allocation import open_demands, shipped_by_line, source_stored_order
 from orderly.orders.domain import HoldReason, OrderStatus, ensure_transition, status_after_release
@@ -45,7 +45,7 @@ async def release_order(
         values["status"] = status.value
         events.append((f"order.{status.value}", {"from": OrderStatus.ON_HOLD.value}))
     await repository.update_order(conn, principal.org_id, order_id, **values)
-    await repository.append_events(conn, principal.org_id, order_id, events, principal.actor)
+    await timeline.append_events(conn, principal.org_id, order_id, events, principal.actor)
     if values.get("status") in (OrderStatus.ALLOCATED, OrderStatus.PARTIALLY_SHIPPED):
         await fulfillment.open_for_uncovered(
             conn, org_id=principal.org_id, order_id=order_id, actor=principal.actor

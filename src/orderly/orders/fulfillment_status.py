@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.errors import Conflict
-from orderly.orders import queries, repository
+from orderly.orders import queries, repository, timeline
 from orderly.orders.domain import OrderStatus, ensure_transition, follows_fulfillment
 from orderly.orders.errors import OrderNotFound
 from orderly.orders.models import order_allocations, order_events
@@ -216,7 +216,7 @@ async def apply_fulfillment_progress(
             "shipped_units": shipped_units,
             **(event_data or {}),
         }
-        await repository.append_events(conn, org_id, order_id, [("order.status_kept", note)], actor)
+        await timeline.append_events(conn, org_id, order_id, [("order.status_kept", note)], actor)
         return status
     events: list[tuple[str, dict[str, Any]]] = []
     for step in path:
@@ -230,7 +230,7 @@ async def apply_fulfillment_progress(
         status = step
     if path:
         await repository.update_order(conn, org_id, order_id, status=status.value)
-        await repository.append_events(conn, org_id, order_id, events, actor)
+        await timeline.append_events(conn, org_id, order_id, events, actor)
     return status
 
 

@@ -11,7 +11,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.db import fetch_all, int_array
 from orderly.orders.models import (
-    order_events,
     orders,
 )
 
@@ -242,26 +241,6 @@ async def _list_at_location(
         if len(found) >= limit or before is None:
             return found
         window = min(window * _WINDOW_GROWTH, _LARGEST_WINDOW)
-
-
-async def list_events(
-    conn: AsyncConnection, org_id: int, order_id: int, *, limit: int, after_id: int | None
-) -> list[dict[str, Any]]:
-    query = (
-        sa.select(
-            order_events.c.id,
-            order_events.c.type,
-            order_events.c.data,
-            order_events.c.actor,
-            order_events.c.created_at,
-        )
-        .where(order_events.c.org_id == org_id, order_events.c.order_id == order_id)
-        .order_by(order_events.c.id)
-        .limit(limit)
-    )
-    if after_id is not None:
-        query = query.where(order_events.c.id > after_id)
-    return [dict(r._mapping) for r in await conn.execute(query)]
 
 
 # Returns read what left the building: units per line from `shipped` allocations, and when

@@ -18,7 +18,7 @@ from orderly.kit.db import (
 )
 from orderly.orders.errors import UnknownChannel
 from orderly.orders.fraud import RuleSetting
-from orderly.orders.models import order_allocations, order_events, order_lines, orders
+from orderly.orders.models import order_allocations, order_lines, orders
 from orderly.sourcing.domain import Allocation
 
 
@@ -178,22 +178,6 @@ async def cancel_every_unit(conn: AsyncConnection, org_id: int, order_id: int) -
         sa.update(order_lines)
         .where(order_lines.c.org_id == org_id, order_lines.c.order_id == order_id)
         .values(cancelled_quantity=order_lines.c.quantity)
-    )
-
-
-async def append_events(
-    conn: AsyncConnection,
-    org_id: int,
-    order_id: int,
-    events: Sequence[tuple[str, dict[str, Any]]],
-    actor: str,
-) -> None:
-    await conn.execute(
-        sa.insert(order_events),
-        [
-            {"org_id": org_id, "order_id": order_id, "type": t, "data": d, "actor": actor}
-            for t, d in events
-        ],
     )
 
 

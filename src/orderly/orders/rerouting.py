@@ -16,7 +16,7 @@ from orderly.inventory.reservations import (
     availability_snapshot,
     release_stock,
 )
-from orderly.orders import queries, repository
+from orderly.orders import queries, repository, timeline
 from orderly.orders.allocation import source_and_reserve
 from orderly.orders.domain import DeliveryMethod, OrderStatus, ensure_transition
 from orderly.orders.errors import OrderNotFound
@@ -120,7 +120,7 @@ async def reroute_units(
         await repository.update_order(conn, org_id, order_id, status=OrderStatus.BACKORDERED.value)
         events.append(("order.backordered", {"from": status.value, "reason": reason}))
         status = OrderStatus.BACKORDERED
-    await repository.append_events(conn, org_id, order_id, events, principal.actor)
+    await timeline.append_events(conn, org_id, order_id, events, principal.actor)
     return Rerouted(plan.allocations, backordered, status)
 
 

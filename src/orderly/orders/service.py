@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.errors import InvalidInput
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
-from orderly.orders import queries, repository
+from orderly.orders import queries, repository, timeline
 from orderly.orders.domain import (
     DeliveryMethod,
     HoldReason,
@@ -57,7 +57,7 @@ async def order_events(
 ) -> Page[OrderEventOut]:
     await _order_row(conn, org_id, order_id)
     after = id_cursor(cursor)
-    rows = await queries.list_events(conn, org_id, order_id, limit=limit + 1, after_id=after)
+    rows = await timeline.list_events(conn, org_id, order_id, limit=limit + 1, after_id=after)
     items = [OrderEventOut(**r) for r in rows[:limit]]
     next_cursor = encode_cursor(items[-1].id) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)
@@ -75,7 +75,7 @@ async def hold_order(
     await repository.update_order(
         conn, principal.org_id, order_id, status=OrderStatus.ON_HOLD.value, hold_reasons=reasons
     )
-    await repository.append_events(
+    await timeline.append_events(
         conn,
         principal.org_id,
         order_id,
@@ -171,7 +171,7 @@ async def edit_shipping_address(
             "the address lacks " + ", ".join(missing), field=f"shipping_address.{missing[0]}"
         )
     await repository.update_order(conn, principal.org_id, order_id, shipping_address=address)
-    await repository.append_events(
+    await timeline.append_events(
         conn,
         principal.org_id,
         order_id,
@@ -191,7 +191,7 @@ async def add_note(
     row = await _order_row(conn, principal.org_id, order_id, for_update=True)
     notes = f"{row['notes']}\n{text}" if row["notes"] else text
     await repository.update_order(conn, principal.org_id, order_id, notes=notes)
-    await repository.append_events(
+    await timeline.append_events(
         conn, principal.org_id, order_id, [("order.note_added", {"note": text})], principal.actor
     )
     return await get_order(conn, principal.org_id, order_id)
@@ -207,7 +207,7 @@ async def add_tag(conn: AsyncConnection, principal: Principal, order_id: int, ta
     if len(row["tags"]) >= MAX_TAGS:
         raise InvalidInput(f"an order has at most {MAX_TAGS} tags", field="tag")
     await repository.update_order(conn, principal.org_id, order_id, tags=[*row["tags"], label])
-    await repository.append_events(
+    await timeline.append_events(
         conn, principal.org_id, order_id, [("order.tagged", {"tag": label})], principal.actor
     )
     return await get_order(conn, principal.org_id, order_id)

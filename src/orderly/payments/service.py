@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.channels import service as channels
 from orderly.kit.db import Transaction
 from orderly.kit.money import from_minor
-from orderly.orders import repository as order_timeline
+from orderly.orders import timeline as order_timeline
 from orderly.orders.domain import PaymentStatus
 from orderly.orders.payments_status import (
     OrderPayment,

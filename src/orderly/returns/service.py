@@ -17,7 +17,7 @@ from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.locations import service as locations
 from orderly.locations.domain import Capability
 from orderly.orders import queries as order_queries
-from orderly.orders import repository as order_timeline
+from orderly.orders import timeline as order_timeline
 from orderly.orders.errors import OrderNotFound
 from orderly.returns import repository as repo
 from orderly.returns.domain import (

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.orders import repository as order_timeline
+from orderly.orders import timeline as order_timeline
 from orderly.returns import repository as repo
 from orderly.returns.domain import ReturnStatus
 
