@@ -78,7 +78,7 @@ _SNAPSHOT_TEMPLATE = """
          LOCKING
     ),
     -- SKUs in high demand are read, not locked: their rows are locked only by the write
-    -- that reserves them (see _INSERT_ORDER in orders.repository), for a moment
+    -- that reserves them (orders.order_write, GUARDED_RESERVATION), for a moment
     unlocked AS (
         SELECT sl.sku_id, sl.location_id,
                sl.on_hand - sl.reserved - sl.safety_stock AS available

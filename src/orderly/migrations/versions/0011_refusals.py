@@ -7,7 +7,7 @@ Revises: 0010
 capture sends its write statement together with COMMIT, in one round trip: if that statement
 finds a stock row short (it never should, the rows were locked before the plan was made), it
 calls this function, so the whole transaction rolls back and the API answers with the code
-(`kit.db.execute_at_commit`, `refusal=`), instead of committing a partial order.
+(`kit.db.Transaction.at_commit`, `refusal=`), instead of committing a partial order.
 """
 
 from collections.abc import Sequence
