@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from orderly.automation import tasks
 from orderly.kit.db import Database
-from tests.conftest import Org
+from tests.factories import Org
 from tests.orders.factories import create_location, create_sku, order_body
 
 

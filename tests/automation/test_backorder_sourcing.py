@@ -15,7 +15,7 @@ from tests.automation.helpers import (
     run_deferred_backorder_jobs,
     shop_with_backorders,
 )
-from tests.conftest import Org
+from tests.factories import Org
 from tests.orders.factories import ledger_mismatches, receive_stock, stock_of
 
 

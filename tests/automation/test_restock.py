@@ -12,7 +12,7 @@ from orderly.automation import tasks
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
 from tests.automation.helpers import get, place, shop_with_backorders
-from tests.conftest import Org, key_for, make_org
+from tests.factories import Org, key_for, make_org
 from tests.orders.factories import create_location, ledger_mismatches, receive_stock, stock_of
 
 

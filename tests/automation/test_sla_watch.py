@@ -11,7 +11,7 @@ from orderly.automation import tasks
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
 from tests.automation.helpers import event_types, get, place, shop_with_backorders
-from tests.conftest import Org, key_for, make_org
+from tests.factories import Org, key_for, make_org
 from tests.orders.factories import receive_stock
 
 

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from orderly.automation import tasks
 from orderly.kit.db import Database, plain_url
 from tests.automation.test_restock import purchase_orders, restockable_shop, run_restock
-from tests.conftest import Org
+from tests.factories import Org
 
 
 async def job_status(db: Database, job_id: int) -> str:

@@ -12,7 +12,7 @@ from orderly.fulfillment import pickup
 from orderly.fulfillment.shipping_port import BoughtLabel, LabelRequest
 from orderly.kit.secrets import secret_key
 from orderly.settings import Settings
-from tests.conftest import Org
+from tests.factories import Org
 from tests.orders.factories import create_location, order_body, receive_stock
 
 BOXES = [

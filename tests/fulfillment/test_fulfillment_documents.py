@@ -7,7 +7,7 @@ import io
 import httpx
 from pypdf import PdfReader
 
-from tests.conftest import Org
+from tests.factories import Org
 from tests.fulfillment.helpers import (
     act,
     create_product,

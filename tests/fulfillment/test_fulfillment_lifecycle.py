@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from orderly.fulfillment import service
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for, make_org
+from tests.factories import Org, key_for, make_org
 from tests.fulfillment.helpers import (
     FakeCarrier,
     act,

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from orderly.inventory.reservations import StockRequest
 from orderly.inventory.shipments import write_off_stock
 from orderly.kit.db import Database
-from tests.conftest import Org
+from tests.factories import Org
 from tests.fulfillment.helpers import (
     FakeCarrier,
     act,

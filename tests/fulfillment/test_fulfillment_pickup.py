@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from orderly.fulfillment.tasks import expire_uncollected_pickups
 from orderly.kit.db import Database
 from orderly.orders.backorders import allocate_backorders
-from tests.conftest import Org
+from tests.factories import Org
 from tests.fulfillment.helpers import (
     BOXES,
     FakeCarrier,

@@ -6,7 +6,7 @@ import httpx
 
 from orderly.kit.db import Database
 from tests.automation.helpers import deferred_backorder_jobs, run_deferred_backorder_jobs
-from tests.conftest import Org
+from tests.factories import Org
 from tests.fulfillment.helpers import (
     FakeCarrier,
     act,

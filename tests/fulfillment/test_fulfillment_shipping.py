@@ -10,7 +10,7 @@ from orderly.kit.db import Database
 from orderly.shipping import service as shipping
 from orderly.shipping.carriers.registry import register_carrier
 from orderly.shipping.tasks import poll_all
-from tests.conftest import Org
+from tests.factories import Org
 from tests.fulfillment.helpers import (
     act,
     confirm,

@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from tests.conftest import Org
+from tests.factories import Org
 
 from orderly.kit.db import Database
 

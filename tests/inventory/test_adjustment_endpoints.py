@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import httpx
-from tests.conftest import Org, key_for, make_org
+from tests.factories import Org, key_for, make_org
 from tests.inventory.factories import (
     add_location,
     add_sku,

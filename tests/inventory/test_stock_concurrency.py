@@ -8,7 +8,7 @@ from collections import Counter
 from typing import Any
 
 import httpx
-from tests.conftest import Org
+from tests.factories import Org
 from tests.inventory.factories import add_location, add_sku, level, receive
 
 from orderly.inventory import service

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from tests.conftest import Org
+from tests.factories import Org
 from tests.inventory.factories import add_location, add_sku, ledger, level, receive, reserve
 
 from orderly.catalog import service as catalog

@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from tests.conftest import Org, key_for
+from tests.factories import Org, key_for
 from tests.inventory.factories import add_location, add_sku, ledger, level, receive, reserve
 
 from orderly.inventory import service

@@ -15,7 +15,7 @@ from orderly.app import create_app
 from orderly.kit.db import Database
 from orderly.kit.idempotency import prune_expired_keys
 from orderly.settings import Settings
-from tests.conftest import Org
+from tests.factories import Org
 from tests.inventory.factories import add_location, add_sku, ledger, level
 
 ADJUSTMENTS = "/v1/inventory/adjustments"

@@ -13,7 +13,7 @@ from orderly.kit.db import Database
 from orderly.notifications import outbox
 from orderly.notifications.models import event_outbox_cursor, webhook_deliveries
 from orderly.orders.models import order_events
-from tests.conftest import Org
+from tests.factories import Org
 from tests.fulfillment.helpers import place, setup_warehouses
 from tests.notifications.helpers import subscribe
 

@@ -22,7 +22,7 @@ from orderly.notifications.tasks import dispatch_all
 from orderly.orders import repository as order_timeline
 from orderly.settings import Settings
 from orderly.shipping import service as shipping
-from tests.conftest import Org
+from tests.factories import Org
 from tests.fulfillment.helpers import (
     act,
     confirm,
@@ -327,7 +327,7 @@ class TestAccess:
     async def test_another_organizations_message_is_404(
         self, client: httpx.AsyncClient, db: Database, org: Org, eml_settings: Settings
     ) -> None:
-        from tests.conftest import make_org
+        from tests.factories import make_org
 
         await setup_warehouses(client, org, {"WH1": 5})
         await place(client, org, [("MUG", 1)], customer=customer(org))

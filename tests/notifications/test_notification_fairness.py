@@ -13,7 +13,7 @@ from orderly.notifications import repository, sending
 from orderly.notifications.models import notifications
 from orderly.notifications.tasks import dispatch_all
 from orderly.settings import Settings
-from tests.conftest import Org, make_org
+from tests.factories import Org, make_org
 from tests.fulfillment.helpers import place, setup_warehouses
 from tests.notifications.conftest import Mailbox
 from tests.notifications.helpers import messages

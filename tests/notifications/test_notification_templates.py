@@ -8,7 +8,7 @@ from orderly.kit.db import Database
 from orderly.notifications.domain import NotificationKind
 from orderly.settings import Settings
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for, make_org
+from tests.factories import Org, key_for, make_org
 from tests.fulfillment.helpers import place, setup_warehouses
 from tests.notifications.helpers import messages, run_mail
 

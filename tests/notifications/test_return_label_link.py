@@ -18,7 +18,7 @@ from orderly.kit.secrets import secret_key
 from orderly.notifications import mailer
 from orderly.returns.label_links import LINK_VALID_FOR, label_path
 from orderly.settings import Settings
-from tests.conftest import Org
+from tests.factories import Org
 from tests.notifications.conftest import Mailbox, text_part
 from tests.notifications.helpers import messages, run_mail
 from tests.returns.helpers import open_return, open_shop, shipped_order

@@ -17,7 +17,7 @@ from orderly.notifications.domain import WEBHOOK_MAX_ATTEMPTS, verify_signature
 from orderly.notifications.tasks import dispatch_all
 from orderly.settings import Settings
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for, make_org
+from tests.factories import Org, key_for, make_org
 from tests.fulfillment.helpers import place, setup_warehouses
 from tests.notifications.conftest import Receiver
 from tests.notifications.helpers import subscribe

@@ -21,7 +21,7 @@ from orderly.notifications.deliveries import deliver_due_webhooks
 from orderly.notifications.tasks import dispatch_all
 from orderly.settings import Settings
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for
+from tests.factories import Org, key_for
 from tests.fulfillment.helpers import place, setup_warehouses
 from tests.notifications.conftest import Receiver
 from tests.notifications.helpers import subscribe

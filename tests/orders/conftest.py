@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import Org
+from tests.factories import Org
 from tests.orders.factories import create_location, create_sku, receive_stock
 
 

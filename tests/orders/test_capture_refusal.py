@@ -17,7 +17,7 @@ from orderly.orders.errors import StockContention
 from orderly.orders.schemas import OrderIn
 from orderly.sourcing.domain import SourcingPlan
 from orderly.tenancy.domain import Principal, Role
-from tests.conftest import Org
+from tests.factories import Org
 from tests.orders.factories import (
     create_location,
     create_sku,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from orderly.kit.db import Database
-from tests.conftest import Org
+from tests.factories import Org
 from tests.orders.factories import order_body, order_count
 
 

@@ -8,7 +8,7 @@ from collections import Counter
 import httpx
 
 from orderly.kit.db import Database
-from tests.conftest import Org
+from tests.factories import Org
 from tests.orders.factories import (
     create_location,
     create_sku,

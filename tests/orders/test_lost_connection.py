@@ -9,7 +9,7 @@ import psycopg
 from orderly.app import create_app
 from orderly.kit.db import Database, driver_connection, plain_url
 from orderly.settings import Settings
-from tests.conftest import Org
+from tests.factories import Org
 from tests.orders.factories import create_location, create_sku, order_body, receive_stock
 
 

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from orderly.kit.db import Database
-from tests.conftest import Org
+from tests.factories import Org
 from tests.orders.factories import (
     create_location,
     create_sku,

@@ -9,7 +9,7 @@ import pytest
 
 from orderly.kit.db import Database
 from orderly.orders.importer import OrderImportRowInvalid, OrdersImported, import_orders
-from tests.conftest import Org
+from tests.factories import Org
 from tests.orders.factories import create_sku
 
 HEADER = (

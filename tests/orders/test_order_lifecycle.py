@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from orderly.kit.db import Database
-from tests.conftest import Org
+from tests.factories import Org
 from tests.orders.factories import (
     create_sku,
     ledger_mismatches,

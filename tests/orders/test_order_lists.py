@@ -18,7 +18,7 @@ from orderly.orders.fulfillment_status import move_allocation_units
 from orderly.orders.queries import OrderFilters
 from orderly.orders.schemas import OrderSummary
 from orderly.sourcing.domain import Allocation
-from tests.conftest import Org
+from tests.factories import Org
 from tests.orders.factories import create_location, create_sku, order_body, receive_stock
 
 

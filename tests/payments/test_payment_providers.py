@@ -13,7 +13,7 @@ from orderly.kit.errors import OrderlyError
 from orderly.payments.base import PaymentProvider, PaymentResult, RefundResult
 from orderly.payments.providers.manual import ManualProvider
 from orderly.payments.registry import payment_provider, register_provider
-from tests.conftest import Org
+from tests.factories import Org
 from tests.fulfillment.helpers import ok, order
 from tests.orders.factories import create_location, create_sku, order_body, receive_stock
 

@@ -8,7 +8,7 @@ import httpx
 
 from orderly.kit.db import Database
 from orderly.shipping import service as shipping
-from tests.conftest import Org
+from tests.factories import Org
 from tests.fulfillment.helpers import (
     BOXES,
     act,

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from orderly.app import create_app
 from orderly.kit.db import Database
 from orderly.settings import Settings
-from tests.conftest import Org
+from tests.factories import Org
 from tests.returns.helpers import open_shop, set_return_policy, shipped_order
 
 

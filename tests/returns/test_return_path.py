@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from orderly.kit.db import Database
-from tests.conftest import Org
+from tests.factories import Org
 from tests.fulfillment.helpers import order, timeline
 from tests.orders.factories import ledger_mismatches, stock_of
 from tests.returns.helpers import ledger, open_return, open_shop, post, shipped_order

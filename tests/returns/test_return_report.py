@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from orderly.kit.db import Database
-from tests.conftest import Org
+from tests.factories import Org
 from tests.returns.helpers import open_return, open_shop, post, shipped_order
 
 

@@ -7,7 +7,7 @@ import httpx
 
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for, make_org
+from tests.factories import Org, key_for, make_org
 from tests.returns.helpers import open_return, open_shop, post, set_return_policy, shipped_order
 
 

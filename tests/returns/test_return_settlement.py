@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 
 from orderly.kit.db import Database
-from tests.conftest import Org
+from tests.factories import Org
 from tests.fulfillment.helpers import ok, order, timeline
 from tests.returns.helpers import open_return, open_shop, post, set_return_policy, shipped_order
 

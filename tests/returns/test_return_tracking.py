@@ -6,7 +6,7 @@ import httpx
 
 from orderly.kit.db import Database
 from orderly.notifications.tasks import dispatch_all
-from tests.conftest import Org
+from tests.factories import Org
 from tests.fulfillment.helpers import timeline
 from tests.returns.helpers import open_return, open_shop, shipped_order
 from tests.shipping.factories import event, push, webhook

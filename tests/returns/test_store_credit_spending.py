@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from orderly.kit.db import Database
-from tests.conftest import Org
+from tests.factories import Org
 from tests.fulfillment.helpers import act, confirm, fulfillment_orders, ok, pick
 from tests.orders.factories import ledger_mismatches, order_body, stock_of
 from tests.returns.helpers import open_return, open_shop, post, shipped_order

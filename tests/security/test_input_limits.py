@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from orderly.kit.db import Database
-from tests.conftest import Org, make_org
+from tests.factories import Org, make_org
 from tests.orders.factories import create_location, create_sku, order_body, receive_stock
 from tests.security.routes import SPEC
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from orderly.kit.db import Database
-from tests.conftest import Org, make_org
+from tests.factories import Org, make_org
 from tests.orders.factories import create_location, create_sku, order_body, receive_stock
 
 

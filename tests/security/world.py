@@ -10,7 +10,7 @@ import httpx
 from orderly.kit.db import Database
 from orderly.notifications.tasks import dispatch_all
 from orderly.shipping import service as shipping
-from tests.conftest import Org, make_org
+from tests.factories import Org, make_org
 from tests.fulfillment.helpers import act, confirm, pick
 from tests.orders.factories import create_location, create_sku, order_body, receive_stock
 from tests.returns.helpers import open_return

@@ -14,7 +14,7 @@ from orderly.shipping import service as shipping
 from orderly.shipping.domain import Parcel, ShipmentRequest
 from orderly.shipping.schemas import ShipmentView
 from orderly.shipping.webhooks import sign
-from tests.conftest import Org
+from tests.factories import Org
 from tests.orders.factories import create_location, create_sku, order_body, receive_stock
 
 WAREHOUSE = {"name": "Northwind DC", "line1": "1 Main St", "city": "Newark",

@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from orderly.kit.db import Database
 from orderly.shipping.domain import Parcel
 from orderly.shipping.tracking_numbers import is_valid_tracking_number
-from tests.conftest import Org, make_org
+from tests.factories import Org, make_org
 from tests.shipping.factories import (
     CUSTOMER,
     WAREHOUSE,

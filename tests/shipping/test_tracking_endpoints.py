@@ -24,7 +24,7 @@ from orderly.shipping.domain import (
 )
 from orderly.shipping.tasks import poll_all
 from orderly.shipping.tracking_numbers import tracking_number
-from tests.conftest import Org
+from tests.factories import Org
 from tests.shipping.factories import buy_labels, event, open_shop, place_order, push, webhook
 
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from orderly.kit.db import Database
-from tests.conftest import Org, make_org
+from tests.factories import Org, make_org
 from tests.orders.factories import (
     create_location,
     create_sku,

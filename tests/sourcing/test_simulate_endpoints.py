@@ -10,7 +10,7 @@ import pytest
 
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for, make_org
+from tests.factories import Org, key_for, make_org
 from tests.orders.factories import (
     create_location,
     create_sku,

@@ -15,7 +15,7 @@ from orderly.cli import app
 from orderly.kit.db import Database
 from orderly.sourcing.config import RoutingConfig
 from orderly.sourcing.replay import replay_orders
-from tests.conftest import Org, make_org
+from tests.factories import Org, make_org
 from tests.orders.factories import create_location, create_sku, order_body, receive_stock
 
 NOT_NEWARK = {"rules": [{"type": "exclude_locations", "locations": ["WH1"]}]}
