@@ -32,6 +32,8 @@ from orderly.orders import service as orders
 from orderly.orders.capture import capture_order
 from orderly.orders.schemas import OrderIn
 from orderly.shipping import service as shipping
+from orderly.sourcing import service as sourcing
+from orderly.sourcing.config import RoutingConfig
 from orderly.tenancy import service as tenancy
 from orderly.tenancy.domain import Principal, Role
 
@@ -203,6 +205,16 @@ async def create_channel(
     async with db.transaction() as conn:
         channel = await channels.create_channel(conn, org.id, data)
     return channel.model_dump(mode="json")
+
+
+async def set_routing_config(
+    db: Database, org: Org, config: dict[str, Any], *, channel: str | None = None
+) -> None:
+    """A routing configuration (the organization's default, or a channel's own)."""
+    async with db.transaction() as conn:
+        await sourcing.put_routing_config(
+            conn, org.id, RoutingConfig.model_validate(config), channel
+        )
 
 
 async def install_demo_carriers(db: Database, org: Org) -> None:
