@@ -18,19 +18,18 @@ from orderly.orders.fulfillment_status import move_allocation_units
 from orderly.orders.queries import OrderFilters
 from orderly.orders.schemas import OrderSummary
 from orderly.sourcing.domain import Allocation
-from tests.factories import Org
-from tests.orders.factories import create_location, create_sku, order_body, receive_stock
+from tests.factories import Org, create_location, create_sku, order_body, receive_stock
 
 
 @pytest.fixture
-async def shop(client: httpx.AsyncClient, org: Org) -> Org:
-    await create_location(client, org.headers, "WH1")
-    await create_location(client, org.headers, "WH2", city="Chicago")
+async def shop(db: Database, org: Org) -> Org:
+    await create_location(db, org, "WH1")
+    await create_location(db, org, "WH2", city="Chicago")
     for sku in ("MUG", "CUP", "TEE"):
-        await create_sku(client, org.headers, sku)
-    await receive_stock(client, org.headers, "MUG", "WH1", 50)
-    await receive_stock(client, org.headers, "CUP", "WH1", 50)
-    await receive_stock(client, org.headers, "TEE", "WH2", 50)
+        await create_sku(db, org, sku)
+    await receive_stock(db, org, "MUG", "WH1", 50)
+    await receive_stock(db, org, "CUP", "WH1", 50)
+    await receive_stock(db, org, "TEE", "WH2", 50)
     return org
 
 
