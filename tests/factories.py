@@ -19,7 +19,7 @@ from orderly.automation.schemas import FraudRulesIn, ReplenishmentRulesIn, SkuSu
 from orderly.catalog import service as catalog
 from orderly.catalog.schemas import ProductIn
 from orderly.channels import service as channels
-from orderly.channels.schemas import ChannelIn
+from orderly.channels.schemas import ChannelIn, ChannelPatch
 from orderly.fulfillment import dispatch, packing, picking
 from orderly.fulfillment import service as fulfillment
 from orderly.fulfillment.schemas import BoxIn, PickListIn
@@ -112,9 +112,11 @@ async def create_location(
     capabilities: tuple[str, ...] = ("ship",),
     priority: int = 100,
     boxes: Sequence[dict[str, Any]] = (),
+    active: bool = True,
     **extra: Any,
 ) -> dict[str, Any]:
-    """A location in one of `CITIES`, with its coordinates; `boxes` sets its box catalogue."""
+    """A location in one of `CITIES`, with its coordinates; `boxes` sets its box catalogue, and
+    an inactive location is deactivated once created."""
     postal, lat, lon = CITIES[city]
     data = LocationIn.model_validate(
         {
@@ -131,6 +133,8 @@ async def create_location(
     )
     async with db.transaction() as conn:
         location = await locations.create_location(conn, org.id, data)
+        if not active:
+            location = await locations.set_location_active(conn, org.id, location.id, active=False)
         if boxes:
             await packing.set_boxes(
                 conn, org.principal, code, [BoxIn.model_validate(b) for b in boxes]
@@ -207,6 +211,15 @@ async def create_channel(
     return channel.model_dump(mode="json")
 
 
+async def set_channel_settings(db: Database, org: Org, code: str, settings: dict[str, Any]) -> None:
+    """Set keys of a channel's free-form settings (e.g. `return_policy`), keeping the others."""
+    async with db.transaction() as conn:
+        channel = await channels.channel_policy(conn, org.id, code)
+        merged = {**await channels.channel_settings(conn, org.id, channel.id), **settings}
+        patch = ChannelPatch.model_validate({"settings": merged})
+        await channels.update_channel(conn, org.id, channel.id, patch)
+
+
 async def set_routing_config(
     db: Database, org: Org, config: dict[str, Any], *, channel: str | None = None
 ) -> None:
@@ -225,8 +238,9 @@ async def install_demo_carriers(db: Database, org: Org) -> None:
 # Orders ----------------------------------------------------------------------------------------
 
 
-def order_body(lines: list[tuple[str, int]], **overrides: Any) -> dict[str, Any]:
-    """The contract's order, with the given (sku, quantity) lines at 19.99 each."""
+def order_body(lines: list[tuple[str, int]], /, **overrides: Any) -> dict[str, Any]:
+    """The contract's order, with the given (sku, quantity) lines at 19.99 each; `overrides`
+    replace top-level fields (`lines` too)."""
     total = sum(q for _, q in lines) * 1999
     body: dict[str, Any] = {
         "channel": "web",
@@ -249,7 +263,7 @@ def order_body(lines: list[tuple[str, int]], **overrides: Any) -> dict[str, Any]
 
 
 async def place_order(
-    db: Database, org: Org, lines: list[tuple[str, int]], **overrides: Any
+    db: Database, org: Org, lines: list[tuple[str, int]], /, **overrides: Any
 ) -> dict[str, Any]:
     """Capture `order_body(lines, **overrides)` as the API would, and return the order as the
     API answers it. The one place where the factories capture an order."""
@@ -283,7 +297,7 @@ async def ship_order(db: Database, org: Org, order_id: int) -> None:
 
 
 async def shipped_order(
-    db: Database, org: Org, lines: list[tuple[str, int]], **overrides: Any
+    db: Database, org: Org, lines: list[tuple[str, int]], /, **overrides: Any
 ) -> dict[str, Any]:
     """An order placed and shipped in full; returns it as the API shows it then."""
     placed = await place_order(db, org, lines, **overrides)
