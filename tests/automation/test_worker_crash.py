@@ -25,7 +25,7 @@ class TestKilledWorker:
     async def test_the_job_is_retried_and_drafts_each_purchase_order_once(
         self, client: httpx.AsyncClient, db: Database, org: Org, database_url: str
     ) -> None:
-        await restockable_shop(client, org)
+        await restockable_shop(db, org)
         app = procrastinate.App(
             connector=procrastinate.PsycopgConnector(conninfo=plain_url(database_url))
         )
