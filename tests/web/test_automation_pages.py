@@ -10,7 +10,7 @@ import httpx
 from orderly.automation.tasks import flag_late_orders
 from orderly.kit.db import Database
 from tests.factories import create_location, place_order, set_fraud_rules, set_replenishment
-from tests.orders.factories import stock_of
+from tests.orders.helpers import stock_of
 from tests.web.shop import Shop, sign_in
 
 

@@ -11,7 +11,7 @@ from orderly.kit.db import Database
 from orderly.tenancy import users
 from orderly.tenancy.domain import Role
 from tests.factories import create_location, shipped_order
-from tests.orders.factories import stock_of
+from tests.orders.helpers import stock_of
 from tests.web.shop import PASSWORD, Shop, csrf_of, sign_in
 
 
