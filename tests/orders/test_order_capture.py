@@ -10,6 +10,7 @@ from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
 from tests.factories import (
     Org,
+    create_channel,
     create_location,
     create_sku,
     key_for,
@@ -89,19 +90,11 @@ class TestCapture:
         assert (await stock_of(client, shop.headers, "MUG"))["WH1"]["reserved"] == 0
 
     async def test_a_backorder_channel_backorders_the_short_units(
-        self, client: httpx.AsyncClient, shop: Org
+        self, db: Database, client: httpx.AsyncClient, shop: Org
     ) -> None:
-        channel = await client.post(
-            "/v1/channels",
-            json={
-                "code": "market",
-                "name": "Market",
-                "kind": "marketplace",
-                "allow_backorders": True,
-            },
-            headers=shop.headers,
+        await create_channel(
+            db, shop, "market", name="Market", kind="marketplace", allow_backorders=True
         )
-        assert channel.status_code == 201, channel.text
         response = await client.post(
             "/v1/orders",
             json=order_body([("MUG", 8)], channel="market"),

@@ -11,7 +11,14 @@ import pytest
 import sqlalchemy as sa
 
 from orderly.kit.db import Database
-from tests.factories import Org, create_location, create_sku, order_body, receive_stock
+from tests.factories import (
+    Org,
+    create_channel,
+    create_location,
+    create_sku,
+    order_body,
+    receive_stock,
+)
 from tests.orders.helpers import ledger_mismatches, stock_of
 
 
@@ -131,11 +138,7 @@ async def test_on_a_backorder_channel_the_excess_is_backordered_not_oversold(
     await create_location(db, org, "WH1")
     await create_sku(db, org, "HOT")
     await receive_stock(db, org, "HOT", "WH1", 50)
-    await client.post(
-        "/v1/channels",
-        json={"code": "b2b", "name": "B2B", "kind": "b2b", "allow_backorders": True},
-        headers=org.headers,
-    )
+    await create_channel(db, org, "b2b", name="B2B", kind="b2b", allow_backorders=True)
 
     responses = await place_all(
         client, org, [order_body([("HOT", 1)], channel="b2b") for _ in range(120)]

@@ -18,7 +18,14 @@ from orderly.orders.fulfillment_status import move_allocation_units
 from orderly.orders.queries import OrderFilters
 from orderly.orders.schemas import OrderSummary
 from orderly.sourcing.domain import Allocation
-from tests.factories import Org, create_location, create_sku, order_body, receive_stock
+from tests.factories import (
+    Org,
+    create_channel,
+    create_location,
+    create_sku,
+    order_body,
+    receive_stock,
+)
 
 
 @pytest.fixture
@@ -129,12 +136,6 @@ async def test_every_filter_selects_its_orders(
     assert await ids(status="allocated", channel="web", sku="TEE", location="WH2") == [tee]
 
 
-async def add_channel(client: httpx.AsyncClient, org: Org, code: str) -> None:
-    body = {"code": code, "name": code.title(), "kind": "app"}
-    response = await client.post("/v1/channels", json=body, headers=org.headers)
-    assert response.status_code == 201, response.text
-
-
 async def act(client: httpx.AsyncClient, org: Org, order: int, action: str) -> None:
     body = {"reason": "test"} if action != "release" else {}
     response = await client.post(f"/v1/orders/{order}/{action}", json=body, headers=org.headers)
@@ -171,7 +172,7 @@ async def test_status_channel_and_location_follow_every_change_of_the_order(
         monkeypatch.setattr(queries, "_FIRST_WINDOW", 1)
         monkeypatch.setattr(queries, "_WINDOW_GROWTH", 2)
         monkeypatch.setattr(queries, "_LARGEST_WINDOW", 2)
-    await add_channel(client, shop, "app")
+    await create_channel(db, shop, "app", kind="app")
     web1 = await place(client, shop, "MUG")
     app1 = await place(client, shop, "MUG", "CUP", channel="app")
     web2 = await place(client, shop, "MUG", "TEE")
