@@ -163,7 +163,7 @@ async def test_a_viewer_sees_no_actions_and_a_crafted_post_is_refused(
 
 
 async def test_the_content_security_policy_blocks_nothing_of_the_dashboards_own(
-    browser: Browser, server: str, client: httpx.AsyncClient, db: Database
+    browser: Browser, server: str, db: Database
 ) -> None:
     shop = await open_shop(db)
     page = await signed_in(browser, server, shop, "admin")
