@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -23,10 +21,8 @@ from sqlalchemy.engine import make_url
 from orderly.app import create_app
 from orderly.kit.db import Database, plain_url
 from orderly.migrate import upgrade_database
-from orderly.onboarding import service as onboarding
 from orderly.settings import Settings
-from orderly.tenancy import service as tenancy
-from orderly.tenancy.domain import Role
+from tests.factories import Org, make_org
 
 # Markers by directory; a module of another directory marks itself with `pytestmark`.
 MARKERS_BY_DIRECTORY = {"browser": ("browser",), "e2e": ("e2e", "slow", "db")}
@@ -133,33 +129,6 @@ async def served(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncC
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://orderly.test") as c:
             yield c
-
-
-@dataclass
-class Org:
-    id: int
-    slug: str
-    key: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.key}"}
-
-
-async def make_org(db: Database, role: Role = Role.ADMIN) -> Org:
-    slug = "t-" + secrets.token_hex(5)
-    async with db.transaction() as transaction:
-        conn = transaction.connection
-        org_id = await onboarding.create_organization(conn, slug)
-        key = await tenancy.create_api_key(conn, org_id=org_id, role=role)
-    return Org(id=org_id, slug=slug, key=key.key)
-
-
-async def key_for(db: Database, org: Org, role: Role) -> dict[str, str]:
-    async with db.transaction() as transaction:
-        conn = transaction.connection
-        key = await tenancy.create_api_key(conn, org_id=org.id, role=role)
-    return {"Authorization": f"Bearer {key.key}"}
 
 
 @pytest_asyncio.fixture

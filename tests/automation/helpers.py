@@ -9,29 +9,15 @@ import sqlalchemy as sa
 
 from orderly.automation import tasks
 from orderly.kit.db import Database
-from tests.conftest import Org
-from tests.orders.factories import create_location, create_sku, order_body
+from tests.factories import Org, create_channel, create_location, create_sku
 
 
-async def shop_with_backorders(client: httpx.AsyncClient, org: Org, *skus: str) -> None:
-    await create_location(client, org.headers, "WH1", city="Newark")
+async def shop_with_backorders(db: Database, org: Org, *skus: str) -> None:
+    """WH1 (Newark), the SKUs named (no stock), and the `b2b` channel, which backorders."""
+    await create_location(db, org, "WH1", city="Newark")
     for sku in skus:
-        await create_sku(client, org.headers, sku)
-    response = await client.post(
-        "/v1/channels",
-        json={"code": "b2b", "name": "B2B", "kind": "b2b", "allow_backorders": True},
-        headers=org.headers,
-    )
-    assert response.status_code == 201, response.text
-
-
-async def place(
-    client: httpx.AsyncClient, org: Org, lines: list[tuple[str, int]], **extra: Any
-) -> dict[str, Any]:
-    body = order_body(lines, channel=extra.pop("channel", "b2b"), **extra)
-    response = await client.post("/v1/orders", json=body, headers=org.headers)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
+        await create_sku(db, org, sku)
+    await create_channel(db, org, "b2b", name="B2B", kind="b2b", allow_backorders=True)
 
 
 async def get(client: httpx.AsyncClient, org: Org, path: str, **params: Any) -> Any:

@@ -11,25 +11,24 @@ from tests.automation.helpers import (
     deferred_backorder_jobs,
     event_types,
     get,
-    place,
     run_deferred_backorder_jobs,
     shop_with_backorders,
 )
-from tests.conftest import Org
-from tests.orders.factories import ledger_mismatches, receive_stock, stock_of
+from tests.factories import Org, create_location, place_order, receive_stock
+from tests.orders.helpers import ledger_mismatches, stock_of
 
 
 class TestStockArrival:
     async def test_an_adjustment_defers_the_job_that_allocates_the_backorder(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await shop_with_backorders(client, org, "MUG")
-        await receive_stock(client, org.headers, "MUG", "WH1", 1)
-        order = await place(client, org, [("MUG", 3)])
+        await shop_with_backorders(db, org, "MUG")
+        await receive_stock(db, org, "MUG", "WH1", 1)
+        order = await place_order(db, org, [("MUG", 3)], channel="b2b")
         assert order["status"] == "backordered"
         assert await deferred_backorder_jobs(db, org.id) == []
 
-        await receive_stock(client, org.headers, "MUG", "WH1", 5)
+        await receive_stock(db, org, "MUG", "WH1", 5)
         jobs = await deferred_backorder_jobs(db, org.id)
         assert len(jobs) == 1
         await run_deferred_backorder_jobs(db, org.id)
@@ -51,9 +50,9 @@ class TestStockArrival:
     async def test_a_job_run_twice_changes_nothing_more(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await shop_with_backorders(client, org, "MUG")
-        order = await place(client, org, [("MUG", 2)])
-        await receive_stock(client, org.headers, "MUG", "WH1", 2)
+        await shop_with_backorders(db, org, "MUG")
+        order = await place_order(db, org, [("MUG", 2)], channel="b2b")
+        await receive_stock(db, org, "MUG", "WH1", 2)
         await run_deferred_backorder_jobs(db, org.id)
         await run_deferred_backorder_jobs(db, org.id)
         assert (await stock_of(client, org.headers, "MUG"))["WH1"]["reserved"] == 2
@@ -65,12 +64,11 @@ class TestStockArrival:
     async def test_a_transfer_in_sources_the_backorder(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await shop_with_backorders(client, org, "MUG")
-        from tests.orders.factories import create_location
+        await shop_with_backorders(db, org, "MUG")
 
-        await create_location(client, org.headers, "WH2", city="Dallas", capabilities=())
-        await receive_stock(client, org.headers, "MUG", "WH2", 4)
-        order = await place(client, org, [("MUG", 2)])
+        await create_location(db, org, "WH2", city="Dallas", capabilities=())
+        await receive_stock(db, org, "MUG", "WH2", 4)
+        order = await place_order(db, org, [("MUG", 2)], channel="b2b")
         assert order["status"] == "backordered"
         response = await client.post(
             "/v1/inventory/transfers",
@@ -85,8 +83,8 @@ class TestStockArrival:
     async def test_a_stock_change_that_rolls_back_defers_nothing(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await shop_with_backorders(client, org, "MUG", "CUP")
-        await place(client, org, [("MUG", 2)])
+        await shop_with_backorders(db, org, "MUG", "CUP")
+        await place_order(db, org, [("MUG", 2)], channel="b2b")
         response = await client.post(
             "/v1/inventory/adjustments",
             json={
@@ -105,10 +103,10 @@ class TestAllocateBackorders:
     async def test_oldest_order_first_and_partial_stock_keeps_the_rest_waiting(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await shop_with_backorders(client, org, "MUG")
-        first = await place(client, org, [("MUG", 2)])
-        second = await place(client, org, [("MUG", 2)])
-        await receive_stock(client, org.headers, "MUG", "WH1", 3)
+        await shop_with_backorders(db, org, "MUG")
+        first = await place_order(db, org, [("MUG", 2)], channel="b2b")
+        second = await place_order(db, org, [("MUG", 2)], channel="b2b")
+        await receive_stock(db, org, "MUG", "WH1", 3)
         sku_id = (await get(client, org, "/v1/products", sku="MUG"))["items"][0]["id"]
         async with db.transaction() as transaction:
             conn = transaction.connection
@@ -119,7 +117,7 @@ class TestAllocateBackorders:
         assert (await get(client, org, f"/v1/orders/{second['id']}"))["status"] == "backordered"
         assert (await stock_of(client, org.headers, "MUG"))["WH1"]["reserved"] == 3
 
-        await receive_stock(client, org.headers, "MUG", "WH1", 1)
+        await receive_stock(db, org, "MUG", "WH1", 1)
         await run_deferred_backorder_jobs(db, org.id)
         assert (await get(client, org, f"/v1/orders/{second['id']}"))["status"] == "allocated"
         assert await ledger_mismatches(db, org.id) == []
@@ -131,8 +129,8 @@ class TestImport:
     ) -> None:
         from orderly.inventory.importer import import_stock
 
-        await shop_with_backorders(client, org, "MUG")
-        order = await place(client, org, [("MUG", 2)])
+        await shop_with_backorders(db, org, "MUG")
+        order = await place_order(db, org, [("MUG", 2)], channel="b2b")
         async with db.transaction() as transaction:
             conn = transaction.connection
             await import_stock(

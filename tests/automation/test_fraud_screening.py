@@ -11,23 +11,26 @@ import pytest
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
 from tests.automation.helpers import event_types, get
-from tests.conftest import Org, key_for, make_org
-from tests.orders.factories import (
+from tests.factories import (
+    Org,
     create_location,
     create_sku,
-    ledger_mismatches,
+    key_for,
+    make_org,
     order_body,
+    place_order,
     receive_stock,
-    stock_of,
+    set_fraud_rules,
 )
+from tests.orders.helpers import ledger_mismatches, stock_of
 from tests.payments.test_payment_providers import declining  # noqa: F401 (a fixture)
 from tests.returns.test_store_credit_spending import credit, customer_with_credit, paid_with_credit
 
 
-async def stocked_shop(client: httpx.AsyncClient, org: Org) -> None:
-    await create_location(client, org.headers, "WH1", city="Newark")
-    await create_sku(client, org.headers, "MUG")
-    await receive_stock(client, org.headers, "MUG", "WH1", 50)
+async def stocked_shop(db: Database, org: Org) -> None:
+    await create_location(db, org, "WH1", city="Newark")
+    await create_sku(db, org, "MUG")
+    await receive_stock(db, org, "MUG", "WH1", 50)
 
 
 async def configure(
@@ -69,9 +72,9 @@ CANADA = {"line1": "1 Bay St", "city": "Toronto", "postal_code": "M5J 2N8", "cou
 
 class TestRules:
     async def test_no_rule_enabled_passes_every_order(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await stocked_shop(client, org)
+        await stocked_shop(db, org)
         rules = await get(client, org, "/v1/fraud/rules")
         assert rules["hold_threshold"] == 100
         assert [(r["rule"], r["enabled"]) for r in rules["rules"]] == [
@@ -85,8 +88,10 @@ class TestRules:
         assert order["status"] == "allocated"
         assert await fraud_detail(client, org, order["id"]) == "score 0 (hold at 100)"
 
-    async def test_velocity_per_email(self, client: httpx.AsyncClient, org: Org) -> None:
-        await stocked_shop(client, org)
+    async def test_velocity_per_email(
+        self, db: Database, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        await stocked_shop(db, org)
         await configure(
             client,
             org,
@@ -104,9 +109,9 @@ class TestRules:
         assert "velocity +100: 3 orders per email" in await fraud_detail(client, org, third["id"])
 
     async def test_velocity_per_address_and_payment_reference(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await stocked_shop(client, org)
+        await stocked_shop(db, org)
         await configure(
             client,
             org,
@@ -125,8 +130,8 @@ class TestRules:
         detail = await fraud_detail(client, org, again["id"])
         assert "per address" in detail and "per payment reference" in detail
 
-    async def test_amount(self, client: httpx.AsyncClient, org: Org) -> None:
-        await stocked_shop(client, org)
+    async def test_amount(self, db: Database, client: httpx.AsyncClient, org: Org) -> None:
+        await stocked_shop(db, org)
         await configure(
             client, org, {"rule": "amount", "score": 100, "params": {"amount": "59.97"}}
         )
@@ -134,15 +139,19 @@ class TestRules:
         small = await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=org.headers)
         assert small.json()["status"] == "allocated"
 
-    async def test_country_mismatch(self, client: httpx.AsyncClient, org: Org) -> None:
-        await stocked_shop(client, org)
+    async def test_country_mismatch(
+        self, db: Database, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        await stocked_shop(db, org)
         await configure(client, org, {"rule": "country_mismatch", "score": 100})
         assert held(await capture(client, org, billing_address=CANADA))
         same = {**CANADA, "country": "US", "postal_code": "02110"}
         assert not held(await capture(client, org, billing_address=same))
 
-    async def test_high_risk_postal_code(self, client: httpx.AsyncClient, org: Org) -> None:
-        await stocked_shop(client, org)
+    async def test_high_risk_postal_code(
+        self, db: Database, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        await stocked_shop(db, org)
         await configure(
             client,
             org,
@@ -155,9 +164,9 @@ class TestRules:
         )
 
     async def test_first_time_customer_with_express_shipping(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await stocked_shop(client, org)
+        await stocked_shop(db, org)
         await configure(client, org, {"rule": "first_time_express", "score": 100})
         assert held(await capture(client, org, tags=["express"]))
         # a known customer may choose express; a new one choosing standard is fine too
@@ -166,9 +175,9 @@ class TestRules:
         assert not held(await capture(client, org, customer=new))
 
     async def test_scores_add_up_to_the_threshold(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await stocked_shop(client, org)
+        await stocked_shop(db, org)
         await configure(
             client,
             org,
@@ -201,17 +210,18 @@ class TestRules:
 
 
 class TestReview:
-    async def held_order(
-        self, client: httpx.AsyncClient, org: Org, **overrides: Any
-    ) -> dict[str, Any]:
-        await stocked_shop(client, org)
-        await configure(client, org, {"rule": "country_mismatch", "score": 100})
-        order = await capture(client, org, billing_address=CANADA, **overrides)
+    async def held_order(self, db: Database, org: Org, **overrides: Any) -> dict[str, Any]:
+        await stocked_shop(db, org)
+        rules = {"hold_threshold": 100, "rules": [{"rule": "country_mismatch", "score": 100}]}
+        await set_fraud_rules(db, org, rules)
+        order = await place_order(db, org, [("MUG", 3)], billing_address=CANADA, **overrides)
         assert held(order)
         return order
 
-    async def test_the_queue_lists_held_orders(self, client: httpx.AsyncClient, org: Org) -> None:
-        order = await self.held_order(client, org)
+    async def test_the_queue_lists_held_orders(
+        self, db: Database, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        order = await self.held_order(db, org)
         await capture(client, org)
         queue = await get(client, org, "/v1/fraud/review")
         assert [o["id"] for o in queue["items"]] == [order["id"]]
@@ -219,7 +229,7 @@ class TestReview:
     async def test_approve_resumes_the_order(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        order = await self.held_order(client, org)
+        order = await self.held_order(db, org)
         response = await client.post(
             f"/v1/fraud/review/{order['id']}/approve",
             json={"reason": "called the customer"},
@@ -239,7 +249,7 @@ class TestReview:
     async def test_reject_cancels_and_releases_stock(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        order = await self.held_order(client, org)
+        order = await self.held_order(db, org)
         assert (await stock_of(client, org.headers, "MUG"))["WH1"]["reserved"] == 3
         response = await client.post(f"/v1/fraud/review/{order['id']}/reject", headers=org.headers)
         assert response.status_code == 200, response.text
@@ -251,9 +261,9 @@ class TestReview:
         assert await ledger_mismatches(db, org.id) == []
 
     async def test_reject_voids_an_authorised_payment(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        order = await self.held_order(client, org)  # payment authorised, never captured
+        order = await self.held_order(db, org)  # payment authorised, never captured
 
         response = await client.post(f"/v1/fraud/review/{order['id']}/reject", headers=org.headers)
 
@@ -268,9 +278,9 @@ class TestReview:
         assert rejected["data"]["refund"] == "voided"
 
     async def test_reject_refunds_a_captured_payment_once(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        order = await self.held_order(client, org, payment=CAPTURED)
+        order = await self.held_order(db, org, payment=CAPTURED)
 
         response = await client.post(f"/v1/fraud/review/{order['id']}/reject", headers=org.headers)
 
@@ -312,7 +322,7 @@ class TestReview:
     async def test_a_declined_void_leaves_the_order_in_review(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        order = await self.held_order(client, org)
+        order = await self.held_order(db, org)
         channels = await get(client, org, "/v1/channels")
         web = next(c for c in channels["items"] if c["code"] == "web")
         await client.patch(
@@ -333,7 +343,7 @@ class TestReview:
     async def test_other_org_404_and_viewer_403(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        order = await self.held_order(client, org)
+        order = await self.held_order(db, org)
         other = await make_org(db)
         for action in ("approve", "reject"):
             response = await client.post(

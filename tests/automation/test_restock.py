@@ -11,60 +11,58 @@ import httpx
 from orderly.automation import tasks
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
-from tests.automation.helpers import get, place, shop_with_backorders
-from tests.conftest import Org, key_for, make_org
-from tests.orders.factories import create_location, ledger_mismatches, receive_stock, stock_of
+from tests.automation.helpers import get, shop_with_backorders
+from tests.factories import (
+    Org,
+    create_location,
+    key_for,
+    make_org,
+    place_order,
+    receive_stock,
+    set_replenishment,
+)
+from tests.orders.helpers import ledger_mismatches, stock_of
 
 
-async def restockable_shop(client: httpx.AsyncClient, org: Org) -> None:
+async def restockable_shop(db: Database, org: Org) -> None:
     """MUG and CUP from ACME (packs of 6 and 1), TEE from BOLT; MUG has 2 at WH1."""
-    await shop_with_backorders(client, org, "MUG", "CUP", "TEE")
+    await shop_with_backorders(db, org, "MUG", "CUP", "TEE")
     for code in ("ACME", "BOLT"):
-        await create_location(client, org.headers, code, kind="supplier", capabilities=())
-    await receive_stock(client, org.headers, "MUG", "WH1", 2)
-    rules = await client.put(
-        "/v1/replenishment/rules",
-        json={
-            "rules": [
-                {"sku": "MUG", "location": "WH1", "reorder_point": 5, "max_quantity": 20},
-                {"sku": "CUP", "location": "WH1", "reorder_point": 3, "max_quantity": 10},
-                {
-                    "sku": "TEE",
-                    "location": "WH1",
-                    "reorder_point": 1,
-                    "max_quantity": 4,
-                    "min_quantity": 10,
-                },
-            ]
-        },
-        headers=org.headers,
+        await create_location(db, org, code, kind="supplier", capabilities=())
+    await receive_stock(db, org, "MUG", "WH1", 2)
+    await set_replenishment(
+        db,
+        org,
+        rules=[
+            {"sku": "MUG", "location": "WH1", "reorder_point": 5, "max_quantity": 20},
+            {"sku": "CUP", "location": "WH1", "reorder_point": 3, "max_quantity": 10},
+            {
+                "sku": "TEE",
+                "location": "WH1",
+                "reorder_point": 1,
+                "max_quantity": 4,
+                "min_quantity": 10,
+            },
+        ],
+        suppliers=[
+            {
+                "sku": "MUG",
+                "supplier": "ACME",
+                "cost": "2.50",
+                "currency": "USD",
+                "lead_time_days": 5,
+                "pack_size": 6,
+            },
+            {"sku": "CUP", "supplier": "ACME", "cost": "1.00", "currency": "USD"},
+            {
+                "sku": "TEE",
+                "supplier": "BOLT",
+                "cost": "4.00",
+                "currency": "USD",
+                "lead_time_days": 2,
+            },
+        ],
     )
-    assert rules.status_code == 200, rules.text
-    suppliers = await client.put(
-        "/v1/replenishment/suppliers",
-        json={
-            "suppliers": [
-                {
-                    "sku": "MUG",
-                    "supplier": "ACME",
-                    "cost": "2.50",
-                    "currency": "USD",
-                    "lead_time_days": 5,
-                    "pack_size": 6,
-                },
-                {"sku": "CUP", "supplier": "ACME", "cost": "1.00", "currency": "USD"},
-                {
-                    "sku": "TEE",
-                    "supplier": "BOLT",
-                    "cost": "4.00",
-                    "currency": "USD",
-                    "lead_time_days": 2,
-                },
-            ]
-        },
-        headers=org.headers,
-    )
-    assert suppliers.status_code == 200, suppliers.text
 
 
 async def run_restock(db: Database, org: Org) -> list[int]:
@@ -85,7 +83,7 @@ class TestDrafting:
     async def test_one_purchase_order_per_supplier_with_the_right_quantities(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await restockable_shop(client, org)
+        await restockable_shop(db, org)
         await run_restock(db, org)
         pos = await purchase_orders(client, org)
         assert [(po["supplier"], po["destination"], po["status"]) for po in pos] == [
@@ -103,7 +101,7 @@ class TestDrafting:
     async def test_running_twice_drafts_no_duplicate(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await restockable_shop(client, org)
+        await restockable_shop(db, org)
         await run_restock(db, org)
         first = await purchase_orders(client, org)
         await run_restock(db, org)
@@ -115,7 +113,7 @@ class TestDrafting:
     async def test_more_demand_tops_up_the_open_draft(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await restockable_shop(client, org)
+        await restockable_shop(db, org)
         await run_restock(db, org)
         response = await client.put(
             "/v1/replenishment/rules",
@@ -135,7 +133,7 @@ class TestDrafting:
     async def test_a_submitted_order_counts_as_on_order(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await restockable_shop(client, org)
+        await restockable_shop(db, org)
         await run_restock(db, org)
         for po in await purchase_orders(client, org):
             response = await client.post(
@@ -151,8 +149,8 @@ class TestReceiving:
     async def test_receipt_adds_stock_with_ledger_rows_and_sources_a_backorder(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await restockable_shop(client, org)
-        order = await place(client, org, [("CUP", 4)])
+        await restockable_shop(db, org)
+        order = await place_order(db, org, [("CUP", 4)], channel="b2b")
         assert order["status"] == "backordered"
         await run_restock(db, org)
         acme = (await purchase_orders(client, org, supplier="ACME"))[0]
@@ -194,7 +192,7 @@ class TestReceiving:
     async def test_the_last_units_complete_the_order(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await restockable_shop(client, org)
+        await restockable_shop(db, org)
         await run_restock(db, org)
         bolt = (await purchase_orders(client, org, supplier="BOLT"))[0]
         await client.post(f"/v1/purchase-orders/{bolt['id']}/submit", headers=org.headers)
@@ -216,7 +214,7 @@ class TestReceiving:
     async def test_a_draft_cannot_be_received(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await restockable_shop(client, org)
+        await restockable_shop(db, org)
         await run_restock(db, org)
         bolt = (await purchase_orders(client, org, supplier="BOLT"))[0]
         response = await client.post(
@@ -232,7 +230,7 @@ class TestAccess:
     async def test_other_org_gets_404_and_viewer_403(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await restockable_shop(client, org)
+        await restockable_shop(db, org)
         await run_restock(db, org)
         po = (await purchase_orders(client, org))[0]
         other = await make_org(db)
@@ -254,9 +252,9 @@ class TestAccess:
         assert response.status_code == 403
 
     async def test_a_supplier_must_be_a_supplier_location(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await restockable_shop(client, org)
+        await restockable_shop(db, org)
         response = await client.put(
             "/v1/replenishment/suppliers",
             json={"suppliers": [{"sku": "MUG", "supplier": "WH1", "currency": "USD"}]},
@@ -271,7 +269,7 @@ class TestCrashesAndRaces:
     async def test_a_run_killed_midway_leaves_nothing_and_the_retry_drafts_once(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await restockable_shop(client, org)
+        await restockable_shop(db, org)
 
         class WorkerKilled(Exception):
             pass
@@ -293,7 +291,7 @@ class TestCrashesAndRaces:
     ) -> None:
         import asyncio
 
-        await restockable_shop(client, org)
+        await restockable_shop(db, org)
         await asyncio.gather(run_restock(db, org), run_restock(db, org), run_restock(db, org))
         pos = await purchase_orders(client, org)
         assert [po["supplier"] for po in pos] == ["ACME", "BOLT"]

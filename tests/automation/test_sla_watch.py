@@ -10,9 +10,8 @@ import httpx
 from orderly.automation import tasks
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
-from tests.automation.helpers import event_types, get, place, shop_with_backorders
-from tests.conftest import Org, key_for, make_org
-from tests.orders.factories import receive_stock
+from tests.automation.helpers import event_types, get, shop_with_backorders
+from tests.factories import Org, key_for, make_org, place_order, receive_stock
 
 
 async def flag(db: Database, org: Org, now: datetime) -> list[int]:
@@ -29,9 +28,9 @@ class TestLateOrders:
     async def test_an_unshipped_order_is_flagged_once_after_two_days(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await shop_with_backorders(client, org, "MUG")
-        await receive_stock(client, org.headers, "MUG", "WH1", 5)
-        order = await place(client, org, [("MUG", 1)])
+        await shop_with_backorders(db, org, "MUG")
+        await receive_stock(db, org, "MUG", "WH1", 5)
+        order = await place_order(db, org, [("MUG", 1)], channel="b2b")
         assert await flag(db, org, created(order) + timedelta(days=1, hours=23)) == []
         assert await flag(db, org, created(order) + timedelta(days=2, hours=1)) == [order["id"]]
         assert await flag(db, org, created(order) + timedelta(days=3)) == []
@@ -40,16 +39,18 @@ class TestLateOrders:
     async def test_the_channel_and_the_requested_date_set_the_promise(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await shop_with_backorders(client, org, "MUG")
+        await shop_with_backorders(db, org, "MUG")
         response = await client.patch(
             "/v1/channels/" + str((await get(client, org, "/v1/channels"))["items"][-1]["id"]),
             json={"settings": {"ship_within_days": 5}},
             headers=org.headers,
         )
         assert response.status_code == 200, response.text
-        slow = await place(client, org, [("MUG", 1)])
+        slow = await place_order(db, org, [("MUG", 1)], channel="b2b")
         day = (created(slow) + timedelta(days=1)).date()
-        dated = await place(client, org, [("MUG", 1)], requested_delivery_date=day.isoformat())
+        dated = await place_order(
+            db, org, [("MUG", 1)], requested_delivery_date=day.isoformat(), channel="b2b"
+        )
         three_days_on = created(slow) + timedelta(days=3)
         assert await flag(db, org, three_days_on) == [dated["id"]]
         assert await flag(db, org, created(slow) + timedelta(days=5, hours=1)) == [slow["id"]]
@@ -57,8 +58,8 @@ class TestLateOrders:
     async def test_a_cancelled_order_is_never_late(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await shop_with_backorders(client, org, "MUG")
-        order = await place(client, org, [("MUG", 1)])
+        await shop_with_backorders(db, org, "MUG")
+        order = await place_order(db, org, [("MUG", 1)], channel="b2b")
         response = await client.post(
             f"/v1/orders/{order['id']}/cancel", json={"reason": "changed mind"}, headers=org.headers
         )
@@ -70,11 +71,11 @@ class TestReport:
     async def test_late_shipments_per_location(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await shop_with_backorders(client, org, "MUG")
-        await receive_stock(client, org.headers, "MUG", "WH1", 2)
-        first = await place(client, org, [("MUG", 1)])
-        await place(client, org, [("MUG", 1)])
-        await place(client, org, [("MUG", 1)])  # backordered: no location yet
+        await shop_with_backorders(db, org, "MUG")
+        await receive_stock(db, org, "MUG", "WH1", 2)
+        first = await place_order(db, org, [("MUG", 1)], channel="b2b")
+        await place_order(db, org, [("MUG", 1)], channel="b2b")
+        await place_order(db, org, [("MUG", 1)], channel="b2b")  # backordered: no location yet
         await flag(db, org, created(first) + timedelta(days=4))
         report = await get(client, org, "/v1/reports/late-shipments", group_by="location")
         assert report == {

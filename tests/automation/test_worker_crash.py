@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from orderly.automation import tasks
 from orderly.kit.db import Database, plain_url
 from tests.automation.test_restock import purchase_orders, restockable_shop, run_restock
-from tests.conftest import Org
+from tests.factories import Org
 
 
 async def job_status(db: Database, job_id: int) -> str:
@@ -25,7 +25,7 @@ class TestKilledWorker:
     async def test_the_job_is_retried_and_drafts_each_purchase_order_once(
         self, client: httpx.AsyncClient, db: Database, org: Org, database_url: str
     ) -> None:
-        await restockable_shop(client, org)
+        await restockable_shop(db, org)
         app = procrastinate.App(
             connector=procrastinate.PsycopgConnector(conninfo=plain_url(database_url))
         )

@@ -13,8 +13,9 @@ from playwright.async_api import Browser, Page, expect
 from orderly.kit.db import Database
 from orderly.settings import Settings
 from tests.browser.conftest import SCREENSHOTS
+from tests.factories import order_body, place_order
 from tests.fulfillment.helpers import customer_pickup_code
-from tests.web.shop import PASSWORD, Shop, open_shop, place, place_pickup
+from tests.web.shop import PASSWORD, Shop, open_shop, place_pickup
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
@@ -40,12 +41,17 @@ async def shot(page: Page, name: str) -> None:
 async def test_an_order_from_the_api_is_picked_packed_shipped_and_labelled(
     browser: Browser, server: str, client: httpx.AsyncClient, db: Database
 ) -> None:
-    shop = await open_shop(client, db)
-    await place(client, shop, [("TEE", 1)], channel="web")
+    shop = await open_shop(db)
+    await place_order(db, shop.org, [("TEE", 1)], channel="web")
     page = await signed_in(browser, server, shop, "admin")
     await shot(page, "home")
 
-    order = await place(client, shop, [("MUG", 2)])
+    # The order of the test's title arrives through the API while the admin is signed in.
+    response = await client.post(
+        "/v1/orders", json=order_body([("MUG", 2)]), headers=shop.org.headers
+    )
+    assert response.status_code == 201, response.text
+    order = response.json()
     await page.get_by_role("link", name="Orders", exact=True).click()
     await expect(page.get_by_role("link", name=order["number"])).to_be_visible()
     await shot(page, "orders")
@@ -102,8 +108,8 @@ async def test_an_order_from_the_api_is_picked_packed_shipped_and_labelled(
 async def test_a_store_associate_hands_over_a_pickup_by_code(
     browser: Browser, server: str, client: httpx.AsyncClient, db: Database, settings: Settings
 ) -> None:
-    shop = await open_shop(client, db)
-    order = await place_pickup(client, shop)
+    shop = await open_shop(db)
+    order = await place_pickup(db, shop)
     page = await signed_in(browser, server, shop, "store", viewport=PHONE)
 
     await page.goto(f"{server}/app/store")
@@ -134,8 +140,8 @@ async def test_a_store_associate_hands_over_a_pickup_by_code(
 async def test_a_viewer_sees_no_actions_and_a_crafted_post_is_refused(
     browser: Browser, server: str, client: httpx.AsyncClient, db: Database
 ) -> None:
-    shop = await open_shop(client, db)
-    order = await place(client, shop, [("MUG", 1)])
+    shop = await open_shop(db)
+    order = await place_order(db, shop.org, [("MUG", 1)])
     page = await signed_in(browser, server, shop, "viewer")
 
     await page.goto(f"{server}/app/orders/{order['id']}")
@@ -157,9 +163,9 @@ async def test_a_viewer_sees_no_actions_and_a_crafted_post_is_refused(
 
 
 async def test_the_content_security_policy_blocks_nothing_of_the_dashboards_own(
-    browser: Browser, server: str, client: httpx.AsyncClient, db: Database
+    browser: Browser, server: str, db: Database
 ) -> None:
-    shop = await open_shop(client, db)
+    shop = await open_shop(db)
     page = await signed_in(browser, server, shop, "admin")
     refused: list[str] = []
     page.on(

@@ -12,9 +12,10 @@ from playwright.async_api import Browser, Dialog, Page, expect
 
 from orderly.kit.db import Database
 from tests.browser.test_dashboard_in_browser import PHONE, shot, signed_in
+from tests.factories import shipped_order
 from tests.web.shop import open_shop
 from tests.web.test_automation_pages import hold_big_orders, reorder_mugs
-from tests.web.test_returns_pages import returns_location, shipped_order
+from tests.web.test_returns_pages import returns_location
 
 
 async def accept_dialogs(dialog: Dialog) -> None:
@@ -24,9 +25,9 @@ async def accept_dialogs(dialog: Dialog) -> None:
 async def test_start_receive_and_refund_a_return(
     browser: Browser, server: str, client: httpx.AsyncClient, db: Database
 ) -> None:
-    shop = await open_shop(client, db)
-    await returns_location(client, shop)
-    order = await shipped_order(client, shop, [("MUG", 2)])
+    shop = await open_shop(db)
+    await returns_location(db, shop)
+    order = await shipped_order(db, shop.org, [("MUG", 2)])
     page = await signed_in(browser, server, shop, "admin")
     page.on("dialog", accept_dialogs)
 
@@ -84,9 +85,9 @@ async def pages_to_see(page: Page, server: str, suffix: str) -> None:
 async def test_automation_and_settings_pages_at_desktop_and_phone_width(
     browser: Browser, server: str, client: httpx.AsyncClient, db: Database
 ) -> None:
-    shop = await open_shop(client, db)
-    await reorder_mugs(client, shop)
-    await hold_big_orders(client, shop)
+    shop = await open_shop(db)
+    await reorder_mugs(db, shop)
+    await hold_big_orders(db, shop)
     response = await client.post(
         "/v1/orders",
         json={

@@ -6,7 +6,7 @@ import httpx
 
 from orderly.catalog import service
 from orderly.kit.db import Database
-from tests.conftest import Org, make_org
+from tests.factories import Org, make_org
 
 
 async def test_skus_by_code_finds_known_codes_only(

@@ -6,7 +6,7 @@ import httpx
 
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for, make_org
+from tests.factories import Org, key_for, make_org
 
 TEE_M: dict[str, Any] = {"sku": "TEE-M", "name": "Tee M", "weight_grams": 200}
 

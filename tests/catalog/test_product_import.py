@@ -10,7 +10,7 @@ from orderly.catalog import service
 from orderly.catalog.errors import ImportRowInvalid
 from orderly.catalog.importer import import_products
 from orderly.kit.db import Database
-from tests.conftest import Org
+from tests.factories import Org
 
 HEADER = "sku,name,product,gtin,weight_grams,length_mm,width_mm,height_mm,hazmat\n"
 

@@ -9,7 +9,7 @@ from orderly.channels import service
 from orderly.channels.errors import UnknownChannel
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for, make_org
+from tests.factories import Org, key_for, make_org
 
 SHOP: dict[str, Any] = {"code": "amazon", "name": "Amazon US", "kind": "marketplace"}
 

@@ -25,6 +25,8 @@ from bench.server_process import (
     start_server,
 )
 
+from tests.factories import Org
+
 API_WORKERS = 2
 
 
@@ -47,6 +49,11 @@ class Cluster:
     @property
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.api_key}"}
+
+    @property
+    def org(self) -> Org:
+        """The cluster's organization and key, for tests/factories.py on `database_url`."""
+        return Org(id=self.org_id, slug="e2e", key=self.api_key)
 
     def log(self, name: str) -> Path:
         return self.data_dir / f"{name}.log"

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from tests.e2e.cluster import Cluster
-from tests.orders.factories import order_body
+from tests.factories import order_body
 
 SKUS = ("E2E-MUG", "E2E-CAP", "E2E-TEE", "E2E-BAG")
 LOCATIONS = ("EAST", "WEST")

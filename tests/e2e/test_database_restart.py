@@ -10,8 +10,9 @@ from collections import Counter
 
 import httpx
 
+from orderly.kit.db import Database
 from tests.e2e.cluster import running_cluster
-from tests.orders.factories import create_location, create_sku, order_body, receive_stock
+from tests.factories import create_location, create_sku, order_body, receive_stock
 
 RECOVERY_SECONDS = 30
 PROBLEM_JSON = "application/problem+json"
@@ -22,9 +23,13 @@ async def test_api_answers_503_while_the_database_is_down_and_recovers() -> None
         async with httpx.AsyncClient(
             base_url=cluster.base_url, headers=cluster.headers, timeout=15
         ) as api:
-            await create_location(api, cluster.headers, "MAIN")
-            await create_sku(api, cluster.headers, "DB-MUG")
-            await receive_stock(api, cluster.headers, "DB-MUG", "MAIN", 100_000)
+            database = Database(cluster.database_url, pool_size=1, max_overflow=0)
+            try:
+                await create_location(database, cluster.org, "MAIN")
+                await create_sku(database, cluster.org, "DB-MUG")
+                await receive_stock(database, cluster.org, "DB-MUG", "MAIN", 100_000)
+            finally:
+                await database.dispose()
 
             statuses: Counter[int] = Counter()
             stop = asyncio.Event()

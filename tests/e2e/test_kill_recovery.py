@@ -16,7 +16,8 @@ from orderly.kit.db import Database, plain_url
 from tests.e2e.cluster import Cluster, running_cluster
 from tests.e2e.load import LOCATIONS, SKUS, Load
 from tests.e2e.receiver import WebhookReceiver, webhook_receiver
-from tests.orders.factories import create_location, create_sku, ledger_mismatches, receive_stock
+from tests.factories import create_location, create_sku, receive_many
+from tests.orders.helpers import ledger_mismatches
 
 CLIENTS = 5
 CRASHES = 3
@@ -72,12 +73,16 @@ async def prepare(api: httpx.AsyncClient, cluster: Cluster, receiver: WebhookRec
         "/v1/webhooks", json={"url": receiver.url, "event_types": ["*"]}, headers=headers
     )
     assert hook.status_code == 201, hook.text
-    for code, city in zip(LOCATIONS, ("Newark", "Chicago"), strict=True):
-        await create_location(api, headers, code, city=city)
-    for sku in SKUS:
-        await create_sku(api, headers, sku)
-        for location in LOCATIONS:
-            await receive_stock(api, headers, sku, location, STOCK_PER_LEVEL)
+    database = Database(cluster.database_url, pool_size=1, max_overflow=0)
+    try:
+        for code, city in zip(LOCATIONS, ("Newark", "Chicago"), strict=True):
+            await create_location(database, cluster.org, code, city=city)
+        for sku in SKUS:
+            await create_sku(database, cluster.org, sku)
+        stock = {(sku, location): STOCK_PER_LEVEL for sku in SKUS for location in LOCATIONS}
+        await receive_many(database, cluster.org, stock)
+    finally:
+        await database.dispose()
 
 
 async def crash_repeatedly(cluster: Cluster, rng: random.Random) -> None:

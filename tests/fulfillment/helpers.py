@@ -1,4 +1,5 @@
-"""Set-up for fulfillment tests: a small network, boxes, a fake carrier at the label port."""
+"""Fulfillment tests: a small network (built by tests/factories.py), a fake carrier at the label
+port, and the warehouse steps over the API."""
 
 from __future__ import annotations
 
@@ -10,29 +11,10 @@ import httpx
 
 from orderly.fulfillment import pickup
 from orderly.fulfillment.shipping_port import BoughtLabel, LabelRequest
+from orderly.kit.db import Database
 from orderly.kit.secrets import secret_key
 from orderly.settings import Settings
-from tests.conftest import Org
-from tests.orders.factories import create_location, order_body, receive_stock
-
-BOXES = [
-    {
-        "code": "S",
-        "length_mm": 200,
-        "width_mm": 150,
-        "height_mm": 100,
-        "max_weight_grams": 2000,
-        "tare_grams": 100,
-    },
-    {
-        "code": "M",
-        "length_mm": 300,
-        "width_mm": 250,
-        "height_mm": 200,
-        "max_weight_grams": 5000,
-        "tare_grams": 200,
-    },
-]
+from tests.factories import BOXES, Org, create_location, create_product, receive_many
 
 
 class FakeCarrier:
@@ -51,46 +33,13 @@ class FakeCarrier:
         return labels
 
 
-async def create_product(
-    client: httpx.AsyncClient,
-    headers: dict[str, str],
-    sku: str,
-    *,
-    weight_grams: int = 300,
-    dims: tuple[int, int, int] | None = (100, 80, 60),
-) -> None:
-    body: dict[str, Any] = {
-        "sku": sku,
-        "name": f"{sku.title()} deluxe",
-        "weight_grams": weight_grams,
-    }
-    if dims:
-        body.update(length_mm=dims[0], width_mm=dims[1], height_mm=dims[2])
-    response = await client.post("/v1/products", json=body, headers=headers)
-    assert response.status_code == 201, response.text
-
-
-async def setup_warehouses(client: httpx.AsyncClient, org: Org, stock: dict[str, int]) -> None:
+async def setup_warehouses(db: Database, org: Org, stock: dict[str, int]) -> None:
     """WH1 (Newark, preferred) and WH2 (Chicago), each with the box catalogue; `stock` units
     of MUG at each location code given."""
-    await create_location(client, org.headers, "WH1", city="Newark", priority=10)
-    await create_location(client, org.headers, "WH2", city="Chicago", priority=20)
-    await create_product(client, org.headers, "MUG")
-    for code in ("WH1", "WH2"):
-        response = await client.put(
-            f"/v1/fulfillment/locations/{code}/boxes", json={"boxes": BOXES}, headers=org.headers
-        )
-        assert response.status_code == 200, response.text
-    for location, units in stock.items():
-        await receive_stock(client, org.headers, "MUG", location, units)
-
-
-async def place(
-    client: httpx.AsyncClient, org: Org, lines: list[tuple[str, int]], **extra: Any
-) -> dict[str, Any]:
-    response = await client.post("/v1/orders", json=order_body(lines, **extra), headers=org.headers)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
+    await create_location(db, org, "WH1", city="Newark", priority=10, boxes=BOXES)
+    await create_location(db, org, "WH2", city="Chicago", priority=20, boxes=BOXES)
+    await create_product(db, org, "MUG")
+    await receive_many(db, org, {("MUG", location): units for location, units in stock.items()})
 
 
 async def fulfillment_orders(

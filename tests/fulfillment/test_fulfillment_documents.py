@@ -7,17 +7,9 @@ import io
 import httpx
 from pypdf import PdfReader
 
-from tests.conftest import Org
-from tests.fulfillment.helpers import (
-    act,
-    create_product,
-    fulfillment_orders,
-    ok,
-    pick,
-    place,
-    setup_warehouses,
-)
-from tests.orders.factories import receive_stock
+from orderly.kit.db import Database
+from tests.factories import Org, create_product, place_order, receive_stock
+from tests.fulfillment.helpers import act, fulfillment_orders, ok, pick, setup_warehouses
 
 
 def text_of(response: httpx.Response) -> str:
@@ -29,19 +21,19 @@ def text_of(response: httpx.Response) -> str:
 
 class TestDocuments:
     async def test_pick_list_is_sorted_by_bin_and_prints(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 10})
-        await create_product(client, org.headers, "PLATE")
-        await receive_stock(client, org.headers, "PLATE", "WH1", 10)
+        await setup_warehouses(db, org, {"WH1": 10})
+        await create_product(db, org, "PLATE")
+        await receive_stock(db, org, "PLATE", "WH1", 10)
         bins = await client.put(
             "/v1/fulfillment/locations/WH1/bins",
             json={"bins": [{"sku": "MUG", "bin": "B-02-01"}, {"sku": "PLATE", "bin": "A-01-03"}]},
             headers=org.headers,
         )
         assert bins.status_code == 200, bins.text
-        first = await place(client, org, [("MUG", 1), ("PLATE", 2)])
-        second = await place(client, org, [("MUG", 2)])
+        first = await place_order(db, org, [("MUG", 1), ("PLATE", 2)])
+        second = await place_order(db, org, [("MUG", 2)])
         for placed in (first, second):
             [fo] = await fulfillment_orders(client, org, placed["id"])
             await ok(await act(client, org, fo["id"], "accept"))
@@ -56,10 +48,10 @@ class TestDocuments:
             assert needle in text, needle
 
     async def test_packing_slip_names_the_order_and_its_skus(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 10})
-        placed = await place(client, org, [("MUG", 2)])
+        await setup_warehouses(db, org, {"WH1": 10})
+        placed = await place_order(db, org, [("MUG", 2)])
         [fo] = await fulfillment_orders(client, org, placed["id"])
         text = text_of(
             await client.get(

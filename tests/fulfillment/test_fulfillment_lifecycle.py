@@ -9,7 +9,16 @@ import sqlalchemy as sa
 from orderly.fulfillment import service
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for, make_org
+from tests.factories import (
+    Org,
+    create_location,
+    create_sku,
+    key_for,
+    make_org,
+    order_body,
+    place_order,
+    receive_stock,
+)
 from tests.fulfillment.helpers import (
     FakeCarrier,
     act,
@@ -18,31 +27,23 @@ from tests.fulfillment.helpers import (
     ok,
     order,
     pick,
-    place,
     setup_warehouses,
     timeline,
 )
-from tests.orders.factories import (
-    create_location,
-    create_sku,
-    ledger_mismatches,
-    order_body,
-    receive_stock,
-    stock_of,
-)
+from tests.orders.helpers import ledger_mismatches, stock_of
 
 
 @pytest.fixture
-async def shop(client: httpx.AsyncClient, org: Org) -> Org:
-    await setup_warehouses(client, org, {"WH1": 10})
+async def shop(db: Database, org: Org) -> Org:
+    await setup_warehouses(db, org, {"WH1": 10})
     return org
 
 
 class TestOpening:
     async def test_an_allocated_order_gets_a_pending_fulfillment_order(
-        self, client: httpx.AsyncClient, shop: Org
+        self, db: Database, client: httpx.AsyncClient, shop: Org
     ) -> None:
-        placed = await place(client, shop, [("MUG", 3)])
+        placed = await place_order(db, shop, [("MUG", 3)])
         [fo] = await fulfillment_orders(client, shop, placed["id"])
         assert fo["status"] == "pending"
         assert fo["location"] == "WH1"
@@ -50,10 +51,10 @@ class TestOpening:
         assert [(x["sku"], x["quantity"]) for x in fo["lines"]] == [("MUG", 3)]
 
     async def test_a_held_order_gets_its_fulfillment_order_on_release(
-        self, client: httpx.AsyncClient, shop: Org
+        self, db: Database, client: httpx.AsyncClient, shop: Org
     ) -> None:
-        placed = await place(
-            client, shop, [("MUG", 2)], payment={"status": "pending", "amount": "0"}
+        placed = await place_order(
+            db, shop, [("MUG", 2)], payment={"status": "pending", "amount": "0"}
         )
         assert placed["status"] == "on_hold"
         assert await fulfillment_orders(client, shop, placed["id"]) == []
@@ -68,7 +69,7 @@ class TestOpening:
     async def test_cancelling_the_order_cancels_its_fulfillment_orders(
         self, client: httpx.AsyncClient, shop: Org, db: Database
     ) -> None:
-        placed = await place(client, shop, [("MUG", 2)])
+        placed = await place_order(db, shop, [("MUG", 2)])
         [fo] = await fulfillment_orders(client, shop, placed["id"])
         await ok(await act(client, shop, fo["id"], "accept"))
         cancelled = await client.post(
@@ -90,7 +91,7 @@ class TestHappyPath:
     async def test_accept_pick_pack_ship_deliver(
         self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier, db: Database
     ) -> None:
-        placed = await place(client, shop, [("MUG", 2)])
+        placed = await place_order(db, shop, [("MUG", 2)])
         [fo] = await fulfillment_orders(client, shop, placed["id"])
         accepted = await ok(await act(client, shop, fo["id"], "accept"))
         assert accepted["status"] == "accepted"
@@ -147,7 +148,7 @@ class TestHappyPath:
     async def test_tracking_news_lands_on_the_timeline(
         self, client: httpx.AsyncClient, shop: Org, db: Database
     ) -> None:
-        placed = await place(client, shop, [("MUG", 1)])
+        placed = await place_order(db, shop, [("MUG", 1)])
         async with db.transaction() as transaction:
             conn = transaction.connection
             await service.on_shipment_status_changed(
@@ -160,7 +161,7 @@ class TestPartialShipment:
     async def test_parcels_leave_in_two_goes(
         self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier, db: Database
     ) -> None:
-        placed = await place(client, shop, [("MUG", 3)])
+        placed = await place_order(db, shop, [("MUG", 3)])
         [fo] = await fulfillment_orders(client, shop, placed["id"])
         await ok(await act(client, shop, fo["id"], "accept"))
         wave = await pick(client, shop, "WH1")
@@ -199,8 +200,8 @@ class TestPartialShipment:
     async def test_split_order_is_partially_shipped_until_both_locations_ship(
         self, client: httpx.AsyncClient, org: Org, carrier: FakeCarrier, db: Database
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 2, "WH2": 2})
-        placed = await place(client, org, [("MUG", 4)])
+        await setup_warehouses(db, org, {"WH1": 2, "WH2": 2})
+        placed = await place_order(db, org, [("MUG", 4)])
         first, second = await fulfillment_orders(client, org, placed["id"])
         for fo in (first, second):
             await ok(await act(client, org, fo["id"], "accept"))
@@ -214,9 +215,11 @@ class TestPartialShipment:
         assert await ledger_mismatches(db, org.id) == []
 
 
-async def ship_one_of_three(client: httpx.AsyncClient, shop: Org) -> tuple[dict, dict]:  # type: ignore[type-arg]
+async def ship_one_of_three(
+    db: Database, client: httpx.AsyncClient, shop: Org
+) -> tuple[dict, dict]:  # type: ignore[type-arg]
     """An order of 3 MUG from WH1 of which one parcel (1 unit) has left: (order, its FO)."""
-    placed = await place(client, shop, [("MUG", 3)])
+    placed = await place_order(db, shop, [("MUG", 3)])
     [fo] = await fulfillment_orders(client, shop, placed["id"])
     await ok(await act(client, shop, fo["id"], "accept"))
     await confirm(client, shop, (await pick(client, shop, "WH1"))["id"])
@@ -254,7 +257,7 @@ class TestPartiallyShippedOrder:
     async def test_a_hold_stops_it_and_a_release_brings_it_back_partially_shipped(
         self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier, db: Database
     ) -> None:
-        placed, fo = await ship_one_of_three(client, shop)
+        placed, fo = await ship_one_of_three(db, client, shop)
         held = await order_action(client, shop, placed["id"], "hold", reason="address check")
         assert (await ok(held))["status"] == "on_hold"
         blocked = await act(client, shop, fo["id"], "ship")
@@ -277,7 +280,7 @@ class TestPartiallyShippedOrder:
     async def test_only_its_unshipped_units_can_be_cancelled(
         self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier, db: Database
     ) -> None:
-        placed, _ = await ship_one_of_three(client, shop)
+        placed, _ = await ship_one_of_three(db, client, shop)
         whole = await order_action(client, shop, placed["id"], "cancel", reason="changed mind")
         assert (whole.status_code, whole.json()["code"]) == (409, "illegal_transition")
 
@@ -300,7 +303,7 @@ class TestPartiallyShippedOrder:
     async def test_a_held_one_cancels_its_unshipped_units_and_ships(
         self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier, db: Database
     ) -> None:
-        placed, _ = await ship_one_of_three(client, shop)
+        placed, _ = await ship_one_of_three(db, client, shop)
         await ok(await order_action(client, shop, placed["id"], "hold", reason="check"))
         done = await ok(
             await order_action(client, shop, placed["id"], "cancel-unshipped", reason="stop")
@@ -312,7 +315,7 @@ class TestPartiallyShippedOrder:
     async def test_with_nothing_shipped_cancel_unshipped_cancels_the_order(
         self, client: httpx.AsyncClient, shop: Org, db: Database
     ) -> None:
-        placed = await place(client, shop, [("MUG", 2)])
+        placed = await place_order(db, shop, [("MUG", 2)])
         done = await ok(
             await order_action(client, shop, placed["id"], "cancel-unshipped", reason="stop")
         )
@@ -329,7 +332,7 @@ class TestCancelledLineUnits:
         config = {"rules": [{"type": "backorder", "policy": "cancel_line"}]}
         saved = await client.put("/v1/routing-configs/default", json=config, headers=shop.headers)
         assert saved.status_code == 200, saved.text
-        placed = await place(client, shop, [("MUG", 12)])
+        placed = await place_order(db, shop, [("MUG", 12)])
         assert (placed["status"], placed["lines"][0]["cancelled"]) == ("allocated", 2)
         assert placed["total"] == "199.90"
         [fo] = await fulfillment_orders(client, shop, placed["id"])
@@ -345,9 +348,9 @@ class TestCancelledLineUnits:
 
 class TestIllegalMoves:
     async def test_steps_out_of_order_are_409(
-        self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier
+        self, db: Database, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier
     ) -> None:
-        placed = await place(client, shop, [("MUG", 1)])
+        placed = await place_order(db, shop, [("MUG", 1)])
         [fo] = await fulfillment_orders(client, shop, placed["id"])
         for action in ("pack", "ship"):
             response = await act(client, shop, fo["id"], action)
@@ -375,9 +378,9 @@ class TestIllegalMoves:
         assert response.json()["code"] == "nothing_to_pick"
 
     async def test_a_held_order_does_not_ship(
-        self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier
+        self, db: Database, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier
     ) -> None:
-        placed = await place(client, shop, [("MUG", 1)])
+        placed = await place_order(db, shop, [("MUG", 1)])
         [fo] = await fulfillment_orders(client, shop, placed["id"])
         await ok(await act(client, shop, fo["id"], "accept"))
         wave = await pick(client, shop, "WH1")
@@ -397,7 +400,7 @@ class TestAccess:
     async def test_a_viewer_reads_but_does_not_act(
         self, client: httpx.AsyncClient, shop: Org, db: Database
     ) -> None:
-        placed = await place(client, shop, [("MUG", 1)])
+        placed = await place_order(db, shop, [("MUG", 1)])
         [fo] = await fulfillment_orders(client, shop, placed["id"])
         viewer = await key_for(db, shop, Role.VIEWER)
         picker = await key_for(db, shop, Role.FULFILLMENT)
@@ -411,7 +414,7 @@ class TestAccess:
     async def test_another_organizations_fulfillment_order_is_404(
         self, client: httpx.AsyncClient, shop: Org, db: Database
     ) -> None:
-        placed = await place(client, shop, [("MUG", 1)])
+        placed = await place_order(db, shop, [("MUG", 1)])
         [fo] = await fulfillment_orders(client, shop, placed["id"])
         other = await make_org(db)
         for response in (
@@ -438,15 +441,15 @@ async def test_a_store_that_ships_from_store_fulfils_like_a_warehouse(
 ) -> None:
     """No warehouse holds the mug: the store with ship_from_store sends it."""
     await create_location(
-        client,
-        org.headers,
+        db,
+        org,
         "ST1",
         city="Chicago",
         kind="store",
         capabilities=("pickup", "ship_from_store"),
     )
-    await create_sku(client, org.headers, "MUG")
-    await receive_stock(client, org.headers, "MUG", "ST1", 2)
+    await create_sku(db, org, "MUG")
+    await receive_stock(db, org, "MUG", "ST1", 2)
 
     placed = await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=org.headers)
 

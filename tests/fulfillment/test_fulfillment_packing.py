@@ -10,28 +10,28 @@ import sqlalchemy as sa
 from orderly.inventory.reservations import StockRequest
 from orderly.inventory.shipments import write_off_stock
 from orderly.kit.db import Database
-from tests.conftest import Org
+from tests.factories import Org, create_product, place_order, receive_stock
 from tests.fulfillment.helpers import (
     FakeCarrier,
     act,
-    create_product,
     fulfillment_orders,
     ok,
     pick,
-    place,
     setup_warehouses,
 )
-from tests.orders.factories import ledger_mismatches, receive_stock, stock_of
+from tests.orders.helpers import ledger_mismatches, stock_of
 
 
 @pytest.fixture
-async def shop(client: httpx.AsyncClient, org: Org) -> Org:
-    await setup_warehouses(client, org, {"WH1": 40})
+async def shop(db: Database, org: Org) -> Org:
+    await setup_warehouses(db, org, {"WH1": 40})
     return org
 
 
-async def picking(client: httpx.AsyncClient, org: Org, quantity: int, sku: str = "MUG") -> int:
-    placed = await place(client, org, [(sku, quantity)])
+async def picking(
+    db: Database, client: httpx.AsyncClient, org: Org, quantity: int, sku: str = "MUG"
+) -> int:
+    placed = await place_order(db, org, [(sku, quantity)])
     [fo] = await fulfillment_orders(client, org, placed["id"])
     await ok(await act(client, org, fo["id"], "accept"))
     await pick(client, org, "WH1", fulfillment_order_ids=[fo["id"]])
@@ -42,7 +42,7 @@ class TestPacking:
     async def test_too_many_for_one_box_fill_several(
         self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier, db: Database
     ) -> None:
-        fo_id = await picking(client, shop, 20)
+        fo_id = await picking(db, client, shop, 20)
         packed = await ok(await act(client, shop, fo_id, "pack"))
         parcels = packed["parcels"]
         assert len(parcels) >= 2
@@ -54,10 +54,12 @@ class TestPacking:
         assert (await stock_of(client, shop.headers, "MUG"))["WH1"]["on_hand"] == 20
         assert await ledger_mismatches(db, shop.id) == []
 
-    async def test_an_item_no_box_holds_is_422(self, client: httpx.AsyncClient, shop: Org) -> None:
-        await create_product(client, shop.headers, "RUG", weight_grams=4000, dims=(1800, 300, 300))
-        await receive_stock(client, shop.headers, "RUG", "WH1", 2)
-        fo_id = await picking(client, shop, 1, sku="RUG")
+    async def test_an_item_no_box_holds_is_422(
+        self, db: Database, client: httpx.AsyncClient, shop: Org
+    ) -> None:
+        await create_product(db, shop, "RUG", weight_grams=4000, dims=(1800, 300, 300))
+        await receive_stock(db, shop, "RUG", "WH1", 2)
+        fo_id = await picking(db, client, shop, 1, sku="RUG")
         response = await act(client, shop, fo_id, "pack")
         assert response.status_code == 422
         assert response.json()["code"] == "no_box_fits"
@@ -67,9 +69,9 @@ class TestPacking:
         assert current["status"] == "picking" and current["parcels"] == []
 
     async def test_the_packers_choice_must_hold_every_unit_in_a_known_box(
-        self, client: httpx.AsyncClient, shop: Org
+        self, db: Database, client: httpx.AsyncClient, shop: Org
     ) -> None:
-        fo_id = await picking(client, shop, 2)
+        fo_id = await picking(db, client, shop, 2)
         unknown = await act(
             client, shop, fo_id, "pack",
             {"parcels": [{"box": "XL", "items": [{"line_no": 1, "quantity": 2}]}]},
@@ -93,9 +95,9 @@ class TestPacking:
         assert chosen["parcels"][0]["box"] == "M"
 
     async def test_pack_and_ship_replay_with_the_same_idempotency_key(
-        self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier
+        self, db: Database, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier
     ) -> None:
-        fo_id = await picking(client, shop, 1)
+        fo_id = await picking(db, client, shop, 1)
         await ok(await act(client, shop, fo_id, "pack"))
         headers = {**shop.headers, "Idempotency-Key": f"ship-{fo_id}"}
         url = f"/v1/fulfillment-orders/{fo_id}/ship"
@@ -106,9 +108,9 @@ class TestPacking:
         assert len(carrier.requests) == 1
 
     async def test_one_idempotency_key_for_pack_and_then_ship_is_refused_for_ship(
-        self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier
+        self, db: Database, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier
     ) -> None:
-        fo_id = await picking(client, shop, 1)
+        fo_id = await picking(db, client, shop, 1)
         headers = {**shop.headers, "Idempotency-Key": f"bench-{fo_id}"}
         packed = await client.post(f"/v1/fulfillment-orders/{fo_id}/pack", json={}, headers=headers)
         assert packed.status_code == 200, packed.text
@@ -123,9 +125,9 @@ class TestPacking:
         assert current["status"] == "packed" and carrier.requests == []
 
     async def test_one_idempotency_key_packs_one_fulfillment_order_only(
-        self, client: httpx.AsyncClient, shop: Org
+        self, db: Database, client: httpx.AsyncClient, shop: Org
     ) -> None:
-        first, second = await picking(client, shop, 1), await picking(client, shop, 1)
+        first, second = await picking(db, client, shop, 1), await picking(db, client, shop, 1)
         headers = {**shop.headers, "Idempotency-Key": "pack-once"}
         packed = await client.post(f"/v1/fulfillment-orders/{first}/pack", json={}, headers=headers)
         assert packed.status_code == 200, packed.text
@@ -163,7 +165,7 @@ class TestWriteOff:
     async def test_a_write_off_stops_at_what_is_reserved(
         self, client: httpx.AsyncClient, shop: Org, db: Database
     ) -> None:
-        await place(client, shop, [("MUG", 38)])
+        await place_order(db, shop, [("MUG", 38)])
         async with db.transaction() as transaction:
             conn = transaction.connection
             sku_id, location_id = (

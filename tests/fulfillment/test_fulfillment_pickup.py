@@ -12,34 +12,40 @@ import sqlalchemy as sa
 from orderly.kit.db import Database
 from orderly.order_flows.backorders import allocate_backorders
 from orderly.order_flows.tasks import expire_uncollected_pickups
-from tests.conftest import Org
+from tests.factories import (
+    Org,
+    create_location,
+    create_product,
+    place_order,
+    receive_stock,
+    set_boxes,
+)
 from tests.fulfillment.helpers import (
-    BOXES,
     FakeCarrier,
     act,
-    create_product,
     fulfillment_orders,
     ok,
     order,
     pick,
-    place,
     timeline,
 )
-from tests.orders.factories import create_location, ledger_mismatches, receive_stock, stock_of
+from tests.orders.helpers import ledger_mismatches, stock_of
 
 
 @pytest.fixture
-async def store(client: httpx.AsyncClient, org: Org) -> Org:
+async def store(db: Database, org: Org) -> Org:
     await create_location(
-        client, org.headers, "ST1", city="Boston", kind="store", capabilities=("pickup", "ship")
+        db, org, "ST1", city="Boston", kind="store", capabilities=("pickup", "ship")
     )
-    await create_product(client, org.headers, "MUG")
-    await receive_stock(client, org.headers, "MUG", "ST1", 4)
+    await create_product(db, org, "MUG")
+    await receive_stock(db, org, "MUG", "ST1", 4)
     return org
 
 
-async def ready_pickup(client: httpx.AsyncClient, org: Org) -> tuple[dict, dict, str]:  # type: ignore[type-arg]
-    placed = await place(client, org, [("MUG", 2)], delivery_method="pickup", pickup_location="ST1")
+async def ready_pickup(db: Database, client: httpx.AsyncClient, org: Org) -> tuple[dict, dict, str]:  # type: ignore[type-arg]
+    placed = await place_order(
+        db, org, [("MUG", 2)], delivery_method="pickup", pickup_location="ST1"
+    )
     [fo] = await fulfillment_orders(client, org, placed["id"])
     assert fo["pickup"] is True and fo["location"] == "ST1"
     await ok(await act(client, org, fo["id"], "accept"))
@@ -53,7 +59,7 @@ class TestPickup:
     async def test_collected_with_the_code(
         self, client: httpx.AsyncClient, store: Org, db: Database
     ) -> None:
-        placed, fo, code = await ready_pickup(client, store)
+        placed, fo, code = await ready_pickup(db, client, store)
         assert len(code) >= 6 and not set(code) & set("0O1IL")
         collected = await ok(await act(client, store, fo["id"], "pickup", {"code": code.lower()}))
         assert collected["status"] == "delivered"
@@ -67,7 +73,7 @@ class TestPickup:
     async def test_the_code_is_kept_nowhere_but_as_a_keyed_hash(
         self, client: httpx.AsyncClient, store: Org, db: Database
     ) -> None:
-        placed, fo, code = await ready_pickup(client, store)
+        placed, fo, code = await ready_pickup(db, client, store)
         events = await client.get(
             f"/v1/orders/{placed['id']}/events", params={"limit": 200}, headers=store.headers
         )
@@ -95,16 +101,18 @@ class TestPickup:
     async def test_a_wrong_code_is_refused(
         self, client: httpx.AsyncClient, store: Org, db: Database
     ) -> None:
-        placed, fo, _code = await ready_pickup(client, store)
+        placed, fo, _code = await ready_pickup(db, client, store)
         wrong = await act(client, store, fo["id"], "pickup", {"code": "XXXXXXXX"})
         assert wrong.status_code == 422
         assert wrong.json()["code"] == "invalid_pickup_code"
         assert (await order(client, store, placed["id"]))["status"] == "allocated"
         assert (await stock_of(client, store.headers, "MUG"))["ST1"]["reserved"] == 2
 
-    async def test_not_ready_yet_is_409(self, client: httpx.AsyncClient, store: Org) -> None:
-        placed = await place(
-            client, store, [("MUG", 1)], delivery_method="pickup", pickup_location="ST1"
+    async def test_not_ready_yet_is_409(
+        self, db: Database, client: httpx.AsyncClient, store: Org
+    ) -> None:
+        placed = await place_order(
+            db, store, [("MUG", 1)], delivery_method="pickup", pickup_location="ST1"
         )
         [fo] = await fulfillment_orders(client, store, placed["id"])
         early = await act(client, store, fo["id"], "ready-for-pickup")
@@ -115,7 +123,7 @@ class TestPickup:
     async def test_uncollected_pickups_expire_and_release_their_stock(
         self, client: httpx.AsyncClient, store: Org, db: Database
     ) -> None:
-        placed, fo, _ = await ready_pickup(client, store)
+        placed, fo, _ = await ready_pickup(db, client, store)
         async with db.transaction() as transaction:
             conn = transaction.connection
             assert await expire_uncollected_pickups(conn, datetime.now(UTC)) >= 0
@@ -138,8 +146,8 @@ class TestPickup:
     async def test_an_expired_pickup_of_a_partly_collected_order_cancels_its_units(
         self, client: httpx.AsyncClient, store: Org, db: Database
     ) -> None:
-        placed = await place(
-            client, store, [("MUG", 2)], delivery_method="pickup", pickup_location="ST1"
+        placed = await place_order(
+            db, store, [("MUG", 2)], delivery_method="pickup", pickup_location="ST1"
         )
         [first] = await fulfillment_orders(client, store, placed["id"])
         await ok(await act(client, store, first["id"], "accept"))
@@ -174,9 +182,9 @@ class TestPickup:
         assert await ledger_mismatches(db, store.id) == []
 
     async def test_a_shipping_order_has_no_pickup(
-        self, client: httpx.AsyncClient, store: Org
+        self, db: Database, client: httpx.AsyncClient, store: Org
     ) -> None:
-        placed = await place(client, store, [("MUG", 1)])
+        placed = await place_order(db, store, [("MUG", 1)])
         [fo] = await fulfillment_orders(client, store, placed["id"])
         response = await act(client, store, fo["id"], "ready-for-pickup")
         assert response.status_code == 409
@@ -187,11 +195,8 @@ class TestShipFromStore:
     async def test_a_store_ships_with_the_same_flow(
         self, client: httpx.AsyncClient, store: Org, carrier: FakeCarrier, db: Database
     ) -> None:
-        boxes = await client.put(
-            "/v1/fulfillment/locations/ST1/boxes", json={"boxes": BOXES}, headers=store.headers
-        )
-        assert boxes.status_code == 200
-        placed = await place(client, store, [("MUG", 1)])
+        await set_boxes(db, store, "ST1")
+        placed = await place_order(db, store, [("MUG", 1)])
         [fo] = await fulfillment_orders(client, store, placed["id"])
         assert (fo["location"], fo["pickup"]) == ("ST1", False)
         await ok(await act(client, store, fo["id"], "accept"))

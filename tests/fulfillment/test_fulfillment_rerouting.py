@@ -6,7 +6,7 @@ import httpx
 
 from orderly.kit.db import Database
 from tests.automation.helpers import deferred_backorder_jobs, run_deferred_backorder_jobs
-from tests.conftest import Org
+from tests.factories import Org, place_order, receive_stock
 from tests.fulfillment.helpers import (
     FakeCarrier,
     act,
@@ -15,19 +15,18 @@ from tests.fulfillment.helpers import (
     ok,
     order,
     pick,
-    place,
     setup_warehouses,
     timeline,
 )
-from tests.orders.factories import ledger_mismatches, receive_stock, stock_of
+from tests.orders.helpers import ledger_mismatches, stock_of
 
 
 class TestShortUnitsOfAPartiallyShippedOrder:
     async def test_rejected_units_wait_for_stock_and_are_sourced_when_it_arrives(
         self, client: httpx.AsyncClient, org: Org, db: Database, carrier: FakeCarrier
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 2, "WH2": 1})
-        placed = await place(client, org, [("MUG", 3)])
+        await setup_warehouses(db, org, {"WH1": 2, "WH2": 1})
+        placed = await place_order(db, org, [("MUG", 3)])
         first, second = await fulfillment_orders(client, org, placed["id"])
         assert (first["location"], second["location"]) == ("WH1", "WH2")
         await ok(await act(client, org, first["id"], "accept"))
@@ -39,7 +38,7 @@ class TestShortUnitsOfAPartiallyShippedOrder:
         assert waiting["status"] == "partially_shipped"
         assert waiting["lines"][0]["backordered"] == 1
 
-        await receive_stock(client, org.headers, "MUG", "WH1", 5)
+        await receive_stock(db, org, "MUG", "WH1", 5)
         assert len(await deferred_backorder_jobs(db, org.id)) == 1
         await run_deferred_backorder_jobs(db, org.id)
 
@@ -63,8 +62,8 @@ class TestShortUnitsOfAPartiallyShippedOrder:
     async def test_a_release_after_a_hold_sources_them_and_stays_partially_shipped(
         self, client: httpx.AsyncClient, org: Org, db: Database, carrier: FakeCarrier
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 2, "WH2": 1})
-        placed = await place(client, org, [("MUG", 3)])
+        await setup_warehouses(db, org, {"WH1": 2, "WH2": 1})
+        placed = await place_order(db, org, [("MUG", 3)])
         first, second = await fulfillment_orders(client, org, placed["id"])
         await ok(await act(client, org, first["id"], "accept"))
         await confirm(client, org, (await pick(client, org, "WH1"))["id"])
@@ -75,7 +74,7 @@ class TestShortUnitsOfAPartiallyShippedOrder:
         )
         assert held.status_code == 200, held.text
         await ok(await act(client, org, second["id"], "reject", {"reason": "damaged"}))
-        await receive_stock(client, org.headers, "MUG", "WH2", 1)
+        await receive_stock(db, org, "MUG", "WH2", 1)
 
         released = await client.post(f"/v1/orders/{placed['id']}/release", headers=org.headers)
         assert released.status_code == 200, released.text
@@ -91,8 +90,8 @@ class TestReject:
     async def test_not_found_corrects_stock_and_a_second_warehouse_takes_the_order(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 5, "WH2": 5})
-        placed = await place(client, org, [("MUG", 2)])
+        await setup_warehouses(db, org, {"WH1": 5, "WH2": 5})
+        placed = await place_order(db, org, [("MUG", 2)])
         [fo] = await fulfillment_orders(client, org, placed["id"])
         assert fo["location"] == "WH1"
 
@@ -116,8 +115,8 @@ class TestReject:
     async def test_no_capacity_does_not_touch_the_count(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 5, "WH2": 5})
-        placed = await place(client, org, [("MUG", 2)])
+        await setup_warehouses(db, org, {"WH1": 5, "WH2": 5})
+        placed = await place_order(db, org, [("MUG", 2)])
         [fo] = await fulfillment_orders(client, org, placed["id"])
         await ok(await act(client, org, fo["id"], "reject", {"reason": "no_capacity"}))
         stock = await stock_of(client, org.headers, "MUG")
@@ -128,8 +127,8 @@ class TestReject:
     async def test_nowhere_else_to_go_backorders_the_order(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 5})
-        placed = await place(client, org, [("MUG", 2)])
+        await setup_warehouses(db, org, {"WH1": 5})
+        placed = await place_order(db, org, [("MUG", 2)])
         [fo] = await fulfillment_orders(client, org, placed["id"])
         await ok(await act(client, org, fo["id"], "reject", {"reason": "damaged"}))
         assert (await order(client, org, placed["id"]))["status"] == "backordered"
@@ -141,9 +140,9 @@ class TestReject:
     async def test_the_correction_keeps_other_orders_reservations(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 3})
-        placed = await place(client, org, [("MUG", 2)])
-        await place(client, org, [("MUG", 1)])
+        await setup_warehouses(db, org, {"WH1": 3})
+        placed = await place_order(db, org, [("MUG", 2)])
+        await place_order(db, org, [("MUG", 1)])
         [fo] = await fulfillment_orders(client, org, placed["id"])
         # Two are missing; the other order's unit stays reserved.
         await ok(await act(client, org, fo["id"], "reject", {"reason": "not_found"}))
@@ -166,8 +165,8 @@ class TestReject:
     async def test_rejecting_some_lines_keeps_the_rest_here(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 5, "WH2": 5})
-        placed = await place(client, org, [("MUG", 3)])
+        await setup_warehouses(db, org, {"WH1": 5, "WH2": 5})
+        placed = await place_order(db, org, [("MUG", 3)])
         [fo] = await fulfillment_orders(client, org, placed["id"])
         partial = await ok(
             await act(
@@ -198,8 +197,8 @@ class TestReject:
     async def test_a_short_pick_is_rejected_and_rerouted(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 5, "WH2": 5})
-        placed = await place(client, org, [("MUG", 3)])
+        await setup_warehouses(db, org, {"WH1": 5, "WH2": 5})
+        placed = await place_order(db, org, [("MUG", 3)])
         [fo] = await fulfillment_orders(client, org, placed["id"])
         await ok(await act(client, org, fo["id"], "accept"))
         wave = await pick(client, org, "WH1")
@@ -225,8 +224,8 @@ class TestReject:
     async def test_cancel_a_fulfillment_order_reroutes_without_correction(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 5, "WH2": 5})
-        placed = await place(client, org, [("MUG", 1)])
+        await setup_warehouses(db, org, {"WH1": 5, "WH2": 5})
+        placed = await place_order(db, org, [("MUG", 1)])
         [fo] = await fulfillment_orders(client, org, placed["id"])
         cancelled = await ok(await act(client, org, fo["id"], "cancel", {"reason": "closing"}))
         assert cancelled["status"] == "cancelled"

@@ -10,7 +10,7 @@ from orderly.kit.db import Database
 from orderly.shipping import service as shipping
 from orderly.shipping.carriers.registry import register_carrier
 from orderly.shipping.tasks import poll_all
-from tests.conftest import Org
+from tests.factories import Org, place_order
 from tests.fulfillment.helpers import (
     act,
     confirm,
@@ -18,11 +18,10 @@ from tests.fulfillment.helpers import (
     ok,
     order,
     pick,
-    place,
     setup_warehouses,
     timeline,
 )
-from tests.orders.factories import ledger_mismatches, stock_of
+from tests.orders.helpers import ledger_mismatches, stock_of
 from tests.shipping.factories import event, push, webhook
 from tests.shipping.test_tracking_endpoints import PollableCarrier
 
@@ -31,11 +30,11 @@ class TestRealLabels:
     async def test_labels_are_bought_and_delivery_closes_the_order(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 5})
+        await setup_warehouses(db, org, {"WH1": 5})
         async with db.transaction() as transaction:
             conn = transaction.connection
             await shipping.install_demo_carriers(conn, org.id)
-        placed = await place(client, org, [("MUG", 2)])
+        placed = await place_order(db, org, [("MUG", 2)])
         [fo] = await fulfillment_orders(client, org, placed["id"])
         await ok(await act(client, org, fo["id"], "accept"))
         await confirm(client, org, (await pick(client, org, "WH1"))["id"])
@@ -79,14 +78,14 @@ class TestCarrierNewsOfAWaitingOrder:
     async def test_delivery_of_a_held_orders_parcel_is_kept_and_the_batch_goes_through(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 5})
+        await setup_warehouses(db, org, {"WH1": 5})
         async with db.transaction() as transaction:
             conn = transaction.connection
             await shipping.install_demo_carriers(conn, org.id)
-        held = await place(client, org, [("MUG", 3)])
+        held = await place_order(db, org, [("MUG", 3)])
         [held_fo] = await fulfillment_orders(client, org, held["id"])
         await ok(await act(client, org, held_fo["id"], "accept"))
-        other = await place(client, org, [("MUG", 1)])
+        other = await place_order(db, org, [("MUG", 1)])
         [other_fo] = await fulfillment_orders(client, org, other["id"])
         await ok(await act(client, org, other_fo["id"], "accept"))
         await confirm(client, org, (await pick(client, org, "WH1"))["id"])
@@ -142,8 +141,8 @@ class TestCarrierNewsOfAWaitingOrder:
             headers=org.headers,
         )
         assert created.status_code == 201, created.text
-        await setup_warehouses(client, org, {"WH1": 5})
-        placed = await place(client, org, [("MUG", 1)])
+        await setup_warehouses(db, org, {"WH1": 5})
+        placed = await place_order(db, org, [("MUG", 1)])
         [fo] = await fulfillment_orders(client, org, placed["id"])
         await ok(await act(client, org, fo["id"], "accept"))
         await confirm(client, org, (await pick(client, org, "WH1"))["id"])

@@ -1,32 +1,24 @@
 from __future__ import annotations
 
 import httpx
-from tests.conftest import Org, key_for, make_org
-from tests.inventory.factories import (
-    add_location,
-    add_sku,
-    adjust,
-    ledger,
-    level,
-    receive,
-    reserve,
-)
+from tests.factories import Org, create_location, create_sku, key_for, make_org, receive_stock
+from tests.inventory.helpers import adjust, ledger, level, reserve
 
 from orderly.inventory import service
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
 
 
-async def stocked(client: httpx.AsyncClient, org: Org) -> None:
-    await add_sku(client, org, "TEE-M")
-    await add_location(client, org, "WH1")
+async def stocked(db: Database, org: Org) -> None:
+    await create_sku(db, org, "TEE-M")
+    await create_location(db, org, "WH1")
 
 
 class TestAdjust:
     async def test_the_contract_body_creates_the_level_and_a_receipt(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await stocked(client, org)
+        await stocked(db, org)
         response = await adjust(
             client,
             org,
@@ -57,8 +49,8 @@ class TestAdjust:
     async def test_negative_deltas_and_counts_are_adjustments(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await stocked(client, org)
-        await receive(client, org, "TEE-M", "WH1", 50)
+        await stocked(db, org)
+        await receive_stock(db, org, "TEE-M", "WH1", 50)
         response = await adjust(
             client,
             org,
@@ -84,12 +76,12 @@ class TestAdjust:
             assert await service.ledger_matches_levels(conn, org.id) == []
 
     async def test_a_batch_returns_each_level_once_in_the_order_named(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await add_sku(client, org, "A")
-        await add_sku(client, org, "B")
-        await add_location(client, org, "WH1")
-        await add_location(client, org, "WH2")
+        await create_sku(db, org, "A")
+        await create_sku(db, org, "B")
+        await create_location(db, org, "WH1")
+        await create_location(db, org, "WH2")
         response = await adjust(
             client,
             org,
@@ -104,9 +96,9 @@ class TestAdjust:
         ]
 
     async def test_an_idempotency_key_replays_the_first_answer(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await stocked(client, org)
+        await stocked(db, org)
         body = {
             "adjustments": [{"sku": "TEE-M", "location": "WH1", "delta": 5, "reason": "received"}]
         }
@@ -124,9 +116,9 @@ class TestRefusals:
     async def test_going_below_zero_is_409_and_nothing_of_the_batch_is_written(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await stocked(client, org)
-        await add_sku(client, org, "CAP")
-        await receive(client, org, "TEE-M", "WH1", 5)
+        await stocked(db, org)
+        await create_sku(db, org, "CAP")
+        await receive_stock(db, org, "TEE-M", "WH1", 5)
         response = await adjust(
             client,
             org,
@@ -150,9 +142,9 @@ class TestRefusals:
     async def test_on_hand_cannot_go_below_what_is_reserved(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        sku_id = await add_sku(client, org, "TEE-M")
-        location_id = await add_location(client, org, "WH1")
-        await receive(client, org, "TEE-M", "WH1", 50)
+        sku_id = (await create_sku(db, org, "TEE-M"))["id"]
+        location_id = (await create_location(db, org, "WH1"))["id"]
+        await receive_stock(db, org, "TEE-M", "WH1", 50)
         await reserve(db, org, sku_id, location_id, 30)
         for change in ({"delta": -21}, {"set_on_hand": 29}):
             response = await adjust(
@@ -173,9 +165,9 @@ class TestRefusals:
             assert await service.ledger_matches_levels(conn, org.id) == []
 
     async def test_a_negative_delta_on_a_new_level_is_refused(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await stocked(client, org)
+        await stocked(db, org)
         response = await adjust(
             client,
             org,
@@ -188,9 +180,9 @@ class TestRefusals:
 
 class TestBadInput:
     async def test_unknown_codes_are_422_naming_each_field(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await stocked(client, org)
+        await stocked(db, org)
         response = await adjust(
             client,
             org,
@@ -208,9 +200,9 @@ class TestBadInput:
         assert await ledger(client, org) == []
 
     async def test_an_unknown_location_alone_is_unknown_location(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await stocked(client, org)
+        await stocked(db, org)
         response = await adjust(
             client,
             org,
@@ -221,10 +213,10 @@ class TestBadInput:
         assert response.json()["errors"][0]["field"] == "adjustments.0.location"
 
     async def test_an_inactive_location_takes_no_adjustments(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await add_sku(client, org, "TEE-M")
-        await add_location(client, org, "OLD", active=False)
+        await create_sku(db, org, "TEE-M")
+        await create_location(db, org, "OLD", active=False)
         response = await adjust(
             client,
             org,
@@ -238,7 +230,7 @@ class TestBadInput:
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
         other = await make_org(db)
-        await stocked(client, other)
+        await stocked(db, other)
         response = await adjust(
             client,
             org,
@@ -251,9 +243,9 @@ class TestBadInput:
         ]
 
     async def test_delta_and_set_on_hand_are_exclusive_and_delta_is_not_zero(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await stocked(client, org)
+        await stocked(db, org)
         for change, field in (
             ({"delta": 0}, "adjustments.0.delta"),
             ({}, "adjustments.0.delta"),
@@ -285,7 +277,7 @@ class TestBadInput:
     async def test_a_viewer_cannot_adjust(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await stocked(client, org)
+        await stocked(db, org)
         viewer = await key_for(db, org, Role.VIEWER)
         response = await client.post(
             "/v1/inventory/adjustments",

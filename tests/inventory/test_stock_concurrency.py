@@ -8,8 +8,8 @@ from collections import Counter
 from typing import Any
 
 import httpx
-from tests.conftest import Org
-from tests.inventory.factories import add_location, add_sku, level, receive
+from tests.factories import Org, create_location, create_sku, receive_stock
+from tests.inventory.helpers import level
 
 from orderly.inventory import service
 from orderly.inventory.domain import Adjustment, AdjustmentReason, Transfer
@@ -20,11 +20,11 @@ PLACES = ("WH1", "WH2")
 START = 100
 
 
-async def network(client: httpx.AsyncClient, org: Org) -> None:
+async def network(db: Database, org: Org) -> None:
     for sku in SKUS:
-        await add_sku(client, org, sku)
+        await create_sku(db, org, sku)
     for place in PLACES:
-        await add_location(client, org, place)
+        await create_location(db, org, place)
 
 
 async def books_balance(db: Database, org: Org) -> bool:
@@ -37,10 +37,10 @@ class TestConcurrentWriters:
     async def test_fifty_mixed_requests_over_http(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await network(client, org)
+        await network(db, org)
         for sku in SKUS:
             for place in PLACES:
-                await receive(client, org, sku, place, START)
+                await receive_stock(db, org, sku, place, START)
         rng = random.Random(7)
         expected: Counter[tuple[str, str]] = Counter({(s, p): START for s in SKUS for p in PLACES})
         requests: list[tuple[str, dict[str, Any]]] = []
@@ -77,7 +77,7 @@ class TestConcurrentWriters:
     async def test_batches_that_create_the_same_new_levels_do_not_deadlock(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await network(client, org)
+        await network(db, org)
         keys = [(s, p) for s in SKUS for p in PLACES]
         rng = random.Random(11)
 
@@ -99,9 +99,9 @@ class TestConcurrentWriters:
     async def test_counts_deltas_and_transfers_keep_the_ledger_true(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await network(client, org)
-        await receive(client, org, "A", "WH1", START)
-        await receive(client, org, "A", "WH2", START)
+        await network(db, org)
+        await receive_stock(db, org, "A", "WH1", START)
+        await receive_stock(db, org, "A", "WH2", START)
         rng = random.Random(3)
 
         async def one(i: int) -> None:

@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 import httpx
 import pytest
-from tests.conftest import Org
-from tests.inventory.factories import add_location, add_sku, ledger, level, receive, reserve
+from tests.factories import Org, create_location, create_sku, receive_stock
+from tests.inventory.helpers import ledger, level, reserve
 
 from orderly.catalog import service as catalog
 from orderly.inventory import service
@@ -28,18 +28,18 @@ async def run_import(
         return await import_stock(conn, org.id, "importer", rows(text), on_progress=on_progress)
 
 
-async def two_skus(client: httpx.AsyncClient, org: Org) -> None:
-    await add_sku(client, org, "A")
-    await add_sku(client, org, "B")
-    await add_location(client, org, "WH1")
+async def two_skus(db: Database, org: Org) -> None:
+    await create_sku(db, org, "A")
+    await create_sku(db, org, "B")
+    await create_location(db, org, "WH1")
 
 
 class TestGoodFiles:
     async def test_counts_become_on_hand_with_ledger_rows_for_the_difference(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await two_skus(client, org)
-        await receive(client, org, "A", "WH1", 10)
+        await two_skus(db, org)
+        await receive_stock(db, org, "A", "WH1", 10)
         progress: list[int] = []
         imported = await run_import(
             db,
@@ -67,16 +67,16 @@ class TestGoodFiles:
     async def test_an_unchanged_count_writes_no_ledger_row(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await two_skus(client, org)
-        await receive(client, org, "A", "WH1", 4)
+        await two_skus(db, org)
+        await receive_stock(db, org, "A", "WH1", 4)
         assert await run_import(db, org, "sku,location,on_hand\nA,WH1,4\n") == 1
         assert len(await ledger(client, org)) == 1
 
     async def test_a_large_file_goes_in_batches(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await add_location(client, org, "WH1")
-        await add_location(client, org, "WH2")
+        await create_location(db, org, "WH1")
+        await create_location(db, org, "WH2")
         codes = [f"SKU-{i:05d}" for i in range(1100)]
         async with db.transaction() as transaction:
             conn = transaction.connection
@@ -114,7 +114,7 @@ class TestBadFiles:
     async def test_a_bad_row_names_its_line_and_field_and_nothing_is_kept(
         self, client: httpx.AsyncClient, db: Database, org: Org, text: str, line: int, field: str
     ) -> None:
-        await two_skus(client, org)
+        await two_skus(db, org)
         with pytest.raises(ImportRowInvalid) as caught:
             await run_import(db, org, text)
         assert caught.value.code == "import_row_invalid"
@@ -127,8 +127,8 @@ class TestBadFiles:
     async def test_an_inactive_location_is_refused(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await two_skus(client, org)
-        await add_location(client, org, "OLD", active=False)
+        await two_skus(db, org)
+        await create_location(db, org, "OLD", active=False)
         with pytest.raises(ImportRowInvalid) as caught:
             await run_import(db, org, "sku,location,on_hand\nA,WH1,1\nA,OLD,1\n")
         assert caught.value.detail.startswith("line 3: location")
@@ -136,10 +136,10 @@ class TestBadFiles:
     async def test_a_count_below_reserved_is_refused(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        sku_id = await add_sku(client, org, "A")
-        await add_sku(client, org, "B")
-        location_id = await add_location(client, org, "WH1")
-        await receive(client, org, "A", "WH1", 10)
+        sku_id = (await create_sku(db, org, "A"))["id"]
+        await create_sku(db, org, "B")
+        location_id = (await create_location(db, org, "WH1"))["id"]
+        await receive_stock(db, org, "A", "WH1", 10)
         await reserve(db, org, sku_id, location_id, 6)
         with pytest.raises(ImportRowInvalid) as caught:
             await run_import(db, org, "sku,location,on_hand\nB,WH1,9\nA,WH1,5\n")
@@ -151,7 +151,7 @@ class TestBadFiles:
     async def test_a_bad_row_in_a_later_batch_leaves_the_earlier_batches_out_too(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await two_skus(client, org)
+        await two_skus(db, org)
         text = "sku,location,on_hand\n" + "A,WH1,5\n" * 1500 + "B,WH1,oops\n"
         with pytest.raises(ImportRowInvalid) as caught:
             await run_import(db, org, text)

@@ -1,16 +1,8 @@
 from __future__ import annotations
 
 import httpx
-from tests.conftest import Org, make_org
-from tests.inventory.factories import (
-    add_location,
-    add_sku,
-    adjust,
-    ledger,
-    level,
-    receive,
-    reserve,
-)
+from tests.factories import Org, create_location, create_sku, make_org, receive_stock
+from tests.inventory.helpers import adjust, ledger, level, reserve
 
 from orderly.inventory.schemas import SkuStockOut
 from orderly.kit.db import Database
@@ -25,13 +17,13 @@ class TestStockPicture:
     async def test_levels_per_location_and_network_totals_over_active_locations(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        sku_id = await add_sku(client, org, "TEE-M")
-        wh1 = await add_location(client, org, "WH1")
-        await add_location(client, org, "ST1", kind="store")
-        await add_location(client, org, "OLD")
-        await receive(client, org, "TEE-M", "WH1", 100)
-        await receive(client, org, "TEE-M", "ST1", 10)
-        await receive(client, org, "TEE-M", "OLD", 7)
+        sku_id = (await create_sku(db, org, "TEE-M"))["id"]
+        wh1 = (await create_location(db, org, "WH1"))["id"]
+        await create_location(db, org, "ST1", kind="store")
+        await create_location(db, org, "OLD")
+        await receive_stock(db, org, "TEE-M", "WH1", 100)
+        await receive_stock(db, org, "TEE-M", "ST1", 10)
+        await receive_stock(db, org, "TEE-M", "OLD", 7)
         await reserve(db, org, sku_id, wh1, 30)
         await client.put(
             "/v1/inventory/safety-stock",
@@ -80,26 +72,26 @@ class TestStockPicture:
         }
 
     async def test_a_location_filter_narrows_rows_not_totals(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
         for sku in ("A", "B"):
-            await add_sku(client, org, sku)
-        await add_location(client, org, "WH1")
-        await add_location(client, org, "WH2")
-        await receive(client, org, "A", "WH1", 5)
-        await receive(client, org, "A", "WH2", 6)
-        await receive(client, org, "B", "WH2", 1)
+            await create_sku(db, org, sku)
+        await create_location(db, org, "WH1")
+        await create_location(db, org, "WH2")
+        await receive_stock(db, org, "A", "WH1", 5)
+        await receive_stock(db, org, "A", "WH2", 6)
+        await receive_stock(db, org, "B", "WH2", 1)
         body = (await get(client, org, "/v1/inventory", location="WH1")).json()
         assert [item["sku"] for item in body["items"]] == ["A"]
         assert [row["location"] for row in body["items"][0]["locations"]] == ["WH1"]
         assert body["items"][0]["totals"]["on_hand"] == 11
 
-    async def test_pages_by_sku(self, client: httpx.AsyncClient, org: Org) -> None:
-        await add_location(client, org, "WH1")
+    async def test_pages_by_sku(self, db: Database, client: httpx.AsyncClient, org: Org) -> None:
+        await create_location(db, org, "WH1")
         codes = [f"S{i}" for i in range(5)]
         for code in codes:
-            await add_sku(client, org, code)
-            await receive(client, org, code, "WH1", 1)
+            await create_sku(db, org, code)
+            await receive_stock(db, org, code, "WH1", 1)
         seen: list[str] = []
         cursor = None
         while True:
@@ -114,15 +106,15 @@ class TestStockPicture:
         assert seen == codes
 
     async def test_skus_asked_for_by_code_page_by_sku_with_their_rows(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await add_location(client, org, "WH1")
-        await add_location(client, org, "WH2")
+        await create_location(db, org, "WH1")
+        await create_location(db, org, "WH2")
         for code in ("S0", "S1", "S2", "S3"):
-            await add_sku(client, org, code)
-        await receive(client, org, "S0", "WH1", 1)
-        await receive(client, org, "S2", "WH1", 2)
-        await receive(client, org, "S2", "WH2", 3)
+            await create_sku(db, org, code)
+        await receive_stock(db, org, "S0", "WH1", 1)
+        await receive_stock(db, org, "S2", "WH1", 2)
+        await receive_stock(db, org, "S2", "WH2", 3)
         asked = {"sku": ["S2", "S3", "S0"], "location": "WH2", "limit": 2}
         first = (await get(client, org, "/v1/inventory", **asked)).json()
         # Every SKU asked for is listed, even without a level at WH2; the totals cover WH1.
@@ -136,31 +128,31 @@ class TestStockPicture:
         assert rest.json()["next_cursor"] is None
 
     async def test_an_unknown_code_among_known_ones_is_422(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await add_sku(client, org, "KNOWN")
+        await create_sku(db, org, "KNOWN")
         response = await get(client, org, "/v1/inventory", sku=["KNOWN", "GHOST"])
         assert response.status_code == 422
         assert response.json()["code"] == "unknown_sku"
         assert "GHOST" in response.json()["detail"]
 
     async def test_the_document_is_a_page_of_sku_stock(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
         # The list is written from plain values, not through its response model: it must
         # still be exactly what the model describes.
-        await add_sku(client, org, "A")
-        await add_location(client, org, "WH1")
-        await add_location(client, org, "WH2")
-        await receive(client, org, "A", "WH1", 4)
-        await receive(client, org, "A", "WH2", 6)
+        await create_sku(db, org, "A")
+        await create_location(db, org, "WH1")
+        await create_location(db, org, "WH2")
+        await receive_stock(db, org, "A", "WH1", 4)
+        await receive_stock(db, org, "A", "WH2", 6)
         body = (await get(client, org, "/v1/inventory")).json()
         assert Page[SkuStockOut].model_validate(body).model_dump(mode="json") == body
 
     async def test_a_known_sku_without_stock_shows_zeros(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await add_sku(client, org, "NEW")
+        await create_sku(db, org, "NEW")
         body = (await get(client, org, "/v1/inventory", sku="NEW")).json()
         assert body["items"] == [
             {
@@ -174,7 +166,7 @@ class TestStockPicture:
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
         other = await make_org(db)
-        await add_sku(client, other, "THEIRS")
+        await create_sku(db, other, "THEIRS")
         response = await get(client, org, "/v1/inventory", sku="THEIRS")
         assert response.status_code == 422
         assert response.json()["code"] == "unknown_sku"
@@ -186,20 +178,20 @@ class TestStockPicture:
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
         other = await make_org(db)
-        await add_sku(client, other, "X")
-        await add_location(client, other, "WH1")
-        await receive(client, other, "X", "WH1", 3)
+        await create_sku(db, other, "X")
+        await create_location(db, other, "WH1")
+        await receive_stock(db, other, "X", "WH1", 3)
         assert (await get(client, org, "/v1/inventory")).json()["items"] == []
         assert (await get(client, org, "/v1/inventory/ledger")).json()["items"] == []
 
 
 class TestSafetyStock:
     async def test_safety_stock_lowers_available_and_writes_no_ledger_row(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await add_sku(client, org, "TEE-M")
-        await add_location(client, org, "WH1")
-        await receive(client, org, "TEE-M", "WH1", 10)
+        await create_sku(db, org, "TEE-M")
+        await create_location(db, org, "WH1")
+        await receive_stock(db, org, "TEE-M", "WH1", 10)
         response = await client.put(
             "/v1/inventory/safety-stock",
             json={"levels": [{"sku": "TEE-M", "location": "WH1", "safety_stock": 3}]},
@@ -222,10 +214,10 @@ class TestSafetyStock:
         assert response.json()["errors"][0]["field"] == "levels.0.safety_stock"
 
     async def test_safety_stock_on_a_new_level_creates_it_empty(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await add_sku(client, org, "TEE-M")
-        await add_location(client, org, "WH1")
+        await create_sku(db, org, "TEE-M")
+        await create_location(db, org, "WH1")
         response = await client.put(
             "/v1/inventory/safety-stock",
             json={"levels": [{"sku": "TEE-M", "location": "WH1", "safety_stock": 5}]},
@@ -245,15 +237,15 @@ class TestSafetyStock:
 
 class TestLedger:
     async def test_movements_newest_first_with_filters_and_pages(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await add_sku(client, org, "A")
-        await add_sku(client, org, "B")
-        await add_location(client, org, "WH1")
-        await add_location(client, org, "WH2")
-        await receive(client, org, "A", "WH1", 1)
-        await receive(client, org, "B", "WH1", 2)
-        await receive(client, org, "A", "WH2", 3)
+        await create_sku(db, org, "A")
+        await create_sku(db, org, "B")
+        await create_location(db, org, "WH1")
+        await create_location(db, org, "WH2")
+        await receive_stock(db, org, "A", "WH1", 1)
+        await receive_stock(db, org, "B", "WH1", 2)
+        await receive_stock(db, org, "A", "WH2", 3)
         await adjust(client, org, {"sku": "A", "location": "WH1", "delta": 4, "reason": "found"})
 
         everything = await ledger(client, org)

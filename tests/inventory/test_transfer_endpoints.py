@@ -3,8 +3,8 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-from tests.conftest import Org, key_for
-from tests.inventory.factories import add_location, add_sku, ledger, level, receive, reserve
+from tests.factories import Org, create_location, create_sku, key_for, receive_stock
+from tests.inventory.helpers import ledger, level, reserve
 
 from orderly.inventory import service
 from orderly.kit.db import Database
@@ -19,10 +19,10 @@ async def transfer(
     return response
 
 
-async def two_warehouses(client: httpx.AsyncClient, org: Org) -> tuple[int, int, int]:
-    sku_id = await add_sku(client, org, "TEE-M")
-    wh1 = await add_location(client, org, "WH1")
-    wh2 = await add_location(client, org, "WH2")
+async def two_warehouses(db: Database, org: Org) -> tuple[int, int, int]:
+    sku_id = (await create_sku(db, org, "TEE-M"))["id"]
+    wh1 = (await create_location(db, org, "WH1"))["id"]
+    wh2 = (await create_location(db, org, "WH2"))["id"]
     return sku_id, wh1, wh2
 
 
@@ -30,8 +30,8 @@ class TestTransfer:
     async def test_moves_units_with_two_ledger_rows(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await two_warehouses(client, org)
-        await receive(client, org, "TEE-M", "WH1", 10)
+        await two_warehouses(db, org)
+        await receive_stock(db, org, "TEE-M", "WH1", 10)
         response = await transfer(
             client,
             org,
@@ -56,9 +56,11 @@ class TestTransfer:
             conn = transaction.connection
             assert await service.ledger_matches_levels(conn, org.id) == []
 
-    async def test_works_in_both_directions(self, client: httpx.AsyncClient, org: Org) -> None:
-        await two_warehouses(client, org)
-        await receive(client, org, "TEE-M", "WH2", 3)
+    async def test_works_in_both_directions(
+        self, db: Database, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        await two_warehouses(db, org)
+        await receive_stock(db, org, "TEE-M", "WH2", 3)
         await transfer(client, org, sku="TEE-M", from_location="WH2", to_location="WH1", quantity=3)
         assert (await level(client, org, "TEE-M", "WH1"))["on_hand"] == 3
         assert (await level(client, org, "TEE-M", "WH2"))["on_hand"] == 0
@@ -66,8 +68,8 @@ class TestTransfer:
     async def test_only_available_units_move(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        sku_id, wh1, _ = await two_warehouses(client, org)
-        await receive(client, org, "TEE-M", "WH1", 10)
+        sku_id, wh1, _ = await two_warehouses(db, org)
+        await receive_stock(db, org, "TEE-M", "WH1", 10)
         await reserve(db, org, sku_id, wh1, 4)
         safety = await client.put(
             "/v1/inventory/safety-stock",
@@ -88,20 +90,20 @@ class TestTransfer:
         await transfer(client, org, sku="TEE-M", from_location="WH1", to_location="WH2", quantity=4)
 
     async def test_nothing_to_move_from_a_location_without_a_level(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await two_warehouses(client, org)
+        await two_warehouses(db, org)
         response = await transfer(
             client, org, 409, sku="TEE-M", from_location="WH1", to_location="WH2", quantity=1
         )
         assert response.json()["code"] == "insufficient_stock"
 
     async def test_stock_may_leave_an_inactive_location_but_not_enter_one(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        _, wh1, _ = await two_warehouses(client, org)
-        await receive(client, org, "TEE-M", "WH1", 5)
-        await add_location(client, org, "OLD", active=False)
+        _, wh1, _ = await two_warehouses(db, org)
+        await receive_stock(db, org, "TEE-M", "WH1", 5)
+        await create_location(db, org, "OLD", active=False)
         response = await transfer(
             client, org, 422, sku="TEE-M", from_location="WH1", to_location="OLD", quantity=1
         )
@@ -114,25 +116,27 @@ class TestTransfer:
 
 class TestBadTransfers:
     async def test_the_same_location_twice_is_422(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await two_warehouses(client, org)
+        await two_warehouses(db, org)
         response = await transfer(
             client, org, 422, sku="TEE-M", from_location="WH1", to_location="WH1", quantity=1
         )
         assert response.json()["errors"][0]["field"] == "to_location"
 
     async def test_unknown_codes_name_their_fields(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await two_warehouses(client, org)
+        await two_warehouses(db, org)
         response = await transfer(
             client, org, 422, sku="NOPE", from_location="WH9", to_location="WH2", quantity=1
         )
         assert [e["field"] for e in response.json()["errors"]] == ["sku", "from_location"]
 
-    async def test_quantity_must_be_positive(self, client: httpx.AsyncClient, org: Org) -> None:
-        await two_warehouses(client, org)
+    async def test_quantity_must_be_positive(
+        self, db: Database, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        await two_warehouses(db, org)
         for quantity in (0, -1):
             response = await transfer(
                 client,
@@ -148,7 +152,7 @@ class TestBadTransfers:
     async def test_a_viewer_cannot_transfer(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await two_warehouses(client, org)
+        await two_warehouses(db, org)
         headers = await key_for(db, org, Role.VIEWER)
         response = await client.post(
             "/v1/inventory/transfers",

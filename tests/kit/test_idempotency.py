@@ -15,8 +15,8 @@ from orderly.app import create_app
 from orderly.kit.db import Database
 from orderly.kit.idempotency import prune_expired_keys
 from orderly.settings import Settings
-from tests.conftest import Org
-from tests.inventory.factories import add_location, add_sku, ledger, level
+from tests.factories import Org, create_location, create_sku
+from tests.inventory.helpers import ledger, level
 
 ADJUSTMENTS = "/v1/inventory/adjustments"
 
@@ -30,9 +30,9 @@ def receipt(quantity: int) -> dict[str, object]:
 
 
 @pytest.fixture
-async def stocked(client: httpx.AsyncClient, org: Org) -> Org:
-    await add_sku(client, org, "TEE-M")
-    await add_location(client, org, "WH1")
+async def stocked(db: Database, org: Org) -> Org:
+    await create_sku(db, org, "TEE-M")
+    await create_location(db, org, "WH1")
     return org
 
 

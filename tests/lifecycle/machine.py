@@ -21,6 +21,7 @@ from orderly.order_flows.tasks import expire_uncollected_pickups
 from orderly.orders import service as orders_service
 from orderly.shipping.domain import TrackingCode
 from orderly.shipping.webhooks import sign
+from tests.factories import CITIES
 from tests.lifecycle.answers import IdempotencyKeys, WrongAnswer, check_answer
 from tests.lifecycle.driver import MOVING_ORDER, TRACKING_NUMBERS, Driver, Harness
 from tests.lifecycle.invariants import broken_invariants
@@ -31,7 +32,6 @@ from tests.lifecycle.world import (
     SUSPICIOUS_BILLING,
     build_world,
 )
-from tests.orders.factories import CITIES
 
 # How an order is captured: its channel, delivery and payment.
 CAPTURE_KINDS = ("ship", "pickup", "store_credit", "backorder", "cancel_line")

@@ -1,10 +1,9 @@
 """The world each example of the lifecycle machine starts from: a new organization with two
 warehouses, a pickup store, a supplier, two SKUs, the channels whose rules differ, a fraud rule
-and a customer holding store credit. Set up through the API, like a shop would."""
+and a customer holding store credit. Built through the services (tests/factories.py)."""
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -12,15 +11,23 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
-from orderly.automation import tasks
+from orderly.automation import purchasing, tasks
 from orderly.kit.db import Database
-from orderly.onboarding import service as onboarding
 from orderly.payments import repository as payments_repository
-from orderly.shipping import service as shipping
-from orderly.tenancy import service as tenancy
 from orderly.tenancy.domain import Principal, Role
-from tests.fulfillment.helpers import BOXES, create_product
-from tests.orders.factories import create_location
+from tests.factories import (
+    BOXES,
+    Org,
+    create_channel,
+    create_location,
+    create_product,
+    install_demo_carriers,
+    make_org,
+    receive_many,
+    set_fraud_rules,
+    set_replenishment,
+    set_routing_config,
+)
 
 SKUS = ("MUG", "HAT")
 # Few units, so that orders run short, backorder and re-route.
@@ -62,120 +69,67 @@ class World:
 
 
 async def build_world(client: httpx.AsyncClient, db: Database) -> World:
-    slug = "life-" + secrets.token_hex(5)
-    async with db.transaction() as transaction:
-        conn = transaction.connection
-        org_id = await onboarding.create_organization(conn, slug)
-        key = await tenancy.create_api_key(conn, org_id=org_id, role=Role.ADMIN)
-    headers = {"Authorization": f"Bearer {key.key}"}
-
-    await create_location(client, headers, "WH1", capabilities=("ship", "returns"), priority=10)
-    await create_location(client, headers, "WH2", city="Chicago", priority=20)
+    org = await make_org(db, prefix="life-")
     await create_location(
-        client, headers, "ST1", city="Boston", kind="store", capabilities=("pickup", "returns")
+        db, org, "WH1", capabilities=("ship", "returns"), priority=10, boxes=BOXES
     )
-    await create_location(client, headers, "SUP1", kind="supplier", capabilities=())
+    await create_location(db, org, "WH2", city="Chicago", priority=20, boxes=BOXES)
+    await create_location(
+        db, org, "ST1", city="Boston", kind="store", capabilities=("pickup", "returns")
+    )
+    await create_location(db, org, "SUP1", kind="supplier", capabilities=())
     for sku in SKUS:
-        await create_product(client, headers, sku)
-    for code in ("WH1", "WH2"):
-        await _ok(
-            await client.put(
-                f"/v1/fulfillment/locations/{code}/boxes", json={"boxes": BOXES}, headers=headers
-            )
-        )
-    receipts = [
-        {"sku": sku, "location": location, "delta": units, "reason": "received"}
-        for (sku, location), units in STOCK.items()
-    ]
-    await _ok(
-        await client.post(
-            "/v1/inventory/adjustments", json={"adjustments": receipts}, headers=headers
-        ),
-        201,
+        await create_product(db, org, sku)
+    await receive_many(db, org, STOCK)
+    await _channels(db, org)
+    await set_fraud_rules(
+        db, org, {"hold_threshold": 100, "rules": [{"rule": "country_mismatch", "score": 100}]}
     )
-    await _channels(client, headers)
-    await _ok(
-        await client.put(
-            "/v1/fraud/rules",
-            json={"hold_threshold": 100, "rules": [{"rule": "country_mismatch", "score": 100}]},
-            headers=headers,
-        )
-    )
-    token = await _ok(await client.get("/v1/tracking/webhook", headers=headers))
+    # The GET creates the organization's tracking webhook and is the only way to its secret.
+    response = await client.get("/v1/tracking/webhook", headers=org.headers)
+    assert response.status_code == 200, response.text
+    token = response.json()
+    await install_demo_carriers(db, org)
     async with db.transaction() as transaction:
         conn = transaction.connection
-        await shipping.install_demo_carriers(conn, org_id)
-        customer_id = await _customer_with_credit(conn, org_id)
-        sku_ids = await _sku_ids(conn, org_id)
+        customer_id = await _customer_with_credit(conn, org.id)
+        sku_ids = await _sku_ids(conn, org.id)
     return World(
-        org_id=org_id,
-        headers=headers,
-        principal=Principal(org_id=org_id, role=Role.ADMIN, actor="lifecycle-machine"),
+        org_id=org.id,
+        headers=org.headers,
+        principal=Principal(org_id=org.id, role=Role.ADMIN, actor="lifecycle-machine"),
         tracking_account=token["account_token"],
         tracking_secret=token["secret"],
         customer_id=customer_id,
-        purchase_order_id=await _open_purchase_order(client, db, org_id, headers),
+        purchase_order_id=await _open_purchase_order(db, org),
         sku_ids=sku_ids,
     )
 
 
-async def _channels(client: httpx.AsyncClient, headers: dict[str, str]) -> None:
+async def _channels(db: Database, org: Org) -> None:
     """`web` exists already; `b2b` allows backorders; `app` cancels the units it cannot
     source (its routing's backorder policy is cancel_line)."""
-    await _ok(
-        await client.post(
-            "/v1/channels",
-            json={"code": "b2b", "name": "B2B", "kind": "b2b", "allow_backorders": True},
-            headers=headers,
-        ),
-        201,
-    )
-    await _ok(
-        await client.post(
-            "/v1/channels", json={"code": "app", "name": "App", "kind": "app"}, headers=headers
-        ),
-        201,
-    )
-    await _ok(
-        await client.put(
-            "/v1/routing-configs/channels/app",
-            json={"rules": [{"type": "backorder", "policy": "cancel_line"}]},
-            headers=headers,
-        )
+    await create_channel(db, org, "b2b", name="B2B", kind="b2b", allow_backorders=True)
+    await create_channel(db, org, "app", name="App", kind="app")
+    await set_routing_config(
+        db, org, {"rules": [{"type": "backorder", "policy": "cancel_line"}]}, channel="app"
     )
 
 
-async def _open_purchase_order(
-    client: httpx.AsyncClient, db: Database, org_id: int, headers: dict[str, str]
-) -> int:
+async def _open_purchase_order(db: Database, org: Org) -> int:
     """A submitted purchase order from SUP1 for both SKUs at WH1, to receive bit by bit."""
-    await _ok(
-        await client.put(
-            "/v1/replenishment/rules",
-            json={
-                "rules": [
-                    {"sku": s, "location": "WH1", "reorder_point": 50, "max_quantity": 100}
-                    for s in SKUS
-                ]
-            },
-            headers=headers,
-        )
-    )
-    await _ok(
-        await client.put(
-            "/v1/replenishment/suppliers",
-            json={
-                "suppliers": [
-                    {"sku": s, "supplier": "SUP1", "cost": "1.00", "currency": "USD"} for s in SKUS
-                ]
-            },
-            headers=headers,
-        )
+    await set_replenishment(
+        db,
+        org,
+        rules=[
+            {"sku": s, "location": "WH1", "reorder_point": 50, "max_quantity": 100} for s in SKUS
+        ],
+        suppliers=[{"sku": s, "supplier": "SUP1", "cost": "1.00", "currency": "USD"} for s in SKUS],
     )
     async with db.transaction() as transaction:
         conn = transaction.connection
-        [po_id] = await tasks.draft_purchase_orders(conn, org_id=org_id, today=date(2026, 3, 2))
-    await _ok(await client.post(f"/v1/purchase-orders/{po_id}/submit", headers=headers))
+        [po_id] = await tasks.draft_purchase_orders(conn, org_id=org.id, today=date(2026, 3, 2))
+        await purchasing.submit_purchase_order(conn, org.principal, po_id)
     return po_id
 
 
@@ -208,9 +162,3 @@ async def _sku_ids(conn: Any, org_id: int) -> dict[str, int]:
         sa.text("SELECT code, id FROM skus WHERE org_id = :org_id"), {"org_id": org_id}
     )
     return {r.code: r.id for r in rows}
-
-
-async def _ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body: dict[str, Any] = response.json() if response.content else {}
-    return body

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for, make_org
+from tests.factories import Org, key_for, make_org
 
 WH1: dict[str, Any] = {
     "code": "WH1",

@@ -9,7 +9,7 @@ from orderly.kit.db import Database
 from orderly.locations import service
 from orderly.locations.errors import LocationNotFound
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, make_org
+from tests.factories import Org, make_org
 from tests.locations.test_location_endpoints import create
 
 

@@ -11,7 +11,7 @@ from orderly.kit.db import Database
 from orderly.notifications import sending
 from orderly.notifications.tasks import dispatch_all
 from orderly.settings import Settings
-from tests.conftest import Org
+from tests.factories import Org
 
 
 async def run_mail(db: Database, settings: Settings, org: Org, now: datetime | None = None) -> int:

@@ -13,8 +13,8 @@ from orderly.kit.db import Database
 from orderly.notifications import outbox
 from orderly.notifications.models import event_outbox_cursor, webhook_deliveries
 from orderly.orders.models import order_events
-from tests.conftest import Org
-from tests.fulfillment.helpers import place, setup_warehouses
+from tests.factories import Org, place_order
+from tests.fulfillment.helpers import setup_warehouses
 from tests.notifications.helpers import subscribe
 
 NO_GRACE = timedelta(0)
@@ -63,8 +63,8 @@ class TestLateCommits:
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
         await subscribe(client, org, "http://127.0.0.1:9/hooks", ["test.*"])
-        await setup_warehouses(client, org, {"WH1": 5})
-        placed = await place(client, org, [("MUG", 1)])
+        await setup_warehouses(db, org, {"WH1": 5})
+        placed = await place_order(db, org, [("MUG", 1)])
         await dispatch(db)
 
         slow = await db.engine.connect()
@@ -83,11 +83,9 @@ class TestLateCommits:
         assert early not in gaps
         assert await delivered_events(db, org) == {early, late}
 
-    async def test_a_rolled_back_id_is_given_up(
-        self, client: httpx.AsyncClient, db: Database, org: Org
-    ) -> None:
-        await setup_warehouses(client, org, {"WH1": 5})
-        placed = await place(client, org, [("MUG", 1)])
+    async def test_a_rolled_back_id_is_given_up(self, db: Database, org: Org) -> None:
+        await setup_warehouses(db, org, {"WH1": 5})
+        placed = await place_order(db, org, [("MUG", 1)])
         await dispatch(db)
         conn = await db.engine.connect()
         tx = await conn.begin()
@@ -103,11 +101,9 @@ class TestLateCommits:
             gaps = await dispatch(db)
         assert lost not in gaps
 
-    async def test_dispatch_waits_for_the_grace_period(
-        self, client: httpx.AsyncClient, db: Database, org: Org
-    ) -> None:
-        await setup_warehouses(client, org, {"WH1": 5})
-        placed = await place(client, org, [("MUG", 1)])
+    async def test_dispatch_waits_for_the_grace_period(self, db: Database, org: Org) -> None:
+        await setup_warehouses(db, org, {"WH1": 5})
+        placed = await place_order(db, org, [("MUG", 1)])
         conn = await db.engine.connect()
         tx = await conn.begin()
         lost = await append(conn, org, placed["id"], "test.lost")

@@ -22,19 +22,10 @@ from orderly.notifications.tasks import dispatch_all
 from orderly.orders import timeline as order_timeline
 from orderly.settings import Settings
 from orderly.shipping import service as shipping
-from tests.conftest import Org
-from tests.fulfillment.helpers import (
-    act,
-    confirm,
-    fulfillment_orders,
-    ok,
-    pick,
-    place,
-    setup_warehouses,
-)
+from tests.factories import Org, create_location, place_order, receive_stock
+from tests.fulfillment.helpers import act, confirm, fulfillment_orders, ok, pick, setup_warehouses
 from tests.notifications.conftest import Mailbox, text_part
 from tests.notifications.helpers import messages, run_mail
-from tests.orders.factories import create_location, receive_stock
 from tests.shipping.factories import event, push, webhook
 
 
@@ -44,11 +35,11 @@ def customer(org: Org) -> dict[str, str]:
 
 async def shipped_order(client: httpx.AsyncClient, db: Database, org: Org) -> tuple[int, str]:
     """An order shipped with a demo carrier, then out for delivery and delivered."""
-    await setup_warehouses(client, org, {"WH1": 5})
+    await setup_warehouses(db, org, {"WH1": 5})
     async with db.transaction() as transaction:
         conn = transaction.connection
         await shipping.install_demo_carriers(conn, org.id)
-    placed = await place(client, org, [("MUG", 2)], customer=customer(org))
+    placed = await place_order(db, org, [("MUG", 2)], customer=customer(org))
     [fo] = await fulfillment_orders(client, org, placed["id"])
     await ok(await act(client, org, fo["id"], "accept"))
     await confirm(client, org, (await pick(client, org, "WH1"))["id"])
@@ -69,13 +60,13 @@ async def shipped_order(client: httpx.AsyncClient, db: Database, org: Org) -> tu
     return placed["id"], number
 
 
-async def pickup_order(client: httpx.AsyncClient, org: Org) -> tuple[int, str]:
+async def pickup_order(db: Database, client: httpx.AsyncClient, org: Org) -> tuple[int, str]:
     await create_location(
-        client, org.headers, "ST1", city="Boston", kind="store", capabilities=("pickup", "ship")
+        db, org, "ST1", city="Boston", kind="store", capabilities=("pickup", "ship")
     )
-    await receive_stock(client, org.headers, "MUG", "ST1", 3)
-    placed = await place(
-        client,
+    await receive_stock(db, org, "MUG", "ST1", 3)
+    placed = await place_order(
+        db,
         org,
         [("MUG", 1)],
         delivery_method="pickup",
@@ -123,7 +114,7 @@ class TestEveryKindOverSmtp:
     ) -> None:
         mailbox = smtp_server[0]
         shipped_id, tracking_number = await shipped_order(client, db, org)
-        pickup_id, code = await pickup_order(client, org)
+        pickup_id, code = await pickup_order(db, client, org)
         await return_and_refund(db, org, shipped_id)
         async with db.transaction() as transaction:
             conn = transaction.connection
@@ -178,16 +169,11 @@ class TestEveryKindOverSmtp:
         assert "out for delivery" in by_kind["out_for_delivery"][0]["subject"]
 
     async def test_the_html_part_escapes_customer_input(
-        self,
-        client: httpx.AsyncClient,
-        db: Database,
-        org: Org,
-        smtp_settings: Settings,
-        smtp_server: tuple[Mailbox, int],
+        self, db: Database, org: Org, smtp_settings: Settings, smtp_server: tuple[Mailbox, int]
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 5})
+        await setup_warehouses(db, org, {"WH1": 5})
         who = {"email": f"{org.slug}@example.com", "name": "<script>alert(1)</script>"}
-        await place(client, org, [("MUG", 1)], customer=who)
+        await place_order(db, org, [("MUG", 1)], customer=who)
         await run_mail(db, smtp_settings, org)
         [mail] = smtp_server[0].to(who["email"])
         assert "<script>" not in text_part(mail, "html")
@@ -204,12 +190,11 @@ class TestNoDuplicates:
         smtp_settings: Settings,
         smtp_server: tuple[Mailbox, int],
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 5})
-        placed = await place(client, org, [("MUG", 1)], customer=customer(org))
+        await setup_warehouses(db, org, {"WH1": 5})
+        placed = await place_order(db, org, [("MUG", 1)], customer=customer(org))
         await run_mail(db, smtp_settings, org)
         await run_mail(db, smtp_settings, org)
-        async with db.transaction() as transaction:  # the very same events, handed over again
-            conn = transaction.connection
+        async with db.transaction() as conn:  # the very same events, handed over again
             events = (
                 await conn.execute(
                     sa.text(
@@ -233,8 +218,8 @@ class TestNoDuplicates:
         smtp_server: tuple[Mailbox, int],
     ) -> None:
         mailbox = smtp_server[0]
-        await setup_warehouses(client, org, {"WH1": 5})
-        await place(client, org, [("MUG", 1)], customer=customer(org))
+        await setup_warehouses(db, org, {"WH1": 5})
+        await place_order(db, org, [("MUG", 1)], customer=customer(org))
         await dispatch_all(db)
         mailbox.stalled.clear()
         mailbox.stall = True
@@ -286,8 +271,8 @@ class TestEmlFallback:
     async def test_without_smtp_messages_are_written_as_eml_and_listed(
         self, client: httpx.AsyncClient, db: Database, org: Org, eml_settings: Settings
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 5})
-        placed = await place(client, org, [("MUG", 1)], customer=customer(org))
+        await setup_warehouses(db, org, {"WH1": 5})
+        placed = await place_order(db, org, [("MUG", 1)], customer=customer(org))
         await run_mail(db, eml_settings, org)
 
         [listed] = await messages(client, org, kind="order_confirmed", order_id=placed["id"])
@@ -314,8 +299,8 @@ class TestEmlFallback:
     async def test_an_order_without_email_is_skipped(
         self, client: httpx.AsyncClient, db: Database, org: Org, eml_settings: Settings
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 5})
-        await place(client, org, [("MUG", 1)], customer=customer(org))
+        await setup_warehouses(db, org, {"WH1": 5})
+        await place_order(db, org, [("MUG", 1)], customer=customer(org))
         async with db.transaction() as transaction:
             conn = transaction.connection
             await conn.execute(
@@ -332,10 +317,10 @@ class TestAccess:
     async def test_another_organizations_message_is_404(
         self, client: httpx.AsyncClient, db: Database, org: Org, eml_settings: Settings
     ) -> None:
-        from tests.conftest import make_org
+        from tests.factories import make_org
 
-        await setup_warehouses(client, org, {"WH1": 5})
-        await place(client, org, [("MUG", 1)], customer=customer(org))
+        await setup_warehouses(db, org, {"WH1": 5})
+        await place_order(db, org, [("MUG", 1)], customer=customer(org))
         await run_mail(db, eml_settings, org)
         [mine] = await messages(client, org)
         other = await make_org(db)

@@ -13,8 +13,8 @@ from orderly.notifications import repository, sending
 from orderly.notifications.models import notifications
 from orderly.notifications.tasks import dispatch_all
 from orderly.settings import Settings
-from tests.conftest import Org, make_org
-from tests.fulfillment.helpers import place, setup_warehouses
+from tests.factories import Org, make_org, place_order
+from tests.fulfillment.helpers import setup_warehouses
 from tests.notifications.conftest import Mailbox
 from tests.notifications.helpers import messages
 
@@ -30,13 +30,11 @@ POISONED = {
 }
 
 
-async def queue_confirmation(
-    client: httpx.AsyncClient, db: Database, org: Org, at: datetime
-) -> int:
+async def queue_confirmation(db: Database, org: Org, at: datetime) -> int:
     """Place an order of one line and queue its confirmation, due at `at`; returns the order."""
-    await setup_warehouses(client, org, {"WH1": 5})
-    placed = await place(
-        client, org, [("MUG", 1)], customer={"email": f"{org.slug}@example.com", "name": "Ann"}
+    await setup_warehouses(db, org, {"WH1": 5})
+    placed = await place_order(
+        db, org, [("MUG", 1)], customer={"email": f"{org.slug}@example.com", "name": "Ann"}
     )
     await dispatch_all(db)
     async with db.transaction() as transaction:
@@ -62,8 +60,8 @@ class TestOneMessagesFailureStaysWithIt:
             "/v1/notification-templates/order_confirmed", json=POISONED, headers=poisoned.headers
         )
         assert saved.status_code == 200, saved.text  # it renders on the sample order
-        await queue_confirmation(client, db, poisoned, PAST)
-        await queue_confirmation(client, db, healthy, PAST + timedelta(seconds=1))
+        await queue_confirmation(db, poisoned, PAST)
+        await queue_confirmation(db, healthy, PAST + timedelta(seconds=1))
 
         handled = await sending.send_due_notifications(
             db, smtp_settings, now=PAST + timedelta(minutes=1)
@@ -82,7 +80,7 @@ class TestOneMessagesFailureStaysWithIt:
         self, client: httpx.AsyncClient, db: Database, eml_settings: Settings
     ) -> None:
         broken, healthy = await make_org(db), await make_org(db)
-        order_id = await queue_confirmation(client, db, broken, PAST)
+        order_id = await queue_confirmation(db, broken, PAST)
         async with (
             db.transaction() as transaction
         ):  # a row no release of Orderly knows how to write
@@ -92,7 +90,7 @@ class TestOneMessagesFailureStaysWithIt:
                 .where(notifications.c.org_id == broken.id, notifications.c.order_id == order_id)
                 .values(kind="birthday")
             )
-        await queue_confirmation(client, db, healthy, PAST + timedelta(seconds=1))
+        await queue_confirmation(db, healthy, PAST + timedelta(seconds=1))
 
         handled = await sending.send_due_notifications(
             db, eml_settings, now=PAST + timedelta(minutes=1)
@@ -117,7 +115,7 @@ class TestOrganizationsTakeTurns:
         self, client: httpx.AsyncClient, db: Database, eml_settings: Settings
     ) -> None:
         busy, quiet = await make_org(db), await make_org(db)
-        order_id = await queue_confirmation(client, db, busy, PAST)
+        order_id = await queue_confirmation(db, busy, PAST)
         backlog = 2 * sending.PER_ORGANIZATION
         async with db.transaction() as transaction:
             conn = transaction.connection
@@ -134,7 +132,7 @@ class TestOrganizationsTakeTurns:
                     for n in range(backlog)
                 ],
             )
-        await queue_confirmation(client, db, quiet, PAST + timedelta(minutes=1))
+        await queue_confirmation(db, quiet, PAST + timedelta(minutes=1))
 
         handled = await sending.send_due_notifications(
             db, eml_settings, now=PAST + timedelta(minutes=2), limit=sending.PER_ORGANIZATION + 1

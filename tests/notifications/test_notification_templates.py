@@ -8,8 +8,8 @@ from orderly.kit.db import Database
 from orderly.notifications.domain import NotificationKind
 from orderly.settings import Settings
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for, make_org
-from tests.fulfillment.helpers import place, setup_warehouses
+from tests.factories import Org, key_for, make_org, place_order
+from tests.fulfillment.helpers import setup_warehouses
 from tests.notifications.helpers import messages, run_mail
 
 TEMPLATE = {
@@ -42,9 +42,9 @@ class TestTemplates:
         )
         assert saved.status_code == 200, saved.text
         assert saved.json()["source"] == "organization"
-        await setup_warehouses(client, org, {"WH1": 5})
-        placed = await place(
-            client, org, [("MUG", 1)], customer={"email": "ann@example.com", "name": "Ann"}
+        await setup_warehouses(db, org, {"WH1": 5})
+        placed = await place_order(
+            db, org, [("MUG", 1)], customer={"email": "ann@example.com", "name": "Ann"}
         )
         await run_mail(db, eml_settings, org)
         [message] = await messages(client, org)
@@ -78,11 +78,11 @@ class TestTemplates:
         assert reset.json()["source"] == "organization"
 
     async def test_preview_renders_an_unsaved_template_with_a_real_order(
-        self, client: httpx.AsyncClient, org: Org
+        self, db: Database, client: httpx.AsyncClient, org: Org
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 5})
-        placed = await place(
-            client, org, [("MUG", 2)], customer={"email": "b@example.com", "name": "Bo <b>"}
+        await setup_warehouses(db, org, {"WH1": 5})
+        placed = await place_order(
+            db, org, [("MUG", 2)], customer={"email": "b@example.com", "name": "Bo <b>"}
         )
         response = await client.post(
             "/v1/notification-templates/order_confirmed/preview",
@@ -152,8 +152,8 @@ class TestTemplateAccess:
     async def test_another_organizations_order_is_404_in_preview(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
-        await setup_warehouses(client, org, {"WH1": 5})
-        placed = await place(client, org, [("MUG", 1)])
+        await setup_warehouses(db, org, {"WH1": 5})
+        placed = await place_order(db, org, [("MUG", 1)])
         other = await make_org(db)
         response = await client.post(
             "/v1/notification-templates/order_confirmed/preview",

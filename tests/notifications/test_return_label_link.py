@@ -18,10 +18,10 @@ from orderly.kit.secrets import secret_key
 from orderly.notifications import mailer
 from orderly.returns.label_links import LINK_VALID_FOR, label_path
 from orderly.settings import Settings
-from tests.conftest import Org
+from tests.factories import Org, shipped_order
 from tests.notifications.conftest import Mailbox, text_part
 from tests.notifications.helpers import messages, run_mail
-from tests.returns.helpers import open_return, open_shop, shipped_order
+from tests.returns.helpers import open_return, open_shop
 
 LINK = re.compile(r"https://shop\.example(/returns/label/[A-Za-z0-9_.\-]+)")
 
@@ -42,8 +42,8 @@ async def mail(
     smtp_server: tuple[Mailbox, int],
 ) -> ReturnMail:
     """A ship-back return authorized, and its e-mail delivered to the SMTP server."""
-    await open_shop(client, db, org)
-    placed = await shipped_order(client, org, [("MUG", 1)])
+    await open_shop(db, org)
+    placed = await shipped_order(db, org, [("MUG", 1)])
     opened = await open_return(client, org, placed["id"], [(1, 1, "too_small")])
     await run_mail(db, smtp_settings, org)
     [sent] = await messages(client, org, kind="return_authorized")

@@ -17,8 +17,8 @@ from orderly.notifications.domain import WEBHOOK_MAX_ATTEMPTS, verify_signature
 from orderly.notifications.tasks import dispatch_all
 from orderly.settings import Settings
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for, make_org
-from tests.fulfillment.helpers import place, setup_warehouses
+from tests.factories import Org, key_for, make_org, place_order
+from tests.fulfillment.helpers import setup_warehouses
 from tests.notifications.conftest import Receiver
 from tests.notifications.helpers import subscribe
 
@@ -56,8 +56,8 @@ class TestSignedDelivery:
         hook = await subscribe(client, org, receiver.url, ["order.*"])
         secret = hook["secret"]
         assert secret.startswith("whsec_")
-        await setup_warehouses(client, org, {"WH1": 5})
-        placed = await place(client, org, [("MUG", 1)])
+        await setup_warehouses(db, org, {"WH1": 5})
+        placed = await place_order(db, org, [("MUG", 1)])
 
         await deliver(db, settings, org)
 
@@ -131,8 +131,8 @@ class TestRetries:
         receiver: Receiver,
     ) -> None:
         hook = await subscribe(client, org, receiver.url, ["order.captured"])
-        await setup_warehouses(client, org, {"WH1": 5})
-        await place(client, org, [("MUG", 1)])
+        await setup_warehouses(db, org, {"WH1": 5})
+        await place_order(db, org, [("MUG", 1)])
         receiver.script = [500, 503]
         await dispatch_all(db)
         start = utcnow()
@@ -170,8 +170,8 @@ class TestRetries:
         receiver: Receiver,
     ) -> None:
         hook = await subscribe(client, org, receiver.url, ["order.captured"])
-        await setup_warehouses(client, org, {"WH1": 5})
-        await place(client, org, [("MUG", 1)])
+        await setup_warehouses(db, org, {"WH1": 5})
+        await place_order(db, org, [("MUG", 1)])
         receiver.script = [500] * WEBHOOK_MAX_ATTEMPTS
         await dispatch_all(db)
         now = utcnow()

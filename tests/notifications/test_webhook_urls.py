@@ -21,8 +21,8 @@ from orderly.notifications.deliveries import deliver_due_webhooks
 from orderly.notifications.tasks import dispatch_all
 from orderly.settings import Settings
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for
-from tests.fulfillment.helpers import place, setup_warehouses
+from tests.factories import Org, key_for, place_order
+from tests.fulfillment.helpers import setup_warehouses
 from tests.notifications.conftest import Receiver
 from tests.notifications.helpers import subscribe
 
@@ -186,8 +186,8 @@ class TestCheckedWhenCalled:
         # Saved while private URLs were allowed; the workers now run without that setting.
         url = f"http://localhost:{receiver.port}/hooks/orderly"
         hook = await subscribe(client, org, url, ["order.captured"])
-        await setup_warehouses(client, org, {"WH1": 5})
-        await place(client, org, [("MUG", 1)])
+        await setup_warehouses(db, org, {"WH1": 5})
+        await place_order(db, org, [("MUG", 1)])
         await dispatch_all(db)
 
         await deliver_due_webhooks(db, vault_for(settings), org_id=org.id)
@@ -242,8 +242,8 @@ class TestResolvedWhenCalled:
     ) -> None:
         url = f"http://hooks.shop.example:{receiver.port}/hooks/orderly"
         hook = await subscribe(strict_client, org, url, ["order.captured"])
-        await setup_warehouses(strict_client, org, {"WH1": 5})
-        await place(strict_client, org, [("MUG", 1)])
+        await setup_warehouses(db, org, {"WH1": 5})
+        await place_order(db, org, [("MUG", 1)])
         await dispatch_all(db)
 
         await deliver_due_webhooks(db, vault_for(settings), org_id=org.id)
@@ -266,8 +266,8 @@ class TestResolvedWhenCalled:
         # DNS rebinding: a second lookup would answer another address (where nothing listens).
         url = f"http://hooks.shop.example:{receiver.port}/hooks/orderly"
         hook = await subscribe(client, org, url, ["order.captured"])
-        await setup_warehouses(client, org, {"WH1": 5})
-        await place(client, org, [("MUG", 1)])
+        await setup_warehouses(db, org, {"WH1": 5})
+        await place_order(db, org, [("MUG", 1)])
         await dispatch_all(db)
 
         await deliver_due_webhooks(db, vault_for(settings), org_id=org.id, allow_private_urls=True)
@@ -288,8 +288,8 @@ class TestNoAnswerEchoed:
         receiver: Receiver,
     ) -> None:
         hook = await subscribe(client, org, receiver.url, ["order.captured"])
-        await setup_warehouses(client, org, {"WH1": 5})
-        await place(client, org, [("MUG", 1)])
+        await setup_warehouses(db, org, {"WH1": 5})
+        await place_order(db, org, [("MUG", 1)])
         receiver.script = [500]
         await dispatch_all(db)
 
@@ -310,8 +310,8 @@ class TestNoAnswerEchoed:
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
         hook = await subscribe(client, org, "https://hooks.example.com/in", ["order.captured"])
-        await setup_warehouses(client, org, {"WH1": 5})
-        await place(client, org, [("MUG", 1)])
+        await setup_warehouses(db, org, {"WH1": 5})
+        await place_order(db, org, [("MUG", 1)])
         await dispatch_all(db)
         delivery = await _delivery(client, org, hook["id"])
         at = utcnow().isoformat()

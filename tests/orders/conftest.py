@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
-from tests.conftest import Org
-from tests.orders.factories import create_location, create_sku, receive_stock
+from orderly.kit.db import Database
+from tests.factories import Org, create_location, create_sku, receive_stock
 
 
 @pytest.fixture
-async def mug_shop(client: httpx.AsyncClient, org: Org) -> Org:
+async def mug_shop(db: Database, org: Org) -> Org:
     """One warehouse, WH1, with 5 MUG."""
-    await create_location(client, org.headers, "WH1")
-    await create_sku(client, org.headers, "MUG")
-    await receive_stock(client, org.headers, "MUG", "WH1", 5)
+    await create_location(db, org, "WH1")
+    await create_sku(db, org, "MUG")
+    await receive_stock(db, org, "MUG", "WH1", 5)
     return org

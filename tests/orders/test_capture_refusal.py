@@ -17,16 +17,8 @@ from orderly.orders.errors import StockContention
 from orderly.orders.schemas import OrderIn
 from orderly.sourcing.domain import SourcingPlan
 from orderly.tenancy.domain import Principal, Role
-from tests.conftest import Org
-from tests.orders.factories import (
-    create_location,
-    create_sku,
-    ledger_mismatches,
-    order_body,
-    order_count,
-    receive_stock,
-    stock_of,
-)
+from tests.factories import Org, create_location, create_sku, order_body, receive_stock
+from tests.orders.helpers import ledger_mismatches, order_count, stock_of
 from tests.orders.test_high_demand import mark_high_demand
 
 
@@ -51,9 +43,9 @@ async def test_a_guard_that_does_not_hold_refuses_the_whole_order(
     monkeypatch: pytest.MonkeyPatch,
     high_demand: bool,
 ) -> None:
-    await create_location(client, org.headers, "WH1")
-    await create_sku(client, org.headers, "MUG")
-    await receive_stock(client, org.headers, "MUG", "WH1", 5)
+    await create_location(db, org, "WH1")
+    await create_sku(db, org, "MUG")
+    await receive_stock(db, org, "MUG", "WH1", 5)
     if high_demand:
         await mark_high_demand(client, org, "MUG")
     real_plan = capture.plan_sourcing
@@ -90,9 +82,9 @@ async def test_a_capture_whose_write_is_sent_at_once_is_refused_at_once(
 ) -> None:
     """An exchange captures its replacement order and goes on with it in the same transaction:
     it sends the queued write at once, and the refusal comes back from there."""
-    await create_location(client, org.headers, "WH1")
-    await create_sku(client, org.headers, "MUG")
-    await receive_stock(client, org.headers, "MUG", "WH1", 5)
+    await create_location(db, org, "WH1")
+    await create_sku(db, org, "MUG")
+    await receive_stock(db, org, "MUG", "WH1", 5)
     monkeypatch.setattr(capture, "plan_sourcing", planning_nine_units(capture.plan_sourcing))
     principal = Principal(org_id=org.id, role=Role.ADMIN, actor="test")
     payload = OrderIn.model_validate(order_body([("MUG", 1)]))
@@ -111,9 +103,9 @@ async def test_an_idempotency_key_stored_by_a_racing_request_refuses_the_commit(
 ) -> None:
     """Two requests with one key passed the claim in the same instant: the second COMMIT finds
     the key stored, nothing of the second request is kept, and a retry replays the first."""
-    await create_location(client, org.headers, "WH1")
-    await create_sku(client, org.headers, "MUG")
-    await receive_stock(client, org.headers, "MUG", "WH1", 5)
+    await create_location(db, org, "WH1")
+    await create_sku(db, org, "MUG")
+    await receive_stock(db, org, "MUG", "WH1", 5)
     first = await client.post(
         "/v1/orders",
         json=order_body([("MUG", 1)]),

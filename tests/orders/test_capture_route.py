@@ -9,8 +9,8 @@ import httpx
 import pytest
 
 from orderly.kit.db import Database
-from tests.conftest import Org
-from tests.orders.factories import order_body, order_count
+from tests.factories import Org, order_body
+from tests.orders.helpers import order_count
 
 
 def _location_body() -> dict[str, object]:

@@ -8,15 +8,8 @@ from collections import Counter
 import httpx
 
 from orderly.kit.db import Database
-from tests.conftest import Org
-from tests.orders.factories import (
-    create_location,
-    create_sku,
-    ledger_mismatches,
-    order_body,
-    receive_stock,
-    stock_of,
-)
+from tests.factories import Org, create_location, create_sku, order_body, receive_stock
+from tests.orders.helpers import ledger_mismatches, stock_of
 from tests.orders.test_order_concurrency import (
     assert_nothing_oversold,
     clashing_orders,
@@ -37,9 +30,9 @@ async def mark_high_demand(client: httpx.AsyncClient, org: Org, sku: str) -> Non
 
 
 async def test_a_product_is_marked_in_high_demand_and_back(
-    client: httpx.AsyncClient, org: Org
+    db: Database, client: httpx.AsyncClient, org: Org
 ) -> None:
-    created = await create_sku(client, org.headers, "LAUNCH")
+    created = await create_sku(db, org, "LAUNCH")
     assert created["high_demand"] is False
     await mark_high_demand(client, org, "LAUNCH")
     back = await client.patch(
@@ -56,10 +49,10 @@ async def test_a_product_is_marked_in_high_demand_and_back(
 async def test_300_buyers_for_100_units_in_high_demand_get_exactly_100_orders(
     client: httpx.AsyncClient, org: Org, db: Database
 ) -> None:
-    await create_location(client, org.headers, "WH1")
-    await create_sku(client, org.headers, "HOT")
+    await create_location(db, org, "WH1")
+    await create_sku(db, org, "HOT")
     await mark_high_demand(client, org, "HOT")
-    await receive_stock(client, org.headers, "HOT", "WH1", 100)
+    await receive_stock(db, org, "HOT", "WH1", 100)
 
     responses = await place_all(client, org, [order_body([("HOT", 1)]) for _ in range(300)])
 
@@ -78,7 +71,7 @@ async def test_300_buyers_for_100_units_in_high_demand_get_exactly_100_orders(
 async def test_orders_mixing_high_demand_and_other_skus_never_oversell_or_deadlock(
     client: httpx.AsyncClient, org: Org, db: Database
 ) -> None:
-    await stock_the_network(client, org)
+    await stock_the_network(db, org)
     for sku in ("A", "C"):
         await mark_high_demand(client, org, sku)
     bodies = clashing_orders(seed=11)

@@ -9,16 +9,15 @@ import psycopg
 from orderly.app import create_app
 from orderly.kit.db import Database, driver_connection, plain_url
 from orderly.settings import Settings
-from tests.conftest import Org
-from tests.orders.factories import create_location, create_sku, order_body, receive_stock
+from tests.factories import Org, create_location, create_sku, order_body, receive_stock
 
 
 async def test_a_dead_pooled_connection_is_a_503_then_replaced(
-    client: httpx.AsyncClient, org: Org, settings: Settings, database_url: str
+    db: Database, org: Org, settings: Settings, database_url: str
 ) -> None:
-    await create_location(client, org.headers, "WH1")
-    await create_sku(client, org.headers, "MUG")
-    await receive_stock(client, org.headers, "MUG", "WH1", 10)
+    await create_location(db, org, "WH1")
+    await create_sku(db, org, "MUG")
+    await receive_stock(db, org, "MUG", "WH1", 10)
     one_connection = Database(database_url, pool_size=1, max_overflow=0)
     app = create_app(settings, database=one_connection)
     transport = httpx.ASGITransport(app=app)

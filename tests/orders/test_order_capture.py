@@ -8,25 +8,26 @@ import sqlalchemy as sa
 
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for, make_org
-from tests.orders.factories import (
+from tests.factories import (
+    Org,
+    create_channel,
     create_location,
     create_sku,
-    ledger_mismatches,
+    key_for,
+    make_org,
     order_body,
-    order_count,
     receive_stock,
-    stock_of,
 )
+from tests.orders.helpers import ledger_mismatches, order_count, stock_of
 
 
 @pytest.fixture
-async def shop(client: httpx.AsyncClient, org: Org) -> Org:
+async def shop(db: Database, org: Org) -> Org:
     """One warehouse with 10 TEE-M and 5 MUG."""
-    await create_location(client, org.headers, "WH1")
+    await create_location(db, org, "WH1")
     for sku, quantity in (("TEE-M", 10), ("MUG", 5)):
-        await create_sku(client, org.headers, sku)
-        await receive_stock(client, org.headers, sku, "WH1", quantity)
+        await create_sku(db, org, sku)
+        await receive_stock(db, org, sku, "WH1", quantity)
     return org
 
 
@@ -89,19 +90,11 @@ class TestCapture:
         assert (await stock_of(client, shop.headers, "MUG"))["WH1"]["reserved"] == 0
 
     async def test_a_backorder_channel_backorders_the_short_units(
-        self, client: httpx.AsyncClient, shop: Org
+        self, db: Database, client: httpx.AsyncClient, shop: Org
     ) -> None:
-        channel = await client.post(
-            "/v1/channels",
-            json={
-                "code": "market",
-                "name": "Market",
-                "kind": "marketplace",
-                "allow_backorders": True,
-            },
-            headers=shop.headers,
+        await create_channel(
+            db, shop, "market", name="Market", kind="marketplace", allow_backorders=True
         )
-        assert channel.status_code == 201, channel.text
         response = await client.post(
             "/v1/orders",
             json=order_body([("MUG", 8)], channel="market"),
@@ -155,12 +148,12 @@ class TestCapture:
         ]
 
     async def test_pickup_sources_only_from_the_pickup_store(
-        self, client: httpx.AsyncClient, shop: Org
+        self, db: Database, client: httpx.AsyncClient, shop: Org
     ) -> None:
         await create_location(
-            client, shop.headers, "ST1", city="Boston", kind="store", capabilities=("pickup",)
+            db, shop, "ST1", city="Boston", kind="store", capabilities=("pickup",)
         )
-        await receive_stock(client, shop.headers, "MUG", "ST1", 1)
+        await receive_stock(db, shop, "MUG", "ST1", 1)
         body = order_body([("MUG", 1)], delivery_method="pickup", pickup_location="ST1")
         order = (await client.post("/v1/orders", json=body, headers=shop.headers)).json()
         assert order["status"] == "allocated"

@@ -11,15 +11,15 @@ import pytest
 import sqlalchemy as sa
 
 from orderly.kit.db import Database
-from tests.conftest import Org
-from tests.orders.factories import (
+from tests.factories import (
+    Org,
+    create_channel,
     create_location,
     create_sku,
-    ledger_mismatches,
     order_body,
     receive_stock,
-    stock_of,
 )
+from tests.orders.helpers import ledger_mismatches, stock_of
 
 
 async def place_all(
@@ -52,9 +52,9 @@ async def reserved_by_orders(db: Database, org_id: int) -> dict[str, int]:
 async def test_300_buyers_for_100_units_get_exactly_100_orders(
     client: httpx.AsyncClient, org: Org, db: Database
 ) -> None:
-    await create_location(client, org.headers, "WH1")
-    await create_sku(client, org.headers, "HOT")
-    await receive_stock(client, org.headers, "HOT", "WH1", 100)
+    await create_location(db, org, "WH1")
+    await create_sku(db, org, "HOT")
+    await receive_stock(db, org, "HOT", "WH1", 100)
 
     responses = await place_all(client, org, [order_body([("HOT", 1)]) for _ in range(300)])
 
@@ -72,15 +72,15 @@ SKUS = ["A", "B", "C", "D"]
 STOCK = {"WH1": 30, "WH2": 20, "ST1": 10}
 
 
-async def stock_the_network(client: httpx.AsyncClient, org: Org) -> None:
+async def stock_the_network(db: Database, org: Org) -> None:
     """Three locations with 30, 20 and 10 units of each of four SKUs."""
-    await create_location(client, org.headers, "WH1", city="Newark")
-    await create_location(client, org.headers, "WH2", city="Chicago")
-    await create_location(client, org.headers, "ST1", city="Dallas", kind="store")
+    await create_location(db, org, "WH1", city="Newark")
+    await create_location(db, org, "WH2", city="Chicago")
+    await create_location(db, org, "ST1", city="Dallas", kind="store")
     for sku in SKUS:
-        await create_sku(client, org.headers, sku)
+        await create_sku(db, org, sku)
         for location, units in STOCK.items():
-            await receive_stock(client, org.headers, sku, location, units)
+            await receive_stock(db, org, sku, location, units)
 
 
 def clashing_orders(seed: int, count: int = 300) -> list[dict]:  # type: ignore[type-arg]
@@ -123,7 +123,7 @@ async def assert_nothing_oversold(
 async def test_multi_line_orders_across_locations_never_oversell_or_deadlock(
     client: httpx.AsyncClient, org: Org, db: Database
 ) -> None:
-    await stock_the_network(client, org)
+    await stock_the_network(db, org)
     bodies = clashing_orders(seed=7)
 
     responses = await place_all(client, org, bodies)
@@ -135,14 +135,10 @@ async def test_multi_line_orders_across_locations_never_oversell_or_deadlock(
 async def test_on_a_backorder_channel_the_excess_is_backordered_not_oversold(
     client: httpx.AsyncClient, org: Org, db: Database
 ) -> None:
-    await create_location(client, org.headers, "WH1")
-    await create_sku(client, org.headers, "HOT")
-    await receive_stock(client, org.headers, "HOT", "WH1", 50)
-    await client.post(
-        "/v1/channels",
-        json={"code": "b2b", "name": "B2B", "kind": "b2b", "allow_backorders": True},
-        headers=org.headers,
-    )
+    await create_location(db, org, "WH1")
+    await create_sku(db, org, "HOT")
+    await receive_stock(db, org, "HOT", "WH1", 50)
+    await create_channel(db, org, "b2b", name="B2B", kind="b2b", allow_backorders=True)
 
     responses = await place_all(
         client, org, [order_body([("HOT", 1)], channel="b2b") for _ in range(120)]
@@ -159,9 +155,9 @@ async def test_on_a_backorder_channel_the_excess_is_backordered_not_oversold(
 async def test_concurrent_duplicates_of_one_channel_order_create_it_once(
     client: httpx.AsyncClient, org: Org, db: Database
 ) -> None:
-    await create_location(client, org.headers, "WH1")
-    await create_sku(client, org.headers, "MUG")
-    await receive_stock(client, org.headers, "MUG", "WH1", 50)
+    await create_location(db, org, "WH1")
+    await create_sku(db, org, "MUG")
+    await receive_stock(db, org, "MUG", "WH1", 50)
 
     body = order_body([("MUG", 1)], external_id="marketplace-77")
     responses = await place_all(client, org, [body] * 20)

@@ -9,8 +9,7 @@ import pytest
 
 from orderly.kit.db import Database
 from orderly.orders.importer import OrderImportRowInvalid, OrdersImported, import_orders
-from tests.conftest import Org
-from tests.orders.factories import create_sku
+from tests.factories import Org, create_sku
 
 HEADER = (
     "external_id,channel,currency,customer_email,customer_name,status,placed_at,"
@@ -34,9 +33,9 @@ async def run_import(db: Database, org: Org, text: str) -> OrdersImported:
         return await import_orders(conn, org.id, rows(text))
 
 
-async def catalog(client: httpx.AsyncClient, org: Org) -> None:
-    await create_sku(client, org.headers, "MUG")
-    await create_sku(client, org.headers, "TEE")
+async def catalog(db: Database, org: Org) -> None:
+    await create_sku(db, org, "MUG")
+    await create_sku(db, org, "TEE")
 
 
 async def listed(client: httpx.AsyncClient, org: Org) -> list[dict[str, Any]]:
@@ -49,7 +48,7 @@ async def listed(client: httpx.AsyncClient, org: Org) -> list[dict[str, Any]]:
 async def test_a_good_file_records_orders_as_given(
     client: httpx.AsyncClient, db: Database, org: Org
 ) -> None:
-    await catalog(client, org)
+    await catalog(db, org)
     outcome = await run_import(db, org, GOOD)
     assert outcome == OrdersImported(orders=2, lines=3, skipped=0)
 
@@ -71,7 +70,7 @@ async def test_a_good_file_records_orders_as_given(
 async def test_importing_the_same_file_again_adds_nothing(
     client: httpx.AsyncClient, db: Database, org: Org
 ) -> None:
-    await catalog(client, org)
+    await catalog(db, org)
     await run_import(db, org, GOOD)
     again = await run_import(db, org, GOOD)
     assert again == OrdersImported(orders=0, lines=0, skipped=2)
@@ -81,7 +80,7 @@ async def test_importing_the_same_file_again_adds_nothing(
 async def test_a_bad_row_names_its_line_and_keeps_nothing(
     client: httpx.AsyncClient, db: Database, org: Org
 ) -> None:
-    await catalog(client, org)
+    await catalog(db, org)
     bad = GOOD + "H-3,web,USD,cy@example.com,,,,,,,,,MUG,two,12.50\n"
     with pytest.raises(OrderImportRowInvalid) as caught:
         await run_import(db, org, bad)
@@ -92,7 +91,7 @@ async def test_a_bad_row_names_its_line_and_keeps_nothing(
 async def test_an_unknown_sku_names_its_line(
     client: httpx.AsyncClient, db: Database, org: Org
 ) -> None:
-    await catalog(client, org)
+    await catalog(db, org)
     with pytest.raises(OrderImportRowInvalid) as caught:
         await run_import(db, org, GOOD.replace("TEE", "NOPE"))
     assert caught.value.detail.startswith("line 3: sku")
@@ -102,7 +101,7 @@ async def test_an_unknown_sku_names_its_line(
 async def test_rows_of_an_order_must_be_consecutive(
     client: httpx.AsyncClient, db: Database, org: Org
 ) -> None:
-    await catalog(client, org)
+    await catalog(db, org)
     with pytest.raises(OrderImportRowInvalid) as caught:
         await run_import(db, org, GOOD + "H-1,web,USD,ann@example.com,,,,,,,,,TEE,1,20.00\n")
     assert caught.value.detail.startswith("line 5: external_id")

@@ -5,14 +5,8 @@ from __future__ import annotations
 import httpx
 
 from orderly.kit.db import Database
-from tests.conftest import Org
-from tests.orders.factories import (
-    create_sku,
-    ledger_mismatches,
-    order_body,
-    receive_stock,
-    stock_of,
-)
+from tests.factories import Org, create_sku, order_body, receive_stock
+from tests.orders.helpers import ledger_mismatches, stock_of
 
 
 async def place(client: httpx.AsyncClient, org: Org, quantity: int = 2, **extra: object) -> dict:  # type: ignore[type-arg]
@@ -119,9 +113,11 @@ class TestHoldAndRelease:
 
 
 class TestListing:
-    async def test_filters_and_pagination(self, client: httpx.AsyncClient, mug_shop: Org) -> None:
-        await create_sku(client, mug_shop.headers, "TEE")
-        await receive_stock(client, mug_shop.headers, "TEE", "WH1", 5)
+    async def test_filters_and_pagination(
+        self, db: Database, client: httpx.AsyncClient, mug_shop: Org
+    ) -> None:
+        await create_sku(db, mug_shop, "TEE")
+        await receive_stock(db, mug_shop, "TEE", "WH1", 5)
         a = await place(client, mug_shop, 1)
         b = await place(client, mug_shop, 1, customer={"email": "bo@example.com"})
         c = (

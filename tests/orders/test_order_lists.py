@@ -18,19 +18,25 @@ from orderly.orders.fulfillment_status import move_allocation_units
 from orderly.orders.queries import OrderFilters
 from orderly.orders.schemas import OrderSummary
 from orderly.sourcing.domain import Allocation
-from tests.conftest import Org
-from tests.orders.factories import create_location, create_sku, order_body, receive_stock
+from tests.factories import (
+    Org,
+    create_channel,
+    create_location,
+    create_sku,
+    order_body,
+    receive_stock,
+)
 
 
 @pytest.fixture
-async def shop(client: httpx.AsyncClient, org: Org) -> Org:
-    await create_location(client, org.headers, "WH1")
-    await create_location(client, org.headers, "WH2", city="Chicago")
+async def shop(db: Database, org: Org) -> Org:
+    await create_location(db, org, "WH1")
+    await create_location(db, org, "WH2", city="Chicago")
     for sku in ("MUG", "CUP", "TEE"):
-        await create_sku(client, org.headers, sku)
-    await receive_stock(client, org.headers, "MUG", "WH1", 50)
-    await receive_stock(client, org.headers, "CUP", "WH1", 50)
-    await receive_stock(client, org.headers, "TEE", "WH2", 50)
+        await create_sku(db, org, sku)
+    await receive_stock(db, org, "MUG", "WH1", 50)
+    await receive_stock(db, org, "CUP", "WH1", 50)
+    await receive_stock(db, org, "TEE", "WH2", 50)
     return org
 
 
@@ -131,12 +137,6 @@ async def test_every_filter_selects_its_orders(
     assert await ids(status="allocated", channel="web", sku="TEE", location="WH2") == [tee]
 
 
-async def add_channel(client: httpx.AsyncClient, org: Org, code: str) -> None:
-    body = {"code": code, "name": code.title(), "kind": "app"}
-    response = await client.post("/v1/channels", json=body, headers=org.headers)
-    assert response.status_code == 201, response.text
-
-
 async def act(client: httpx.AsyncClient, org: Org, order: int, action: str) -> None:
     body = {"reason": "test"} if action != "release" else {}
     response = await client.post(f"/v1/orders/{order}/{action}", json=body, headers=org.headers)
@@ -173,7 +173,7 @@ async def test_status_channel_and_location_follow_every_change_of_the_order(
         monkeypatch.setattr(queries, "_FIRST_WINDOW", 1)
         monkeypatch.setattr(queries, "_WINDOW_GROWTH", 2)
         monkeypatch.setattr(queries, "_LARGEST_WINDOW", 2)
-    await add_channel(client, shop, "app")
+    await create_channel(db, shop, "app", kind="app")
     web1 = await place(client, shop, "MUG")
     app1 = await place(client, shop, "MUG", "CUP", channel="app")
     web2 = await place(client, shop, "MUG", "TEE")

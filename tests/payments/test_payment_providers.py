@@ -9,13 +9,13 @@ from decimal import Decimal
 import httpx
 import pytest
 
+from orderly.kit.db import Database
 from orderly.kit.errors import OrderlyError
 from orderly.payments.base import PaymentProvider, PaymentResult, RefundResult
 from orderly.payments.providers.manual import ManualProvider
 from orderly.payments.registry import payment_provider, register_provider
-from tests.conftest import Org
+from tests.factories import Org, create_location, create_sku, order_body, place_order, receive_stock
 from tests.fulfillment.helpers import ok, order
-from tests.orders.factories import create_location, create_sku, order_body, receive_stock
 
 
 class DecliningProvider:
@@ -58,19 +58,17 @@ def test_unknown_provider_is_a_named_error() -> None:
     assert caught.value.code == "unknown_payment_provider"
 
 
-async def _paid_order(client: httpx.AsyncClient, org: Org) -> dict[str, object]:
-    await create_location(client, org.headers, "WH1")
-    await create_sku(client, org.headers, "MUG")
-    await receive_stock(client, org.headers, "MUG", "WH1", 5)
-    return await ok(
-        await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=org.headers), 201
-    )
+async def _paid_order(db: Database, org: Org) -> dict[str, object]:
+    await create_location(db, org, "WH1")
+    await create_sku(db, org, "MUG")
+    await receive_stock(db, org, "MUG", "WH1", 5)
+    return await place_order(db, org, [("MUG", 1)])
 
 
 async def test_a_declined_refund_writes_nothing(
-    client: httpx.AsyncClient, org: Org, declining: None
+    db: Database, client: httpx.AsyncClient, org: Org, declining: None
 ) -> None:
-    placed = await _paid_order(client, org)
+    placed = await _paid_order(db, org)
     channels = await ok(await client.get("/v1/channels", headers=org.headers))
     web = channels["items"][0]
     await client.patch(
@@ -88,8 +86,10 @@ async def test_a_declined_refund_writes_nothing(
     assert (await order(client, org, int(str(placed["id"]))))["payment"]["status"] == "authorized"
 
 
-async def test_goodwill_refund_and_its_key(client: httpx.AsyncClient, org: Org) -> None:
-    placed = await _paid_order(client, org)
+async def test_goodwill_refund_and_its_key(
+    db: Database, client: httpx.AsyncClient, org: Org
+) -> None:
+    placed = await _paid_order(db, org)
     path = f"/v1/orders/{placed['id']}/refunds"
     body = {"amount": "5.00", "idempotency_key": "gw-1", "reason": "late"}
     first = await client.post(path, json=body, headers=org.headers)
@@ -109,9 +109,9 @@ async def test_goodwill_refund_and_its_key(client: httpx.AsyncClient, org: Org) 
 
 
 async def test_concurrent_refunds_stay_within_what_was_paid(
-    client: httpx.AsyncClient, org: Org
+    db: Database, client: httpx.AsyncClient, org: Org
 ) -> None:
-    placed = await _paid_order(client, org)  # 19.99 authorised
+    placed = await _paid_order(db, org)  # 19.99 authorised
     path = f"/v1/orders/{placed['id']}/refunds"
     responses = await asyncio.gather(
         *(client.post(path, json={"amount": "5.00"}, headers=org.headers) for _ in range(6))
@@ -123,11 +123,11 @@ async def test_concurrent_refunds_stay_within_what_was_paid(
 
 
 async def test_one_idempotency_key_refunds_one_order_only(
-    client: httpx.AsyncClient, org: Org
+    db: Database, client: httpx.AsyncClient, org: Org
 ) -> None:
     """The key is bound to the order in the path: on another order it is refused, and that
     order is not mistaken for the first one."""
-    first_order = await _paid_order(client, org)
+    first_order = await _paid_order(db, org)
     second_order = await ok(
         await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=org.headers), 201
     )

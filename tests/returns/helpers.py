@@ -7,60 +7,30 @@ from typing import Any
 import httpx
 
 from orderly.kit.db import Database
-from orderly.shipping import service as shipping
-from tests.conftest import Org
-from tests.fulfillment.helpers import (
+from tests.factories import (
     BOXES,
-    act,
-    confirm,
+    Org,
+    create_location,
     create_product,
-    fulfillment_orders,
-    ok,
-    pick,
+    install_demo_carriers,
+    receive_many,
+    set_channel_settings,
 )
-from tests.orders.factories import create_location, order_body, receive_stock
 
 
-async def open_shop(client: httpx.AsyncClient, db: Database, org: Org) -> None:
+async def open_shop(db: Database, org: Org) -> None:
     """WH1 (Newark warehouse, ships and takes returns), ST1 (Boston store, takes returns),
     MUG and HAT with 10 units each at WH1, and the demo carriers."""
     await create_location(
-        client, org.headers, "WH1", city="Newark", capabilities=("ship", "returns"), priority=10
+        db, org, "WH1", city="Newark", capabilities=("ship", "returns"), priority=10, boxes=BOXES
     )
     await create_location(
-        client, org.headers, "ST1", city="Boston", kind="store", capabilities=("pickup", "returns")
+        db, org, "ST1", city="Boston", kind="store", capabilities=("pickup", "returns")
     )
     for sku in ("MUG", "HAT"):
-        await create_product(client, org.headers, sku)
-        await receive_stock(client, org.headers, sku, "WH1", 10)
-    response = await client.put(
-        "/v1/fulfillment/locations/WH1/boxes", json={"boxes": BOXES}, headers=org.headers
-    )
-    assert response.status_code == 200, response.text
-    async with db.transaction() as transaction:
-        conn = transaction.connection
-        await shipping.install_demo_carriers(conn, org.id)
-
-
-async def shipped_order(
-    client: httpx.AsyncClient,
-    org: Org,
-    lines: list[tuple[str, int]] | None = None,
-    *,
-    overrides: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """Place an order and drive it through fulfillment: accept, pick, pack, ship."""
-    body = {**order_body(lines or [("MUG", 2)]), **(overrides or {})}
-    placed = await ok(await client.post("/v1/orders", json=body, headers=org.headers), 201)
-    for fo in await fulfillment_orders(client, org, placed["id"]):
-        await ok(await act(client, org, fo["id"], "accept"))
-    await confirm(client, org, (await pick(client, org, "WH1"))["id"])
-    for fo in await fulfillment_orders(client, org, placed["id"]):
-        await ok(await act(client, org, fo["id"], "pack"))
-        await ok(await act(client, org, fo["id"], "ship"))
-    shipped = await ok(await client.get(f"/v1/orders/{placed['id']}", headers=org.headers))
-    assert shipped["status"] == "shipped", shipped
-    return shipped
+        await create_product(db, org, sku)
+    await receive_many(db, org, {("MUG", "WH1"): 10, ("HAT", "WH1"): 10})
+    await install_demo_carriers(db, org)
 
 
 async def open_return(
@@ -91,15 +61,8 @@ async def post(
     return dict(response.json())
 
 
-async def set_return_policy(client: httpx.AsyncClient, org: Org, policy: dict[str, Any]) -> None:
-    channels = await ok(await client.get("/v1/channels", headers=org.headers))
-    web = next(c for c in channels["items"] if c["code"] == "web")
-    response = await client.patch(
-        f"/v1/channels/{web['id']}",
-        json={"settings": {**web["settings"], "return_policy": policy}},
-        headers=org.headers,
-    )
-    assert response.status_code == 200, response.text
+async def set_return_policy(db: Database, org: Org, policy: dict[str, Any]) -> None:
+    await set_channel_settings(db, org, "web", {"return_policy": policy})
 
 
 async def ledger(client: httpx.AsyncClient, org: Org, sku: str) -> list[dict[str, Any]]:

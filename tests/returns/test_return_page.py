@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from orderly.app import create_app
 from orderly.kit.db import Database
 from orderly.settings import Settings
-from tests.conftest import Org
-from tests.returns.helpers import open_shop, set_return_policy, shipped_order
+from tests.factories import Org, shipped_order
+from tests.returns.helpers import open_shop, set_return_policy
 
 
 async def find(client: httpx.AsyncClient, org: Org, number: str, contact: str) -> httpx.Response:
@@ -40,9 +40,9 @@ class TestReturnPage:
     async def test_find_by_email_choose_and_submit(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 2), ("HAT", 1)])
-        await set_return_policy(client, org, {"non_returnable_skus": ["HAT"]})
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 2), ("HAT", 1)])
+        await set_return_policy(db, org, {"non_returnable_skus": ["HAT"]})
         listed = await find(client, org, placed["number"], "A@Example.com")
         assert listed.status_code == 200, listed.text
         assert 'name="qty_1"' in listed.text and 'max="2"' in listed.text
@@ -102,8 +102,8 @@ class TestReturnPage:
     async def test_too_many_units_shows_the_form_again(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 1)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 1)])
         refused = await client.post(
             "/returns/submit",
             data={
@@ -125,8 +125,8 @@ class TestReturnPage:
     async def test_wrong_email_is_a_plain_refusal_and_guessing_is_stopped(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 1)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 1)])
         wrong = await find(client, org, placed["number"], "b@example.com")
         assert wrong.status_code == 404
         assert wrong.headers["content-type"].startswith("text/html")
@@ -141,10 +141,10 @@ class TestReturnPage:
         assert "Too many attempts" in blocked.text
 
     async def test_a_stranger_guessing_does_not_lock_the_customer_out(
-        self, client: httpx.AsyncClient, org: Org, db: Database, settings: Settings
+        self, org: Org, db: Database, settings: Settings
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 1)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 1)])
         app = create_app(settings, database=db)
         async with from_address(app, "198.51.100.7") as stranger:
             for _ in range(5):
@@ -156,10 +156,10 @@ class TestReturnPage:
         assert 'name="qty_1"' in page.text
 
     async def test_behind_a_trusted_proxy_each_client_counts_for_itself(
-        self, client: httpx.AsyncClient, org: Org, db: Database, settings: Settings
+        self, org: Org, db: Database, settings: Settings
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 1)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 1)])
         behind = settings.model_copy(update={"trusted_proxies": "10.0.0.0/8"})
         app = create_app(behind, database=db)
         async with from_address(app, "10.0.0.2") as balancer:
@@ -179,10 +179,10 @@ class TestReturnPage:
         assert 'name="qty_1"' in page.text
 
     async def test_a_client_guessing_many_numbers_is_stopped(
-        self, client: httpx.AsyncClient, org: Org, db: Database, settings: Settings
+        self, org: Org, db: Database, settings: Settings
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 1)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 1)])
         app = create_app(settings, database=db)
         async with from_address(app, "198.51.100.8") as guesser:
             for n in range(20):
@@ -193,9 +193,9 @@ class TestReturnPage:
     async def test_closed_window_says_so(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 1)])
-        await set_return_policy(client, org, {"window_days": 0})
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 1)])
+        await set_return_policy(db, org, {"window_days": 0})
         page = await find(client, org, placed["number"], "a@example.com")
         assert page.status_code == 200
         assert 'id="closed"' in page.text and 'name="qty_1"' not in page.text

@@ -5,18 +5,18 @@ from __future__ import annotations
 import httpx
 
 from orderly.kit.db import Database
-from tests.conftest import Org
+from tests.factories import Org, shipped_order
 from tests.fulfillment.helpers import order, timeline
-from tests.orders.factories import ledger_mismatches, stock_of
-from tests.returns.helpers import ledger, open_return, open_shop, post, shipped_order
+from tests.orders.helpers import ledger_mismatches, stock_of
+from tests.returns.helpers import ledger, open_return, open_shop, post
 
 
 class TestShipBack:
     async def test_label_receipt_restock_refund_and_close(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 2)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 2)])
         assert (await stock_of(client, org.headers, "MUG"))["WH1"]["on_hand"] == 8
 
         opened = await open_return(client, org, placed["id"], [(1, 2, "too_small")])
@@ -64,8 +64,8 @@ class TestShipBack:
     async def test_partial_receipts_then_refund_of_what_arrived(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 3)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 3)])
         opened = await open_return(client, org, placed["id"], [(1, 3, "changed_mind")])
         path = f"/v1/returns/{opened['id']}"
         await post(client, org, path + "/receive", {"lines": [{"line_no": 1, "restock": 1}]})
@@ -97,8 +97,8 @@ class TestInStore:
     async def test_drop_off_at_a_store_restocks_the_store(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("HAT", 1)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("HAT", 1)])
         opened = await open_return(
             client, org, placed["id"], [(1, 1, "too_large")], method="in_store", location="ST1"
         )
@@ -117,11 +117,11 @@ class TestInStore:
     async def test_a_location_without_the_returns_capability_is_refused(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("HAT", 1)])
-        from tests.orders.factories import create_location
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("HAT", 1)])
+        from tests.factories import create_location
 
-        await create_location(client, org.headers, "ST2", kind="store", capabilities=("pickup",))
+        await create_location(db, org, "ST2", kind="store", capabilities=("pickup",))
         refused = await client.post(
             "/v1/returns",
             json={
@@ -138,14 +138,14 @@ class TestInStore:
     async def test_receiving_at_a_location_without_the_returns_capability_is_refused(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("HAT", 1)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("HAT", 1)])
         opened = await open_return(
             client, org, placed["id"], [(1, 1, "too_large")], method="in_store", location="ST1"
         )
-        from tests.orders.factories import create_location
+        from tests.factories import create_location
 
-        await create_location(client, org.headers, "ST2", kind="store", capabilities=("pickup",))
+        await create_location(db, org, "ST2", kind="store", capabilities=("pickup",))
         refused = await client.post(
             f"/v1/returns/{opened['id']}/receive",
             json={"location": "ST2", "lines": [{"line_no": 1, "restock": 1}]},

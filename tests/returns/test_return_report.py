@@ -8,8 +8,8 @@ from typing import Any
 import httpx
 
 from orderly.kit.db import Database
-from tests.conftest import Org
-from tests.returns.helpers import open_return, open_shop, post, shipped_order
+from tests.factories import Org, shipped_order
+from tests.returns.helpers import open_return, open_shop, post
 
 
 async def report(client: httpx.AsyncClient, org: Org, group_by: str) -> dict[str, Any]:
@@ -34,9 +34,9 @@ class TestReturnRates:
     async def test_rates_by_sku_reason_channel_location(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        first = await shipped_order(client, org, [("MUG", 3)])
-        second = await shipped_order(client, org, [("MUG", 1), ("HAT", 4)])
+        await open_shop(db, org)
+        first = await shipped_order(db, org, [("MUG", 3)])
+        second = await shipped_order(db, org, [("MUG", 1), ("HAT", 4)])
         await open_return(client, org, first["id"], [(1, 1, "too_small")])
         await open_return(client, org, second["id"], [(1, 1, "damaged"), (2, 2, "too_small")])
         dropped = await open_return(client, org, first["id"], [(1, 1, "damaged")])

@@ -7,16 +7,16 @@ import httpx
 
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for, make_org
-from tests.returns.helpers import open_return, open_shop, post, set_return_policy, shipped_order
+from tests.factories import Org, key_for, make_org, shipped_order
+from tests.returns.helpers import open_return, open_shop, post, set_return_policy
 
 
 class TestQuantities:
     async def test_capped_by_shipped_minus_returned(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 2)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 2)])
         first = await open_return(client, org, placed["id"], [(1, 1, "too_small")])
         refused = await open_return(client, org, placed["id"], [(1, 2, "too_small")], status=422)
         assert refused["code"] == "return_quantity_exceeded"
@@ -32,8 +32,8 @@ class TestQuantities:
     async def test_an_unshipped_order_has_nothing_to_return(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        from tests.orders.factories import order_body
+        await open_shop(db, org)
+        from tests.factories import order_body
 
         placed = await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=org.headers)
         assert placed.status_code == 201, placed.text
@@ -43,27 +43,27 @@ class TestQuantities:
         assert refused["code"] == "order_not_shipped"
 
     async def test_unknown_line(self, client: httpx.AsyncClient, org: Org, db: Database) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 1)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 1)])
         refused = await open_return(client, org, placed["id"], [(7, 1, "damaged")], status=422)
         assert refused["code"] == "return_line_invalid"
 
 
 class TestPolicy:
     async def test_window_closed(self, client: httpx.AsyncClient, org: Org, db: Database) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 1)])
-        await set_return_policy(client, org, {"window_days": 0})
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 1)])
+        await set_return_policy(db, org, {"window_days": 0})
         refused = await open_return(client, org, placed["id"], [(1, 1, "damaged")], status=422)
         assert refused["code"] == "return_window_expired"
 
     async def test_non_returnable_sku_and_reasons(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 1), ("HAT", 1)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 1), ("HAT", 1)])
         await set_return_policy(
-            client, org, {"non_returnable_skus": ["HAT"], "reasons": ["damaged", "too_small"]}
+            db, org, {"non_returnable_skus": ["HAT"], "reasons": ["damaged", "too_small"]}
         )
         hat = await open_return(client, org, placed["id"], [(2, 1, "damaged")], status=422)
         assert hat["code"] == "sku_not_returnable"
@@ -75,9 +75,9 @@ class TestPolicy:
     async def test_invalid_policy_is_named(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 1)])
-        await set_return_policy(client, org, {"window_days": -3})
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 1)])
+        await set_return_policy(db, org, {"window_days": -3})
         refused = await open_return(client, org, placed["id"], [(1, 1, "damaged")], status=422)
         assert refused["code"] == "return_policy_invalid"
 
@@ -86,8 +86,8 @@ class TestLifecycle:
     async def test_illegal_moves_are_409(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 1)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 1)])
         opened = await open_return(client, org, placed["id"], [(1, 1, "damaged")], authorize=False)
         assert opened["status"] == "requested"
         path = f"/v1/returns/{opened['id']}"
@@ -112,8 +112,8 @@ class TestLifecycle:
     async def test_reject_a_request(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 1)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 1)])
         opened = await open_return(client, org, placed["id"], [(1, 1, "damaged")], authorize=False)
         rejected = await post(client, org, f"/v1/returns/{opened['id']}/reject", {"reason": "x"})
         assert rejected["status"] == "rejected"
@@ -127,8 +127,8 @@ class TestAccess:
     async def test_other_org_404_and_viewer_403(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 1)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 1)])
         opened = await open_return(client, org, placed["id"], [(1, 1, "damaged")])
         other = await make_org(db)
         seen = await client.get(f"/v1/returns/{opened['id']}", headers=other.headers)

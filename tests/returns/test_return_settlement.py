@@ -7,9 +7,9 @@ from typing import Any
 import httpx
 
 from orderly.kit.db import Database
-from tests.conftest import Org
+from tests.factories import Org, shipped_order
 from tests.fulfillment.helpers import ok, order, timeline
-from tests.returns.helpers import open_return, open_shop, post, set_return_policy, shipped_order
+from tests.returns.helpers import open_return, open_shop, post, set_return_policy
 
 # 3 MUG at 10.00 with 1.00 off and 2.00 tax on the line, 5.00 shipping: 36.00 in all.
 DISCOUNTED: dict[str, Any] = {
@@ -31,8 +31,8 @@ class TestRefundArithmetic:
     async def test_shares_of_discount_tax_and_shipping(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, overrides=DISCOUNTED)
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 2)], **DISCOUNTED)
         # units are worth 10.33, 10.34, 10.33 (discount 0.34/0.33/0.33, tax 0.67/0.67/0.66)
         first = await open_return(client, org, placed["id"], [(1, 1, "changed_mind")])
         assert first["value"] == "10.33"
@@ -49,9 +49,9 @@ class TestRefundArithmetic:
     async def test_restocking_fee_per_reason(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        await set_return_policy(client, org, {"restocking_fee_percent": {"changed_mind": "15"}})
-        placed = await shipped_order(client, org, [("MUG", 1)])
+        await open_shop(db, org)
+        await set_return_policy(db, org, {"restocking_fee_percent": {"changed_mind": "15"}})
+        placed = await shipped_order(db, org, [("MUG", 1)])
         opened = await open_return(client, org, placed["id"], [(1, 1, "changed_mind")])
         assert opened["value"] == "16.99"  # 19.99 less 3.00 (15 %, rounded half up)
         assert opened["shipping_refund"] == "0.00"
@@ -61,8 +61,8 @@ class TestRefunds:
     async def test_same_key_twice_is_one_refund(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 2)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 2)])
         opened = await open_return(client, org, placed["id"], [(1, 2, "damaged")])
         await received(client, org, opened["id"], 2)
         path = f"/v1/returns/{opened['id']}/refund"
@@ -85,8 +85,8 @@ class TestRefunds:
     async def test_never_more_than_owed_or_paid(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 2)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 2)])
         opened = await open_return(client, org, placed["id"], [(1, 1, "damaged")])
         await received(client, org, opened["id"], 1)
         path = f"/v1/returns/{opened['id']}/refund"
@@ -107,8 +107,8 @@ class TestRefunds:
     async def test_refund_to_store_credit(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 1)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 1)])
         opened = await open_return(client, org, placed["id"], [(1, 1, "too_small")])
         await received(client, org, opened["id"], 1)
         done = await post(
@@ -132,8 +132,8 @@ class TestExchange:
     async def test_dearer_replacement_leaves_the_difference_to_pay(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 1)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 1)])
         opened = await open_return(client, org, placed["id"], [(1, 1, "too_small")])
         swapped = await post(
             client,
@@ -161,8 +161,8 @@ class TestExchange:
     async def test_cheaper_replacement_refunds_the_difference(
         self, client: httpx.AsyncClient, org: Org, db: Database
     ) -> None:
-        await open_shop(client, db, org)
-        placed = await shipped_order(client, org, [("MUG", 1)])
+        await open_shop(db, org)
+        placed = await shipped_order(db, org, [("MUG", 1)])
         opened = await open_return(client, org, placed["id"], [(1, 1, "too_small")])
         swapped = await post(
             client,

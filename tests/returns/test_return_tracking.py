@@ -6,17 +6,17 @@ import httpx
 
 from orderly.kit.db import Database
 from orderly.notifications.tasks import dispatch_all
-from tests.conftest import Org
+from tests.factories import Org, shipped_order
 from tests.fulfillment.helpers import timeline
-from tests.returns.helpers import open_return, open_shop, shipped_order
+from tests.returns.helpers import open_return, open_shop
 from tests.shipping.factories import event, push, webhook
 
 
 async def return_with_label(
     client: httpx.AsyncClient, db: Database, org: Org
 ) -> tuple[dict[str, object], str]:
-    await open_shop(client, db, org)
-    placed = await shipped_order(client, org, [("MUG", 1)])
+    await open_shop(db, org)
+    placed = await shipped_order(db, org, [("MUG", 1)])
     opened = await open_return(client, org, placed["id"], [(1, 1, "too_small")])
     shipment = await client.get(f"/v1/shipments/{opened['shipment_id']}", headers=org.headers)
     assert shipment.status_code == 200, shipment.text

@@ -9,10 +9,10 @@ from typing import Any
 import httpx
 
 from orderly.kit.db import Database
-from tests.conftest import Org
+from tests.factories import Org, order_body, shipped_order
 from tests.fulfillment.helpers import act, confirm, fulfillment_orders, ok, pick
-from tests.orders.factories import ledger_mismatches, order_body, stock_of
-from tests.returns.helpers import open_return, open_shop, post, shipped_order
+from tests.orders.helpers import ledger_mismatches, stock_of
+from tests.returns.helpers import open_return, open_shop, post
 
 PAID_WITH_CREDIT = {"status": "captured", "method": "store_credit"}
 
@@ -21,8 +21,8 @@ async def customer_with_credit(
     client: httpx.AsyncClient, db: Database, org: Org, units: int
 ) -> int:
     """The shop's customer, with `units` x 19.99 of store credit from a refunded return."""
-    await open_shop(client, db, org)
-    placed = await shipped_order(client, org, [("MUG", units)])
+    await open_shop(db, org)
+    placed = await shipped_order(db, org, [("MUG", units)])
     opened = await open_return(client, org, placed["id"], [(1, units, "too_small")])
     path = f"/v1/returns/{opened['id']}"
     await post(client, org, path + "/receive", {"lines": [{"line_no": 1, "restock": units}]})

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.conftest import Org
+from tests.factories import Org
 
 NUL = "a\x00b"
 FORGED_CURSORS = ["W3RydWVd", "WzFlMzBd", "Wy0xXQ", "WyJ4Il0", "WzEsMl0", "!!!"]

@@ -16,7 +16,8 @@ from fastapi.routing import APIRoute
 from orderly.app import create_app
 from orderly.kit.db import Database
 from orderly.settings import Settings
-from tests.web.shop import open_shop, place, sign_in
+from tests.factories import place_order
+from tests.web.shop import open_shop, sign_in
 
 HOSTILE = [
     "\x00",
@@ -98,10 +99,10 @@ async def app(settings: Settings, db: Database) -> FastAPI:
 
 @pytest.mark.slow
 async def test_no_dashboard_route_answers_hostile_input_with_a_server_error(
-    app: FastAPI, client: httpx.AsyncClient, db: Database
+    app: FastAPI, db: Database
 ) -> None:
-    shop = await open_shop(client, db)
-    await place(client, shop, [("MUG", 1)])
+    shop = await open_shop(db)
+    await place_order(db, shop.org, [("MUG", 1)])
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     failures: list[str] = []
     async with httpx.AsyncClient(transport=transport, base_url="http://orderly.test") as web:

@@ -24,7 +24,14 @@ from orderly.kit.db import Database
 from orderly.settings import Settings
 from orderly.tenancy import users
 from orderly.tenancy.domain import Role
-from tests.orders.factories import create_location, create_sku, order_body, receive_stock
+from tests.factories import (
+    Org,
+    create_location,
+    create_sku,
+    place_order,
+    receive_stock,
+    set_fraud_rules,
+)
 from tests.security.routes import APP
 from tests.security.world import KIND, World, build_world
 from tests.web.shop import PASSWORD, csrf_of
@@ -155,17 +162,16 @@ async def _ok(response: httpx.Response, status: int = 201) -> Any:
     return response.json()
 
 
-async def _hold_every_order_for_review(client: httpx.AsyncClient, h: dict[str, str]) -> None:
+async def _hold_every_order_for_review(db: Database, org: Org) -> None:
     body = {
         "hold_threshold": 100,
         "rules": [{"rule": "amount", "enabled": True, "score": 100, "params": {"amount": "1.00"}}],
     }
-    await _ok(await client.put("/v1/fraud/rules", json=body, headers=h), 200)
+    await set_fraud_rules(db, org, body)
 
 
-async def _place(client: httpx.AsyncClient, h: dict[str, str], sku: str, tag: str) -> Any:
-    body = order_body([(sku, 1)], external_id=f"{tag}-{secrets.token_hex(2)}")
-    return await _ok(await client.post("/v1/orders", json=body, headers=h))
+async def _place(db: Database, org: Org, sku: str, tag: str) -> Any:
+    return await place_order(db, org, [(sku, 1)], external_id=f"{tag}-{secrets.token_hex(2)}")
 
 
 @pytest_asyncio.fixture(scope="module")
@@ -175,14 +181,15 @@ async def walk(client: httpx.AsyncClient, db: Database) -> Walk:
     unshipped order flagged late, and an admin limited to A."""
     world = await build_world(client, db, B)
     h = world.org.headers
-    a = await create_location(client, h, f"WH{A}", capabilities=("ship", "returns", "pickup"))
-    await create_sku(client, h, f"SKU{A}")
-    await receive_stock(client, h, f"SKU{A}", f"WH{A}", 20)
-    a_orders = [await _place(client, h, f"SKU{A}", "A")]
-    b_orders = [await _place(client, h, f"SKU{B}", f"EXT{B}")]
-    await _hold_every_order_for_review(client, h)
-    a_orders.append(await _place(client, h, f"SKU{A}", "A"))
-    held = await _place(client, h, f"SKU{B}", f"EXT{B}")
+    org = world.org
+    a = await create_location(db, org, f"WH{A}", capabilities=("ship", "returns", "pickup"))
+    await create_sku(db, org, f"SKU{A}")
+    await receive_stock(db, org, f"SKU{A}", f"WH{A}", 20)
+    a_orders = [await _place(db, org, f"SKU{A}", "A")]
+    b_orders = [await _place(db, org, f"SKU{B}", f"EXT{B}")]
+    await _hold_every_order_for_review(db, org)
+    a_orders.append(await _place(db, org, f"SKU{A}", "A"))
+    held = await _place(db, org, f"SKU{B}", f"EXT{B}")
     assert held["status"] == "on_hold", held
     b_orders.append(held)
     async with db.transaction() as transaction:

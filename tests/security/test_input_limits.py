@@ -10,8 +10,7 @@ import httpx
 import pytest
 
 from orderly.kit.db import Database
-from tests.conftest import Org, make_org
-from tests.orders.factories import create_location, create_sku, order_body, receive_stock
+from tests.factories import Org, create_location, create_sku, make_org, order_body, receive_stock
 from tests.security.routes import SPEC
 
 MAX_BODY = 1_048_576
@@ -112,9 +111,9 @@ def test_every_string_a_client_sends_has_a_length_limit() -> None:
 
 async def test_orders_have_at_most_500_lines(client: httpx.AsyncClient, db: Database) -> None:
     shop = await make_org(db)
-    await create_location(client, shop.headers, "WH1")
-    await create_sku(client, shop.headers, "MUG")
-    await receive_stock(client, shop.headers, "MUG", "WH1", 1000)
+    await create_location(db, shop, "WH1")
+    await create_sku(db, shop, "MUG")
+    await receive_stock(db, shop, "MUG", "WH1", 1000)
     too_many = order_body([("MUG", 1)] * 501)
     response = await client.post("/v1/orders", json=too_many, headers=shop.headers)
     assert response.status_code == 422

@@ -10,7 +10,8 @@ import httpx
 import pytest_asyncio
 
 from orderly.kit.db import Database
-from tests.orders.factories import order_body, stock_of
+from tests.factories import order_body
+from tests.orders.helpers import stock_of
 from tests.security.routes import SPEC
 from tests.security.world import World, build_world
 

@@ -14,7 +14,7 @@ from orderly.kit import rate_limit
 from orderly.kit.db import Database
 from orderly.settings import Settings
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for
+from tests.factories import Org, key_for
 
 LIMIT = 5
 

@@ -13,7 +13,7 @@ import pytest
 from orderly.kit.db import Database
 from orderly.tenancy import users
 from orderly.tenancy.domain import Role
-from tests.conftest import make_org
+from tests.factories import make_org
 from tests.security.routes import SPEC
 from tests.security.world import carrier_secret
 

@@ -10,7 +10,7 @@ import pytest_asyncio
 
 from orderly.kit.db import Database
 from orderly.tenancy.domain import ROLE_PERMISSIONS, Role
-from tests.conftest import key_for
+from tests.factories import key_for
 from tests.security.routes import (
     Route,
     missing_kinds,

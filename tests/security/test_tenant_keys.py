@@ -6,24 +6,28 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from orderly.kit.db import Database
-from tests.conftest import Org, make_org
-from tests.orders.factories import create_location, create_sku, order_body, receive_stock
+from tests.factories import (
+    Org,
+    create_location,
+    create_sku,
+    make_org,
+    place_order,
+    receive_stock,
+)
 
 
-async def captured_order(client: httpx.AsyncClient, org: Org) -> dict[str, Any]:
-    await create_location(client, org.headers, "WH1")
-    await create_sku(client, org.headers, "MUG")
-    await receive_stock(client, org.headers, "MUG", "WH1", 5)
-    answer = await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=org.headers)
-    assert answer.status_code == 201, answer.text
-    assert answer.json()["status"] == "allocated"
-    return dict(answer.json())
+async def captured_order(db: Database, org: Org) -> dict[str, Any]:
+    await create_location(db, org, "WH1")
+    await create_sku(db, org, "MUG")
+    await receive_stock(db, org, "MUG", "WH1", 5)
+    order = await place_order(db, org, [("MUG", 1)])
+    assert order["status"] == "allocated"
+    return order
 
 
 async def ids_of(db: Database, org: Org, order_number: str) -> dict[str, int]:
@@ -69,9 +73,9 @@ FOREIGN_ROWS = {
 
 @pytest.mark.parametrize("row", FOREIGN_ROWS)
 async def test_a_row_that_names_another_organizations_parent_is_refused(
-    client: httpx.AsyncClient, org: Org, db: Database, row: str
+    org: Org, db: Database, row: str
 ) -> None:
-    order = await captured_order(client, org)
+    order = await captured_order(db, org)
     other = await make_org(db)
     params = {**await ids_of(db, org, order["number"]), "other": other.id}
     with pytest.raises(IntegrityError, match="foreign key"):
@@ -83,11 +87,9 @@ async def test_a_row_that_names_another_organizations_parent_is_refused(
         await conn.rollback()
 
 
-async def test_a_ledger_row_needs_its_stock_level(
-    client: httpx.AsyncClient, org: Org, db: Database
-) -> None:
-    order = await captured_order(client, org)
-    await create_location(client, org.headers, "WH2", city="Chicago")
+async def test_a_ledger_row_needs_its_stock_level(org: Org, db: Database) -> None:
+    order = await captured_order(db, org)
+    await create_location(db, org, "WH2", city="Chicago")
     params = await ids_of(db, org, order["number"])
     async with db.engine.connect() as conn:
         wh2 = (

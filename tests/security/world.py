@@ -1,4 +1,5 @@
-"""An organization with one object of every kind, created through the API, for the hostile tests."""
+"""An organization with one object of every kind, for the hostile tests: built through the
+services (tests/factories.py) where a factory exists, through the API for the rest."""
 
 from __future__ import annotations
 
@@ -7,12 +8,24 @@ from typing import Any
 
 import httpx
 
+from orderly.fulfillment import picking
+from orderly.fulfillment import service as fulfillment
+from orderly.fulfillment.schemas import PickListIn
 from orderly.kit.db import Database
 from orderly.notifications.tasks import dispatch_all
-from orderly.shipping import service as shipping
-from tests.conftest import Org, make_org
-from tests.fulfillment.helpers import act, confirm, pick
-from tests.orders.factories import create_location, create_sku, order_body, receive_stock
+from tests.factories import (
+    Org,
+    create_channel,
+    create_location,
+    create_sku,
+    fulfillment_orders_of,
+    install_demo_carriers,
+    make_org,
+    place_order,
+    receive_stock,
+    set_replenishment,
+    ship_order,
+)
 from tests.returns.helpers import open_return
 from tests.shipping.factories import buy_labels
 
@@ -44,36 +57,34 @@ async def _ok(response: httpx.Response, status: int = 201) -> Any:
 KIND = "order_confirmed"
 
 
-async def _return(client: httpx.AsyncClient, org: Org, tag: str) -> Any:
+async def _return(client: httpx.AsyncClient, db: Database, org: Org, tag: str) -> Any:
     """A second order, picked, packed and shipped, and a return (RMA) of its one unit."""
-    h = org.headers
-    body = order_body([(f"SKU{tag}", 1)], external_id=f"RMA{tag}")
-    body["customer"] = {**body.get("customer", {}), "email": f"buyer{tag.lower()}@example.com"}
-    order = await _ok(await client.post("/v1/orders", json=body, headers=h))
-    fos = await _ok(
-        await client.get("/v1/fulfillment-orders", params={"order_id": order["id"]}, headers=h),
-        200,
+    order = await place_order(
+        db,
+        org,
+        [(f"SKU{tag}", 1)],
+        external_id=f"RMA{tag}",
+        customer={"email": f"buyer{tag.lower()}@example.com", "name": "Ann"},
     )
-    fo = fos["items"][0]
-    await _ok(await act(client, org, fo["id"], "accept"), 200)
-    await confirm(client, org, (await pick(client, org, f"WH{tag}"))["id"])
-    for action in ("pack", "ship"):
-        await _ok(await act(client, org, fo["id"], action), 200)
+    await ship_order(db, org, order["id"])
     return await open_return(client, org, order["id"], [(1, 1, "damaged")])
 
 
-async def _purchase_order(client: httpx.AsyncClient, h: dict[str, str], tag: str) -> Any:
+async def _purchase_order(client: httpx.AsyncClient, db: Database, org: Org, tag: str) -> Any:
     """A supplier of the SKU and a rule that keeps more of it than there is: the restock run
     drafts a purchase order."""
-    await create_location(client, h, f"SUP{tag}", kind="supplier", capabilities=())
-    rule = {"sku": f"SKU{tag}", "location": f"WH{tag}", "reorder_point": 100, "max_quantity": 200}
-    await _ok(await client.put("/v1/replenishment/rules", json={"rules": [rule]}, headers=h), 200)
-    supplier = {"sku": f"SKU{tag}", "supplier": f"SUP{tag}", "cost": "2.50", "currency": "USD"}
-    await _ok(
-        await client.put("/v1/replenishment/suppliers", json={"suppliers": [supplier]}, headers=h),
-        200,
+    await create_location(db, org, f"SUP{tag}", kind="supplier", capabilities=())
+    await set_replenishment(
+        db,
+        org,
+        rules=[
+            {"sku": f"SKU{tag}", "location": f"WH{tag}", "reorder_point": 100, "max_quantity": 200}
+        ],
+        suppliers=[
+            {"sku": f"SKU{tag}", "supplier": f"SUP{tag}", "cost": "2.50", "currency": "USD"}
+        ],
     )
-    run = await _ok(await client.post("/v1/replenishment/run", headers=h), 200)
+    run = await _ok(await client.post("/v1/replenishment/run", headers=org.headers), 200)
     return run["purchase_orders"][0]
 
 
@@ -86,36 +97,31 @@ async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> Worl
     org = await make_org(db)
     h = org.headers
     world = World(org)
-    location = await create_location(client, h, f"WH{tag}", capabilities=("ship", "returns"))
-    await create_sku(client, h, f"SKU{tag}")
-    await receive_stock(client, h, f"SKU{tag}", f"WH{tag}", 50)
-    await _ok(await client.put(f"/v1/fulfillment/locations/WH{tag}/boxes", json={"boxes": BOXES},
-                               headers=h), 200)  # fmt: skip
-    product = (await _ok(await client.get("/v1/products", headers=h), 200))["items"][0]
-    channel = await _ok(
-        await client.post(
-            "/v1/channels", json={"code": f"CH{tag}", "name": "Shop", "kind": "marketplace"},
-            headers=h,
-        )
-    )  # fmt: skip
-    body = order_body([(f"SKU{tag}", 1)], external_id=f"EXT{tag}")
-    body["customer"] = {**body.get("customer", {}), "email": f"buyer{tag.lower()}@example.com"}
-    order = await _ok(await client.post("/v1/orders", json=body, headers=h))
-    fos = await _ok(
-        await client.get("/v1/fulfillment-orders", params={"order_id": order["id"]}, headers=h),
-        200,
+    location = await create_location(
+        db, org, f"WH{tag}", capabilities=("ship", "returns"), boxes=BOXES
     )
-    fo = fos["items"][0]
-    await _ok(await client.post(f"/v1/fulfillment-orders/{fo['id']}/accept", headers=h), 200)
-    pick_list = await _ok(await client.post("/v1/pick-lists", json={"location": f"WH{tag}"},
-                                            headers=h))  # fmt: skip
+    product = await create_sku(db, org, f"SKU{tag}")
+    await receive_stock(db, org, f"SKU{tag}", f"WH{tag}", 50)
+    channel = await create_channel(db, org, f"CH{tag}", name="Shop", kind="marketplace")
+    order = await place_order(
+        db,
+        org,
+        [(f"SKU{tag}", 1)],
+        external_id=f"EXT{tag}",
+        customer={"email": f"buyer{tag.lower()}@example.com", "name": "Ann"},
+    )
+    [fo] = await fulfillment_orders_of(db, org, order["id"])
     async with db.transaction() as transaction:
         conn = transaction.connection
-        await shipping.install_demo_carriers(conn, org.id)
+        await fulfillment.accept(conn, org.principal, fo["id"])
+        pick_list = await picking.create_pick_list(
+            conn, org.principal, PickListIn(location=f"WH{tag}")
+        )
+    await install_demo_carriers(db, org)
     shipment = (await buy_labels(db, org, order["id"]))[0]
     # Shipped before the organization's own carrier (with credentials) exists: the fulfillment
     # ship path opens carrier credentials with the environment's key, not the app's.
-    returned = await _return(client, org, tag)
+    returned = await _return(client, db, org, tag)
     return_label = await _ok(
         await client.get(f"/v1/shipments/{returned['shipment_id']}", headers=h), 200
     )
@@ -139,7 +145,7 @@ async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> Worl
             headers=h,
         )
     )
-    purchase_order = await _purchase_order(client, h, tag)
+    purchase_order = await _purchase_order(client, db, org, tag)
     template = await _ok(
         await client.put(
             f"/v1/notification-templates/{KIND}",
@@ -159,7 +165,7 @@ async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> Worl
         "order_id": order["id"],
         "customer_id": customers["items"][0]["id"],
         "fo_id": fo["id"],
-        "pick_list_id": pick_list["id"],
+        "pick_list_id": pick_list.id,
         "shipment_id": shipment.id,
         "key_id": key["id"],
         "code": f"WH{tag}",

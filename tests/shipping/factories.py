@@ -14,8 +14,7 @@ from orderly.shipping import service as shipping
 from orderly.shipping.domain import Parcel, ShipmentRequest
 from orderly.shipping.schemas import ShipmentView
 from orderly.shipping.webhooks import sign
-from tests.conftest import Org
-from tests.orders.factories import create_location, create_sku, order_body, receive_stock
+from tests.factories import Org, create_location, create_sku, install_demo_carriers, receive_stock
 
 WAREHOUSE = {"name": "Northwind DC", "line1": "1 Main St", "city": "Newark",
              "postal_code": "07102", "country": "US"}  # fmt: skip
@@ -23,20 +22,12 @@ CUSTOMER = {"name": "Ann Lee", "line1": "5 Elm St", "city": "Boston", "postal_co
             "country": "US"}  # fmt: skip
 
 
-async def open_shop(client: httpx.AsyncClient, db: Database, org: Org) -> Org:
-    await create_location(client, org.headers, "WH1")
-    await create_sku(client, org.headers, "MUG")
-    await receive_stock(client, org.headers, "MUG", "WH1", 20)
-    async with db.transaction() as transaction:
-        conn = transaction.connection
-        await shipping.install_demo_carriers(conn, org.id)
+async def open_shop(db: Database, org: Org) -> Org:
+    await create_location(db, org, "WH1")
+    await create_sku(db, org, "MUG")
+    await receive_stock(db, org, "MUG", "WH1", 20)
+    await install_demo_carriers(db, org)
     return org
-
-
-async def place_order(client: httpx.AsyncClient, org: Org) -> dict[str, Any]:
-    response = await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=org.headers)
-    assert response.status_code == 201, response.text
-    return dict(response.json())
 
 
 def shipment_request(org: Org, *parcels: Parcel, reference: str = "NW-1001") -> ShipmentRequest:

@@ -12,19 +12,18 @@ from pypdf import PdfReader
 from orderly.kit.db import Database
 from orderly.shipping.domain import Parcel
 from orderly.shipping.tracking_numbers import is_valid_tracking_number
-from tests.conftest import Org, make_org
+from tests.factories import Org, make_org, place_order
 from tests.shipping.factories import (
     CUSTOMER,
     WAREHOUSE,
     buy_labels,
     open_shop,
-    place_order,
 )
 
 
 @pytest.fixture
-async def shop(client: httpx.AsyncClient, db: Database, org: Org) -> Org:
-    return await open_shop(client, db, org)
+async def shop(db: Database, org: Org) -> Org:
+    return await open_shop(db, org)
 
 
 class TestCarrierAccounts:
@@ -128,7 +127,7 @@ class TestLabels:
     async def test_one_shipment_per_parcel_with_labels_that_open(
         self, client: httpx.AsyncClient, db: Database, shop: Org
     ) -> None:
-        order = await place_order(client, shop)
+        order = await place_order(db, shop, [("MUG", 1)])
         bought = await buy_labels(
             db, shop, order["id"], Parcel(1200, 300, 200, 100), Parcel(800, 200, 200, 100)
         )
@@ -152,16 +151,14 @@ class TestLabels:
         assert zpl.headers["content-type"].startswith("application/zpl")
         assert "^BC" in zpl.text and first.tracking_number in zpl.text
 
-    async def test_a_named_service(
-        self, client: httpx.AsyncClient, db: Database, shop: Org
-    ) -> None:
-        order = await place_order(client, shop)
+    async def test_a_named_service(self, db: Database, shop: Org) -> None:
+        order = await place_order(db, shop, [("MUG", 1)])
         [bought] = await buy_labels(db, shop, order["id"], service="swiftpost:SP_EXPRESS")
         assert (bought.carrier, bought.service) == ("swiftpost", "SP_EXPRESS")
         assert bought.tracking_number.startswith("SP")
 
     async def test_cancel_once(self, client: httpx.AsyncClient, db: Database, shop: Org) -> None:
-        order = await place_order(client, shop)
+        order = await place_order(db, shop, [("MUG", 1)])
         [bought] = await buy_labels(db, shop, order["id"])
         url = f"/v1/shipments/{bought.id}/cancel"
         cancelled = await client.post(url, headers=shop.headers)
@@ -174,7 +171,7 @@ class TestLabels:
     async def test_another_organizations_shipment_is_not_found(
         self, client: httpx.AsyncClient, db: Database, shop: Org
     ) -> None:
-        order = await place_order(client, shop)
+        order = await place_order(db, shop, [("MUG", 1)])
         [bought] = await buy_labels(db, shop, order["id"])
         other = await make_org(db)
         for path in ("", "/label.pdf", "/label.zpl"):

@@ -24,17 +24,17 @@ from orderly.shipping.domain import (
 )
 from orderly.shipping.tasks import poll_all
 from orderly.shipping.tracking_numbers import tracking_number
-from tests.conftest import Org
-from tests.shipping.factories import buy_labels, event, open_shop, place_order, push, webhook
+from tests.factories import Org, place_order
+from tests.shipping.factories import buy_labels, event, open_shop, push, webhook
 
 
 @pytest.fixture
-async def shop(client: httpx.AsyncClient, db: Database, org: Org) -> Org:
-    return await open_shop(client, db, org)
+async def shop(db: Database, org: Org) -> Org:
+    return await open_shop(db, org)
 
 
-async def shipped(client: httpx.AsyncClient, db: Database, shop: Org) -> str:
-    order = await place_order(client, shop)
+async def shipped(db: Database, shop: Org) -> str:
+    order = await place_order(db, shop, [("MUG", 1)])
     [bought] = await buy_labels(db, shop, order["id"])
     return bought.tracking_number
 
@@ -52,7 +52,7 @@ class TestSignedPush:
     async def test_events_move_the_shipment_to_delivered(
         self, client: httpx.AsyncClient, db: Database, shop: Org
     ) -> None:
-        number = await shipped(client, db, shop)
+        number = await shipped(db, shop)
         token, secret = await webhook(client, shop)
         first = await push(
             client,
@@ -84,7 +84,7 @@ class TestSignedPush:
     async def test_late_and_repeated_events_are_kept_but_do_not_move_it_back(
         self, client: httpx.AsyncClient, db: Database, shop: Org
     ) -> None:
-        number = await shipped(client, db, shop)
+        number = await shipped(db, shop)
         token, secret = await webhook(client, shop)
         await push(client, token, secret, [event(number, "delivered", "2026-11-25T13:00:00Z")])
         late = await push(
@@ -119,7 +119,7 @@ class TestSignedPush:
     async def test_a_bad_signature_is_refused(
         self, client: httpx.AsyncClient, db: Database, shop: Org
     ) -> None:
-        number = await shipped(client, db, shop)
+        number = await shipped(db, shop)
         token, secret = await webhook(client, shop)
         events = [event(number, "delivered", "2026-11-25T13:00:00Z")]
         forged = await push(client, token, "whsec_guess", events)
@@ -134,7 +134,7 @@ class TestSignedPush:
     async def test_a_stale_timestamp_is_refused(
         self, client: httpx.AsyncClient, db: Database, shop: Org
     ) -> None:
-        number = await shipped(client, db, shop)
+        number = await shipped(db, shop)
         token, secret = await webhook(client, shop)
         events = [event(number, "delivered", "2026-11-25T13:00:00Z")]
         stale = await push(client, token, secret, events, timestamp=int(time.time()) - 600)
@@ -162,7 +162,7 @@ class TestPublicPage:
     async def test_shows_status_and_timeline_without_login(
         self, client: httpx.AsyncClient, db: Database, shop: Org
     ) -> None:
-        number = await shipped(client, db, shop)
+        number = await shipped(db, shop)
         token, secret = await webhook(client, shop)
         await push(
             client,
@@ -223,8 +223,8 @@ class TestPolling:
             headers=org.headers,
         )
         assert created.status_code == 201, created.text
-        await open_shop(client, db, org)
-        order = await place_order(client, org)
+        await open_shop(db, org)
+        order = await place_order(db, org, [("MUG", 1)])
         [bought] = await buy_labels(db, org, order["id"], service="fakepost:STD")
         assert await poll_all(db) >= 1
         shipment = await status_of(client, org, bought.tracking_number)

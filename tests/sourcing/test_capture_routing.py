@@ -9,24 +9,18 @@ import pytest
 import sqlalchemy as sa
 
 from orderly.kit.db import Database
-from tests.conftest import Org, make_org
-from tests.orders.factories import (
-    create_location,
-    create_sku,
-    order_body,
-    receive_stock,
-    stock_of,
-)
+from tests.factories import Org, create_location, create_sku, make_org, order_body, receive_stock
+from tests.orders.helpers import stock_of
 
 
 @pytest.fixture
-async def shop(client: httpx.AsyncClient, db: Database) -> Org:
+async def shop(db: Database) -> Org:
     org = await make_org(db)
-    await create_location(client, org.headers, "WH1", city="Newark")
-    await create_location(client, org.headers, "WH2", city="Chicago")
-    await create_sku(client, org.headers, "MUG")
-    await receive_stock(client, org.headers, "MUG", "WH1", 3)
-    await receive_stock(client, org.headers, "MUG", "WH2", 3)
+    await create_location(db, org, "WH1", city="Newark")
+    await create_location(db, org, "WH2", city="Chicago")
+    await create_sku(db, org, "MUG")
+    await receive_stock(db, org, "MUG", "WH1", 3)
+    await receive_stock(db, org, "MUG", "WH2", 3)
     return org
 
 
@@ -45,7 +39,7 @@ async def decision(client: httpx.AsyncClient, org: Org, order_id: int) -> dict[s
 
 class TestChannelConfiguration:
     async def test_a_channel_configuration_changes_where_an_order_ships_from(
-        self, client: httpx.AsyncClient, shop: Org
+        self, db: Database, client: httpx.AsyncClient, shop: Org
     ) -> None:
         first = await place(client, shop)
         assert first["lines"][0]["allocations"][0]["location"] == "WH1"  # nearer to Boston
@@ -70,7 +64,7 @@ class TestChannelConfiguration:
 
 class TestBackorderPolicy:
     async def test_hold_the_order_reserves_what_there_is_and_holds_for_stock(
-        self, client: httpx.AsyncClient, shop: Org
+        self, db: Database, client: httpx.AsyncClient, shop: Org
     ) -> None:
         config = {"rules": [{"type": "backorder", "policy": "hold_order"}]}
         await client.put("/v1/routing-configs/default", json=config, headers=shop.headers)
@@ -81,7 +75,7 @@ class TestBackorderPolicy:
         assert stock["WH1"]["reserved"] + stock["WH2"]["reserved"] == 6
 
     async def test_cancel_the_line_leaves_the_short_units_unreserved(
-        self, client: httpx.AsyncClient, shop: Org
+        self, db: Database, client: httpx.AsyncClient, shop: Org
     ) -> None:
         config = {"rules": [{"type": "backorder", "policy": "cancel_line"}]}
         await client.put("/v1/routing-configs/default", json=config, headers=shop.headers)
@@ -92,7 +86,7 @@ class TestBackorderPolicy:
         assert data["backordered"] == {}
 
     async def test_an_order_with_every_unit_short_is_refused(
-        self, client: httpx.AsyncClient, shop: Org
+        self, db: Database, client: httpx.AsyncClient, shop: Org
     ) -> None:
         config = {"rules": [{"type": "backorder", "policy": "cancel_line"}]}
         await client.put("/v1/routing-configs/default", json=config, headers=shop.headers)
@@ -116,7 +110,7 @@ class TestBackorderPolicy:
         assert line["backordered"] == 0
         assert (line["total"], order["subtotal"], order["total"]) == ("119.94",) * 3
 
-        await receive_stock(client, shop.headers, "MUG", "WH1", 5)
+        await receive_stock(db, shop, "MUG", "WH1", 5)
         for action, body in (("hold", {"reason": "check"}), ("release", {})):
             response = await client.post(
                 f"/v1/orders/{order['id']}/{action}", json=body, headers=shop.headers
@@ -154,11 +148,11 @@ class TestCapacity:
         self, client: httpx.AsyncClient, db: Database
     ) -> None:
         org = await make_org(db)
-        await create_location(client, org.headers, "WH1", city="Newark", daily_order_capacity=1)
-        await create_location(client, org.headers, "WH2", city="Chicago")
-        await create_sku(client, org.headers, "MUG")
-        await receive_stock(client, org.headers, "MUG", "WH1", 5)
-        await receive_stock(client, org.headers, "MUG", "WH2", 5)
+        await create_location(db, org, "WH1", city="Newark", daily_order_capacity=1)
+        await create_location(db, org, "WH2", city="Chicago")
+        await create_sku(db, org, "MUG")
+        await receive_stock(db, org, "MUG", "WH1", 5)
+        await receive_stock(db, org, "MUG", "WH2", 5)
         first = await place(client, org)
         second = await place(client, org)
         assert first["lines"][0]["allocations"][0]["location"] == "WH1"

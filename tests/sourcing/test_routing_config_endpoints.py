@@ -6,7 +6,7 @@ import httpx
 
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for
+from tests.factories import Org, key_for
 
 DEFAULT = "/v1/routing-configs/default"
 

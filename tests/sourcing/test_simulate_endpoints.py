@@ -10,28 +10,30 @@ import pytest
 
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for, make_org
-from tests.orders.factories import (
+from tests.factories import (
+    Org,
     create_location,
     create_sku,
+    key_for,
+    make_org,
     order_body,
     receive_stock,
-    stock_of,
 )
+from tests.orders.helpers import stock_of
 
 SIMULATE = "/v1/sourcing/simulate"
 NOT_NEWARK = {"rules": [{"type": "exclude_locations", "locations": ["WH1"]}]}
 
 
 @pytest.fixture
-async def shop(client: httpx.AsyncClient, db: Database) -> Org:
+async def shop(db: Database) -> Org:
     org = await make_org(db)
-    await create_location(client, org.headers, "WH1", city="Newark")
-    await create_location(client, org.headers, "WH2", city="Chicago")
-    await create_location(client, org.headers, "SUP", city="Dallas", kind="supplier")
-    await create_sku(client, org.headers, "MUG", weight_grams=400)
+    await create_location(db, org, "WH1", city="Newark")
+    await create_location(db, org, "WH2", city="Chicago")
+    await create_location(db, org, "SUP", city="Dallas", kind="supplier")
+    await create_sku(db, org, "MUG", weight_grams=400)
     for location in ("WH1", "WH2", "SUP"):
-        await receive_stock(client, org.headers, "MUG", location, 5)
+        await receive_stock(db, org, "MUG", location, 5)
     return org
 
 

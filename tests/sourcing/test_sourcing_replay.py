@@ -15,8 +15,7 @@ from orderly.cli import app
 from orderly.kit.db import Database
 from orderly.sourcing.config import RoutingConfig
 from orderly.sourcing.replay import replay_orders
-from tests.conftest import Org, make_org
-from tests.orders.factories import create_location, create_sku, order_body, receive_stock
+from tests.factories import Org, create_location, create_sku, make_org, order_body, receive_stock
 
 NOT_NEWARK = {"rules": [{"type": "exclude_locations", "locations": ["WH1"]}]}
 
@@ -24,11 +23,11 @@ NOT_NEWARK = {"rules": [{"type": "exclude_locations", "locations": ["WH1"]}]}
 @pytest.fixture
 async def history(client: httpx.AsyncClient, db: Database) -> Org:
     org = await make_org(db)
-    await create_location(client, org.headers, "WH1", city="Newark")
-    await create_location(client, org.headers, "WH2", city="Chicago")
-    await create_sku(client, org.headers, "MUG")
-    await receive_stock(client, org.headers, "MUG", "WH1", 10)
-    await receive_stock(client, org.headers, "MUG", "WH2", 10)
+    await create_location(db, org, "WH1", city="Newark")
+    await create_location(db, org, "WH2", city="Chicago")
+    await create_sku(db, org, "MUG")
+    await receive_stock(db, org, "MUG", "WH1", 10)
+    await receive_stock(db, org, "MUG", "WH2", 10)
     for _ in range(3):
         placed = await client.post("/v1/orders", json=order_body([("MUG", 2)]), headers=org.headers)
         assert placed.status_code == 201

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Principal, Role
 from orderly.tenancy.key_cache import ApiKeyCache, listening
-from tests.conftest import Org
+from tests.factories import Org
 
 KEY = Principal(org_id=1, role=Role.ADMIN, actor="api_key:oly_abc")
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 
 from orderly.kit.db import Database
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, key_for, make_org
+from tests.factories import Org, key_for, make_org
 
 
 async def test_the_hierarchy_is_built_top_down_and_read_as_a_tree(

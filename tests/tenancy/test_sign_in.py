@@ -11,7 +11,7 @@ from orderly.kit.errors import OrderlyError
 from orderly.tenancy import sign_in, users
 from orderly.tenancy.domain import Role
 from orderly.tenancy.users import User
-from tests.conftest import Org
+from tests.factories import Org
 from tests.tenancy.test_users import PASSWORD, make_user
 
 

@@ -14,7 +14,7 @@ from orderly.tenancy import service as tenancy
 from orderly.tenancy import users
 from orderly.tenancy.domain import ROLE_RANK, Role, outranks
 from orderly.tenancy.users import User
-from tests.conftest import Org
+from tests.factories import Org
 
 PASSWORD = "correct horse battery"
 

@@ -26,5 +26,5 @@ async def web(web_app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest_asyncio.fixture
-async def shop(client: httpx.AsyncClient, db: Database) -> Shop:
-    return await open_shop(client, db)
+async def shop(db: Database) -> Shop:
+    return await open_shop(db)

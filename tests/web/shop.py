@@ -1,4 +1,4 @@
-"""A small shop for dashboard tests, set up through the public API: a warehouse and a store
+"""A small shop for dashboard tests, built through the services: a warehouse and a store
 (each with boxes), two SKUs with stock, the demo carriers, and dashboard users of each role."""
 
 from __future__ import annotations
@@ -11,14 +11,22 @@ from typing import Any
 import httpx
 
 from orderly.kit.db import Database
-from orderly.shipping import service as shipping
 from orderly.tenancy import users
 from orderly.tenancy.domain import Role
-from tests.conftest import Org, make_org
-from tests.fulfillment.helpers import BOXES, create_product
-from tests.orders.factories import create_location, order_body, receive_stock
+from tests.factories import (
+    BOXES,
+    Org,
+    create_location,
+    create_product,
+    install_demo_carriers,
+    make_org,
+    place_order,
+    receive_many,
+)
 
 PASSWORD = "correct horse battery"
+# Units of each SKU at each location.
+STOCK = {"WH1": 50, "ST1": 10}
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
@@ -32,30 +40,25 @@ class Shop:
         return self.emails[who]
 
 
-async def open_shop(client: httpx.AsyncClient, db: Database) -> Shop:
+async def open_shop(db: Database) -> Shop:
     org = await make_org(db)
-    wh = await create_location(client, org.headers, "WH1", city="Newark", priority=10)
+    wh = await create_location(db, org, "WH1", city="Newark", priority=10, boxes=BOXES)
     store = await create_location(
-        client,
-        org.headers,
+        db,
+        org,
         "ST1",
         city="Chicago",
         kind="store",
         capabilities=("ship", "pickup"),
         priority=50,
+        boxes=BOXES,
     )
-    for code in ("WH1", "ST1"):
-        response = await client.put(
-            f"/v1/fulfillment/locations/{code}/boxes", json={"boxes": BOXES}, headers=org.headers
-        )
-        assert response.status_code == 200, response.text
     for sku in ("MUG", "TEE"):
-        await create_product(client, org.headers, sku)
-        await receive_stock(client, org.headers, sku, "WH1", 50)
-        await receive_stock(client, org.headers, sku, "ST1", 10)
-    async with db.transaction() as transaction:
-        conn = transaction.connection
-        await shipping.install_demo_carriers(conn, org.id)
+        await create_product(db, org, sku)
+    await receive_many(
+        db, org, {(sku, at): units for sku in ("MUG", "TEE") for at, units in STOCK.items()}
+    )
+    await install_demo_carriers(db, org)
     shop = Shop(org=org, location_ids={"WH1": wh["id"], "ST1": store["id"]})
     async with db.transaction() as transaction:
         conn = transaction.connection
@@ -79,18 +82,10 @@ async def open_shop(client: httpx.AsyncClient, db: Database) -> Shop:
     return shop
 
 
-async def place(
-    client: httpx.AsyncClient, shop: Shop, lines: list[tuple[str, int]], **extra: Any
-) -> dict[str, Any]:
-    response = await client.post(
-        "/v1/orders", json=order_body(lines, **extra), headers=shop.org.headers
+async def place_pickup(db: Database, shop: Shop) -> dict[str, Any]:
+    return await place_order(
+        db, shop.org, [("TEE", 1)], delivery_method="pickup", pickup_location="ST1"
     )
-    assert response.status_code == 201, response.text
-    return dict(response.json())
-
-
-async def place_pickup(client: httpx.AsyncClient, shop: Shop) -> dict[str, Any]:
-    return await place(client, shop, [("TEE", 1)], delivery_method="pickup", pickup_location="ST1")
 
 
 def csrf_of(html: str) -> str:

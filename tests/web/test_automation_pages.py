@@ -9,37 +9,30 @@ import httpx
 
 from orderly.automation.tasks import flag_late_orders
 from orderly.kit.db import Database
-from tests.orders.factories import create_location, stock_of
-from tests.web.shop import Shop, place, sign_in
+from tests.factories import create_location, place_order, set_fraud_rules, set_replenishment
+from tests.orders.helpers import stock_of
+from tests.web.shop import Shop, sign_in
 
 
-async def reorder_mugs(client: httpx.AsyncClient, shop: Shop) -> None:
+async def reorder_mugs(db: Database, shop: Shop) -> None:
     """MUG at WH1 (50 on hand) must be reordered: its reorder point is 60, up to 80."""
-    headers = shop.org.headers
-    await create_location(client, headers, "SUP1", city="Dallas", kind="supplier")
-    suppliers = {
-        "suppliers": [
-            {
-                "sku": "MUG",
-                "supplier": "SUP1",
-                "cost": "3.00",
-                "currency": "USD",
-                "lead_time_days": 4,
-                "pack_size": 10,
-            }
-        ]
+    await create_location(db, shop.org, "SUP1", city="Dallas", kind="supplier")
+    supplier = {
+        "sku": "MUG",
+        "supplier": "SUP1",
+        "cost": "3.00",
+        "currency": "USD",
+        "lead_time_days": 4,
+        "pack_size": 10,
     }
-    response = await client.put("/v1/replenishment/suppliers", json=suppliers, headers=headers)
-    assert response.status_code == 200, response.text
-    rules = {"rules": [{"sku": "MUG", "location": "WH1", "reorder_point": 60, "max_quantity": 80}]}
-    response = await client.put("/v1/replenishment/rules", json=rules, headers=headers)
-    assert response.status_code == 200, response.text
+    rule = {"sku": "MUG", "location": "WH1", "reorder_point": 60, "max_quantity": 80}
+    await set_replenishment(db, shop.org, rules=[rule], suppliers=[supplier])
 
 
 async def test_suggest_submit_and_receive_a_purchase_order(
-    web: httpx.AsyncClient, shop: Shop
+    db: Database, web: httpx.AsyncClient, shop: Shop
 ) -> None:
-    await reorder_mugs(web, shop)
+    await reorder_mugs(db, shop)
     token = await sign_in(web, shop, "warehouse")
 
     empty = await web.get("/app/automation")
@@ -70,19 +63,20 @@ async def test_suggest_submit_and_receive_a_purchase_order(
     assert "cannot become submitted" in (await web.get("/app/automation")).text
 
 
-async def hold_big_orders(client: httpx.AsyncClient, shop: Shop) -> None:
+async def hold_big_orders(db: Database, shop: Shop) -> None:
     body = {
         "hold_threshold": 100,
         "rules": [{"rule": "amount", "enabled": True, "score": 100, "params": {"amount": "30.00"}}],
     }
-    response = await client.put("/v1/fraud/rules", json=body, headers=shop.org.headers)
-    assert response.status_code == 200, response.text
+    await set_fraud_rules(db, shop.org, body)
 
 
-async def test_fraud_review_approve_and_reject(web: httpx.AsyncClient, shop: Shop) -> None:
-    await hold_big_orders(web, shop)
-    first = await place(web, shop, [("MUG", 2)])
-    second = await place(web, shop, [("TEE", 2)])
+async def test_fraud_review_approve_and_reject(
+    db: Database, web: httpx.AsyncClient, shop: Shop
+) -> None:
+    await hold_big_orders(db, shop)
+    first = await place_order(db, shop.org, [("MUG", 2)])
+    second = await place_order(db, shop.org, [("TEE", 2)])
     token = await sign_in(web, shop, "support")
 
     queue = await web.get("/app/automation/fraud")
@@ -114,7 +108,7 @@ async def test_fraud_review_approve_and_reject(web: httpx.AsyncClient, shop: Sho
 async def test_late_orders_are_listed_until_they_ship(
     web: httpx.AsyncClient, shop: Shop, db: Database
 ) -> None:
-    order = await place(web, shop, [("MUG", 1)])
+    order = await place_order(db, shop.org, [("MUG", 1)])
     async with db.transaction() as transaction:
         conn = transaction.connection
         flagged = await flag_late_orders(
@@ -132,11 +126,11 @@ async def test_late_orders_are_listed_until_they_ship(
 
 
 async def test_a_viewer_sees_no_action_and_a_crafted_post_is_refused(
-    web: httpx.AsyncClient, client: httpx.AsyncClient, shop: Shop
+    db: Database, web: httpx.AsyncClient, client: httpx.AsyncClient, shop: Shop
 ) -> None:
-    await reorder_mugs(client, shop)
-    await hold_big_orders(client, shop)
-    held = await place(client, shop, [("MUG", 2)])
+    await reorder_mugs(db, shop)
+    await hold_big_orders(db, shop)
+    held = await place_order(db, shop.org, [("MUG", 2)])
     run = await client.post("/v1/replenishment/run", headers=shop.org.headers)
     [po] = run.json()["purchase_orders"]
     token = await sign_in(web, shop, "viewer")
@@ -161,12 +155,11 @@ async def test_a_viewer_sees_no_action_and_a_crafted_post_is_refused(
 
 
 async def test_a_location_limited_user_drafts_purchase_orders_for_their_locations_only(
-    web: httpx.AsyncClient, client: httpx.AsyncClient, shop: Shop
+    db: Database, web: httpx.AsyncClient, client: httpx.AsyncClient, shop: Shop
 ) -> None:
-    await reorder_mugs(client, shop)
-    rules = {"rules": [{"sku": "MUG", "location": "ST1", "reorder_point": 20, "max_quantity": 30}]}
-    response = await client.put("/v1/replenishment/rules", json=rules, headers=shop.org.headers)
-    assert response.status_code == 200, response.text
+    await reorder_mugs(db, shop)
+    rule = {"sku": "MUG", "location": "ST1", "reorder_point": 20, "max_quantity": 30}
+    await set_replenishment(db, shop.org, rules=[rule])
     token = await sign_in(web, shop, "warehouse")
 
     await web.post("/app/automation/restock/run", data={"csrf_token": token})

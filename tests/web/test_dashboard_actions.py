@@ -7,9 +7,11 @@ from typing import Any
 
 import httpx
 
+from orderly.kit.db import Database
 from orderly.settings import Settings
+from tests.factories import place_order
 from tests.fulfillment.helpers import customer_pickup_code
-from tests.web.shop import Shop, place, place_pickup, sign_in
+from tests.web.shop import Shop, place_pickup, sign_in
 
 
 async def api_order(web: httpx.AsyncClient, shop: Shop, order_id: int) -> dict[str, Any]:
@@ -24,8 +26,10 @@ async def fulfillment_of(web: httpx.AsyncClient, shop: Shop, order_id: int) -> d
     return dict(response.json()["items"][0])
 
 
-async def test_hold_release_note_tag_address_and_cancel(web: httpx.AsyncClient, shop: Shop) -> None:
-    order = await place(web, shop, [("MUG", 1)])
+async def test_hold_release_note_tag_address_and_cancel(
+    db: Database, web: httpx.AsyncClient, shop: Shop
+) -> None:
+    order = await place_order(db, shop.org, [("MUG", 1)])
     token = await sign_in(web, shop, "support")
     url = f"/app/orders/{order['id']}"
 
@@ -56,9 +60,9 @@ async def test_hold_release_note_tag_address_and_cancel(web: httpx.AsyncClient, 
 
 
 async def test_a_partially_shipped_order_offers_to_cancel_only_what_has_not_shipped(
-    web: httpx.AsyncClient, shop: Shop
+    db: Database, web: httpx.AsyncClient, shop: Shop
 ) -> None:
-    order = await place(web, shop, [("MUG", 3)])
+    order = await place_order(db, shop.org, [("MUG", 3)])
     fo = await fulfillment_of(web, shop, order["id"])
     api = f"/v1/fulfillment-orders/{fo['id']}"
     headers = shop.org.headers
@@ -83,9 +87,9 @@ async def test_a_partially_shipped_order_offers_to_cancel_only_what_has_not_ship
 
 
 async def test_a_refused_action_is_explained_and_changes_nothing(
-    web: httpx.AsyncClient, shop: Shop
+    db: Database, web: httpx.AsyncClient, shop: Shop
 ) -> None:
-    order = await place(web, shop, [("MUG", 1)])
+    order = await place_order(db, shop.org, [("MUG", 1)])
     token = await sign_in(web, shop, "admin")
     url = f"/app/orders/{order['id']}"
 
@@ -98,9 +102,9 @@ async def test_a_refused_action_is_explained_and_changes_nothing(
 
 
 async def test_accept_pick_pack_ship_and_print_the_label(
-    web: httpx.AsyncClient, shop: Shop
+    db: Database, web: httpx.AsyncClient, shop: Shop
 ) -> None:
-    order = await place(web, shop, [("MUG", 2)])
+    order = await place_order(db, shop.org, [("MUG", 2)])
     fo = await fulfillment_of(web, shop, order["id"])
     token = await sign_in(web, shop, "warehouse")
     base = f"/app/fulfillment/orders/{fo['id']}"
@@ -130,9 +134,9 @@ async def test_accept_pick_pack_ship_and_print_the_label(
 
 
 async def test_a_store_hands_over_a_pickup_against_its_code(
-    web: httpx.AsyncClient, shop: Shop, settings: Settings
+    db: Database, web: httpx.AsyncClient, shop: Shop, settings: Settings
 ) -> None:
-    order = await place_pickup(web, shop)
+    order = await place_pickup(db, shop)
     fo = await fulfillment_of(web, shop, order["id"])
     token = await sign_in(web, shop, "store")
 

@@ -18,7 +18,8 @@ from orderly.tenancy import service as tenancy
 from orderly.tenancy import sign_in as throttle
 from orderly.tenancy import users
 from orderly.tenancy.domain import Role
-from tests.web.shop import PASSWORD, Shop, csrf_of, place, sign_in
+from tests.factories import place_order
+from tests.web.shop import PASSWORD, Shop, csrf_of, sign_in
 
 
 async def test_pages_need_a_signed_in_user(web: httpx.AsyncClient) -> None:
@@ -63,8 +64,10 @@ async def test_signing_in_and_out(web: httpx.AsyncClient, shop: Shop) -> None:
     assert (await web.get("/app/")).status_code == 303
 
 
-async def test_a_form_without_its_csrf_token_is_refused(web: httpx.AsyncClient, shop: Shop) -> None:
-    order = await place(web, shop, [("MUG", 1)])
+async def test_a_form_without_its_csrf_token_is_refused(
+    db: Database, web: httpx.AsyncClient, shop: Shop
+) -> None:
+    order = await place_order(db, shop.org, [("MUG", 1)])
     await sign_in(web, shop, "admin")
 
     response = await web.post(f"/app/orders/{order['id']}/hold", data={"reason": "x"})
@@ -80,9 +83,9 @@ async def test_a_form_without_its_csrf_token_is_refused(web: httpx.AsyncClient, 
 
 
 async def test_a_viewer_sees_no_action_and_a_crafted_post_is_refused(
-    web: httpx.AsyncClient, shop: Shop
+    db: Database, web: httpx.AsyncClient, shop: Shop
 ) -> None:
-    order = await place(web, shop, [("MUG", 1)])
+    order = await place_order(db, shop.org, [("MUG", 1)])
     token = await sign_in(web, shop, "viewer")
 
     page = await web.get(f"/app/orders/{order['id']}")
@@ -102,9 +105,10 @@ async def test_a_viewer_sees_no_action_and_a_crafted_post_is_refused(
 
 
 async def test_an_associate_sees_only_the_work_of_their_locations(
-    web: httpx.AsyncClient, shop: Shop
+    db: Database, web: httpx.AsyncClient, shop: Shop
 ) -> None:
-    shipped = await place(web, shop, [("MUG", 1)])  # sourced at WH1, the preferred location
+    # Sourced at WH1, the preferred location.
+    shipped = await place_order(db, shop.org, [("MUG", 1)])
     token = await sign_in(web, shop, "store")
 
     choose = await web.get("/app/fulfillment")

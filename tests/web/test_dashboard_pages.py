@@ -8,12 +8,14 @@ import io
 import httpx
 import pytest
 
-from tests.web.shop import Shop, place, place_pickup, sign_in
+from orderly.kit.db import Database
+from tests.factories import place_order
+from tests.web.shop import Shop, place_pickup, sign_in
 
 
-async def test_every_page_renders(web: httpx.AsyncClient, shop: Shop) -> None:
-    order = await place(web, shop, [("MUG", 2), ("TEE", 1)])
-    await place_pickup(web, shop)
+async def test_every_page_renders(db: Database, web: httpx.AsyncClient, shop: Shop) -> None:
+    order = await place_order(db, shop.org, [("MUG", 2), ("TEE", 1)])
+    await place_pickup(db, shop)
     await sign_in(web, shop, "admin")
 
     pages = [
@@ -52,10 +54,12 @@ async def test_an_unknown_order_is_a_plain_not_found_page(
     assert "no order" in response.text
 
 
-async def test_the_order_list_searches_and_exports(web: httpx.AsyncClient, shop: Shop) -> None:
-    first = await place(web, shop, [("MUG", 1)], external_id="EXT-42", channel="web")
-    second = await place(web, shop, [("TEE", 1)])
-    held = await place(web, shop, [("TEE", 1)])
+async def test_the_order_list_searches_and_exports(
+    db: Database, web: httpx.AsyncClient, shop: Shop
+) -> None:
+    first = await place_order(db, shop.org, [("MUG", 1)], external_id="EXT-42", channel="web")
+    second = await place_order(db, shop.org, [("TEE", 1)])
+    held = await place_order(db, shop.org, [("TEE", 1)])
     token = await sign_in(web, shop, "admin")
     await web.post(f"/app/orders/{held['id']}/hold", data={"csrf_token": token, "reason": "x"})
 
@@ -74,11 +78,11 @@ async def test_the_order_list_searches_and_exports(web: httpx.AsyncClient, shop:
 
 
 async def test_the_export_neutralises_cells_that_would_start_a_formula(
-    web: httpx.AsyncClient, shop: Shop
+    db: Database, web: httpx.AsyncClient, shop: Shop
 ) -> None:
     formulas = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1)", "\t=1"]
     for external_id in formulas:
-        await place(web, shop, [("MUG", 1)], external_id=external_id)
+        await place_order(db, shop.org, [("MUG", 1)], external_id=external_id)
     await sign_in(web, shop, "admin")
 
     export = await web.get("/app/orders.csv")
@@ -117,9 +121,9 @@ BAD_PATHS = ["/app/orders/99999999999999999999", "/app/returns/99999999999999999
 
 
 async def test_bad_filters_and_ids_are_a_4xx_page(
-    web: httpx.AsyncClient, shop: Shop, subtests: pytest.Subtests
+    db: Database, web: httpx.AsyncClient, shop: Shop, subtests: pytest.Subtests
 ) -> None:
-    await place(web, shop, [("MUG", 1)])
+    await place_order(db, shop.org, [("MUG", 1)])
     await sign_in(web, shop, "admin")
 
     for path, name, value in BAD_FILTERS:
@@ -134,9 +138,9 @@ async def test_bad_filters_and_ids_are_a_4xx_page(
 
 
 async def test_the_order_page_shows_the_customers_store_credit(
-    web: httpx.AsyncClient, shop: Shop
+    db: Database, web: httpx.AsyncClient, shop: Shop
 ) -> None:
-    order = await place(web, shop, [("MUG", 1)])
+    order = await place_order(db, shop.org, [("MUG", 1)])
     await sign_in(web, shop, "viewer")
     before = await web.get(f"/app/orders/{order['id']}")
     assert "store credit" not in before.text
@@ -155,9 +159,9 @@ async def test_the_order_page_shows_the_customers_store_credit(
 
 
 async def test_a_split_order_shows_a_limited_user_their_locations_work_only(
-    web: httpx.AsyncClient, client: httpx.AsyncClient, shop: Shop
+    db: Database, web: httpx.AsyncClient, client: httpx.AsyncClient, shop: Shop
 ) -> None:
-    split = await place(client, shop, [("MUG", 55)])
+    split = await place_order(db, shop.org, [("MUG", 55)])
     fos = await client.get(
         "/v1/fulfillment-orders", params={"order_id": split["id"]}, headers=shop.org.headers
     )

@@ -4,42 +4,20 @@ inspect, refund; a viewer sees no action and a crafted POST is refused."""
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 import httpx
 
 from orderly.kit.db import Database
 from orderly.tenancy import users
 from orderly.tenancy.domain import Role
-from tests.fulfillment.helpers import act, confirm, fulfillment_orders, ok, pick
-from tests.orders.factories import create_location, stock_of
-from tests.web.shop import PASSWORD, Shop, csrf_of, place, sign_in
+from tests.factories import create_location, shipped_order
+from tests.orders.helpers import stock_of
+from tests.web.shop import PASSWORD, Shop, csrf_of, sign_in
 
 
-async def shipped_order(
-    client: httpx.AsyncClient, shop: Shop, lines: list[tuple[str, int]]
-) -> dict[str, Any]:
-    """An order placed through the API and driven through accept, pick, pack and ship."""
-    placed = await place(client, shop, lines)
-    org = shop.org
-    fos = await fulfillment_orders(client, org, placed["id"])
-    for fo in fos:
-        await ok(await act(client, org, fo["id"], "accept"))
-    for location in sorted({fo["location"] for fo in fos}):
-        await confirm(client, org, (await pick(client, org, location))["id"])
-    for fo in fos:
-        await ok(await act(client, org, fo["id"], "pack"))
-        await ok(await act(client, org, fo["id"], "ship"))
-    shipped = await ok(await client.get(f"/v1/orders/{placed['id']}", headers=org.headers))
-    assert shipped["status"] == "shipped", shipped
-    return shipped
-
-
-async def returns_location(client: httpx.AsyncClient, shop: Shop) -> None:
+async def returns_location(db: Database, shop: Shop) -> None:
     """RT1: a warehouse that takes returns (the shop's own locations do not)."""
-    await create_location(
-        client, shop.org.headers, "RT1", city="Dallas", capabilities=("returns",), priority=5
-    )
+    await create_location(db, shop.org, "RT1", city="Dallas", capabilities=("returns",), priority=5)
 
 
 async def start_return(
@@ -56,9 +34,11 @@ async def start_return(
     return await web.post(f"/app/orders/{order_id}/return", data=data)
 
 
-async def test_start_receive_restock_and_refund(web: httpx.AsyncClient, shop: Shop) -> None:
-    await returns_location(web, shop)
-    order = await shipped_order(web, shop, [("MUG", 2)])
+async def test_start_receive_restock_and_refund(
+    db: Database, web: httpx.AsyncClient, shop: Shop
+) -> None:
+    await returns_location(db, shop)
+    order = await shipped_order(db, shop.org, [("MUG", 2)])
     token = await sign_in(web, shop, "admin")
 
     page = await web.get(f"/app/orders/{order['id']}")
@@ -100,10 +80,10 @@ async def test_start_receive_restock_and_refund(web: httpx.AsyncClient, shop: Sh
 
 
 async def test_refusals_are_explained_and_change_nothing(
-    web: httpx.AsyncClient, shop: Shop
+    db: Database, web: httpx.AsyncClient, shop: Shop
 ) -> None:
-    await returns_location(web, shop)
-    order = await shipped_order(web, shop, [("MUG", 1)])
+    await returns_location(db, shop)
+    order = await shipped_order(db, shop.org, [("MUG", 1)])
     token = await sign_in(web, shop, "support")
 
     nothing = await start_return(web, token, order["id"], **{"quantity-1": "0"})
@@ -132,10 +112,10 @@ async def test_refusals_are_explained_and_change_nothing(
 
 
 async def test_a_viewer_sees_no_action_and_a_crafted_post_is_refused(
-    web: httpx.AsyncClient, client: httpx.AsyncClient, shop: Shop
+    db: Database, web: httpx.AsyncClient, client: httpx.AsyncClient, shop: Shop
 ) -> None:
-    await returns_location(client, shop)
-    order = await shipped_order(client, shop, [("MUG", 1)])
+    await returns_location(db, shop)
+    order = await shipped_order(db, shop.org, [("MUG", 1)])
     opened = await client.post(
         "/v1/returns",
         json={
@@ -171,10 +151,10 @@ async def test_a_viewer_sees_no_action_and_a_crafted_post_is_refused(
 
 
 async def test_units_are_received_only_where_returns_are_taken(
-    web: httpx.AsyncClient, shop: Shop
+    db: Database, web: httpx.AsyncClient, shop: Shop
 ) -> None:
-    await returns_location(web, shop)
-    order = await shipped_order(web, shop, [("MUG", 1)])
+    await returns_location(db, shop)
+    order = await shipped_order(db, shop.org, [("MUG", 1)])
     token = await sign_in(web, shop, "admin")
     url = (await start_return(web, token, order["id"])).headers["location"]
     on_hand = (await stock_of(web, shop.org.headers, "MUG"))["WH1"]["on_hand"]
@@ -194,11 +174,11 @@ async def test_units_are_received_only_where_returns_are_taken(
 async def test_a_location_limited_user_receives_and_takes_returns_at_their_locations_only(
     web: httpx.AsyncClient, client: httpx.AsyncClient, shop: Shop, db: Database
 ) -> None:
-    await returns_location(client, shop)
+    await returns_location(db, shop)
     await create_location(
-        client, shop.org.headers, "RT2", city="Chicago", capabilities=("returns",), priority=6
+        db, shop.org, "RT2", city="Chicago", capabilities=("returns",), priority=6
     )
-    order = await shipped_order(client, shop, [("MUG", 2)])
+    order = await shipped_order(db, shop.org, [("MUG", 2)])
     rt1 = (await client.get("/v1/locations?limit=100", headers=shop.org.headers)).json()["items"]
     [rt1_id] = [loc["id"] for loc in rt1 if loc["code"] == "RT1"]
     async with db.transaction() as transaction:

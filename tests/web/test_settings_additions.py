@@ -10,11 +10,14 @@ import httpx
 from orderly.kit.db import Database
 from orderly.notifications import repository as notification_rows
 from orderly.notifications.tasks import dispatch_all
-from tests.web.shop import Shop, place, sign_in
+from tests.factories import place_order
+from tests.web.shop import Shop, sign_in
 
 
-async def test_routing_rules_simulate_and_save(web: httpx.AsyncClient, shop: Shop) -> None:
-    order = await place(web, shop, [("MUG", 1)])
+async def test_routing_rules_simulate_and_save(
+    db: Database, web: httpx.AsyncClient, shop: Shop
+) -> None:
+    order = await place_order(db, shop.org, [("MUG", 1)])
     token = await sign_in(web, shop, "admin")
 
     page = await web.get("/app/settings/routing")
@@ -75,9 +78,9 @@ async def test_routing_rules_simulate_and_save(web: httpx.AsyncClient, shop: Sho
 
 
 async def test_a_location_limited_user_simulates_with_their_locations_only(
-    web: httpx.AsyncClient, shop: Shop
+    db: Database, web: httpx.AsyncClient, shop: Shop
 ) -> None:
-    warehouse_order = await place(web, shop, [("MUG", 1)])
+    warehouse_order = await place_order(db, shop.org, [("MUG", 1)])
     token = await sign_in(web, shop, "store")
 
     simulated = await web.post(
@@ -119,7 +122,7 @@ async def test_webhooks_their_log_and_redeliver(
     assert bad.status_code == 422 and "http:// or https://" in bad.text
     [hook] = (await web.get("/v1/webhooks", headers=shop.org.headers)).json()["items"]
 
-    await place(web, shop, [("MUG", 1)])
+    await place_order(db, shop.org, [("MUG", 1)])
     await dispatch_all(db)
     log = await web.get(f"/app/settings/webhooks/{hook['id']}")
     assert log.status_code == 200 and "order.allocated" in log.text
@@ -156,9 +159,9 @@ async def test_webhooks_their_log_and_redeliver(
 
 
 async def test_notification_templates_preview_save_and_reset(
-    web: httpx.AsyncClient, shop: Shop
+    db: Database, web: httpx.AsyncClient, shop: Shop
 ) -> None:
-    order = await place(web, shop, [("MUG", 1)])
+    order = await place_order(db, shop.org, [("MUG", 1)])
     token = await sign_in(web, shop, "admin")
 
     listed = await web.get("/app/settings/notification-templates")

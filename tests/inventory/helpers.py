@@ -1,5 +1,5 @@
-"""Small helpers for inventory tests: SKUs and locations through the API, stock through it
-too, and reservations written the way order capture writes them (level and ledger)."""
+"""Inventory tests: adjustments and reads over the API, and reservations written the way order
+capture writes them (level and ledger). Their worlds come from tests/factories.py."""
 
 from __future__ import annotations
 
@@ -7,46 +7,9 @@ from typing import Any
 
 import httpx
 import sqlalchemy as sa
-from tests.conftest import Org
+from tests.factories import Org
 
 from orderly.kit.db import Database
-
-
-async def add_sku(client: httpx.AsyncClient, org: Org, code: str) -> int:
-    response = await client.post(
-        "/v1/products",
-        json={"sku": code, "name": f"Item {code}", "weight_grams": 200},
-        headers=org.headers,
-    )
-    assert response.status_code == 201, response.text
-    sku_id: int = response.json()["id"]
-    return sku_id
-
-
-async def add_location(
-    client: httpx.AsyncClient, org: Org, code: str, *, active: bool = True, kind: str = "warehouse"
-) -> int:
-    body = {
-        "code": code,
-        "name": f"Location {code}",
-        "kind": kind,
-        "address": {
-            "line1": "1 Main St",
-            "city": "Newark",
-            "postal_code": "07102",
-            "country": "US",
-        },
-        "capabilities": ["ship"],
-    }
-    response = await client.post("/v1/locations", json=body, headers=org.headers)
-    assert response.status_code == 201, response.text
-    location_id: int = response.json()["id"]
-    if not active:
-        deactivated = await client.post(
-            f"/v1/locations/{location_id}/deactivate", headers=org.headers
-        )
-        assert deactivated.status_code == 200, deactivated.text
-    return location_id
 
 
 async def adjust(
@@ -57,14 +20,6 @@ async def adjust(
     )
     assert response.status_code == status, response.text
     return response
-
-
-async def receive(
-    client: httpx.AsyncClient, org: Org, sku: str, location: str, quantity: int
-) -> None:
-    await adjust(
-        client, org, {"sku": sku, "location": location, "delta": quantity, "reason": "received"}
-    )
 
 
 async def level(client: httpx.AsyncClient, org: Org, sku: str, location: str) -> dict[str, Any]:
