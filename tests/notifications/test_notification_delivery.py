@@ -194,7 +194,8 @@ class TestNoDuplicates:
         placed = await place_order(db, org, [("MUG", 1)], customer=customer(org))
         await run_mail(db, smtp_settings, org)
         await run_mail(db, smtp_settings, org)
-        async with db.transaction() as conn:  # the very same events, handed over again
+        async with db.transaction() as transaction:  # the very same events, handed over again
+            conn = transaction.connection
             events = (
                 await conn.execute(
                     sa.text(
