@@ -16,13 +16,19 @@ from pathlib import Path
 import httpx
 import pytest
 import pytest_asyncio
+from argon2 import PasswordHasher
 from sqlalchemy.engine import make_url
 
 from orderly.app import create_app
 from orderly.kit.db import Database, plain_url
 from orderly.migrate import upgrade_database
 from orderly.settings import Settings
+from orderly.tenancy import users
 from tests.factories import Org, make_org
+
+# Passwords are argon2id as in production, with cheap parameters: the suite signs in thousands
+# of times. (Servers the tests start in a process of their own hash as in production.)
+users.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 # Markers by directory; a module of another directory marks itself with `pytestmark`.
 MARKERS_BY_DIRECTORY = {"browser": ("browser",), "e2e": ("e2e", "slow", "db")}

@@ -30,6 +30,14 @@ _hasher = PasswordHasher()  # argon2id with the library's current recommended pa
 _DUMMY_HASH = _hasher.hash("orderly-no-such-user")
 
 
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Hash and verify with ``hasher`` from now on; a stored hash made with other parameters is
+    made again at its next sign-in. The test suite uses argon2id with cheaper parameters."""
+    global _hasher, _DUMMY_HASH
+    _hasher = hasher
+    _DUMMY_HASH = hasher.hash("orderly-no-such-user")
+
+
 class UserExists(Conflict):
     code = "user_exists"
 
