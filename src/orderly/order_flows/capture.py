@@ -27,6 +27,7 @@ from orderly.orders.domain import (
     HoldReason,
     LineAmounts,
     OrderStatus,
+    OrderTotals,
     PaymentStatus,
     check_availability,
     check_payment,
@@ -83,7 +84,7 @@ async def capture_order(
         return Captured(await _captured_before(tx, principal.org_id, ctx), created=False)
     priced = _price(payload, ctx)
     planned = _plan(payload, ctx, snapshot, priced, strategy)
-    verified = await _verify(tx, principal, payload, ctx, priced, planned)
+    verified = await _verify(tx, principal, payload, ctx, planned)
     order = _build(principal, payload, ctx, snapshot, priced, planned, verified)
     events = _timeline(payload, ctx, snapshot, planned, verified)
     _write(tx, principal, order, events, ctx, planned.plan)
@@ -113,6 +114,7 @@ class _Planned:
     backordered: bool
     cancelled: dict[int, int]
     owed: dict[int, LineAmounts]
+    totals: OrderTotals
     payment_minor: int
     shipping: CheckResult
     availability: CheckResult
@@ -228,16 +230,17 @@ def _plan(
     if cancelled and not any(a.quantity for a in owed.values()):
         # Not one unit left to promise: refused, as a channel without backorders refuses.
         raise insufficient_stock(priced.demands, plan, {v: k for k, v in ctx.sku_ids.items()})
+    totals = order_totals(list(owed.values()), priced.shipping_minor)
     payment_minor = priced.payment_minor
     if _paid_with_credit(payload) and cancelled:
         # Store credit is drawn for what is owed, not for the units cancelled short.
-        total = order_totals(list(owed.values()), priced.shipping_minor).total_minor
-        payment_minor = min(payment_minor, total)
+        payment_minor = min(payment_minor, totals.total_minor)
     return _Planned(
         plan=plan,
         backordered=bool(plan.shortfalls) and on_short is not BackorderPolicy.CANCEL_LINE,
         cancelled=cancelled,
         owed=owed,
+        totals=totals,
         payment_minor=payment_minor,
         shipping=shipping,
         availability=availability,
@@ -249,12 +252,11 @@ async def _verify(
     principal: Principal,
     payload: OrderIn,
     ctx: CaptureContext,
-    priced: _Priced,
     planned: _Planned,
 ) -> _Verified:
     """The four checks (availability, payment, shipping, fraud), the holds they put on the
     order, and its first status."""
-    total_minor = order_totals(list(planned.owed.values()), priced.shipping_minor).total_minor
+    total_minor = planned.totals.total_minor
     payment = check_payment(payload.payment.status, planned.payment_minor, total_minor)
     draft = OrderDraft(
         org_id=principal.org_id,
@@ -304,7 +306,7 @@ def _build(
     planned: _Planned,
     verified: _Verified,
 ) -> OrderRecord:
-    totals = order_totals(list(planned.owed.values()), priced.shipping_minor)
+    totals = planned.totals
     locations = {c.id: c.code for c in snapshot.candidates}
     return OrderRecord(
         **{name: getattr(payload, name) for name in _AS_SENT},
