@@ -18,7 +18,7 @@ from orderly.inventory.reservations import (
     snapshot_from,
 )
 from orderly.kit.db import Transaction
-from orderly.kit.money import MoneyError, currency_exponent, to_minor
+from orderly.order_flows.capture_pricing import Priced, price
 from orderly.orders import order_write, queries, repository
 from orderly.orders.allocation import insufficient_stock, plan_sourcing
 from orderly.orders.domain import (
@@ -37,12 +37,8 @@ from orderly.orders.domain import (
     owed_amounts,
 )
 from orderly.orders.errors import (
-    InvalidAmount,
-    InvalidCurrency,
     OrderNotFound,
-    PickupNotAvailable,
     StoreCreditPaymentInvalid,
-    UnknownSku,
 )
 from orderly.orders.fraud import OrderDraft, screen_order
 from orderly.orders.presenters import order_out, stored_order_out
@@ -54,7 +50,6 @@ from orderly.sourcing import service as sourcing
 from orderly.sourcing.config import BackorderPolicy
 from orderly.sourcing.domain import (
     Destination,
-    LineDemand,
     SourcingPlan,
     SourcingStrategy,
 )
@@ -82,7 +77,7 @@ async def capture_order(
     ctx, snapshot = await _read_context(tx, principal.org_id, payload)
     if ctx.existing_order_id is not None:
         return Captured(await _captured_before(tx, principal.org_id, ctx), created=False)
-    priced = _price(payload, ctx)
+    priced = price(payload, ctx)
     planned = _plan(payload, ctx, snapshot, priced, strategy)
     verified = await _verify(tx, principal, payload, ctx, planned)
     order = _build(principal, payload, ctx, snapshot, priced, planned, verified)
@@ -92,17 +87,6 @@ async def capture_order(
 
 
 # The steps -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class _Priced:
-    """The request's amounts in minor units, and each line's demand on stock."""
-
-    lines: dict[int, LineAmounts]
-    shipping_minor: int
-    payment_minor: int
-    demands: tuple[LineDemand, ...]
-    pickup_location_id: int | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,28 +150,11 @@ async def _captured_before(tx: Transaction, org_id: int, ctx: CaptureContext) ->
     return stored_order_out(existing)
 
 
-def _price(payload: OrderIn, ctx: CaptureContext) -> _Priced:
-    lines = _line_amounts(payload)
-    return _Priced(
-        lines=lines,
-        shipping_minor=_minor(payload.shipping_price, payload.currency, "shipping_price"),
-        payment_minor=_minor(payload.payment.amount, payload.currency, "payment.amount"),
-        demands=_demands(
-            payload,
-            ctx.sku_ids,
-            ctx.inactive_skus,
-            prices={n: a.unit_price_minor for n, a in lines.items()},
-            weights=ctx.sku_weights,
-        ),
-        pickup_location_id=_pickup_location_id(payload, ctx.pickup_location),
-    )
-
-
 def _plan(
     payload: OrderIn,
     ctx: CaptureContext,
     snapshot: AvailabilitySnapshot,
-    priced: _Priced,
+    priced: Priced,
     strategy: SourcingStrategy | None,
 ) -> _Planned:
     channel = ctx.channel
@@ -302,7 +269,7 @@ def _build(
     payload: OrderIn,
     ctx: CaptureContext,
     snapshot: AvailabilitySnapshot,
-    priced: _Priced,
+    priced: Priced,
     planned: _Planned,
     verified: _Verified,
 ) -> OrderRecord:
@@ -413,13 +380,6 @@ def _write(
         )
 
 
-def _minor(amount: str, currency: str, field: str) -> int:
-    try:
-        return to_minor(amount, currency)
-    except MoneyError as exc:
-        raise InvalidAmount(str(exc), field=field) from None
-
-
 def _paid_with_credit(payload: OrderIn) -> bool:
     return payload.payment.method == payments.PAID_WITH_STORE_CREDIT
 
@@ -432,66 +392,6 @@ def _check_store_credit_payment(payload: OrderIn) -> None:
             "a payment with store credit is drawn at capture: send status 'captured'",
             field="payment.status",
         )
-
-
-def _line_amounts(payload: OrderIn) -> dict[int, LineAmounts]:
-    try:
-        currency_exponent(payload.currency)
-    except MoneyError as exc:
-        raise InvalidCurrency(str(exc), field="currency") from None
-    amounts: dict[int, LineAmounts] = {}
-    for n, line in enumerate(payload.lines, start=1):
-        field = f"lines.{n - 1}"
-        a = LineAmounts(
-            quantity=line.quantity,
-            unit_price_minor=_minor(line.unit_price, payload.currency, f"{field}.unit_price"),
-            discount_minor=_minor(line.discount, payload.currency, f"{field}.discount"),
-            tax_minor=_minor(line.tax, payload.currency, f"{field}.tax"),
-        )
-        if a.discount_minor > a.gross_minor:
-            raise InvalidAmount(
-                "the discount is larger than the line's price", field=f"{field}.discount"
-            )
-        amounts[n] = a
-    return amounts
-
-
-def _demands(
-    payload: OrderIn,
-    sku_ids: dict[str, int],
-    inactive: frozenset[str],
-    *,
-    prices: dict[int, int],
-    weights: dict[str, int],
-) -> tuple[LineDemand, ...]:
-    demands = []
-    for n, line in enumerate(payload.lines, start=1):
-        if line.sku not in sku_ids:
-            raise UnknownSku(f"no SKU {line.sku!r}", field=f"lines.{n - 1}.sku")
-        if line.sku in inactive:
-            raise UnknownSku(
-                f"SKU {line.sku!r} is inactive", code="sku_inactive", field=f"lines.{n - 1}.sku"
-            )
-        demands.append(
-            LineDemand(n, sku_ids[line.sku], line.quantity, prices[n], weights.get(line.sku, 0))
-        )
-    return tuple(demands)
-
-
-def _pickup_location_id(
-    payload: OrderIn, pickup: tuple[int, str, tuple[str, ...]] | None
-) -> int | None:
-    if payload.delivery_method is not DeliveryMethod.PICKUP:
-        return None
-    if pickup is None:
-        raise PickupNotAvailable(
-            f"no active location {payload.pickup_location!r}", field="pickup_location"
-        )
-    if "pickup" not in pickup[2]:
-        raise PickupNotAvailable(
-            f"{pickup[1]} does not offer store pickup", field="pickup_location"
-        )
-    return pickup[0]
 
 
 def _destination(payload: OrderIn) -> Destination | None:
