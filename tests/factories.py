@@ -249,6 +249,18 @@ async def install_demo_carriers(db: Database, org: Org) -> None:
 # Orders ----------------------------------------------------------------------------------------
 
 
+# The address every factory order ships to, near the usual test warehouses.
+SHIPPING_ADDRESS = {
+    "name": "Ann",
+    "line1": "5 Elm St",
+    "city": "Boston",
+    "postal_code": "02110",
+    "country": "US",
+    "latitude": 42.36,
+    "longitude": -71.06,
+}
+
+
 def order_body(lines: list[tuple[str, int]], /, **overrides: Any) -> dict[str, Any]:
     """The contract's order, with the given (sku, quantity) lines at 19.99 each; `overrides`
     replace top-level fields (`lines` too)."""
@@ -257,15 +269,7 @@ def order_body(lines: list[tuple[str, int]], /, **overrides: Any) -> dict[str, A
         "channel": "web",
         "currency": "USD",
         "customer": {"email": "a@example.com", "name": "Ann"},
-        "shipping_address": {
-            "name": "Ann",
-            "line1": "5 Elm St",
-            "city": "Boston",
-            "postal_code": "02110",
-            "country": "US",
-            "latitude": 42.36,
-            "longitude": -71.06,
-        },
+        "shipping_address": dict(SHIPPING_ADDRESS),
         "lines": [{"sku": s, "quantity": q, "unit_price": "19.99"} for s, q in lines],
         "payment": {"status": "authorized", "amount": f"{total // 100}.{total % 100:02d}"},
     }

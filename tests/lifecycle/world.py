@@ -43,15 +43,6 @@ SUSPICIOUS_BILLING = {
     "postal_code": "M5J 2N8",
     "country": "CA",
 }
-SHIPPING_ADDRESS = {
-    "name": "Ann",
-    "line1": "5 Elm St",
-    "city": "Boston",
-    "postal_code": "02110",
-    "country": "US",
-    "latitude": 42.36,
-    "longitude": -71.06,
-}
 
 
 @dataclass
