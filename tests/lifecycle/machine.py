@@ -21,13 +21,12 @@ from orderly.order_flows.tasks import expire_uncollected_pickups
 from orderly.orders import service as orders_service
 from orderly.shipping.domain import TrackingCode
 from orderly.shipping.webhooks import sign
-from tests.factories import CITIES
+from tests.factories import CITIES, SHIPPING_ADDRESS
 from tests.lifecycle.answers import IdempotencyKeys, WrongAnswer, check_answer
 from tests.lifecycle.driver import MOVING_ORDER, TRACKING_NUMBERS, Driver, Harness
 from tests.lifecycle.invariants import broken_invariants
 from tests.lifecycle.world import (
     CUSTOMER_EMAIL,
-    SHIPPING_ADDRESS,
     SKUS,
     SUSPICIOUS_BILLING,
     build_world,
