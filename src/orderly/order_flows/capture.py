@@ -2,7 +2,8 @@
 transaction.
 
 Its round trips (one before the write, which travels with COMMIT) and why: docs/architecture.md,
-"Fewer round trips on the capture path".
+"Fewer round trips on the capture path". The steps stay together so that the use case reads top
+to bottom in one file; pricing the request is `capture_pricing`.
 """
 
 from __future__ import annotations
