@@ -11,7 +11,7 @@ PIP := $(BIN)/python -m pip --disable-pip-version-check
 TEST_WORKERS ?= auto
 
 .DEFAULT_GOAL := help
-.PHONY: help run test quick soak lint fmt bench clean
+.PHONY: help run test suite quick soak lint fmt bench clean
 
 help:
 	@echo "make run    install, migrate, load the demo data once, serve at http://$(HOST):$(PORT)"
@@ -46,7 +46,11 @@ run: $(VENV)/.installed
 	@echo ""
 	$(ORDERLY) serve --host $(HOST) --port $(PORT) --with-worker
 
-test: $(VENV)/.installed-dev lint
+# The lint runs beside the suite: mypy is one process, and the suite leaves a core idle at times.
+test: $(VENV)/.installed-dev
+	@$(MAKE) --no-print-directory -j2 --output-sync=target lint suite
+
+suite: $(VENV)/.installed-dev
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 quick: $(VENV)/.installed-dev

@@ -1,0 +1,31 @@
+"""Sales platforms by name: a connection names its platform, and the registry builds the
+connector for it."""
+
+from __future__ import annotations
+
+from orderly.connections.errors import UnknownPlatform
+from orderly.connections.port import PlatformAccess, SalesChannel
+
+_PLATFORMS: dict[str, type[SalesChannel]] = {}
+
+
+def register_platform(connector: type[SalesChannel]) -> None:
+    _PLATFORMS[connector.platform] = connector
+
+
+def platform_names() -> list[str]:
+    return sorted(_PLATFORMS)
+
+
+def connector_class(platform: str) -> type[SalesChannel]:
+    try:
+        return _PLATFORMS[platform]
+    except KeyError:
+        raise UnknownPlatform(
+            f"no platform {platform!r}; known: {', '.join(platform_names())}", field="platform"
+        ) from None
+
+
+def sales_channel(platform: str, access: PlatformAccess) -> SalesChannel:
+    """The connector for one connection's platform."""
+    return connector_class(platform)(access)
