@@ -11,6 +11,8 @@ from orderly import __version__, wiring
 from orderly.automation.endpoints import router as automation
 from orderly.catalog.endpoints import router as catalog
 from orderly.channels.endpoints import router as channels
+from orderly.connections.endpoints import hooks as connection_hooks
+from orderly.connections.endpoints import router as connections
 from orderly.fulfillment.endpoints import router as fulfillment
 from orderly.health import router as health
 from orderly.inventory.endpoints import router as inventory
@@ -112,6 +114,7 @@ def _include_routers(app: FastAPI) -> None:
         locations,
         catalog,
         channels,
+        connections,
         inventory,
         sourcing,
         shipping,
@@ -124,5 +127,6 @@ def _include_routers(app: FastAPI) -> None:
     )
     for router in routers:
         app.include_router(router, prefix="/v1")
+    app.include_router(connection_hooks)
     app.include_router(tracking_page)
     app.include_router(return_page)

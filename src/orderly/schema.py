@@ -3,6 +3,7 @@
 from orderly.automation import models as automation_models
 from orderly.catalog import models as catalog_models
 from orderly.channels import models as channel_models
+from orderly.connections import models as connection_models
 from orderly.fulfillment import models as fulfillment_models
 from orderly.inventory import models as inventory_models
 from orderly.kit import idempotency_models, rate_limit_models
@@ -20,6 +21,7 @@ __all__ = [
     "automation_models",
     "catalog_models",
     "channel_models",
+    "connection_models",
     "fulfillment_models",
     "idempotency_models",
     "inventory_models",

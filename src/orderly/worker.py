@@ -24,6 +24,7 @@ TASK_MODULES: tuple[str, ...] = (
     "orderly.shipping.tasks",
     "orderly.automation.tasks",
     "orderly.notifications.tasks",
+    "orderly.connections.tasks",
 )
 
 

@@ -9,15 +9,13 @@ order waiting for stock wants any of the SKUs, nothing is deferred (one indexed 
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Collection
 
-import procrastinate
 import sqlalchemy as sa
 from procrastinate.types import JSONValue
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.kit.db import driver_connection
+from orderly.kit.jobs import defer_job
 
 SOURCE_BACKORDERS_TASK = "automation:source_backorders"
 
@@ -52,19 +50,9 @@ async def stock_arrived(conn: AsyncConnection, org_id: int, sku_ids: Collection[
         return False
     if not (await conn.execute(_WANTED, {"org_id": org_id, "sku_ids": wanted})).scalar_one():
         return False
-    deferrer = _deferral_app().configure_task(
-        SOURCE_BACKORDERS_TASK,
-        # one run per organization at a time; a second one waits rather than competing
-        lock=f"backorders:{org_id}",
-        connection=await driver_connection(conn),
-    )
     job_skus: list[JSONValue] = [*wanted]
-    await deferrer.defer_async(org_id=org_id, sku_ids=job_skus)
+    # one run per organization at a time; a second one waits rather than competing
+    await defer_job(
+        conn, SOURCE_BACKORDERS_TASK, lock=f"backorders:{org_id}", sku_ids=job_skus, org_id=org_id
+    )
     return True
-
-
-@functools.cache
-def _deferral_app() -> procrastinate.App:
-    """An App that only writes jobs, on connections it is handed: its own pool is never
-    opened, so it needs no database URL and binds no task module (the worker's App does)."""
-    return procrastinate.App(connector=procrastinate.PsycopgConnector())

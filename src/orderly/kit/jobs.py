@@ -7,9 +7,11 @@ import functools
 from collections.abc import Awaitable, Callable
 from typing import Concatenate, ParamSpec, TypeVar
 
+import procrastinate
+from procrastinate.types import JSONValue
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.kit.db import Database
+from orderly.kit.db import Database, driver_connection
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,3 +41,30 @@ def in_transaction(
         return job
 
     return wrap
+
+
+@functools.cache
+def _deferral_app() -> procrastinate.App:
+    """An App that only writes jobs, on connections it is handed: its own pool is never
+    opened, so it needs no database URL and binds no task module (the worker's App does)."""
+    return procrastinate.App(connector=procrastinate.PsycopgConnector())
+
+
+async def defer_job(
+    conn: AsyncConnection,
+    task_name: str,
+    *,
+    lock: str | None = None,
+    schedule_in: dict[str, int] | None = None,
+    **arguments: JSONValue,
+) -> None:
+    """Defer a job by its task's name inside the caller's transaction: the job exists exactly
+    when the change does. (No queueing lock here: its unique violation would abort the
+    caller's transaction.)"""
+    deferrer = _deferral_app().configure_task(
+        task_name,
+        lock=lock,
+        schedule_in=schedule_in,
+        connection=await driver_connection(conn),
+    )
+    await deferrer.defer_async(**arguments)

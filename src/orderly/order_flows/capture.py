@@ -69,17 +69,20 @@ async def capture_order(
     payload: OrderIn,
     *,
     strategy: SourcingStrategy | None = None,
+    paid_elsewhere: BackorderPolicy | None = None,
 ) -> Captured:
     """Capture one order, or answer the channel's order captured before (``created`` False).
 
     The order is written with COMMIT: a caller that reads it in the same transaction sends the
-    write first (`Transaction.send_queued`). ``strategy`` replaces the channel's routing."""
+    write first (`Transaction.send_queued`). ``strategy`` replaces the channel's routing.
+    ``paid_elsewhere`` is for an order its customer already paid on a sales platform: it is
+    never refused for want of stock, and its short units are backordered or it is held."""
     _check_store_credit_payment(payload)
     ctx, snapshot = await _read_context(tx, principal.org_id, payload)
     if ctx.existing_order_id is not None:
         return Captured(await _captured_before(tx, principal.org_id, ctx), created=False)
     priced = price(payload, ctx)
-    planned = _plan(payload, ctx, snapshot, priced, strategy)
+    planned = _plan(payload, ctx, snapshot, priced, strategy, paid_elsewhere)
     verified = await _verify(tx, principal, payload, ctx, planned)
     order = _build(principal, payload, ctx, snapshot, priced, planned, verified)
     events = _timeline(payload, ctx, snapshot, planned, verified)
@@ -157,6 +160,7 @@ def _plan(
     snapshot: AvailabilitySnapshot,
     priced: Priced,
     strategy: SourcingStrategy | None,
+    paid_elsewhere: BackorderPolicy | None = None,
 ) -> _Planned:
     channel = ctx.channel
     # The routing engine under the channel's configuration (read with the context).
@@ -167,7 +171,8 @@ def _plan(
         promise_date=payload.requested_delivery_date,
         channel=channel.code,
     )
-    on_short = sourcing.backorder_policy(routing)
+    on_short = paid_elsewhere or sourcing.backorder_policy(routing)
+    allow_backorders = channel.allow_backorders or paid_elsewhere is BackorderPolicy.BACKORDER
     shipping = check_shipping(
         method=payload.delivery_method,
         address=_address(payload.shipping_address),
@@ -180,13 +185,13 @@ def _plan(
             demands=priced.demands,
             destination=_destination(payload),
             snapshot=snapshot,
-            allow_shortfall=channel.allow_backorders or on_short is not BackorderPolicy.BACKORDER,
+            allow_shortfall=allow_backorders or on_short is not BackorderPolicy.BACKORDER,
             strategy=routing,
             sku_codes_by_id={v: k for k, v in ctx.sku_ids.items()},
         )
     availability = (
         check_availability(
-            dict(plan.shortfalls), allow_backorders=channel.allow_backorders, on_short=on_short
+            dict(plan.shortfalls), allow_backorders=allow_backorders, on_short=on_short
         )
         if shipping.passed
         else CheckResult("availability", False, "not sourced until shipping is resolved")

@@ -1,0 +1,227 @@
+"""A platform's order becomes ours: captured once (never refused for want of stock, since the
+customer has paid the platform), or, when we have it already, its later changes applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.connections import repository as repo
+from orderly.connections.port import (
+    ChannelAddress,
+    ChannelOrder,
+    PlatformOrderState,
+    PlatformPaymentStatus,
+)
+from orderly.connections.schemas import ConnectionSettings
+from orderly.kit.db import Transaction
+from orderly.kit.money import from_minor
+from orderly.order_flows import cancellation
+from orderly.order_flows.capture import capture_order
+from orderly.orders import queries
+from orderly.orders.domain import OrderStatus, PaymentStatus
+from orderly.orders.schemas import AddressIn, CustomerIn, OrderIn, OrderLineIn, PaymentIn
+from orderly.sourcing.config import BackorderPolicy
+from orderly.tenancy.domain import Principal, Role
+
+
+class Outcome(StrEnum):
+    CAPTURED = "captured"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    NEEDS_MAPPING = "needs_mapping"
+    IGNORED = "ignored"
+
+
+@dataclass(frozen=True, slots=True)
+class Intake:
+    outcome: Outcome
+    order_id: int | None = None
+    detail: str | None = None
+
+
+class UnmappableOrder(Exception):
+    """The platform's order lacks what an order needs (no e-mail, no lines)."""
+
+
+_UNSHIPPED = {
+    OrderStatus.ALLOCATED,
+    OrderStatus.BACKORDERED,
+    OrderStatus.ON_HOLD,
+}
+
+
+async def take_order(
+    tx: Transaction, connection: Any, order: ChannelOrder, *, known_skus: set[str]
+) -> Intake:
+    """Capture the platform's order, or apply its changes to the order captured before."""
+    conn = tx.connection
+    before = await repo.connection_order(
+        conn, connection_id=connection.id, platform_order_id=order.platform_order_id
+    )
+    if before is not None:
+        return await _apply_changes(conn, connection, order, before)
+    if order.state is PlatformOrderState.CANCELLED:
+        return Intake(Outcome.IGNORED, detail="cancelled on the platform before it reached us")
+    missing = sorted(
+        {
+            line.sku or f"(no SKU: {line.title or line.platform_line_id})"
+            for line in order.lines
+            if line.sku is None or line.sku not in known_skus
+        }
+    )
+    if missing:
+        return Intake(Outcome.NEEDS_MAPPING, detail="unknown SKUs: " + ", ".join(missing))
+    settings = ConnectionSettings.model_validate(connection.settings)
+    principal = Principal(
+        org_id=connection.org_id, role=Role.ADMIN, actor=f"connection:{connection.id}"
+    )
+    captured = await capture_order(
+        tx,
+        principal,
+        order_in(order, channel=connection.channel_code),
+        paid_elsewhere=(
+            BackorderPolicy.BACKORDER
+            if settings.on_shortage == "backorder"
+            else BackorderPolicy.HOLD_ORDER
+        ),
+    )
+    await tx.send_queued()
+    await repo.save_connection_order(
+        conn,
+        {
+            "org_id": connection.org_id,
+            "connection_id": connection.id,
+            "platform_order_id": order.platform_order_id,
+            "platform_number": order.number,
+            "order_id": captured.order.id,
+            "platform_updated_at": order.updated_at,
+            "lines": [
+                {"platform_line_id": line.platform_line_id, "sku": line.sku} for line in order.lines
+            ],
+        },
+    )
+    outcome = Outcome.CAPTURED if captured.created else Outcome.UNCHANGED
+    return Intake(outcome, order_id=captured.order.id)
+
+
+async def _apply_changes(
+    conn: AsyncConnection, connection: Any, order: ChannelOrder, before: Any
+) -> Intake:
+    if order.updated_at <= before.platform_updated_at:
+        return Intake(Outcome.UNCHANGED, order_id=before.order_id)
+    row = await queries.order_row(conn, connection.org_id, before.order_id)
+    status = OrderStatus(row["status"]) if row is not None else None
+    attention: str | None = None
+    if order.state is PlatformOrderState.CANCELLED and status is not OrderStatus.CANCELLED:
+        if status in _UNSHIPPED:
+            principal = Principal(
+                org_id=connection.org_id, role=Role.ADMIN, actor=f"connection:{connection.id}"
+            )
+            await cancellation.cancel_order(
+                conn, principal, before.order_id, reason="cancelled on the platform"
+            )
+        else:
+            attention = "cancelled on the platform after it shipped"
+    elif (
+        order.payment_status
+        in (
+            PlatformPaymentStatus.REFUNDED,
+            PlatformPaymentStatus.PARTIALLY_REFUNDED,
+        )
+        and status not in _UNSHIPPED
+    ):
+        attention = f"{order.payment_status.value} on the platform"
+    await repo.save_connection_order(
+        conn,
+        {
+            "org_id": connection.org_id,
+            "connection_id": connection.id,
+            "platform_order_id": order.platform_order_id,
+            "platform_number": order.number,
+            "order_id": before.order_id,
+            "platform_updated_at": order.updated_at,
+            "needs_attention": attention or before.needs_attention,
+        },
+    )
+    return Intake(Outcome.UPDATED, order_id=before.order_id, detail=attention)
+
+
+def order_in(order: ChannelOrder, *, channel: str) -> OrderIn:
+    """Our order from the platform's. The payment is the platform's: its status is taken as
+    the platform reports it."""
+    if not order.customer_email:
+        raise UnmappableOrder("the order has no customer e-mail")
+    if not order.lines:
+        raise UnmappableOrder("the order has no lines")
+    currency = order.currency
+
+    def money(minor: int) -> str:
+        return from_minor(minor, currency)
+
+    discounts = spread_discount(
+        order.order_discount_minor,
+        [line.unit_price_minor * line.quantity - line.discount_minor for line in order.lines],
+    )
+
+    return OrderIn(
+        channel=channel,
+        external_id=order.platform_order_id,
+        currency=currency,
+        customer=CustomerIn(
+            email=order.customer_email, name=order.customer_name, phone=order.customer_phone
+        ),
+        shipping_address=_address(order.shipping_address),
+        billing_address=_address(order.billing_address),
+        lines=[
+            OrderLineIn(
+                sku=line.sku or "",
+                quantity=line.quantity,
+                unit_price=money(line.unit_price_minor),
+                discount=money(line.discount_minor + extra),
+                tax=money(line.tax_minor),
+            )
+            for line, extra in zip(order.lines, discounts, strict=True)
+        ],
+        shipping_price=money(order.shipping_minor + order.shipping_tax_minor),
+        payment=PaymentIn(
+            status=PaymentStatus(order.payment_status.value),
+            amount=money(order.total_minor),
+            method=order.payment_method,
+            reference=order.payment_reference,
+        ),
+        notes=order.notes,
+        tags=[f"platform-order:{order.number}"[:50]],
+    )
+
+
+def spread_discount(discount_minor: int, line_values: list[int]) -> list[int]:
+    """An order-level discount spread over the lines by their value, to the last minor unit."""
+    total = sum(max(v, 0) for v in line_values)
+    if discount_minor <= 0 or total <= 0:
+        return [0] * len(line_values)
+    discount_minor = min(discount_minor, total)
+    shares = [discount_minor * max(v, 0) // total for v in line_values]
+    left = discount_minor - sum(shares)
+    for i in sorted(range(len(shares)), key=lambda i: -line_values[i])[:left]:
+        shares[i] += 1
+    return shares
+
+
+def _address(address: ChannelAddress | None) -> AddressIn | None:
+    if address is None:
+        return None
+    return AddressIn(
+        name=address.name,
+        company=address.company,
+        line1=address.line1,
+        line2=address.line2,
+        city=address.city,
+        region=address.region,
+        postal_code=address.postal_code,
+        country=address.country,
+        phone=address.phone,
+    )

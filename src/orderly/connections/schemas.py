@@ -1,0 +1,114 @@
+"""The connections API's shapes. Credentials go in and never come out: a connection shows only
+which credential keys it holds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Code = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
+PlatformId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+
+
+class Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConnectionSettings(Closed):
+    """What a connection pushes and how it maps locations; every field has a default."""
+
+    push_stock: bool = True
+    push_fulfillments: bool = True
+    # Units held back from what the platform shows, per SKU and platform location.
+    stock_buffer: int = Field(default=0, ge=0, le=1_000_000)
+    # An order the platform sent with too little stock: backordered, or held for a person.
+    on_shortage: Literal["backorder", "hold"] = "backorder"
+    # Platform location id -> our location codes whose stock it shows. Empty: one pool of the
+    # channel's eligible locations, shown at `location_id` (or the platform's default).
+    location_map: dict[PlatformId, list[Code]] = Field(default_factory=dict, max_length=200)
+    location_id: PlatformId | None = None
+    # Platform options: Shopify's API version, Magento's store code and MSI source.
+    api_version: Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}$")] | None = None
+    store_code: Code | None = None
+    source_code: Code | None = None
+    pull_interval_minutes: int = Field(default=10, ge=1, le=1440)
+    # Networks the base URL may be in although private (a shop on the office network).
+    allowed_networks: list[Annotated[str, StringConstraints(max_length=50)]] = Field(
+        default_factory=list, max_length=20
+    )
+
+
+class ConnectionIn(Closed):
+    channel: Code
+    platform: Code
+    base_url: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+    credentials: dict[Code, Secret]
+    settings: ConnectionSettings = Field(default_factory=ConnectionSettings)
+
+
+class ConnectionPatch(Closed):
+    base_url: Annotated[str, StringConstraints(min_length=1, max_length=2000)] | None = None
+    # Replaces the whole set: every key the platform needs.
+    credentials: dict[Code, Secret] | None = None
+    settings: ConnectionSettings | None = None
+    active: bool | None = None
+
+
+class ConnectionError_(BaseModel):
+    at: datetime
+    activity: str
+    code: str
+    detail: str
+
+
+class EventCounts(BaseModel):
+    pending: int
+    needs_mapping: int
+    failed: int
+
+
+class ConnectionOut(BaseModel):
+    id: int
+    channel: str
+    platform: str
+    base_url: str
+    webhook_url: str | None
+    active: bool
+    credential_keys: list[str]
+    settings: ConnectionSettings
+    health: str
+    health_detail: str | None
+    checked_at: datetime | None
+    webhooks_registered: list[str]
+    pull_cursor: str | None
+    last_pull_at: datetime | None
+    last_push_at: datetime | None
+    pending_stock_pushes: int
+    pending_pushes: int
+    events: EventCounts
+    recent_errors: list[ConnectionError_]
+    unmapped_skus: list[str]
+    notes: list[str]
+    created_at: datetime
+
+
+class EventOut(BaseModel):
+    id: int
+    event_id: str
+    topic: str
+    platform_order_id: str | None
+    status: str
+    attempts: int
+    last_error: str | None
+    order_id: int | None
+    received_at: datetime
+    processed_at: datetime | None
+
+
+class SyncQueued(BaseModel):
+    connection: int
+    queued: str
+    skus: int | None = None

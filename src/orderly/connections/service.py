@@ -1,0 +1,242 @@
+"""Connections as the API and the dashboard manage them: create, show, change, remove, and ask
+for a pull or a full stock resync. No platform is called here: the jobs do that."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.channels import service as channels
+from orderly.connections import repository as repo
+from orderly.connections.errors import (
+    ChannelAlreadyConnected,
+    ConnectionNotFound,
+    InvalidCredentials,
+)
+from orderly.connections.registry import connector_class
+from orderly.connections.schemas import (
+    ConnectionError_,
+    ConnectionIn,
+    ConnectionOut,
+    ConnectionPatch,
+    ConnectionSettings,
+    EventCounts,
+    SyncQueued,
+)
+from orderly.kit.jobs import defer_job
+from orderly.kit.outbound import OutboundPolicy, check_url, networks_of, parse_networks
+from orderly.kit.pagination import Page
+from orderly.kit.vault import Vault
+
+SET_UP_TASK = "connections:set_up_connection"
+PULL_TASK = "connections:pull_orders"
+PUSH_STOCK_TASK = "connections:push_stock"
+
+PLATFORM_NOTES: Mapping[str, tuple[str, ...]] = {
+    "shopify": ("Orders older than 60 days are pulled only with the read_all_orders scope.",),
+    "magento": ("Magento Open Source sends no webhooks: its orders are pulled.",),
+}
+
+
+class Installation:
+    """What the installation decides for every connection: whether private addresses may be
+    called, and the public URL that webhook addresses are built from."""
+
+    def __init__(self, *, allow_private_urls: bool, public_url: str, vault: Vault) -> None:
+        self.allow_private_urls = allow_private_urls
+        self.public_url = public_url.rstrip("/")
+        self.vault = vault
+
+    def policy(self, settings: ConnectionSettings) -> OutboundPolicy:
+        return OutboundPolicy(
+            allow_private=self.allow_private_urls,
+            allowed_networks=networks_of(settings.allowed_networks),
+        )
+
+    def webhook_url(self, platform: str, connection_id: int) -> str | None:
+        if not connector_class(platform).sends_webhooks:
+            return None
+        return f"{self.public_url}/hooks/{platform}/{connection_id}"
+
+
+def _check_credentials(platform: str, credentials: Mapping[str, str]) -> None:
+    needed = connector_class(platform).credential_keys
+    missing = [k for k in needed if not credentials.get(k)]
+    unknown = sorted(set(credentials) - set(needed))
+    if missing or unknown:
+        parts = []
+        if missing:
+            parts.append(f"missing {', '.join(missing)}")
+        if unknown:
+            parts.append(f"unknown {', '.join(unknown)}")
+        raise InvalidCredentials(
+            f"{platform} needs the credentials {', '.join(needed)}: {'; '.join(parts)}",
+            field="credentials",
+        )
+
+
+def _checked_settings(settings: ConnectionSettings) -> ConnectionSettings:
+    parse_networks(settings.allowed_networks, field="settings.allowed_networks")
+    return settings
+
+
+async def create_connection(
+    conn: AsyncConnection, org_id: int, data: ConnectionIn, *, installation: Installation
+) -> ConnectionOut:
+    connector_class(data.platform)  # an unknown platform is a 422 naming the field
+    _check_credentials(data.platform, data.credentials)
+    settings = _checked_settings(data.settings)
+    base_url = check_url(data.base_url, installation.policy(settings), field="base_url")
+    channel = await channels.channel_policy(conn, org_id, data.channel)
+    row = await repo.insert_connection(
+        conn,
+        org_id=org_id,
+        values={
+            "channel_id": channel.id,
+            "platform": data.platform,
+            "base_url": base_url.rstrip("/"),
+            "credentials_encrypted": installation.vault.seal_json(dict(data.credentials)),
+            "settings": settings.model_dump(mode="json"),
+        },
+    )
+    if row is None:
+        raise ChannelAlreadyConnected(
+            f"the channel {data.channel!r} already has a connection", field="channel"
+        )
+    # Webhook subscriptions, the health check and the catalog pull happen in a job: creating a
+    # connection never needs the platform to answer.
+    await defer_job(conn, SET_UP_TASK, lock=f"connection:{row.id}", connection_id=row.id)
+    return await get_connection(conn, org_id, row.id, installation=installation)
+
+
+async def get_connection(
+    conn: AsyncConnection, org_id: int, connection_id: int, *, installation: Installation
+) -> ConnectionOut:
+    row = await repo.find_connection(conn, org_id=org_id, connection_id=connection_id)
+    if row is None:
+        raise ConnectionNotFound(f"no connection {connection_id}")
+    return await present(conn, row, installation=installation)
+
+
+async def list_connections(
+    conn: AsyncConnection,
+    org_id: int,
+    *,
+    limit: int,
+    after_id: int | None,
+    installation: Installation,
+) -> Page[ConnectionOut]:
+    rows = await repo.list_connections(conn, org_id=org_id, after_id=after_id, limit=limit + 1)
+    items = [await present(conn, r, installation=installation) for r in rows[:limit]]
+    next_cursor = str(rows[limit - 1].id) if len(rows) > limit else None
+    return Page[ConnectionOut](items=items, next_cursor=next_cursor)
+
+
+async def update_connection(
+    conn: AsyncConnection,
+    org_id: int,
+    connection_id: int,
+    patch: ConnectionPatch,
+    *,
+    installation: Installation,
+) -> ConnectionOut:
+    row = await repo.find_connection(conn, org_id=org_id, connection_id=connection_id, lock=True)
+    if row is None:
+        raise ConnectionNotFound(f"no connection {connection_id}")
+    values: dict[str, Any] = {}
+    settings = ConnectionSettings.model_validate(row.settings)
+    if patch.settings is not None:
+        settings = _checked_settings(patch.settings)
+        values["settings"] = settings.model_dump(mode="json")
+    if patch.base_url is not None:
+        values["base_url"] = check_url(
+            patch.base_url, installation.policy(settings), field="base_url"
+        ).rstrip("/")
+    if patch.credentials is not None:
+        _check_credentials(row.platform, patch.credentials)
+        values["credentials_encrypted"] = installation.vault.seal_json(dict(patch.credentials))
+    if patch.active is not None:
+        values["active"] = patch.active
+    if values:
+        if {"base_url", "credentials_encrypted"} & set(values):
+            values["health"] = "unknown"
+        await repo.update_connection(
+            conn, org_id=org_id, connection_id=connection_id, values=values
+        )
+        if {"base_url", "credentials_encrypted"} & set(values) or patch.active:
+            await defer_job(
+                conn, SET_UP_TASK, lock=f"connection:{connection_id}", connection_id=connection_id
+            )
+    return await get_connection(conn, org_id, connection_id, installation=installation)
+
+
+async def delete_connection(conn: AsyncConnection, org_id: int, connection_id: int) -> None:
+    if not await repo.delete_connection(conn, org_id=org_id, connection_id=connection_id):
+        raise ConnectionNotFound(f"no connection {connection_id}")
+
+
+async def request_pull(conn: AsyncConnection, org_id: int, connection_id: int) -> SyncQueued:
+    await _existing(conn, org_id, connection_id)
+    await defer_job(conn, PULL_TASK, lock=f"pull:{connection_id}", connection_id=connection_id)
+    return SyncQueued(connection=connection_id, queued="pull")
+
+
+async def request_stock_resync(
+    conn: AsyncConnection, org_id: int, connection_id: int
+) -> SyncQueued:
+    await _existing(conn, org_id, connection_id)
+    marked = await repo.mark_all_skus(conn, org_id=org_id, connection_id=connection_id)
+    await defer_job(
+        conn, PUSH_STOCK_TASK, lock=f"push:{connection_id}", connection_id=connection_id
+    )
+    return SyncQueued(connection=connection_id, queued="inventory_resync", skus=marked)
+
+
+async def _existing(conn: AsyncConnection, org_id: int, connection_id: int) -> sa.Row[Any]:
+    row = await repo.find_connection(conn, org_id=org_id, connection_id=connection_id)
+    if row is None:
+        raise ConnectionNotFound(f"no connection {connection_id}")
+    return row
+
+
+async def present(
+    conn: AsyncConnection, row: sa.Row[Any], *, installation: Installation
+) -> ConnectionOut:
+    counts = await repo.activity_counts(conn, connection_id=row.id)
+    errors = await repo.recent_errors(conn, connection_id=row.id)
+    unmapped = await repo.unmapped_skus(conn, org_id=row.org_id, connection_id=row.id)
+    credential_keys = sorted(installation.vault.open_json(row.credentials_encrypted))
+    return ConnectionOut(
+        id=row.id,
+        channel=row.channel_code,
+        platform=row.platform,
+        base_url=row.base_url,
+        webhook_url=installation.webhook_url(row.platform, row.id),
+        active=row.active,
+        credential_keys=credential_keys,
+        settings=ConnectionSettings.model_validate(row.settings),
+        health=row.health,
+        health_detail=row.health_detail,
+        checked_at=row.checked_at,
+        webhooks_registered=[t for t in (row.webhooks_registered or "").split(",") if t],
+        pull_cursor=row.pull_cursor,
+        last_pull_at=row.last_pull_at,
+        last_push_at=row.last_push_at,
+        pending_stock_pushes=counts["stock"],
+        pending_pushes=counts["pushes"],
+        events=EventCounts(
+            pending=counts["pending"],
+            needs_mapping=counts["needs_mapping"],
+            failed=counts["failed"],
+        ),
+        recent_errors=[
+            ConnectionError_(at=e.created_at, activity=e.activity, code=e.code, detail=e.detail)
+            for e in errors
+        ],
+        unmapped_skus=unmapped,
+        notes=list(PLATFORM_NOTES.get(row.platform, ())),
+        created_at=row.created_at,
+    )
