@@ -4,12 +4,16 @@ connector for it."""
 from __future__ import annotations
 
 from orderly.connections.errors import UnknownPlatform
+from orderly.connections.platforms.bigcommerce.connector import BigCommerceConnector
 from orderly.connections.port import PlatformAccess, SalesChannel
 
-_PLATFORMS: dict[str, type[SalesChannel]] = {}
+_PLATFORMS: dict[str, type[SalesChannel]] = {
+    connector.platform: connector for connector in (BigCommerceConnector,)
+}
 
 
 def register_platform(connector: type[SalesChannel]) -> None:
+    """Add a platform (tests add one at the port this way)."""
     _PLATFORMS[connector.platform] = connector
 
 
