@@ -117,6 +117,8 @@ connection_orders = sa.Table(
     jsonb("lines", nullable=False, default="[]"),
     # A change on the platform that Orderly could not apply by itself (the order had shipped).
     sa.Column("needs_attention", sa.Text),
+    # Cancelled because the platform said so: nothing to tell the platform back.
+    sa.Column("cancelled_on_platform", sa.Boolean, nullable=False, server_default=sa.false()),
     created_at(),
     sa.PrimaryKeyConstraint("connection_id", "platform_order_id"),
 )
@@ -150,7 +152,8 @@ connection_stock_pending = sa.Table(
     sa.PrimaryKeyConstraint("connection_id", "sku_id"),
 )
 
-# Fulfillments and cancellations to tell the platform, one row per thing told.
+# Fulfillments and cancellations to tell the platform, one row per thing told, queued by
+# triggers on shipped parcels and cancelled orders in the change's own transaction.
 connection_pushes = sa.Table(
     "connection_pushes",
     metadata,
@@ -165,9 +168,15 @@ connection_pushes = sa.Table(
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("last_error", sa.Text),
     sa.Column("platform_reference", sa.Text),
+    sa.Column("next_attempt_at", _AT, nullable=False, server_default=sa.func.now()),
     created_at(),
     sa.Column("done_at", _AT),
     sa.UniqueConstraint("connection_id", "kind", "reference"),
     sa.CheckConstraint("kind IN ('fulfillment', 'cancellation')", name="kind"),
     sa.CheckConstraint("status IN ('pending', 'done', 'failed')", name="status"),
+)
+sa.Index(
+    "ix_connection_pushes_due",
+    connection_pushes.c.next_attempt_at,
+    postgresql_where=connection_pushes.c.status == "pending",
 )

@@ -38,6 +38,42 @@ CREATE TRIGGER stock_changed AFTER INSERT ON stock_ledger
     REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION orderly_stock_changed();
 """
 
+# A parcel of an order that a platform sent leaves: the platform is told, with its tracking.
+PARCEL_SHIPPED = """
+CREATE FUNCTION orderly_parcel_shipped() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO connection_pushes (org_id, connection_id, order_id, kind, reference)
+    SELECT co.org_id, co.connection_id, co.order_id, 'fulfillment', 'parcel:' || NEW.id
+      FROM fulfillment_orders fo
+      JOIN connection_orders co ON co.org_id = fo.org_id AND co.order_id = fo.order_id
+      JOIN connections c ON c.id = co.connection_id AND c.active
+       AND coalesce((c.settings ->> 'push_fulfillments')::boolean, true)
+     WHERE fo.id = NEW.fulfillment_order_id
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER parcel_shipped AFTER UPDATE OF status ON fulfillment_parcels
+    FOR EACH ROW WHEN (NEW.status = 'shipped' AND OLD.status IS DISTINCT FROM 'shipped')
+    EXECUTE FUNCTION orderly_parcel_shipped();
+"""
+
+# An order a platform sent is cancelled here (not there): the platform is told.
+ORDER_CANCELLED = """
+CREATE FUNCTION orderly_order_cancelled() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO connection_pushes (org_id, connection_id, order_id, kind, reference)
+    SELECT co.org_id, co.connection_id, co.order_id, 'cancellation', 'order:' || NEW.id
+      FROM connection_orders co
+      JOIN connections c ON c.id = co.connection_id AND c.active
+     WHERE co.org_id = NEW.org_id AND co.order_id = NEW.id AND NOT co.cancelled_on_platform
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$;
+CREATE TRIGGER order_cancelled AFTER UPDATE OF status ON orders
+    FOR EACH ROW WHEN (NEW.status = 'cancelled' AND OLD.status IS DISTINCT FROM 'cancelled')
+    EXECUTE FUNCTION orderly_order_cancelled();
+"""
+
 
 def upgrade() -> None:
     op.create_table(
@@ -208,6 +244,7 @@ def upgrade() -> None:
             nullable=False,
         ),
         sa.Column("needs_attention", sa.Text(), nullable=True),
+        sa.Column("cancelled_on_platform", sa.Boolean(), server_default=sa.false(), nullable=False),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -239,6 +276,12 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), server_default="0", nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("platform_reference", sa.Text(), nullable=True),
+        sa.Column(
+            "next_attempt_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
         sa.Column(
             "created_at",
             sa.DateTime(timezone=True),
@@ -287,10 +330,23 @@ def upgrade() -> None:
             "connection_id", "sku_id", name=op.f("pk_connection_stock_pending")
         ),
     )
+    op.create_index(
+        "ix_connection_pushes_due",
+        "connection_pushes",
+        ["next_attempt_at"],
+        postgresql_where=sa.text("status = 'pending'"),
+    )
     op.execute(STOCK_CHANGED)
+    op.execute(PARCEL_SHIPPED)
+    op.execute(ORDER_CANCELLED)
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER order_cancelled ON orders")
+    op.execute("DROP FUNCTION orderly_order_cancelled()")
+    op.execute("DROP TRIGGER parcel_shipped ON fulfillment_parcels")
+    op.execute("DROP FUNCTION orderly_parcel_shipped()")
+    op.drop_index("ix_connection_pushes_due", table_name="connection_pushes")
     op.execute("DROP TRIGGER stock_changed ON stock_ledger")
     op.execute("DROP FUNCTION orderly_stock_changed()")
     op.drop_table("connection_stock_pending")
