@@ -118,6 +118,9 @@ async def _apply_changes(
     attention: str | None = None
     if order.state is PlatformOrderState.CANCELLED and status is not OrderStatus.CANCELLED:
         if status in _UNSHIPPED:
+            await repo.mark_cancelled_on_platform(
+                conn, connection_id=connection.id, platform_order_id=order.platform_order_id
+            )
             principal = Principal(
                 org_id=connection.org_id, role=Role.ADMIN, actor=f"connection:{connection.id}"
             )

@@ -261,6 +261,19 @@ async def save_connection_order(conn: AsyncConnection, values: Mapping[str, Any]
     await conn.execute(stmt)
 
 
+async def mark_cancelled_on_platform(
+    conn: AsyncConnection, *, connection_id: int, platform_order_id: str
+) -> None:
+    await conn.execute(
+        sa.update(connection_orders)
+        .where(
+            connection_orders.c.connection_id == connection_id,
+            connection_orders.c.platform_order_id == platform_order_id,
+        )
+        .values(cancelled_on_platform=True)
+    )
+
+
 async def connection_of_order(
     conn: AsyncConnection, *, org_id: int, order_id: int
 ) -> sa.Row[Any] | None:

@@ -12,8 +12,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from orderly.connections import order_pushes, stock
 from orderly.connections import repository as repo
-from orderly.connections import stock
 from orderly.connections.errors import PlatformError
 from orderly.connections.intake import Intake, Outcome, UnmappableOrder, take_order
 from orderly.connections.platform_http import platform_http
@@ -387,3 +387,23 @@ async def resync_all(database: Database) -> int:
             await repo.mark_all_skus(tx.connection, org_id=r.org_id, connection_id=r.id)
             await defer_job(tx.connection, PUSH_STOCK_TASK, lock=f"push:{r.id}", connection_id=r.id)
     return len(rows)
+
+
+async def push_orders(database: Database, installation: Installation, connection_id: int) -> int:
+    """Send the connection's due fulfillments and cancellations."""
+    row = await _connection(database, connection_id)
+    if row is None or not row.active:
+        return 0
+    return await order_pushes.push_orders(database, connector_for(row, installation), row)
+
+
+async def connections_with_waiting_events(database: Database) -> list[int]:
+    async with database.transaction() as tx:
+        result = await tx.connection.execute(
+            sa.text(
+                "SELECT DISTINCT connection_id FROM connection_events"
+                " WHERE status IN ('pending', 'needs_mapping', 'failed') AND attempts < 20"
+                " ORDER BY 1"
+            )
+        )
+        return list(result.scalars())

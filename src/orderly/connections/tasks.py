@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import procrastinate
 
-from orderly.connections import stock, sync
+from orderly.connections import order_pushes, stock, sync
 from orderly.connections.service import Installation
 from orderly.kit.jobs import worker_database
 from orderly.kit.vault import vault_for
@@ -90,3 +90,32 @@ async def route_stock_changes(timestamp: int) -> int:
 @blueprint.task(name="nightly_resync", queueing_lock="connections_nightly_resync")
 async def nightly_resync(timestamp: int) -> int:
     return await sync.resync_all(worker_database(environment_database_url))
+
+
+@blueprint.task(name="push_orders")
+async def push_orders(connection_id: int) -> int:
+    return await sync.push_orders(
+        worker_database(environment_database_url), _installation(), connection_id
+    )
+
+
+@blueprint.periodic(cron="* * * * * */5")
+@blueprint.task(name="push_due_orders", queueing_lock="connections_push_due_orders")
+async def push_due_orders(timestamp: int) -> int:
+    due = await order_pushes.due_connections(worker_database(environment_database_url))
+    for connection_id in due:
+        await push_orders.configure(lock=f"orders:{connection_id}").defer_async(
+            connection_id=connection_id
+        )
+    return len(due)
+
+
+@blueprint.periodic(cron="*/5 * * * *")
+@blueprint.task(name="retry_waiting_events", queueing_lock="connections_retry_events")
+async def retry_waiting_events(timestamp: int) -> int:
+    """Events that wait for a SKU, or failed, are mapped again every five minutes."""
+    database = worker_database(environment_database_url)
+    retried = 0
+    for connection_id in await sync.connections_with_waiting_events(database):
+        retried += await sync.retry_waiting_events(database, _installation(), connection_id)
+    return retried

@@ -5,13 +5,11 @@ the whole order completes it (after the tracking, so the completed e-mail carrie
 from __future__ import annotations
 
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from orderly.connections.errors import PlatformRefused
+from orderly.connections.platforms.woocommerce.shop_api import ShopApi
 from orderly.connections.port import FulfillmentPush
-
-if TYPE_CHECKING:
-    from orderly.connections.platforms.woocommerce.connector import WooCommerceConnector
 
 TRACKING = "/wc-shipment-tracking/v3/orders/{order_id}/shipment-trackings"
 
@@ -20,7 +18,7 @@ def _no_route(error: PlatformRefused) -> bool:
     return error.extra.get("platform_status") == 404 and "rest_no_route" in error.detail
 
 
-async def _trackings(shop: WooCommerceConnector, order_id: int) -> list[dict[str, Any]] | None:
+async def _trackings(shop: ShopApi, order_id: int) -> list[dict[str, Any]] | None:
     """The order's trackings, or None when the shop has no Shipment Tracking extension."""
     if shop.access.settings.get("shipment_tracking", "auto") == "off":
         return None
@@ -34,9 +32,7 @@ async def _trackings(shop: WooCommerceConnector, order_id: int) -> list[dict[str
     return rows
 
 
-async def add_note_once(
-    shop: WooCommerceConnector, order_id: int, note: str, *, customer: bool
-) -> str:
+async def add_note_once(shop: ShopApi, order_id: int, note: str, *, customer: bool) -> str:
     """An order note, unless the same note is already there (a retried push)."""
     notes = await shop.api("GET", f"/orders/{order_id}/notes")
     for existing in notes:
@@ -71,7 +67,7 @@ def covers_order(push: FulfillmentPush, order: dict[str, Any]) -> bool:
     )
 
 
-async def push(shop: WooCommerceConnector, shipment: FulfillmentPush) -> str:
+async def push(shop: ShopApi, shipment: FulfillmentPush) -> str:
     order_id = int(shipment.platform_order_id)
     order = await shop.api("GET", f"/orders/{order_id}")
     trackings = await _trackings(shop, order_id) if shipment.tracking_number else None

@@ -6,19 +6,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from orderly.connections.errors import PlatformRefused
 from orderly.connections.platforms.woocommerce.pull import PER_PAGE
+from orderly.connections.platforms.woocommerce.shop_api import ShopApi
 from orderly.connections.port import Listing, StockPushResult, StockQuantity
-
-if TYPE_CHECKING:
-    from orderly.connections.platforms.woocommerce.connector import WooCommerceConnector
 
 BATCH_LIMIT = 100
 
 
-async def _pages(shop: WooCommerceConnector, path: str) -> AsyncIterator[list[dict[str, Any]]]:
+async def _pages(shop: ShopApi, path: str) -> AsyncIterator[list[dict[str, Any]]]:
     page = 1
     while True:
         params = {"per_page": PER_PAGE, "page": page, "orderby": "id", "order": "asc"}
@@ -31,7 +29,7 @@ async def _pages(shop: WooCommerceConnector, path: str) -> AsyncIterator[list[di
         page += 1
 
 
-async def listings(shop: WooCommerceConnector) -> AsyncIterator[Sequence[Listing]]:
+async def listings(shop: ShopApi) -> AsyncIterator[Sequence[Listing]]:
     """Products page by page; a variable product's variations follow its page."""
     async for products in _pages(shop, "/products"):
         found = [
@@ -58,7 +56,7 @@ def _chunks(items: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     return [items[i : i + BATCH_LIMIT] for i in range(0, len(items), BATCH_LIMIT)]
 
 
-async def push(shop: WooCommerceConnector, quantities: Sequence[StockQuantity]) -> StockPushResult:
+async def push(shop: ShopApi, quantities: Sequence[StockQuantity]) -> StockPushResult:
     """WooCommerce has one stock figure per product or variation: no locations."""
     refused: dict[str, str] = {}
     simple: dict[int, str] = {}
@@ -88,7 +86,7 @@ async def push(shop: WooCommerceConnector, quantities: Sequence[StockQuantity]) 
 
 
 async def _send_batch(
-    shop: WooCommerceConnector,
+    shop: ShopApi,
     path: str,
     chunk: list[dict[str, Any]],
     skus: dict[int, str],
