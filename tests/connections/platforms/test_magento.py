@@ -578,6 +578,15 @@ class TestCancellation:
             await connect(fake).push_cancellation(order_id, reason="too late")
 
 
+class TestInputLimits:
+    async def test_a_page_over_the_shops_maximum_is_refused(self, clock: MovableClock) -> None:
+        fake = FakeMagento(clock, input_limits=True, max_page_size=300)
+        fake.place_order([("MUG", 1)])
+        with pytest.raises(PlatformRefused, match="pageSize"):
+            await pull(connect(fake, settings={"page_size": 500}), None)
+        assert len(orders_of(await pull(connect(fake), None))) == 1
+
+
 class TestListings:
     async def test_the_catalog_comes_page_by_page(self, fake: FakeMagento) -> None:
         for n in range(230):
