@@ -5,13 +5,19 @@ from __future__ import annotations
 
 from orderly.connections.errors import UnknownPlatform
 from orderly.connections.platforms.bigcommerce.connector import BigCommerceConnector
+from orderly.connections.platforms.magento.connector import MagentoConnector
 from orderly.connections.platforms.shopify.connector import ShopifyConnector
 from orderly.connections.platforms.woocommerce.connector import WooCommerceConnector
 from orderly.connections.port import PlatformAccess, SalesChannel
 
 _PLATFORMS: dict[str, type[SalesChannel]] = {
     connector.platform: connector
-    for connector in (BigCommerceConnector, ShopifyConnector, WooCommerceConnector)
+    for connector in (
+        BigCommerceConnector,
+        MagentoConnector,
+        ShopifyConnector,
+        WooCommerceConnector,
+    )
 }
 
 
