@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any, Protocol
@@ -56,6 +57,21 @@ def use_clock(clock: PlatformClock | None) -> None:
 
 def platform_clock() -> PlatformClock:
     return _clock
+
+
+TransportRoute = Callable[[str], httpx.AsyncBaseTransport | None]
+_route: TransportRoute | None = None
+
+
+def use_transport(route: TransportRoute | None) -> None:
+    """Send the calls for some base URLs through other transports (None: the network). Tests
+    route each platform to its fake in this process this way."""
+    global _route
+    _route = route
+
+
+def routed_transport(base_url: str) -> httpx.AsyncBaseTransport | None:
+    return _route(base_url) if _route is not None else None
 
 
 @dataclass(frozen=True, slots=True)

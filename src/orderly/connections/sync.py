@@ -16,7 +16,7 @@ from orderly.connections import order_pushes, stock
 from orderly.connections import repository as repo
 from orderly.connections.errors import PlatformError
 from orderly.connections.intake import Intake, Outcome, UnmappableOrder, take_order
-from orderly.connections.platform_http import platform_http
+from orderly.connections.platform_http import platform_http, routed_transport
 from orderly.connections.port import ChannelOrder, InboundEvent, PlatformAccess, SalesChannel
 from orderly.connections.registry import sales_channel
 from orderly.connections.schemas import ConnectionSettings
@@ -34,7 +34,11 @@ EVENT_BATCH = 100
 
 def connector_for(row: Any, installation: Installation) -> SalesChannel:
     settings = ConnectionSettings.model_validate(row.settings)
-    http = platform_http(row.platform, policy=installation.policy(settings))
+    http = platform_http(
+        row.platform,
+        policy=installation.policy(settings),
+        transport=routed_transport(row.base_url),
+    )
     access = PlatformAccess(
         base_url=row.base_url,
         credentials=installation.vault.open_json(row.credentials_encrypted),

@@ -25,7 +25,6 @@ from starlette.routing import Route
 from tests.connections.clock import MovableClock
 
 SOURCE_ITEM_TYPE = "\\Magento\\InventoryApi\\Api\\Data\\SourceItemInterface"
-EPOCH = datetime(2025, 3, 1, tzinfo=UTC)
 NO_ENTITY = "The entity that was requested doesn't exist. Verify the entity and try again."
 REQUIRED = '"%fieldName" is required. Enter and try again.'
 
@@ -75,6 +74,8 @@ class FakeMagento:
         self.input_list_limit = input_list_limit
         self.max_page_size = max_page_size
         self._start = clock.now()
+        # The store's wall clock starts an hour ago, so a first pull's look-back finds its orders.
+        self._epoch = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
         self._consumer_id = 7
         self._credentials = {
             "consumer_key": "k" * 31 + "1",
@@ -214,7 +215,7 @@ class FakeMagento:
         self._failures += [status] * count
 
     def wall_time(self) -> str:
-        moment = EPOCH + timedelta(seconds=self.clock.now() - self._start)
+        moment = self._epoch + timedelta(seconds=self.clock.now() - self._start)
         return moment.strftime("%Y-%m-%d %H:%M:%S")
 
     # The store
