@@ -72,6 +72,32 @@ async def test_secrets_stay_secret(
     too_long = {"code": "own2", "name": "x", "credentials": {"k": carrier_secret("SEC") * 400}}
     assert (await call("POST", "/v1/carriers", json=too_long, headers=h)).status_code == 422
 
+    secrets["platform token"] = "shpat_" + "5" * 32
+    secrets["platform app secret"] = "shpss_" + "6" * 32
+    connection = await call(
+        "POST",
+        "/v1/connections",
+        json={
+            "channel": "web",
+            "platform": "shopify",
+            "base_url": "https://secret-shop.myshopify.com",
+            "credentials": {
+                "access_token": secrets["platform token"],
+                "client_secret": secrets["platform app secret"],
+            },
+        },
+        headers=h,
+    )
+    assert connection.status_code == 201, connection.text
+    await call("GET", f"/v1/connections/{connection.json()['id']}", headers=h)
+    await call("GET", "/v1/connections", headers=h)
+    await call(
+        "PATCH",
+        f"/v1/connections/{connection.json()['id']}",
+        json={"credentials": {"access_token": secrets["platform token"], "client_secret": "x"}},
+        headers=h,
+    )
+
     hook = await call("GET", "/v1/tracking/webhook", headers=h)
     secrets["tracking secret"] = hook.json()["secret"]
     shown_once["tracking secret"] = "GET /v1/tracking/webhook"  # its settings page, for admins

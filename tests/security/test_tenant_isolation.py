@@ -29,6 +29,7 @@ UNGUARDED = {
     "/track/": "public tracking page: a tracking number is the secret",
     "/returns/": "the customer's return portal: order number and e-mail are the secret",
     "/v1/tracking/events": "carrier push, authenticated by account token and signature",
+    "/hooks/": "a sales platform's webhook, authenticated by the platform's signature",
 }
 
 

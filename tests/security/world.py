@@ -146,6 +146,18 @@ async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> Worl
         )
     )
     purchase_order = await _purchase_order(client, db, org, tag)
+    connection = await _ok(
+        await client.post(
+            "/v1/connections",
+            json={
+                "channel": f"CH{tag}",
+                "platform": "shopify",
+                "base_url": f"https://conn{tag.lower()}.myshopify.com",
+                "credentials": {"access_token": f"shpat_{tag}", "client_secret": f"shpss_{tag}"},
+            },
+            headers=h,
+        )
+    )
     template = await _ok(
         await client.put(
             f"/v1/notification-templates/{KIND}",
@@ -178,11 +190,14 @@ async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> Worl
         "kind": template["kind"],
         "notification_id": notifications["items"][0]["id"],
         "delivery_id": deliveries["items"][0]["id"],
+        "connection_id": connection["id"],
+        "platform": "shopify",
     }
     world.markers = {
         f"WH{tag}", f"SKU{tag}", f"CH{tag}", f"EXT{tag}", f"BR{tag}",
         f"buyer{tag.lower()}@example.com", shipment.tracking_number, key["prefix"],
         f"car{tag.lower()}", f"hooks.example.com/{tag}", f"RMA{tag}", f"SUP{tag}",
         purchase_order["number"], f"TPL{tag}", return_label["tracking_number"],
+        f"conn{tag.lower()}.myshopify.com",
     }  # fmt: skip
     return world

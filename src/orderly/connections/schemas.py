@@ -4,11 +4,12 @@ which credential keys it holds."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=100)]
+OptionValue = Annotated[str, StringConstraints(max_length=200)] | int | bool
 Secret = Annotated[str, StringConstraints(min_length=1, max_length=4000)]
 PlatformId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
 
@@ -35,10 +36,25 @@ class ConnectionSettings(Closed):
     store_code: Code | None = None
     source_code: Code | None = None
     pull_interval_minutes: int = Field(default=10, ge=1, le=1440)
+    # How far back the first pull reaches, before there is a cursor.
+    first_pull_days: int = Field(default=30, ge=1, le=3650)
     # Networks the base URL may be in although private (a shop on the office network).
     allowed_networks: list[Annotated[str, StringConstraints(max_length=50)]] = Field(
         default_factory=list, max_length=20
     )
+    # A platform's own options, by the names docs/channels.md gives for each platform.
+    options: dict[Code, OptionValue] = Field(default_factory=dict, max_length=20)
+
+    @model_validator(mode="after")
+    def _options_do_not_shadow_settings(self) -> ConnectionSettings:
+        shadowed = sorted(set(self.options) & set(type(self).model_fields))
+        if shadowed:
+            raise ValueError(f"options may not set {', '.join(shadowed)}: they are settings")
+        return self
+
+    def for_connector(self) -> dict[str, Any]:
+        """The settings as a connector reads them: options beside the settings."""
+        return {**self.model_dump(mode="json", exclude={"options"}), **self.options}
 
 
 class ConnectionIn(Closed):

@@ -42,7 +42,7 @@ def connector_for(row: Any, installation: Installation) -> SalesChannel:
     access = PlatformAccess(
         base_url=row.base_url,
         credentials=installation.vault.open_json(row.credentials_encrypted),
-        settings=settings.model_dump(mode="json"),
+        settings=settings.for_connector(),
         http=http,
     )
     return sales_channel(row.platform, access)

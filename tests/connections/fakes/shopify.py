@@ -19,7 +19,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-import httpx
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -915,20 +914,3 @@ def _actual(selections: Any, fragments: dict[str, Any], data: Any) -> int:
             total += 1 + _actual(node.selection_set.selections, fragments, item)
         total += 1 if node.arguments and value is not None else 0
     return total
-
-
-class TimeoutTransport(httpx.AsyncBaseTransport):
-    """Wraps a transport; the next `count` requests time out."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.pending = 0
-
-    def fail_next(self, count: int) -> None:
-        self.pending += count
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.pending:
-            self.pending -= 1
-            raise httpx.ReadTimeout("timed out", request=request)
-        return await self.inner.handle_async_request(request)

@@ -23,7 +23,6 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
@@ -766,20 +765,3 @@ class FakeWooCommerce:
         }
         self.trackings.setdefault(order_id, []).append(tracking)
         return JSONResponse(tracking, status_code=201)
-
-
-class TimeoutTransport(httpx.AsyncBaseTransport):
-    """Wraps a transport and raises ReadTimeout for the next `count` requests."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.pending = 0
-
-    def time_out_next(self, count: int) -> None:
-        self.pending += count
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.pending:
-            self.pending -= 1
-            raise httpx.ReadTimeout("timed out", request=request)
-        return await self.inner.handle_async_request(request)

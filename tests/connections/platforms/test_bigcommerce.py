@@ -30,23 +30,10 @@ from orderly.connections.port import (
 from orderly.kit.clock import utcnow
 from tests.connections.clock import MovableClock
 from tests.connections.fakes.bigcommerce import FakeBigCommerce
+from tests.connections.transports import TimingOut
 
 HOOK_URL = "https://orderly.example.com/hooks/bigcommerce/7"
 ADJUST = "/v3/inventory/adjustments/absolute"
-
-
-class TimeoutsFirst(httpx.AsyncBaseTransport):
-    """Raises a read timeout for the next `count` requests, then passes them on."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.count = 0
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.count > 0:
-            self.count -= 1
-            raise httpx.ReadTimeout("timed out", request=request)
-        return await self.inner.handle_async_request(request)
 
 
 @pytest.fixture
@@ -60,8 +47,8 @@ def fake(clock: MovableClock) -> FakeBigCommerce:
 
 
 @pytest.fixture
-def transport(fake: FakeBigCommerce) -> TimeoutsFirst:
-    return TimeoutsFirst(httpx.ASGITransport(app=fake.app))
+def transport(fake: FakeBigCommerce) -> TimingOut:
+    return TimingOut(httpx.ASGITransport(app=fake.app))
 
 
 def build(
@@ -82,7 +69,7 @@ def build(
 
 @pytest.fixture
 def connector(
-    fake: FakeBigCommerce, clock: MovableClock, transport: TimeoutsFirst
+    fake: FakeBigCommerce, clock: MovableClock, transport: TimingOut
 ) -> BigCommerceConnector:
     return build(fake, clock, transport)
 
@@ -154,7 +141,7 @@ class TestWebhookIn:
                 connector.read_webhook(request)
 
     def test_a_delivery_for_another_store_of_the_same_app_is_refused(
-        self, fake: FakeBigCommerce, clock: MovableClock, transport: TimeoutsFirst
+        self, fake: FakeBigCommerce, clock: MovableClock, transport: TimingOut
     ) -> None:
         other = FakeBigCommerce(clock, store_hash="zzz999")
         other.client_secret = fake.client_secret  # one app, installed on two stores
@@ -342,15 +329,15 @@ class TestPlatformDown:
         assert fake.available("MUG-1") is None
 
     async def test_timeouts_raise_unavailable(
-        self, fake: FakeBigCommerce, connector: BigCommerceConnector, transport: TimeoutsFirst
+        self, fake: FakeBigCommerce, connector: BigCommerceConnector, transport: TimingOut
     ) -> None:
-        transport.count = 50
+        transport.time_out_next(50)
 
         with pytest.raises(PlatformUnavailable):
             await connector.check()
 
     async def test_a_wrong_token_is_refused(
-        self, fake: FakeBigCommerce, clock: MovableClock, transport: TimeoutsFirst
+        self, fake: FakeBigCommerce, clock: MovableClock, transport: TimingOut
     ) -> None:
         wrong = build(fake, clock, transport, credentials={**fake.credentials, "access_token": "x"})
 
@@ -390,7 +377,7 @@ class TestStockOut:
         assert [fake.available(s) for s in ("A", "B", "C")] == [4, 4, 4]
 
     async def test_the_location_comes_from_the_quantity_or_the_setting(
-        self, fake: FakeBigCommerce, clock: MovableClock, transport: TimeoutsFirst
+        self, fake: FakeBigCommerce, clock: MovableClock, transport: TimingOut
     ) -> None:
         fake.add_product("A")
         fake.locations.add(3)

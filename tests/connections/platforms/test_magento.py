@@ -35,22 +35,9 @@ from orderly.connections.port import (
 from tests.connections.clock import MovableClock
 from tests.connections.fakes.magento import FakeMagento
 from tests.connections.fakes.shop import FakeShop
+from tests.connections.transports import TimingOut
 
 BASE_URL = "https://shop.test"
-
-
-class TimingOut(httpx.AsyncBaseTransport):
-    """The next `failures` requests time out; then the inner transport answers."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport, failures: int) -> None:
-        self.inner = inner
-        self.failures = failures
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        if self.failures > 0:
-            self.failures -= 1
-            raise httpx.ReadTimeout("timed out", request=request)
-        return await self.inner.handle_async_request(request)
 
 
 @pytest.fixture
@@ -75,7 +62,7 @@ def connect(
     access = PlatformAccess(
         base_url=BASE_URL + fake.base_path,
         credentials=credentials or fake.credentials,
-        settings={"initial_lookback_days": 3650, **(settings or {})},
+        settings={"first_pull_days": 3650, **(settings or {})},
         http=http,
     )
     return MagentoConnector(access)

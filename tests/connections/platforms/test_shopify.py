@@ -32,7 +32,8 @@ from orderly.connections.port import (
 )
 from tests.connections.clock import MovableClock
 from tests.connections.fakes.shop import FakeShop
-from tests.connections.fakes.shopify import RESTORE_RATE, FakeShopify, TimeoutTransport
+from tests.connections.fakes.shopify import RESTORE_RATE, FakeShopify
+from tests.connections.transports import TimingOut
 
 HOOK_URL = "https://orderly.example.com/hooks/shopify/42"
 
@@ -42,7 +43,7 @@ class Harness:
     shop: FakeShopify
     connector: ShopifyConnector
     clock: MovableClock
-    transport: TimeoutTransport
+    transport: TimingOut
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def harness() -> Harness:
 
 
 def _harness(shop: FakeShopify, credentials: dict[str, str], **settings: object) -> Harness:
-    transport = TimeoutTransport(httpx.ASGITransport(app=shop.app))
+    transport = TimingOut(httpx.ASGITransport(app=shop.app))
     client = httpx.AsyncClient(transport=transport, base_url="https://orderly-test.myshopify.com")
     http = PlatformHttp(
         client, platform="shopify", clock=shop.clock, policy=RetryPolicy(attempts=3)
@@ -259,7 +260,7 @@ class TestPlatformDown:
         assert harness.shop.available("MUG") is None
 
     async def test_timeouts_are_unavailable(self, harness: Harness) -> None:
-        harness.transport.fail_next(10)
+        harness.transport.time_out_next(10)
         with pytest.raises(PlatformUnavailable):
             await harness.connector.check()
 

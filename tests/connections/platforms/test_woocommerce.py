@@ -31,7 +31,8 @@ from orderly.connections.port import (
 )
 from tests.connections.clock import MovableClock
 from tests.connections.fakes.shop import FakeShop
-from tests.connections.fakes.woocommerce import FakeWooCommerce, TimeoutTransport
+from tests.connections.fakes.woocommerce import FakeWooCommerce
+from tests.connections.transports import TimingOut
 
 HOOK_URL = "https://orderly.example/hooks/woocommerce/42"
 
@@ -274,11 +275,11 @@ class TestPlatformDown:
         assert fake.available("MUG") is None
 
     async def test_timeouts_are_unavailable(self, fake: FakeWooCommerce) -> None:
-        transport = TimeoutTransport(httpx.ASGITransport(app=fake.app))
+        transport = TimingOut(httpx.ASGITransport(app=fake.app))
         transport.time_out_next(50)
         with pytest.raises(PlatformUnavailable, match="timed out"):
             await connect(fake, transport=transport).check()
-        transport.pending = 0
+        transport.failures = 0
         transport.time_out_next(1)
         await connect(fake, transport=transport).check()
 

@@ -51,7 +51,7 @@ class MagentoConnector:
         self.page_size = int(settings.get("page_size") or PAGE_SIZE)
         self.stock_batch_size = int(settings.get("stock_batch_size") or STOCK_BATCH_SIZE)
         self.requests_per_second = float(settings.get("requests_per_second") or 0)
-        self.initial_lookback = timedelta(days=int(settings.get("initial_lookback_days") or 30))
+        self.initial_lookback = timedelta(days=int(settings.get("first_pull_days") or 30))
         method = str(settings.get("signature_method") or HMAC_SHA256)
         self._auth = MagentoOAuth(access.credentials, method=method)
         self._api = f"{access.base_url.rstrip('/')}/rest/{self.store_code}/V1"
