@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -295,6 +296,67 @@ class TestWebhooksIn:
                 {"org": org.id},
             )
             assert reserved.scalar() == 0
+
+    async def test_an_address_edited_on_the_platform_reaches_the_unshipped_order(
+        self,
+        client: httpx.AsyncClient,
+        org: Org,
+        shop: tuple[str, MemoryShop],
+        db: Database,
+        installation: Installation,
+    ) -> None:
+        base_url, memory = shop
+        await stocked(db, org)
+        created = await connect(client, org, base_url)
+        order = memory.place("1005", [("TEE-1", 1)])
+        headers, payload = memory.webhook(order.platform_order_id, event_id="e1")
+        await deliver(client, created, headers, payload)
+        await sync.retry_waiting_events(db, installation, created["id"])
+        assert order.shipping_address is not None
+        moved = replace(
+            order,
+            shipping_address=replace(order.shipping_address, line1="9 New Road", city="Trenton"),
+            updated_at=memory.tick(),
+        )
+        memory.orders[order.platform_order_id] = moved
+        headers, payload = memory.webhook(order.platform_order_id, event_id="e2")
+        await deliver(client, created, headers, payload)
+        await sync.retry_waiting_events(db, installation, created["id"])
+        [placed] = await orders_of(db, org)
+        view = await order_view(db, org, placed["id"])
+        assert (view["shipping_address"]["line1"], view["shipping_address"]["city"]) == (
+            "9 New Road",
+            "Trenton",
+        )
+
+    async def test_a_failed_event_is_kept_shown_and_retried_on_request(
+        self,
+        client: httpx.AsyncClient,
+        org: Org,
+        shop: tuple[str, MemoryShop],
+        db: Database,
+        installation: Installation,
+    ) -> None:
+        base_url, memory = shop
+        await stocked(db, org)
+        created = await connect(client, org, base_url)
+        order = memory.place("1006", [("TEE-1", 1)])
+        headers, payload = memory.webhook(order.platform_order_id, event_id="e1")
+        await deliver(client, created, headers, payload)
+        memory.down = True  # the order cannot be fetched
+        await sync.retry_waiting_events(db, installation, created["id"])
+        events = await client.get(
+            f"/v1/connections/{created['id']}/events?status=failed", headers=org.headers
+        )
+        [failed] = events.json()
+        assert "503" in failed["last_error"]
+        memory.down = False
+        retried = await client.post(
+            f"/v1/connections/{created['id']}/events/{failed['id']}/retry", headers=org.headers
+        )
+        assert retried.status_code == 200 and retried.json()["status"] == "pending"
+        assert await sync.process_event(db, installation, failed["id"]) == "done"
+        assert len(await orders_of(db, org)) == 1
 
 
 class TestPulls:

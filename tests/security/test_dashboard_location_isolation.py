@@ -95,6 +95,8 @@ ORGANIZATION_WIDE_PAGES = {
     "/settings/api-keys": "an API key sees every location",
     "/settings/webhooks": "deliveries carry every location's events",
     "/settings/webhooks/{webhook_id}": "deliveries carry every location's events",
+    "/settings/connections": "a store's connection serves every location",
+    "/settings/connections/{connection_id}": "a store's connection serves every location",
 }
 # Path parameters that name the same thing for every location rather than an object of one.
 SHARED_PARAMS = {"kind"}
@@ -224,6 +226,7 @@ async def walk(client: httpx.AsyncClient, db: Database) -> Walk:
     b_ids = {
         **{k: world.ids[k] for k in ("order_id", "fo_id", "pick_list_id", "shipment_id")},
         **{k: world.ids[k] for k in ("return_id", "po_id", "webhook_id", "delivery_id", "key_id")},
+        "connection_id": world.ids["connection_id"],
         "code": f"WH{B}",
         "kind": KIND,
         "user_id": other.id,

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from orderly.connections import repository as connection_rows
 from orderly.fulfillment import picking
 from orderly.fulfillment import service as fulfillment
 from orderly.fulfillment.schemas import PickListIn
@@ -169,6 +170,16 @@ async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> Worl
     await dispatch_all(db)
     notifications = await _ok(await client.get("/v1/notifications", headers=h), 200)
     deliveries = await _ok(await client.get("/v1/webhook-deliveries", headers=h), 200)
+    async with db.transaction() as transaction:
+        event_row_id = await connection_rows.store_event(
+            transaction.connection,
+            org_id=org.id,
+            connection_id=connection["id"],
+            event_id=f"evt-{tag}",
+            topic="orders/create",
+            platform_order_id=f"PO{tag}",
+            payload={"id": f"PO{tag}"},
+        )
     world.ids = {
         "location_id": location["id"],
         "product_id": product["id"],
@@ -192,6 +203,7 @@ async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> Worl
         "delivery_id": deliveries["items"][0]["id"],
         "connection_id": connection["id"],
         "platform": "shopify",
+        "event_id": event_row_id or 0,
     }
     world.markers = {
         f"WH{tag}", f"SKU{tag}", f"CH{tag}", f"EXT{tag}", f"BR{tag}",

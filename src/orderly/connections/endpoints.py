@@ -7,11 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from orderly.connections import repository as repo
-from orderly.connections import service
-from orderly.connections.errors import ConnectionNotFound
-from orderly.connections.port import InboundRequest
-from orderly.connections.registry import connector_class
+from orderly.connections import inbox, service
 from orderly.connections.schemas import (
     ConnectionIn,
     ConnectionOut,
@@ -20,10 +16,8 @@ from orderly.connections.schemas import (
     SyncQueued,
 )
 from orderly.connections.service import Installation
-from orderly.connections.sync import connector_for, store_event
 from orderly.kit.deps import Conn, Tx
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
-from orderly.kit.jobs import defer_job
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.kit.problems import responses
 from orderly.kit.vault import vault_for
@@ -33,7 +27,6 @@ router = APIRouter(tags=["connections"])
 hooks = APIRouter(tags=["connections"], include_in_schema=True)
 
 ConnectionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-PROCESS_EVENT_TASK = "connections:process_event"
 
 
 def _installation(request: Request) -> Installation:
@@ -175,11 +168,24 @@ async def list_events(
     status: Literal["pending", "done", "ignored", "needs_mapping", "failed"] | None = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[EventOut]:
-    row = await repo.find_connection(conn, org_id=principal.org_id, connection_id=connection_id)
-    if row is None:
-        raise ConnectionNotFound(f"no connection {connection_id}")
-    rows = await repo.events(conn, connection_id=connection_id, status=status, limit=limit)
-    return [EventOut.model_validate(r._mapping, from_attributes=False) for r in rows]
+    return await service.list_events(
+        conn, principal.org_id, connection_id, status=status, limit=limit
+    )
+
+
+@router.post(
+    "/connections/{connection_id}/events/{event_id}/retry",
+    response_model=EventOut,
+    summary="Map an inbox event again now (it waited for a SKU, or failed)",
+    responses=responses(403, 404),
+)
+async def retry_event(
+    connection_id: ConnectionId,
+    event_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    conn: Conn,
+    principal: SettingsWriter,
+) -> EventOut:
+    return await service.retry_event(conn, principal.org_id, connection_id, event_id)
 
 
 @hooks.post(
@@ -196,22 +202,12 @@ async def receive_webhook(
 ) -> Response:
     """Verified by the platform's own signature, kept raw in the inbox in this transaction,
     answered at once; a job maps it."""
-    connector_class(platform)
-    row = await repo.find_connection_for_hook(
-        tx.connection, connection_id=connection_id, platform=platform
-    )
-    if row is None:
-        raise ConnectionNotFound(f"no {platform} connection {connection_id}")
-    channel = connector_for(row, installation)
-    url = installation.webhook_url(platform, connection_id) or ""
-    inbound = InboundRequest(
-        url=url,
-        headers={k.lower(): v for k, v in request.headers.items()},
+    await inbox.receive_webhook(
+        tx,
+        installation,
+        platform=platform,
+        connection_id=connection_id,
+        headers=dict(request.headers),
         body=await request.body(),
     )
-    event = channel.read_webhook(inbound)
-    if event is not None:
-        event_row_id = await store_event(tx, row, event)
-        if event_row_id is not None:
-            await defer_job(tx.connection, PROCESS_EVENT_TASK, lock=None, event_row_id=event_row_id)
     return Response(status_code=200)

@@ -9,6 +9,10 @@ class ConnectionNotFound(NotFound):
     code = "connection_not_found"
 
 
+class EventNotFound(NotFound):
+    code = "connection_event_not_found"
+
+
 class ChannelAlreadyConnected(Conflict):
     """A channel has one connection, so that a platform's ids never collide within it."""
 

@@ -18,10 +18,12 @@ from orderly.connections.port import (
 )
 from orderly.connections.schemas import ConnectionSettings
 from orderly.kit.db import Transaction
+from orderly.kit.errors import OrderlyError
 from orderly.kit.money import from_minor
 from orderly.order_flows import cancellation
 from orderly.order_flows.capture import capture_order
 from orderly.orders import queries
+from orderly.orders import service as orders
 from orderly.orders.domain import OrderStatus, PaymentStatus
 from orderly.orders.schemas import AddressIn, CustomerIn, OrderIn, OrderLineIn, PaymentIn
 from orderly.sourcing.config import BackorderPolicy
@@ -129,15 +131,13 @@ async def _apply_changes(
             )
         else:
             attention = "cancelled on the platform after it shipped"
-    elif (
-        order.payment_status
-        in (
-            PlatformPaymentStatus.REFUNDED,
-            PlatformPaymentStatus.PARTIALLY_REFUNDED,
-        )
-        and status not in _UNSHIPPED
+    elif order.payment_status in (
+        PlatformPaymentStatus.REFUNDED,
+        PlatformPaymentStatus.PARTIALLY_REFUNDED,
     ):
-        attention = f"{order.payment_status.value} on the platform"
+        attention = f"{order.payment_status.value} on the platform: check the order"
+    else:
+        attention = await _follow_address(conn, connection, order, row, status)
     await repo.save_connection_order(
         conn,
         {
@@ -151,6 +151,35 @@ async def _apply_changes(
         },
     )
     return Intake(Outcome.UPDATED, order_id=before.order_id, detail=attention)
+
+
+async def _follow_address(
+    conn: AsyncConnection,
+    connection: Any,
+    order: ChannelOrder,
+    row: dict[str, Any] | None,
+    status: OrderStatus | None,
+) -> str | None:
+    """An address edited on the platform is applied while nothing has shipped; after that it
+    is flagged for a person."""
+    edited = _address(order.shipping_address)
+    if row is None or edited is None:
+        return None
+    new = edited.model_dump(exclude_none=True)
+    stored = row.get("shipping_address") or {}
+    if all(stored.get(k) == v for k, v in new.items()):
+        return None
+    if status not in _UNSHIPPED:
+        return "shipping address edited on the platform after it shipped"
+    principal = Principal(
+        org_id=connection.org_id, role=Role.ADMIN, actor=f"connection:{connection.id}"
+    )
+    try:
+        async with conn.begin_nested():
+            await orders.edit_shipping_address(conn, principal, row["id"], new)
+    except OrderlyError as error:
+        return f"shipping address edited on the platform, not applied: {error.detail}"
+    return None
 
 
 def order_in(order: ChannelOrder, *, channel: str) -> OrderIn:

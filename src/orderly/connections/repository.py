@@ -212,6 +212,24 @@ async def settle_event(
     )
 
 
+async def event_of(
+    conn: AsyncConnection, *, connection_id: int, event_row_id: int
+) -> sa.Row[Any] | None:
+    stmt = sa.select(connection_events).where(
+        connection_events.c.connection_id == connection_id,
+        connection_events.c.id == event_row_id,
+    )
+    return (await conn.execute(stmt)).first()
+
+
+async def reopen_event(conn: AsyncConnection, *, event_row_id: int) -> None:
+    await conn.execute(
+        sa.update(connection_events)
+        .where(connection_events.c.id == event_row_id)
+        .values(status="pending")
+    )
+
+
 async def events(
     conn: AsyncConnection, *, connection_id: int, status: str | None, limit: int
 ) -> Sequence[sa.Row[Any]]:

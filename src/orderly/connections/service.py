@@ -14,6 +14,7 @@ from orderly.connections import repository as repo
 from orderly.connections.errors import (
     ChannelAlreadyConnected,
     ConnectionNotFound,
+    EventNotFound,
     InvalidCredentials,
 )
 from orderly.connections.registry import connector_class
@@ -24,6 +25,7 @@ from orderly.connections.schemas import (
     ConnectionPatch,
     ConnectionSettings,
     EventCounts,
+    EventOut,
     SyncQueued,
 )
 from orderly.kit.jobs import defer_job
@@ -34,6 +36,7 @@ from orderly.kit.vault import Vault
 SET_UP_TASK = "connections:set_up_connection"
 PULL_TASK = "connections:pull_orders"
 PUSH_STOCK_TASK = "connections:push_stock"
+PROCESS_EVENT_TASK = "connections:process_event"
 
 PLATFORM_NOTES: Mapping[str, tuple[str, ...]] = {
     "shopify": ("Orders older than 60 days are pulled only with the read_all_orders scope.",),
@@ -193,6 +196,31 @@ async def request_stock_resync(
         conn, PUSH_STOCK_TASK, lock=f"push:{connection_id}", connection_id=connection_id
     )
     return SyncQueued(connection=connection_id, queued="inventory_resync", skus=marked)
+
+
+async def list_events(
+    conn: AsyncConnection, org_id: int, connection_id: int, *, status: str | None, limit: int
+) -> list[EventOut]:
+    """The connection's inbox, newest first."""
+    await _existing(conn, org_id, connection_id)
+    rows = await repo.events(conn, connection_id=connection_id, status=status, limit=limit)
+    return [EventOut.model_validate(dict(r._mapping)) for r in rows]
+
+
+async def retry_event(
+    conn: AsyncConnection, org_id: int, connection_id: int, event_row_id: int
+) -> EventOut:
+    """Map an inbox event again now (after a SKU was created, or a failure was fixed)."""
+    await _existing(conn, org_id, connection_id)
+    row = await repo.event_of(conn, connection_id=connection_id, event_row_id=event_row_id)
+    if row is None:
+        raise EventNotFound(f"no event {event_row_id} on connection {connection_id}")
+    if row.status in ("needs_mapping", "failed"):
+        await repo.reopen_event(conn, event_row_id=event_row_id)
+        await defer_job(conn, PROCESS_EVENT_TASK, event_row_id=event_row_id)
+    row = await repo.event_of(conn, connection_id=connection_id, event_row_id=event_row_id)
+    assert row is not None
+    return EventOut.model_validate(dict(row._mapping))
 
 
 async def _existing(conn: AsyncConnection, org_id: int, connection_id: int) -> sa.Row[Any]:

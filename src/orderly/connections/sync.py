@@ -376,18 +376,21 @@ async def _count_attempt(database: Database, row: Any, sku_ids: Sequence[int], d
         )
 
 
-async def resync_all(database: Database) -> int:
-    """Mark every SKU of every active stock-pushing connection (the nightly resync)."""
+async def resync_all(database: Database, installation: Installation) -> int:
+    """The nightly resync: each active stock-pushing connection is checked and its catalog's
+    ids read again (so the SKU map stays current), then every SKU of it is pushed."""
     async with database.transaction() as tx:
         rows = (
             await tx.connection.execute(
                 sa.text(
                     "SELECT id, org_id FROM connections WHERE active"
-                    " AND coalesce((settings ->> 'push_stock')::boolean, true)"
+                    " AND coalesce((settings ->> 'push_stock')::boolean, true) ORDER BY id"
                 )
             )
         ).all()
-        for r in rows:
+    for r in rows:
+        await set_up(database, installation, r.id)
+        async with database.transaction() as tx:
             await repo.mark_all_skus(tx.connection, org_id=r.org_id, connection_id=r.id)
             await defer_job(tx.connection, PUSH_STOCK_TASK, lock=f"push:{r.id}", connection_id=r.id)
     return len(rows)

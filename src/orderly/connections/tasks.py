@@ -89,7 +89,7 @@ async def route_stock_changes(timestamp: int) -> int:
 @blueprint.periodic(cron="17 3 * * *")
 @blueprint.task(name="nightly_resync", queueing_lock="connections_nightly_resync")
 async def nightly_resync(timestamp: int) -> int:
-    return await sync.resync_all(worker_database(environment_database_url))
+    return await sync.resync_all(worker_database(environment_database_url), _installation())
 
 
 @blueprint.task(name="push_orders")

@@ -27,6 +27,7 @@ from orderly.settings import Settings
 from orderly.web import (
     auth_views,
     automation_views,
+    connection_views,
     fulfillment_views,
     home_views,
     inventory_views,
@@ -88,6 +89,7 @@ def create_dashboard(parent: FastAPI, settings: Settings) -> FastAPI:
         automation_views,
         routing_views,
         webhook_views,
+        connection_views,
         template_views,
     ):
         web.include_router(module.router)
