@@ -227,7 +227,8 @@ class PushLog(httpx.AsyncBaseTransport):
             at = time.monotonic()
             variables = json.loads(body).get("variables", {})
             for q in variables.get("input", {}).get("quantities", []):
-                self.pushed.setdefault(str(q["inventoryItemId"]), []).append(at)
+                item = str(q["inventoryItemId"]).rsplit("/", 1)[-1]
+                self.pushed.setdefault(item, []).append(at)
         return response
 
 
@@ -265,7 +266,14 @@ async def latency(rate: float, seconds: float) -> dict[str, Any]:
                         "channel": "web",
                         "currency": "USD",
                         "customer": {"email": "b@example.com"},
-                        "shipping_address": {"country": "US", "postal_code": "07102"},
+                        "shipping_address": {
+                            "name": "Ada Buyer",
+                            "line1": "1 Main St",
+                            "city": "Newark",
+                            "region": "NJ",
+                            "postal_code": "07102",
+                            "country": "US",
+                        },
                         "lines": [{"sku": sku, "quantity": 1, "unit_price": "5.00"}],
                     }
                 )

@@ -14,6 +14,7 @@ import hmac
 import json
 import re
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -510,7 +511,7 @@ class FakeShopify:
             orders.sort(key=lambda o: o.id)
         if args.get("reverse"):
             orders.reverse()
-        return _page([self._graphql_order(o) for o in orders], args)
+        return _page(orders, args, convert=self._graphql_order)
 
     def _order_or_none(self, order_gid: str) -> dict[str, Any] | None:
         order = self.orders.get(int(_tail(order_gid))) if _tail(order_gid).isdigit() else None
@@ -845,7 +846,10 @@ def _connection(items: list[dict[str, Any]]) -> Any:
     return lambda info, **args: _page(items, args)
 
 
-def _page(items: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
+def _page(
+    items: list[Any], args: dict[str, Any], convert: Callable[[Any], Any] | None = None
+) -> dict[str, Any]:
+    """A connection's page; `convert` shapes only the items on the page."""
     first = args.get("first")
     if first is None:
         raise GraphQLError("you must provide one of first or last")
@@ -855,6 +859,8 @@ def _page(items: list[dict[str, Any]], args: dict[str, Any]) -> dict[str, Any]:
     if args.get("after"):
         start = int(base64.b64decode(args["after"]).decode().split(":")[1]) + 1
     chunk = items[start : start + first]
+    if convert is not None:
+        chunk = [convert(item) for item in chunk]
     cursors = [base64.b64encode(f"cursor:{start + i}".encode()).decode() for i in range(len(chunk))]
     return {
         "nodes": chunk,
