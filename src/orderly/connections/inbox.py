@@ -4,11 +4,12 @@ request's transaction (once per platform event id), and handed to a job to map."
 from __future__ import annotations
 
 from orderly.connections import repository as repo
+from orderly.connections.access import connector_for
 from orderly.connections.errors import ConnectionNotFound
 from orderly.connections.port import InboundRequest
 from orderly.connections.registry import connector_class
 from orderly.connections.service import PROCESS_EVENT_TASK, Installation
-from orderly.connections.sync import connector_for, store_event
+from orderly.connections.sync import store_event
 from orderly.kit.db import Transaction
 from orderly.kit.jobs import defer_job
 

@@ -14,11 +14,15 @@ import sqlalchemy as sa
 
 from orderly.connections import order_pushes, stock
 from orderly.connections import repository as repo
+from orderly.connections.access import (
+    connection_row,
+    connector_for,
+    record_failure,
+    record_healthy,
+)
 from orderly.connections.errors import PlatformError
 from orderly.connections.intake import Intake, Outcome, UnmappableOrder, take_order
-from orderly.connections.platform_http import platform_http, routed_transport
-from orderly.connections.port import ChannelOrder, InboundEvent, PlatformAccess, SalesChannel
-from orderly.connections.registry import sales_channel
+from orderly.connections.port import ChannelOrder, InboundEvent, SalesChannel
 from orderly.connections.schemas import ConnectionSettings
 from orderly.connections.service import PUSH_STOCK_TASK, Installation
 from orderly.kit.clock import utcnow
@@ -32,73 +36,12 @@ logger = logging.getLogger(__name__)
 EVENT_BATCH = 100
 
 
-def connector_for(row: Any, installation: Installation) -> SalesChannel:
-    settings = ConnectionSettings.model_validate(row.settings)
-    http = platform_http(
-        row.platform,
-        policy=installation.policy(settings),
-        transport=routed_transport(row.base_url),
-    )
-    access = PlatformAccess(
-        base_url=row.base_url,
-        credentials=installation.vault.open_json(row.credentials_encrypted),
-        settings=settings.for_connector(),
-        http=http,
-    )
-    return sales_channel(row.platform, access)
-
-
-async def _connection(database: Database, connection_id: int) -> Any | None:
-    async with database.transaction() as tx:
-        result = await tx.connection.execute(
-            sa.text(
-                "SELECT c.*, ch.code AS channel_code FROM connections c"
-                " JOIN channels ch ON ch.id = c.channel_id WHERE c.id = :id"
-            ),
-            {"id": connection_id},
-        )
-        return result.first()
-
-
-async def _record_failure(database: Database, row: Any, activity: str, error: OrderlyError) -> None:
-    health = {
-        "platform_unavailable": "unreachable",
-        "platform_rate_limited": "ok",
-        "platform_credentials_refused": "credentials_refused",
-    }.get(error.code, "refused")
-    async with database.transaction() as tx:
-        await repo.record_error(
-            tx.connection,
-            org_id=row.org_id,
-            connection_id=row.id,
-            activity=activity,
-            code=error.code,
-            detail=error.detail,
-        )
-        await repo.update_connection(
-            tx.connection,
-            org_id=row.org_id,
-            connection_id=row.id,
-            values={"health": health, "health_detail": error.detail, "checked_at": utcnow()},
-        )
-
-
-async def _healthy(database: Database, row: Any, **values: Any) -> None:
-    async with database.transaction() as tx:
-        await repo.update_connection(
-            tx.connection,
-            org_id=row.org_id,
-            connection_id=row.id,
-            values={"health": "ok", "health_detail": None, "checked_at": utcnow(), **values},
-        )
-
-
 # --- set-up ---------------------------------------------------------------------------------
 
 
 async def set_up(database: Database, installation: Installation, connection_id: int) -> bool:
     """Check the credentials, subscribe the webhooks and read the catalog's ids."""
-    row = await _connection(database, connection_id)
+    row = await connection_row(database, connection_id)
     if row is None or not row.active:
         return False
     channel = connector_for(row, installation)
@@ -110,9 +53,9 @@ async def set_up(database: Database, installation: Installation, connection_id: 
             topics = await channel.register_webhooks(url)
         await _refresh_listings(database, row, channel)
     except PlatformError as error:
-        await _record_failure(database, row, "set_up", error)
+        await record_failure(database, row, "set_up", error)
         return False
-    await _healthy(database, row, webhooks_registered=",".join(topics))
+    await record_healthy(database, row, webhooks_registered=",".join(topics))
     return True
 
 
@@ -163,7 +106,7 @@ async def process_event(
         event = await repo.lock_event(tx.connection, event_row_id=event_row_id)
         if event is None or event.status in ("done", "ignored"):
             return None
-    row = await _connection(database, event.connection_id)
+    row = await connection_row(database, event.connection_id)
     if row is None:
         return None
     channel = connector_for(row, installation)
@@ -176,7 +119,7 @@ async def process_event(
     try:
         order = await channel.order_of_event(inbound)
     except PlatformError as error:
-        await _record_failure(database, row, "webhook", error)
+        await record_failure(database, row, "webhook", error)
         await _settle(database, event_row_id, "failed", error.detail)
         return "failed"
     if order is None:
@@ -292,7 +235,7 @@ async def retry_waiting_events(
 async def pull(database: Database, installation: Installation, connection_id: int) -> int:
     """Pull every order changed since the connection's cursor, page by page; the cursor moves
     after each page is captured, so a crash loses nothing and repeats at most one page."""
-    row = await _connection(database, connection_id)
+    row = await connection_row(database, connection_id)
     if row is None or not row.active:
         return 0
     channel = connector_for(row, installation)
@@ -310,9 +253,9 @@ async def pull(database: Database, installation: Installation, connection_id: in
                     values={"pull_cursor": page.cursor or row.pull_cursor},
                 )
     except PlatformError as error:
-        await _record_failure(database, row, "pull", error)
+        await record_failure(database, row, "pull", error)
         return taken
-    await _healthy(database, row, last_pull_at=utcnow())
+    await record_healthy(database, row, last_pull_at=utcnow())
     return taken
 
 
@@ -337,7 +280,7 @@ async def push_stock(
     database: Database, installation: Installation, connection_id: int, *, batch: int = 5000
 ) -> int:
     """Push what the platform should show for every SKU waiting on this connection."""
-    row = await _connection(database, connection_id)
+    row = await connection_row(database, connection_id)
     if row is None or not row.active:
         return 0
     channel = connector_for(row, installation)
@@ -353,7 +296,7 @@ async def push_stock(
         try:
             result = await channel.push_stock(pending.quantities)
         except PlatformError as error:
-            await _record_failure(database, row, "push_stock", error)
+            await record_failure(database, row, "push_stock", error)
             await _count_attempt(database, row, pending.sku_ids, error.detail)
             return pushed
         async with database.transaction() as tx:
@@ -361,7 +304,7 @@ async def push_stock(
         pushed += result.pushed
         if len(pending.sku_ids) < batch or not result.pushed:
             break
-    await _healthy(database, row, last_push_at=utcnow())
+    await record_healthy(database, row, last_push_at=utcnow())
     return pushed
 
 
@@ -398,7 +341,7 @@ async def resync_all(database: Database, installation: Installation) -> int:
 
 async def push_orders(database: Database, installation: Installation, connection_id: int) -> int:
     """Send the connection's due fulfillments and cancellations."""
-    row = await _connection(database, connection_id)
+    row = await connection_row(database, connection_id)
     if row is None or not row.active:
         return 0
     return await order_pushes.push_orders(database, connector_for(row, installation), row)
