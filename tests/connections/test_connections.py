@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from orderly.connections import stock, sync
+from orderly.connections.port import PlatformPaymentStatus
 from orderly.connections.registry import register_platform
 from orderly.connections.service import Installation
 from orderly.kit.db import Database
@@ -357,6 +358,43 @@ class TestWebhooksIn:
         assert retried.status_code == 200 and retried.json()["status"] == "pending"
         assert await sync.process_event(db, installation, failed["id"]) == "done"
         assert len(await orders_of(db, org)) == 1
+
+    async def test_a_refund_on_the_platform_is_recorded_once_and_never_made_here(
+        self,
+        client: httpx.AsyncClient,
+        org: Org,
+        shop: tuple[str, MemoryShop],
+        db: Database,
+        installation: Installation,
+    ) -> None:
+        base_url, memory = shop
+        await stocked(db, org)
+        created = await connect(client, org, base_url)
+        order = memory.place("1007", [("TEE-1", 2)])
+        headers, payload = memory.webhook(order.platform_order_id, event_id="e1")
+        await deliver(client, created, headers, payload)
+        await sync.retry_waiting_events(db, installation, created["id"])
+        [placed] = await orders_of(db, org)
+        refunds = f"/v1/orders/{placed['id']}/refunds"
+
+        here = await client.post(refunds, json={"amount": "5.00"}, headers=org.headers)
+        assert here.status_code == 409 and here.json()["code"] == "refund_declined"
+        assert "refund the order there" in here.json()["detail"]
+
+        memory.orders[order.platform_order_id] = replace(
+            order,
+            payment_status=PlatformPaymentStatus.PARTIALLY_REFUNDED,
+            refunded_minor=500,
+            updated_at=memory.tick(),
+        )
+        for event_id in ("e2", "e3"):  # the same refund reported twice
+            headers, payload = memory.webhook(order.platform_order_id, event_id=event_id)
+            await deliver(client, created, headers, payload)
+            await sync.retry_waiting_events(db, installation, created["id"])
+        listed = (await client.get(refunds, headers=org.headers)).json()
+        assert [(r["amount"], r["provider"]) for r in listed] == [("5.00", "memory")]
+        view = await order_view(db, org, placed["id"])
+        assert view["payment"]["status"] == "partially_refunded"
 
 
 class TestPulls:

@@ -26,6 +26,8 @@ from orderly.orders import queries
 from orderly.orders import service as orders
 from orderly.orders.domain import OrderStatus, PaymentStatus
 from orderly.orders.schemas import AddressIn, CustomerIn, OrderIn, OrderLineIn, PaymentIn
+from orderly.payments import service as payments
+from orderly.payments.schemas import RefundDestination
 from orderly.sourcing.config import BackorderPolicy
 from orderly.tenancy.domain import Principal, Role
 
@@ -138,6 +140,7 @@ async def _apply_changes(
         attention = f"{order.payment_status.value} on the platform: check the order"
     else:
         attention = await _follow_address(conn, connection, order, row, status)
+    await _record_platform_refund(conn, connection, order, before.order_id)
     await repo.save_connection_order(
         conn,
         {
@@ -151,6 +154,31 @@ async def _apply_changes(
         },
     )
     return Intake(Outcome.UPDATED, order_id=before.order_id, detail=attention)
+
+
+async def _record_platform_refund(
+    conn: AsyncConnection, connection: Any, order: ChannelOrder, order_id: int
+) -> None:
+    """A refund the platform made is recorded on the order, once: the platform is the
+    payment provider of its orders, so no money moves here."""
+    recorded = await payments.refunded_minor(conn, connection.org_id, order_id)
+    if order.refunded_minor <= recorded:
+        return
+    principal = Principal(
+        org_id=connection.org_id, role=Role.ADMIN, actor=f"connection:{connection.id}"
+    )
+    await payments.refund_order(
+        conn,
+        principal,
+        order_id=order_id,
+        amount_minor=order.refunded_minor - recorded,
+        destination=RefundDestination.ORIGINAL_PAYMENT,
+        idempotency_key=(
+            f"platform-refund:{connection.id}:{order.platform_order_id}:{order.refunded_minor}"
+        ),
+        reason=f"refunded on {connection.platform}",
+        made_by=connection.platform,
+    )
 
 
 async def _follow_address(

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels import service as channels
+from orderly.channels.schemas import ChannelPatch
 from orderly.connections import repository as repo
 from orderly.connections.errors import (
     ChannelAlreadyConnected,
@@ -36,6 +37,7 @@ from orderly.kit.vault import Vault
 SET_UP_TASK = "connections:set_up_connection"
 PULL_TASK = "connections:pull_orders"
 PUSH_STOCK_TASK = "connections:push_stock"
+PLATFORM_PAYMENTS = "sales_platform"
 PROCESS_EVENT_TASK = "connections:process_event"
 
 PLATFORM_NOTES: Mapping[str, tuple[str, ...]] = {
@@ -109,10 +111,20 @@ async def create_connection(
         raise ChannelAlreadyConnected(
             f"the channel {data.channel!r} already has a connection", field="channel"
         )
+    await _paid_on_the_platform(conn, org_id, channel.id)
     # Webhook subscriptions, the health check and the catalog pull happen in a job: creating a
     # connection never needs the platform to answer.
     await defer_job(conn, SET_UP_TASK, lock=f"connection:{row.id}", connection_id=row.id)
     return await get_connection(conn, org_id, row.id, installation=installation)
+
+
+async def _paid_on_the_platform(conn: AsyncConnection, org_id: int, channel_id: int) -> None:
+    """The platform is the payment provider of the orders it sends: refunds are made there and
+    recorded here when it reports them, never made twice."""
+    settings = await channels.channel_settings(conn, org_id, channel_id)
+    if settings.get("payment_provider") != PLATFORM_PAYMENTS:
+        settings["payment_provider"] = PLATFORM_PAYMENTS
+        await channels.update_channel(conn, org_id, channel_id, ChannelPatch(settings=settings))
 
 
 async def get_connection(

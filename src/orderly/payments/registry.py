@@ -8,10 +8,14 @@ from collections.abc import Callable
 from orderly.payments.base import PaymentProvider
 from orderly.payments.errors import UnknownPaymentProvider
 from orderly.payments.providers.manual import ManualProvider
+from orderly.payments.providers.sales_platform import SalesPlatformProvider
 
 DEFAULT_PROVIDER = "manual"
 
-_FACTORIES: dict[str, Callable[[], PaymentProvider]] = {"manual": ManualProvider}
+_FACTORIES: dict[str, Callable[[], PaymentProvider]] = {
+    "manual": ManualProvider,
+    "sales_platform": SalesPlatformProvider,
+}
 
 
 def register_provider(name: str, factory: Callable[[], PaymentProvider] | None) -> None:

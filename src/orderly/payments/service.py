@@ -59,10 +59,12 @@ async def refund_order(
     idempotency_key: str,
     return_id: int | None = None,
     reason: str | None = None,
+    made_by: str | None = None,
 ) -> IssuedRefund:
     """Give money back on an order. The order row stays locked until commit, the refund row
     is inserted only while the order's refunds stay within what was paid, and a key that
-    already refunded returns that refund."""
+    already refunded returns that refund. `made_by` records a refund already made elsewhere
+    (by the sales platform the customer paid): no provider is called."""
     org_id = principal.org_id
     payment = await lock_order_payment(conn, org_id, order_id)
     existing = await repo.refund_by_key(conn, org_id, idempotency_key)
@@ -75,9 +77,12 @@ async def refund_order(
     refunded = await repo.refunded_total(conn, org_id, order_id)
     if amount_minor <= 0 or amount_minor > payment.paid_minor - refunded:
         raise _too_much(payment.paid_minor - refunded, payment.currency)
-    provider_name, reference = await _pay_out(
-        conn, principal, payment, amount_minor, destination, idempotency_key
-    )
+    if made_by is not None:
+        provider_name, reference = made_by, None
+    else:
+        provider_name, reference = await _pay_out(
+            conn, principal, payment, amount_minor, destination, idempotency_key
+        )
     row = await repo.insert_refund(
         conn,
         paid_minor=payment.paid_minor,
@@ -278,6 +283,11 @@ async def _pay_out(
             f"the payment provider {name!r} declined the refund: {result.failure_reason}"
         )
     return name, result.provider_reference
+
+
+async def refunded_minor(conn: AsyncConnection, org_id: int, order_id: int) -> int:
+    """What the order's refunds add up to, in minor units."""
+    return await repo.refunded_total(conn, org_id, order_id)
 
 
 async def list_refunds(conn: AsyncConnection, org_id: int, order_id: int) -> list[RefundOut]:
