@@ -272,6 +272,34 @@ class TestWebhooksIn:
         assert await sync.retry_waiting_events(db, installation, created["id"]) == 1
         assert [o["status"] for o in await orders_of(db, org)] == ["backordered"]
 
+    async def test_a_store_sku_mapped_to_ours_is_captured_as_ours(
+        self,
+        client: httpx.AsyncClient,
+        org: Org,
+        shop: tuple[str, MemoryShop],
+        db: Database,
+        installation: Installation,
+    ) -> None:
+        base_url, memory = shop
+        await stocked(db, org)
+        created = await connect(client, org, base_url)
+        order = memory.place("1008", [("STORE-TEE", 1)])
+        headers, payload = memory.webhook(order.platform_order_id, event_id="e1")
+        await deliver(client, created, headers, payload)
+        await sync.retry_waiting_events(db, installation, created["id"])
+        assert [e["status"] for e in await inbox(db, created["id"])] == ["needs_mapping"]
+
+        mapped = await client.patch(
+            f"/v1/connections/{created['id']}",
+            json={"settings": {"sku_map": {"STORE-TEE": "TEE-1"}}},
+            headers=org.headers,
+        )
+        assert mapped.status_code == 200, mapped.text
+        assert await sync.retry_waiting_events(db, installation, created["id"]) == 1
+        [placed] = await orders_of(db, org)
+        view = await order_view(db, org, placed["id"])
+        assert [line["sku"] for line in view["lines"]] == ["TEE-1"]
+
     async def test_a_cancellation_on_the_platform_cancels_the_order_and_frees_stock(
         self,
         client: httpx.AsyncClient,

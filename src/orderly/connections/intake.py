@@ -3,7 +3,7 @@ customer has paid the platform), or, when we have it already, its later changes 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
@@ -208,6 +208,17 @@ async def _follow_address(
     except OrderlyError as error:
         return f"shipping address edited on the platform, not applied: {error.detail}"
     return None
+
+
+def with_our_skus(order: ChannelOrder, sku_map: dict[str, str]) -> ChannelOrder:
+    """The order with each line's SKU in our words, where the connection maps the store's."""
+    if not sku_map:
+        return order
+    lines = tuple(
+        replace(line, sku=sku_map.get(line.sku, line.sku)) if line.sku else line
+        for line in order.lines
+    )
+    return replace(order, lines=lines)
 
 
 def order_in(order: ChannelOrder, *, channel: str) -> OrderIn:

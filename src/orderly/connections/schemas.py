@@ -42,6 +42,8 @@ class ConnectionSettings(Closed):
     allowed_networks: list[Annotated[str, StringConstraints(max_length=50)]] = Field(
         default_factory=list, max_length=20
     )
+    # The platform's SKU -> ours, where the store names a product otherwise than Orderly does.
+    sku_map: dict[Code, Code] = Field(default_factory=dict, max_length=10_000)
     # A platform's own options, by the names docs/channels.md gives for each platform.
     options: dict[Code, OptionValue] = Field(default_factory=dict, max_length=20)
 

@@ -181,7 +181,8 @@ async def update_connection(
         await repo.update_connection(
             conn, org_id=org_id, connection_id=connection_id, values=values
         )
-        if {"base_url", "credentials_encrypted"} & set(values) or patch.active:
+        # New credentials, address or SKU map: check again and read the catalog's ids again.
+        if {"base_url", "credentials_encrypted", "settings"} & set(values) or patch.active:
             await defer_job(
                 conn, SET_UP_TASK, lock=f"connection:{connection_id}", connection_id=connection_id
             )

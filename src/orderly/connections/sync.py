@@ -21,7 +21,13 @@ from orderly.connections.access import (
     record_healthy,
 )
 from orderly.connections.errors import PlatformError
-from orderly.connections.intake import Intake, Outcome, UnmappableOrder, take_order
+from orderly.connections.intake import (
+    Intake,
+    Outcome,
+    UnmappableOrder,
+    take_order,
+    with_our_skus,
+)
 from orderly.connections.port import ChannelOrder, InboundEvent, SalesChannel
 from orderly.connections.schemas import ConnectionSettings
 from orderly.connections.service import PUSH_STOCK_TASK, Installation
@@ -60,6 +66,8 @@ async def set_up(database: Database, installation: Installation, connection_id: 
 
 
 async def _refresh_listings(database: Database, row: Any, channel: SalesChannel) -> int:
+    """The store's ids for our SKUs, each under our SKU (the connection's `sku_map`)."""
+    sku_map = ConnectionSettings.model_validate(row.settings).sku_map
     count = 0
     async for page in channel.listings():
         async with database.transaction() as tx:
@@ -69,7 +77,7 @@ async def _refresh_listings(database: Database, row: Any, channel: SalesChannel)
                 connection_id=row.id,
                 rows=[
                     {
-                        "sku": listing.sku,
+                        "sku": sku_map.get(listing.sku, listing.sku),
                         "product_id": listing.product_id,
                         "variant_id": listing.variant_id,
                         "inventory_item_id": listing.inventory_item_id,
@@ -141,6 +149,7 @@ async def _take(
 ) -> str:
     """Capture or update one order in a transaction of its own; a failure is kept on the event
     (or, for a pull, on the connection) and never loses the order."""
+    order = with_our_skus(order, ConnectionSettings.model_validate(row.settings).sku_map)
     try:
         async with database.transaction() as tx:
             known = await _known_skus(tx, row.org_id, order)
