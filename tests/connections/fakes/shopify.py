@@ -123,6 +123,7 @@ type Order {
   lineItems(first: Int, after: String): LineItemConnection!
   shippingLines(first: Int, after: String): ShippingLineConnection!
   fulfillmentOrders(first: Int, after: String): FulfillmentOrderConnection!
+  fulfillments(first: Int): [Fulfillment!]!
 }
 type OrderEdge { cursor: String! node: Order! }
 type OrderConnection { nodes: [Order!]! edges: [OrderEdge!]! pageInfo: PageInfo! }
@@ -150,7 +151,8 @@ input FulfillmentInput {
   lineItemsByFulfillmentOrder: [FulfillmentOrderLineItemsInput!]! notifyCustomer: Boolean
   trackingInfo: FulfillmentTrackingInput
 }
-type Fulfillment { id: ID! status: String! }
+type FulfillmentTrackingInfo { company: String number: String url: String }
+type Fulfillment { id: ID! status: String! trackingInfo(first: Int): [FulfillmentTrackingInfo!]! }
 type FulfillmentCreatePayload { fulfillment: Fulfillment userErrors: [UserError!]! }
 input OrderCancelRefundMethodInput { originalPaymentMethodsRefund: Boolean }
 type Job { id: ID! done: Boolean! }
@@ -781,6 +783,11 @@ class FakeShopify:
             "fulfillmentOrders": _connection([{
                 "id": _gid("FulfillmentOrder", o.id * 10), "status": o.fulfillment_order_status,
                 "lineItems": _connection(fo_lines)}]),
+            "fulfillments": [
+                {"id": _gid("Fulfillment", f["id"]), "status": "SUCCESS",
+                 "trackingInfo": [{"company": f["carrier"], "number": f["tracking_number"],
+                                   "url": f["tracking_url"]}]}
+                for f in self.shipments.get(o.id, [])],
         }  # fmt: skip
 
     def _rest_order(self, o: FakeOrder) -> dict[str, Any]:

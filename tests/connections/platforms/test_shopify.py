@@ -4,7 +4,7 @@ orders pulled, stock, fulfillments and cancellations out, and Shopify's cost-bas
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from itertools import pairwise
 
@@ -334,13 +334,15 @@ class TestFulfillmentAndCancellation:
             tracking_url="https://ups.example/1Z999",
             shipped_at=datetime(2026, 11, 3, tzinfo=UTC),
         )
-        assert await harness.connector.push_fulfillment(push)
+        made = await harness.connector.push_fulfillment(push)
         [shipment] = harness.shop.shipments_of(order_id)
         assert (shipment["tracking_number"], shipment["carrier"]) == ("1Z999", "UPS")
         assert [(line["sku"], line["quantity"]) for line in shipment["lines"]] == [("MUG", 2)]
-        # The same lines again are more than is open: refused, nothing more recorded.
+        # A retry (its first answer lost) finds the fulfillment it made: nothing more recorded.
+        assert await harness.connector.push_fulfillment(push) == made
+        # The same lines under another parcel are more than is open: refused.
         with pytest.raises(PlatformRefused):
-            await harness.connector.push_fulfillment(push)
+            await harness.connector.push_fulfillment(replace(push, tracking_number="1Z000"))
         assert len(harness.shop.shipments_of(order_id)) == 1
 
     async def test_cancellation_out_cancels_and_maps_back(self, harness: Harness) -> None:

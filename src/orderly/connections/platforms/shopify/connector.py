@@ -242,6 +242,12 @@ class ShopifyConnector:
         data = await self.graphql.call(queries.FULFILLMENT_ORDERS, {"id": order_gid})
         if not (data or {}).get("order"):
             raise PlatformRefused(f"shopify has no order {fulfillment.platform_order_id}")
+        # fulfillmentCreate takes no idempotency key: a retry after an answer that was lost
+        # finds the fulfillment it made by its tracking number instead of making another.
+        for made in data["order"].get("fulfillments") or []:
+            numbers = {t.get("number") for t in made.get("trackingInfo") or []}
+            if fulfillment.tracking_number and fulfillment.tracking_number in numbers:
+                return legacy_id(made["id"])
         by_order = allocate(fulfillment, data["order"]["fulfillmentOrders"]["nodes"])
         tracking = {
             "company": fulfillment.carrier,

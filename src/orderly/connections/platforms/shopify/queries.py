@@ -117,6 +117,7 @@ query FulfillmentOrders($id: ID!) {
         lineItems(first: 50) { nodes { id remainingQuantity lineItem { id sku } } }
       }
     }
+    fulfillments(first: 50) { id trackingInfo(first: 5) { number } }
   }
 }
 """
