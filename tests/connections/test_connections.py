@@ -82,6 +82,22 @@ async def deliver(
     return await client.post(path, content=payload, headers=headers)
 
 
+async def announce(
+    client: httpx.AsyncClient,
+    db: Database,
+    installation: Installation,
+    connection: dict[str, Any],
+    memory: MemoryShop,
+    platform_order_id: str,
+    event_id: str,
+    topic: str = "orders/create",
+) -> int:
+    """The store sends a webhook for the order, and the job maps what waits; how many mapped."""
+    headers, payload = memory.webhook(platform_order_id, event_id=event_id, topic=topic)
+    assert (await deliver(client, connection, headers, payload)).status_code == 200
+    return await sync.retry_waiting_events(db, installation, connection["id"])
+
+
 async def inbox(db: Database, connection_id: int) -> list[dict[str, Any]]:
     async with db.transaction() as tx:
         rows = await tx.connection.execute(
@@ -217,11 +233,16 @@ class TestWebhooksIn:
         assert [e["event_id"] for e in events] == ["e1"]
         assert await sync.process_event(db, installation, events[0]["id"]) == "done"
         # A second delivery under another event id (an update) captures nothing new.
-        headers, payload = memory.webhook(
-            order.platform_order_id, event_id="e2", topic="orders/updated"
+        await announce(
+            client,
+            db,
+            installation,
+            created,
+            memory,
+            order.platform_order_id,
+            "e2",
+            topic="orders/updated",
         )
-        await deliver(client, created, headers, payload)
-        await sync.retry_waiting_events(db, installation, created["id"])
         placed = await orders_of(db, org)
         assert [(o["external_id"], o["status"]) for o in placed] == [("p1001", "allocated")]
         view = await order_view(db, org, placed[0]["id"])
@@ -259,9 +280,7 @@ class TestWebhooksIn:
         await stocked(db, org)
         created = await connect(client, org, base_url)
         order = memory.place("1003", [("TEE-1", 1), ("NEW-9", 1)])
-        headers, payload = memory.webhook(order.platform_order_id, event_id="e1")
-        await deliver(client, created, headers, payload)
-        await sync.retry_waiting_events(db, installation, created["id"])
+        await announce(client, db, installation, created, memory, order.platform_order_id, "e1")
         [event] = await inbox(db, created["id"])
         assert event["status"] == "needs_mapping" and "NEW-9" in event["last_error"]
         shown = (await client.get(f"/v1/connections/{created['id']}", headers=org.headers)).json()
@@ -284,9 +303,7 @@ class TestWebhooksIn:
         await stocked(db, org)
         created = await connect(client, org, base_url)
         order = memory.place("1008", [("STORE-TEE", 1)])
-        headers, payload = memory.webhook(order.platform_order_id, event_id="e1")
-        await deliver(client, created, headers, payload)
-        await sync.retry_waiting_events(db, installation, created["id"])
+        await announce(client, db, installation, created, memory, order.platform_order_id, "e1")
         assert [e["status"] for e in await inbox(db, created["id"])] == ["needs_mapping"]
 
         mapped = await client.patch(
@@ -315,9 +332,9 @@ class TestWebhooksIn:
         for event_id, change in (("e1", None), ("e2", "cancel")):
             if change:
                 memory.cancel(order.platform_order_id)
-            headers, payload = memory.webhook(order.platform_order_id, event_id=event_id)
-            await deliver(client, created, headers, payload)
-            await sync.retry_waiting_events(db, installation, created["id"])
+            await announce(
+                client, db, installation, created, memory, order.platform_order_id, event_id
+            )
         assert [o["status"] for o in await orders_of(db, org)] == ["cancelled"]
         async with db.transaction() as tx:
             reserved = await tx.connection.execute(
@@ -338,9 +355,7 @@ class TestWebhooksIn:
         await stocked(db, org)
         created = await connect(client, org, base_url)
         order = memory.place("1005", [("TEE-1", 1)])
-        headers, payload = memory.webhook(order.platform_order_id, event_id="e1")
-        await deliver(client, created, headers, payload)
-        await sync.retry_waiting_events(db, installation, created["id"])
+        await announce(client, db, installation, created, memory, order.platform_order_id, "e1")
         assert order.shipping_address is not None
         moved = replace(
             order,
@@ -348,9 +363,7 @@ class TestWebhooksIn:
             updated_at=memory.tick(),
         )
         memory.orders[order.platform_order_id] = moved
-        headers, payload = memory.webhook(order.platform_order_id, event_id="e2")
-        await deliver(client, created, headers, payload)
-        await sync.retry_waiting_events(db, installation, created["id"])
+        await announce(client, db, installation, created, memory, order.platform_order_id, "e2")
         [placed] = await orders_of(db, org)
         view = await order_view(db, org, placed["id"])
         assert (view["shipping_address"]["line1"], view["shipping_address"]["city"]) == (
@@ -399,9 +412,7 @@ class TestWebhooksIn:
         await stocked(db, org)
         created = await connect(client, org, base_url)
         order = memory.place("1007", [("TEE-1", 2)])
-        headers, payload = memory.webhook(order.platform_order_id, event_id="e1")
-        await deliver(client, created, headers, payload)
-        await sync.retry_waiting_events(db, installation, created["id"])
+        await announce(client, db, installation, created, memory, order.platform_order_id, "e1")
         [placed] = await orders_of(db, org)
         refunds = f"/v1/orders/{placed['id']}/refunds"
 
@@ -416,9 +427,9 @@ class TestWebhooksIn:
             updated_at=memory.tick(),
         )
         for event_id in ("e2", "e3"):  # the same refund reported twice
-            headers, payload = memory.webhook(order.platform_order_id, event_id=event_id)
-            await deliver(client, created, headers, payload)
-            await sync.retry_waiting_events(db, installation, created["id"])
+            await announce(
+                client, db, installation, created, memory, order.platform_order_id, event_id
+            )
         listed = (await client.get(refunds, headers=org.headers)).json()
         assert [(r["amount"], r["provider"]) for r in listed] == [("5.00", "memory")]
         view = await order_view(db, org, placed["id"])
