@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlalchemy as sa
-
 from orderly.connections import repository as repo
 from orderly.connections.platform_http import platform_http, routed_transport
 from orderly.connections.port import PlatformAccess, SalesChannel
@@ -36,14 +34,7 @@ def connector_for(row: Any, installation: Installation) -> SalesChannel:
 
 async def connection_row(database: Database, connection_id: int) -> Any | None:
     async with database.transaction() as tx:
-        result = await tx.connection.execute(
-            sa.text(
-                "SELECT c.*, ch.code AS channel_code FROM connections c"
-                " JOIN channels ch ON ch.id = c.channel_id WHERE c.id = :id"
-            ),
-            {"id": connection_id},
-        )
-        return result.first()
+        return await repo.connection_for_job(tx.connection, connection_id)
 
 
 async def record_failure(database: Database, row: Any, activity: str, error: OrderlyError) -> None:

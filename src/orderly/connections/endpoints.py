@@ -20,7 +20,6 @@ from orderly.kit.deps import Conn, Tx
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.kit.problems import responses
-from orderly.kit.vault import vault_for
 from orderly.tenancy.deps import Reader, SettingsWriter
 
 router = APIRouter(tags=["connections"])
@@ -31,11 +30,7 @@ ConnectionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 def _installation(request: Request) -> Installation:
     settings = request.app.state.settings
-    return Installation(
-        allow_private_urls=settings.allow_private_urls,
-        public_url=settings.public_url,
-        vault=vault_for(settings),
-    )
+    return Installation.of(settings)
 
 
 InstallationDep = Annotated[Installation, Depends(_installation)]

@@ -36,17 +36,26 @@ async def insert_connection(
     return row
 
 
+# A connection with its channel's code, which intake and stock pushes speak of.
+_WITH_CHANNEL = (
+    "SELECT c.*, ch.code AS channel_code"
+    " FROM connections c JOIN channels ch ON ch.id = c.channel_id"
+)
+
+
 async def find_connection(
     conn: AsyncConnection, *, org_id: int, connection_id: int, lock: bool = False
 ) -> sa.Row[Any] | None:
-    sql = (
-        "SELECT c.*, ch.code AS channel_code FROM connections c"
-        " JOIN channels ch ON ch.id = c.channel_id"
-        " WHERE c.org_id = :org_id AND c.id = :id"
-    )
+    sql = _WITH_CHANNEL + " WHERE c.org_id = :org_id AND c.id = :id"
     if lock:
         sql += " FOR UPDATE OF c"
     result = await conn.execute(sa.text(sql), {"org_id": org_id, "id": connection_id})
+    return result.first()
+
+
+async def connection_for_job(conn: AsyncConnection, connection_id: int) -> sa.Row[Any] | None:
+    """A connection by id alone: a job was handed it by a trusted deferral, not a caller."""
+    result = await conn.execute(sa.text(_WITH_CHANNEL + " WHERE c.id = :id"), {"id": connection_id})
     return result.first()
 
 
@@ -65,9 +74,8 @@ async def list_connections(
 ) -> Sequence[sa.Row[Any]]:
     result = await conn.execute(
         sa.text(
-            "SELECT c.*, ch.code AS channel_code FROM connections c"
-            " JOIN channels ch ON ch.id = c.channel_id"
-            " WHERE c.org_id = :org_id AND (CAST(:after AS bigint) IS NULL OR c.id > :after)"
+            _WITH_CHANNEL
+            + " WHERE c.org_id = :org_id AND (CAST(:after AS bigint) IS NULL OR c.id > :after)"
             " ORDER BY c.id LIMIT :limit"
         ),
         {"org_id": org_id, "after": after_id, "limit": limit},

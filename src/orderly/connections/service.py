@@ -32,7 +32,8 @@ from orderly.connections.schemas import (
 from orderly.kit.jobs import defer_job
 from orderly.kit.outbound import OutboundPolicy, check_url, networks_of, parse_networks
 from orderly.kit.pagination import Page
-from orderly.kit.vault import Vault
+from orderly.kit.vault import Vault, vault_for
+from orderly.settings import Settings
 
 SET_UP_TASK = "connections:set_up_connection"
 PULL_TASK = "connections:pull_orders"
@@ -54,6 +55,15 @@ class Installation:
         self.allow_private_urls = allow_private_urls
         self.public_url = public_url.rstrip("/")
         self.vault = vault
+
+    @classmethod
+    def of(cls, settings: Settings) -> Installation:
+        """The installation as its settings (ORDERLY_*) describe it."""
+        return cls(
+            allow_private_urls=settings.allow_private_urls,
+            public_url=settings.public_url,
+            vault=vault_for(settings),
+        )
 
     def policy(self, settings: ConnectionSettings) -> OutboundPolicy:
         return OutboundPolicy(

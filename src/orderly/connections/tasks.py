@@ -11,7 +11,6 @@ import procrastinate
 from orderly.connections import order_pushes, stock, sync
 from orderly.connections.service import Installation
 from orderly.kit.jobs import worker_database
-from orderly.kit.vault import vault_for
 from orderly.settings import Settings, environment_database_url
 
 blueprint = procrastinate.Blueprint()
@@ -20,11 +19,7 @@ blueprint = procrastinate.Blueprint()
 @functools.cache
 def _installation() -> Installation:
     settings = Settings()
-    return Installation(
-        allow_private_urls=settings.allow_private_urls,
-        public_url=settings.public_url,
-        vault=vault_for(settings),
-    )
+    return Installation.of(settings)
 
 
 @blueprint.task(

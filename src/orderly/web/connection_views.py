@@ -16,7 +16,6 @@ from orderly.connections import service as connections
 from orderly.connections.registry import connector_class, platform_names
 from orderly.connections.schemas import ConnectionIn, ConnectionPatch, ConnectionSettings
 from orderly.kit.errors import OrderlyError
-from orderly.kit.vault import vault_for
 from orderly.tenancy.users import User
 from orderly.web.deps import Conn, Form, SettingsActor, SignedIn, attempt, back_to, flash
 from orderly.web.rendering import render
@@ -35,11 +34,7 @@ PLATFORM_NAMES = {
 
 def _installation(request: Request) -> connections.Installation:
     settings = request.app.state.parent.state.settings
-    return connections.Installation(
-        allow_private_urls=settings.allow_private_urls,
-        public_url=settings.public_url,
-        vault=vault_for(settings),
-    )
+    return connections.Installation.of(settings)
 
 
 def _platforms() -> list[dict[str, Any]]:
