@@ -99,10 +99,12 @@ def database_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     # Receivers listen on 127.0.0.1; tests/notifications/test_webhook_urls.py turns this off.
+    # Failed sign-ins answer at once: the suite fails thousands on purpose.
     return Settings(
         database_url=database_url,
         data_dir=tmp_path_factory.mktemp("data"),
         allow_private_urls=True,
+        sign_in_failure_delay_seconds=0,
     )
 
 

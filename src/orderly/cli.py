@@ -161,13 +161,24 @@ def worker(
     with user_errors():
         url = resolve_database_url(settings)
         with suppress(KeyboardInterrupt):
-            asyncio.run(_work(url, concurrency=concurrency, parent_pid=parent_pid))
+            asyncio.run(
+                _work(
+                    url,
+                    concurrency=concurrency,
+                    heartbeat_seconds=settings.worker_heartbeat_seconds,
+                    parent_pid=parent_pid,
+                )
+            )
 
 
-async def _work(url: str, *, concurrency: int, parent_pid: int | None) -> None:
+async def _work(
+    url: str, *, concurrency: int, heartbeat_seconds: float, parent_pid: int | None
+) -> None:
     from orderly.worker import run_worker
 
-    jobs = asyncio.create_task(run_worker(url, concurrency=concurrency))
+    jobs = asyncio.create_task(
+        run_worker(url, concurrency=concurrency, heartbeat_seconds=heartbeat_seconds)
+    )
     while parent_pid is not None and not jobs.done():
         # Started by `orderly serve`: stop (gracefully) if that process is gone.
         await asyncio.wait({jobs}, timeout=1)

@@ -51,6 +51,12 @@ class Settings(BaseSettings):
         description="Hours an Idempotency-Key is kept and replayed; after that it is forgotten.",
     )
     run_worker_in_process: bool = False
+    worker_heartbeat_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="How often a job worker says it is alive; one silent for three of these "
+        "is taken for dead, and its running jobs are queued again.",
+    )
     log_level: str = "info"
     # Customer e-mail (notifications). Without a host, messages are written as .eml files
     # under the data directory (outbox/<org>/) instead of being sent.
@@ -70,6 +76,12 @@ class Settings(BaseSettings):
     trusted_proxies: str = Field(
         default="",
         description="Proxies (IPs or CIDRs, comma-separated) whose X-Forwarded-For is believed.",
+    )
+    sign_in_failure_delay_seconds: float = Field(
+        default=0.5,
+        ge=0,
+        description="How long a failed dashboard sign-in waits before it answers, which slows "
+        "password guessing further.",
     )
     secure_cookies: bool | None = Field(
         default=None,

@@ -13,6 +13,7 @@ import procrastinate
 
 from orderly import wiring
 from orderly.kit.db import plain_url
+from orderly.kit.jobs import stalled_after
 
 # Every module that defines tasks, so that a worker knows every job it may be handed.
 # Each one exposes `blueprint = procrastinate.Blueprint()` and declares its tasks on it;
@@ -48,9 +49,16 @@ def _feature(module_path: str) -> str:
     return module_path.split(".")[1]
 
 
-async def run_worker(database_url: str, *, concurrency: int = 1) -> None:
+async def run_worker(
+    database_url: str, *, concurrency: int = 1, heartbeat_seconds: float = 10.0
+) -> None:
     """Run jobs until the process is told to stop (SIGINT or SIGTERM)."""
     wiring.install()
     app = build_job_app(database_url)
     async with app.open_async():
-        await app.run_worker_async(concurrency=concurrency, name="orderly-worker")
+        await app.run_worker_async(
+            concurrency=concurrency,
+            name="orderly-worker",
+            update_heartbeat_interval=heartbeat_seconds,
+            stalled_worker_timeout=stalled_after(heartbeat_seconds),
+        )

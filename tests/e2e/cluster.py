@@ -7,13 +7,14 @@ touches the others; `stop` ends all of them and the database, whatever state the
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
 import signal
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,9 +26,12 @@ from bench.server_process import (
     start_server,
 )
 
-from tests.factories import Org
+from orderly.kit.db import Database
+from orderly.migrate import upgrade_database
+from tests.factories import Org, make_org
 
 API_WORKERS = 2
+WORKER_HEARTBEAT_SECONDS = 2.0
 
 
 @dataclass
@@ -37,6 +41,7 @@ class Cluster:
     database_url: str
     api_key: str
     org_id: int
+    org_slug: str
     server: Server | None = None
     worker: subprocess.Popen[bytes] | None = None
     restarts: dict[str, int] = field(default_factory=lambda: {"api": 0, "worker": 0})
@@ -53,7 +58,7 @@ class Cluster:
     @property
     def org(self) -> Org:
         """The cluster's organization and key, for tests/factories.py on `database_url`."""
-        return Org(id=self.org_id, slug="e2e", key=self.api_key)
+        return Org(id=self.org_id, slug=self.org_slug, key=self.api_key)
 
     def log(self, name: str) -> Path:
         return self.data_dir / f"{name}.log"
@@ -123,25 +128,32 @@ def _kill_group(process: subprocess.Popen[bytes]) -> None:
         process.wait(timeout=10)
 
 
-@contextlib.contextmanager
-def running_cluster(*, with_worker: bool) -> Iterator[Cluster]:
+@contextlib.asynccontextmanager
+async def running_cluster(*, with_worker: bool) -> AsyncIterator[Cluster]:
     """A migrated database with one organization and an admin key, the API and maybe a worker.
 
-    The database is started by `orderly migrate` in a session of its own, so that killing the
-    API's process group never takes PostgreSQL down with it.
+    The database is started by `orderly db url` in a session of its own, so that killing the
+    API's process group never takes PostgreSQL down with it. The schema, the organization and
+    its key are made in this process, as `orderly migrate`, `org create` and `api-key create`
+    would: each of those would pay a Python start of its own.
     """
     # A short path: PostgreSQL's socket lives in the data directory.
     data_dir = Path(tempfile.mkdtemp(prefix="orderly-e2e-"))
     env = orderly_env(data_dir)
     env["ORDERLY_ALLOW_PRIVATE_URLS"] = "true"  # the webhook receiver listens on 127.0.0.1
+    # Killed workers are found dead after three silent heartbeats: seconds, not half a minute.
+    env["ORDERLY_WORKER_HEARTBEAT_SECONDS"] = str(WORKER_HEARTBEAT_SECONDS)
     cluster: Cluster | None = None
     try:
-        run_orderly(["migrate"], env=env)
-        database_url = run_orderly(["db", "url"], env=env).strip()
-        org_id = int(run_orderly(["org", "create", "e2e"], env=env).strip())
-        key = run_orderly(["api-key", "create", "--org", "e2e", "--role", "admin"], env=env)
-        cluster = Cluster(data_dir, env, database_url, key.strip().splitlines()[-1], org_id)
-        cluster.start_api()
+        database_url = (await asyncio.to_thread(run_orderly, ["db", "url"], env=env)).strip()
+        await asyncio.to_thread(upgrade_database, database_url)
+        database = Database(database_url, pool_size=1, max_overflow=0)
+        try:
+            org = await make_org(database, prefix="e2e-")
+        finally:
+            await database.dispose()
+        cluster = Cluster(data_dir, env, database_url, org.key, org.id, org.slug)
+        await asyncio.to_thread(cluster.start_api)
         if with_worker:
             cluster.start_worker()
         yield cluster

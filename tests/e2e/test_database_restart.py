@@ -19,40 +19,40 @@ PROBLEM_JSON = "application/problem+json"
 
 
 async def test_api_answers_503_while_the_database_is_down_and_recovers() -> None:
-    with running_cluster(with_worker=False) as cluster:
-        async with httpx.AsyncClient(
-            base_url=cluster.base_url, headers=cluster.headers, timeout=15
-        ) as api:
-            database = Database(cluster.database_url, pool_size=1, max_overflow=0)
-            try:
-                await create_location(database, cluster.org, "MAIN")
-                await create_sku(database, cluster.org, "DB-MUG")
-                await receive_stock(database, cluster.org, "DB-MUG", "MAIN", 100_000)
-            finally:
-                await database.dispose()
+    async with (
+        running_cluster(with_worker=False) as cluster,
+        httpx.AsyncClient(base_url=cluster.base_url, headers=cluster.headers, timeout=15) as api,
+    ):
+        database = Database(cluster.database_url, pool_size=1, max_overflow=0)
+        try:
+            await create_location(database, cluster.org, "MAIN")
+            await create_sku(database, cluster.org, "DB-MUG")
+            await receive_stock(database, cluster.org, "DB-MUG", "MAIN", 100_000)
+        finally:
+            await database.dispose()
 
-            statuses: Counter[int] = Counter()
-            stop = asyncio.Event()
-            load = [asyncio.create_task(place_orders(api, statuses, stop)) for _ in range(3)]
-            try:
-                await asyncio.sleep(2)
-                await asyncio.to_thread(cluster.stop_database)
-                await assert_unavailable(api)
-                await asyncio.sleep(1)
-                await asyncio.to_thread(cluster.start_database)
-                await wait_until_serving(api)
-                await asyncio.sleep(2)
-            finally:
-                stop.set()
-                await asyncio.gather(*load)
+        statuses: Counter[int] = Counter()
+        stop = asyncio.Event()
+        load = [asyncio.create_task(place_orders(api, statuses, stop)) for _ in range(3)]
+        try:
+            await asyncio.sleep(2)
+            await asyncio.to_thread(cluster.stop_database)
+            await assert_unavailable(api)
+            await asyncio.sleep(1)
+            await asyncio.to_thread(cluster.start_database)
+            await wait_until_serving(api)
+            await asyncio.sleep(2)
+        finally:
+            stop.set()
+            await asyncio.gather(*load)
 
-            print(f"answers under load: {dict(statuses)}")
-            # After recovery every request succeeds: no stale pooled connection is left over.
-            for _ in range(20):
-                assert (await place_order(api)).status_code == 201
-            # Under the load, every answer was a success or a clean 503, never a 500.
-            assert set(statuses) <= {201, 503}, statuses
-            assert statuses[201] > 0 and statuses[503] > 0, statuses
+        print(f"answers under load: {dict(statuses)}")
+        # After recovery every request succeeds: no stale pooled connection is left over.
+        for _ in range(20):
+            assert (await place_order(api)).status_code == 201
+        # Under the load, every answer was a success or a clean 503, never a 500.
+        assert set(statuses) <= {201, 503}, statuses
+        assert statuses[201] > 0 and statuses[503] > 0, statuses
 
 
 async def place_order(api: httpx.AsyncClient) -> httpx.Response:

@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from orderly.automation.tasks import retry_stalled_jobs
 from orderly.kit.db import Database, plain_url
-from tests.e2e.cluster import Cluster, running_cluster
+from orderly.kit.jobs import stalled_after
+from tests.e2e.cluster import WORKER_HEARTBEAT_SECONDS, Cluster, running_cluster
 from tests.e2e.load import LOCATIONS, SKUS, Load
 from tests.e2e.receiver import WebhookReceiver, webhook_receiver
 from tests.factories import create_location, create_sku, receive_many
@@ -29,42 +30,42 @@ STOCK_PER_LEVEL = 120
 async def test_orders_stock_webhooks_and_jobs_survive_sigkill() -> None:
     seed = random.randrange(1_000_000)
     began = time.monotonic()
-    with running_cluster(with_worker=True) as cluster:
-        async with (
-            webhook_receiver() as receiver,
-            httpx.AsyncClient(base_url=cluster.base_url, timeout=30) as setup,
-            httpx.AsyncClient(timeout=30) as http,
-        ):
-            await prepare(setup, cluster, receiver)
-            stop = asyncio.Event()
-            load = Load(cluster, http, seed, stop)
-            print(f"ready after {time.monotonic() - began:.1f} s")
-            clients = [asyncio.create_task(load.client(n)) for n in range(CLIENTS)]
-            try:
-                await crash_repeatedly(cluster, random.Random(seed))
-                await asyncio.sleep(STEADY_SECONDS)
-            finally:
-                stop.set()
-                ended = await asyncio.gather(*clients, return_exceptions=True)
-            for outcome in ended:  # a client's own failure, once the crashes went well
-                if isinstance(outcome, BaseException):
-                    raise outcome
-            print(f"load over after {time.monotonic() - began:.1f} s")
-            print(f"seed {seed}: answers {dict(load.answers)}, retries {dict(load.retries)}")
-            assert cluster.restarts == {"api": CRASHES, "worker": CRASHES}
-            assert len(load.captured_ids) >= 50, load.answers  # the load did happen
+    async with (
+        running_cluster(with_worker=True) as cluster,
+        webhook_receiver() as receiver,
+        httpx.AsyncClient(base_url=cluster.base_url, timeout=30) as setup,
+        httpx.AsyncClient(timeout=30) as http,
+    ):
+        await prepare(setup, cluster, receiver)
+        stop = asyncio.Event()
+        load = Load(cluster, http, seed, stop)
+        print(f"ready after {time.monotonic() - began:.1f} s")
+        clients = [asyncio.create_task(load.client(n)) for n in range(CLIENTS)]
+        try:
+            await crash_repeatedly(cluster, random.Random(seed))
+            await asyncio.sleep(STEADY_SECONDS)
+        finally:
+            stop.set()
+            ended = await asyncio.gather(*clients, return_exceptions=True)
+        for outcome in ended:  # a client's own failure, once the crashes went well
+            if isinstance(outcome, BaseException):
+                raise outcome
+        print(f"load over after {time.monotonic() - began:.1f} s")
+        print(f"seed {seed}: answers {dict(load.answers)}, retries {dict(load.retries)}")
+        assert cluster.restarts == {"api": CRASHES, "worker": CRASHES}
+        assert len(load.captured_ids) >= 50, load.answers  # the load did happen
 
-            database = Database(cluster.database_url, pool_size=2, max_overflow=0)
-            try:
-                await check_orders(database, cluster.org_id, load)
-                await check_stock(database, cluster.org_id)
-                await asyncio.gather(
-                    check_webhooks(database, cluster.org_id, receiver),
-                    check_jobs(database, cluster.database_url),
-                )
-            finally:
-                await database.dispose()
-            print(f"checked after {time.monotonic() - began:.1f} s")
+        database = Database(cluster.database_url, pool_size=2, max_overflow=0)
+        try:
+            await check_orders(database, cluster.org_id, load)
+            await check_stock(database, cluster.org_id)
+            await asyncio.gather(
+                check_webhooks(database, cluster.org_id, receiver),
+                check_jobs(database, cluster.database_url),
+            )
+        finally:
+            await database.dispose()
+        print(f"checked after {time.monotonic() - began:.1f} s")
 
 
 async def prepare(api: httpx.AsyncClient, cluster: Cluster, receiver: WebhookReceiver) -> None:
@@ -160,7 +161,9 @@ async def check_jobs(database: Database, database_url: str) -> None:
         while time.monotonic() < deadline:
             stuck = await _jobs(database, DEAD_WORKERS_JOBS)
             found.update(stuck)
-            await retry_stalled_jobs(app.job_manager)
+            await retry_stalled_jobs(
+                app.job_manager, silent_for=stalled_after(WORKER_HEARTBEAT_SECONDS)
+            )
             unfinished = await _jobs(database, UNFINISHED, ids=sorted(found))
             if not stuck and not unfinished:
                 break

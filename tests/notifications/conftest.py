@@ -80,7 +80,7 @@ def eml_settings(settings: Settings, tmp_path: Path) -> Settings:
     return settings.model_copy(update={"smtp_host": None, "data_dir": tmp_path})
 
 
-@pytest_asyncio.fixture
+@pytest_asyncio.fixture(scope="session")
 async def strict_client(settings: Settings, db: Database) -> AsyncIterator[httpx.AsyncClient]:
     """The API as in production: outbound URLs may not reach private addresses."""
     app = create_app(settings.model_copy(update={"allow_private_urls": False}), database=db)

@@ -19,9 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.automation import restock, sla
 from orderly.inventory.arrivals import WAITING_FOR_STOCK
 from orderly.kit.idempotency import prune_expired_keys
-from orderly.kit.jobs import worker_database
+from orderly.kit.jobs import stalled_after, worker_database
 from orderly.order_flows.backorders import BackorderRun, allocate_backorders
-from orderly.settings import environment_database_url, in_worker_transaction
+from orderly.settings import Settings, environment_database_url, in_worker_transaction
 
 blueprint = procrastinate.Blueprint()
 logger = logging.getLogger(__name__)
@@ -103,14 +103,17 @@ async def prune_idempotency_keys_job(conn: AsyncConnection, timestamp: int) -> N
     name="retry_stalled_jobs", queueing_lock="automation_retry_stalled_jobs", pass_context=True
 )
 async def retry_stalled_jobs_job(context: procrastinate.JobContext, timestamp: int) -> None:
-    await retry_stalled_jobs(context.app.job_manager)
+    heartbeat = Settings().worker_heartbeat_seconds
+    await retry_stalled_jobs(context.app.job_manager, silent_for=stalled_after(heartbeat))
 
 
-async def retry_stalled_jobs(job_manager: procrastinate.manager.JobManager) -> int:
-    """Jobs left `doing` by a worker that stopped sending heartbeats (killed, even with -9)
-    are put back in the queue. Their transaction died with the worker, so the retry starts
-    from the committed state. Returns how many jobs were put back."""
-    stalled = list(await job_manager.get_stalled_jobs())
+async def retry_stalled_jobs(
+    job_manager: procrastinate.manager.JobManager, *, silent_for: float
+) -> int:
+    """Jobs left `doing` by a worker that sent no heartbeat for `silent_for` seconds (killed,
+    even with -9) are put back in the queue. Their transaction died with the worker, so the
+    retry starts from the committed state. Returns how many jobs were put back."""
+    stalled = list(await job_manager.get_stalled_jobs(seconds_since_heartbeat=silent_for))
     for job in stalled:
         logger.warning("retrying job %s (%s) of a stalled worker", job.id, job.task_name)
         try:

@@ -16,6 +16,14 @@ from orderly.kit.db import Database, driver_connection
 P = ParamSpec("P")
 R = TypeVar("R")
 
+# A job worker silent for this many heartbeats is taken for dead (killed, or its host gone).
+SILENT_HEARTBEATS = 3
+
+
+def stalled_after(heartbeat_seconds: float) -> float:
+    """Seconds without a heartbeat after which a worker is dead and its jobs are stalled."""
+    return SILENT_HEARTBEATS * heartbeat_seconds
+
 
 @functools.cache
 def worker_database(database_url: Callable[[], str]) -> Database:

@@ -16,9 +16,6 @@ from orderly.web.rendering import render
 
 router = APIRouter()
 
-# A failed sign-in answers a little later, which slows password guessing further.
-FAILURE_DELAY_SECONDS = 0.5
-
 
 @router.get("/login")
 async def login_page(request: Request, next: str = "/app/") -> Response:
@@ -38,7 +35,8 @@ async def login(request: Request, conn: Conn, form: Form) -> Response:
             password=str(form.get("password", "")),
         )
     except (users.SignInFailed, sign_in.SignInThrottled) as failed:
-        await asyncio.sleep(FAILURE_DELAY_SECONDS)
+        delay = request.app.state.parent.state.settings.sign_in_failure_delay_seconds
+        await asyncio.sleep(delay)
         response = render(
             request,
             "login.html",
