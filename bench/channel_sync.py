@@ -27,14 +27,14 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.connections.clock import MovableClock
+from tests.clock import MovableClock
 from tests.connections.fakes.bigcommerce import FakeBigCommerce
 from tests.connections.fakes.magento import FakeMagento
 from tests.connections.fakes.shop import FakeShop
 from tests.connections.fakes.shopify import FakeShopify
 from tests.connections.fakes.woocommerce import FakeWooCommerce
 
-from orderly.connections.platform_http import PlatformHttp
+from orderly.connections.platform_http import platform_client
 from orderly.connections.port import PlatformAccess, SalesChannel, StockQuantity
 from orderly.connections.registry import connector_class
 
@@ -54,7 +54,7 @@ def connector(name: str, shop: FakeShop, clock: Any, settings: dict[str, Any]) -
     client = httpx.AsyncClient(
         transport=httpx.ASGITransport(app=shop.app), timeout=httpx.Timeout(60.0)
     )
-    http = PlatformHttp(client, platform=name, clock=clock)
+    http = platform_client(client, platform=name, clock=clock)
     access = PlatformAccess(
         base_url=base_url(name, shop), credentials=shop.credentials, settings=settings, http=http
     )
@@ -152,7 +152,7 @@ async def world(url: str, name: str, shop: FakeShop, skus: list[str]) -> tuple[A
 def route(
     name: str, shop: FakeShop, wrap: Callable[[httpx.AsyncBaseTransport], Any] | None = None
 ) -> None:
-    from orderly.connections.platform_http import use_transport
+    from orderly.kit.vendor_http import use_transport
 
     transport: httpx.AsyncBaseTransport = httpx.ASGITransport(app=shop.app)
     if wrap is not None:
@@ -165,7 +165,7 @@ def route(
 
 async def pull(name: str, orders: int) -> dict[str, Any]:
     from orderly.connections import sync
-    from orderly.connections.platform_http import use_clock
+    from orderly.kit.vendor_http import use_clock
 
     clock = MovableClock()
     use_clock(clock)

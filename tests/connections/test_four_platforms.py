@@ -11,13 +11,13 @@ import pytest
 import sqlalchemy as sa
 
 from orderly.connections import service, stock, sync
-from orderly.connections.platform_http import use_clock, use_transport
 from orderly.connections.schemas import ConnectionIn
 from orderly.connections.service import Installation
 from orderly.kit.db import Database
 from orderly.kit.vault import vault_for
+from orderly.kit.vendor_http import use_clock, use_transport
 from orderly.settings import Settings
-from tests.connections.clock import MovableClock
+from tests.clock import MovableClock
 from tests.connections.fakes.bigcommerce import FakeBigCommerce
 from tests.connections.fakes.magento import FakeMagento
 from tests.connections.fakes.shop import FakeShop

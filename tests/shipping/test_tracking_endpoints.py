@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from typing import Any
 
 import httpx
 import pytest
@@ -16,12 +17,15 @@ from orderly.kit.vault import SECRET_KEY_FILE, vault_for
 from orderly.settings import Settings
 from orderly.shipping.carriers.registry import register_carrier
 from orderly.shipping.domain import (
+    AddressCheck,
+    CarrierFeatures,
     Label,
     RateQuote,
     ShipmentRequest,
     TrackingCode,
     TrackingUpdate,
 )
+from orderly.shipping.errors import FeatureNotOffered
 from orderly.shipping.tasks import poll_all
 from orderly.shipping.tracking_numbers import tracking_number
 from tests.factories import Org, place_order
@@ -193,7 +197,7 @@ class PollableCarrier:
     """A fake carrier that reports every parcel delivered when asked."""
 
     code: str
-    supports_tracking: bool = True
+    features: CarrierFeatures = field(default_factory=lambda: CarrierFeatures(tracking=True))
 
     async def rates(self, shipment: ShipmentRequest) -> list[RateQuote]:
         return [
@@ -204,12 +208,18 @@ class PollableCarrier:
         number = tracking_number("FK", int(time.time_ns() % 10**12))
         return Label(number, b"%PDF-1.4", "^XA^XZ", 500, "USD", service, date(2026, 11, 25))
 
+    async def find_labels(self, reference: str, ship_date: date) -> list[str]:
+        raise FeatureNotOffered("the fake keeps no shipments")
+
     async def cancel_label(self, tracking_number: str) -> None:
         return None
 
     async def track(self, tracking_number: str) -> list[TrackingUpdate]:
         at = datetime(2026, 11, 25, 12, tzinfo=UTC)
         return [TrackingUpdate(TrackingCode.DELIVERED, at, "Left at front door")]
+
+    async def validate_address(self, address: dict[str, Any]) -> AddressCheck:
+        raise FeatureNotOffered("the fake has no address data")
 
 
 class TestPolling:

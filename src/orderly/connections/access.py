@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from orderly.connections import repository as repo
-from orderly.connections.platform_http import platform_http, routed_transport
+from orderly.connections.platform_http import platform_http
 from orderly.connections.port import PlatformAccess, SalesChannel
 from orderly.connections.registry import sales_channel
 from orderly.connections.schemas import ConnectionSettings
@@ -14,6 +14,7 @@ from orderly.connections.service import Installation
 from orderly.kit.clock import utcnow
 from orderly.kit.db import Database
 from orderly.kit.errors import OrderlyError
+from orderly.kit.vendor_http import routed_transport
 
 
 def connector_for(row: Any, installation: Installation) -> SalesChannel:

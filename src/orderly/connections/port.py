@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar, Protocol
 
-from orderly.connections.platform_http import PlatformHttp
+from orderly.kit.vendor_http import VendorHttp
 
 
 class PlatformPaymentStatus(StrEnum):
@@ -224,4 +224,4 @@ class PlatformAccess:
     base_url: str
     credentials: Mapping[str, str]
     settings: Mapping[str, Any]
-    http: PlatformHttp
+    http: VendorHttp

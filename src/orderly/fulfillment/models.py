@@ -114,6 +114,8 @@ fulfillment_parcels = sa.Table(
     # [{"line_no": 1, "quantity": 2}, ...]
     jsonb("items", nullable=False, default="[]"),
     sa.Column("status", sa.Text, nullable=False, server_default="packed"),
+    # The label purchase under way for the parcel: a second one waits until it ends.
+    sa.Column("label_purchase_id", sa.BigInteger),
     # The shipping feature's shipment, when the label came from it.
     sa.Column("shipment_id", sa.BigInteger),
     sa.Column("tracking_number", sa.Text),

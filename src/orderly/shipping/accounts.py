@@ -117,6 +117,7 @@ async def org_carriers(
             settings=dict(row["settings"] or {}),
             credentials=credentials,
             rate_card=RateCard.from_json(row["rate_card"]) if row["rate_card"] else None,
+            allow_private_urls=(_process_settings or Settings()).allow_private_urls,
         )
         carriers[account.code] = (account.id, build_carrier(account))
     return carriers

@@ -20,6 +20,7 @@ class ShipmentStatus(StrEnum):
     OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVERED = "delivered"
     EXCEPTION = "exception"
+    RETURNED_TO_SENDER = "returned_to_sender"
     CANCELLED = "cancelled"
 
 
@@ -30,6 +31,7 @@ class TrackingCode(StrEnum):
     OUT_FOR_DELIVERY = "out_for_delivery"
     DELIVERED = "delivered"
     EXCEPTION = "exception"
+    RETURNED_TO_SENDER = "returned_to_sender"
 
 
 S = ShipmentStatus
@@ -40,10 +42,11 @@ TRANSITIONS: dict[ShipmentStatus, frozenset[ShipmentStatus]] = {
     S.LABEL_CREATED: frozenset(
         {S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED, S.EXCEPTION, S.CANCELLED}
     ),
-    S.IN_TRANSIT: frozenset({S.OUT_FOR_DELIVERY, S.DELIVERED, S.EXCEPTION}),
-    S.OUT_FOR_DELIVERY: frozenset({S.DELIVERED, S.EXCEPTION}),
-    S.EXCEPTION: frozenset({S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED}),
+    S.IN_TRANSIT: frozenset({S.OUT_FOR_DELIVERY, S.DELIVERED, S.EXCEPTION, S.RETURNED_TO_SENDER}),
+    S.OUT_FOR_DELIVERY: frozenset({S.DELIVERED, S.EXCEPTION, S.RETURNED_TO_SENDER}),
+    S.EXCEPTION: frozenset({S.IN_TRANSIT, S.OUT_FOR_DELIVERY, S.DELIVERED, S.RETURNED_TO_SENDER}),
     S.DELIVERED: frozenset(),
+    S.RETURNED_TO_SENDER: frozenset(),
     S.CANCELLED: frozenset(),
 }
 
@@ -52,6 +55,7 @@ STATUS_OF_CODE: dict[TrackingCode, ShipmentStatus] = {
     TrackingCode.OUT_FOR_DELIVERY: S.OUT_FOR_DELIVERY,
     TrackingCode.DELIVERED: S.DELIVERED,
     TrackingCode.EXCEPTION: S.EXCEPTION,
+    TrackingCode.RETURNED_TO_SENDER: S.RETURNED_TO_SENDER,
 }
 
 OPEN_STATUSES: frozenset[ShipmentStatus] = frozenset(
@@ -87,10 +91,38 @@ class Parcel:
 
 
 @dataclass(frozen=True)
+class CustomsLine:
+    """One kind of goods in an international shipment, as the customs declaration lists it."""
+
+    description: str
+    hs_code: str  # the Harmonized System code, 6 to 10 digits
+    origin_country: str  # ISO 3166-1 alpha-2
+    quantity: int
+    unit_value_minor: int
+    currency: str
+    unit_weight_grams: int
+    sku: str = ""
+
+
+@dataclass(frozen=True)
+class Customs:
+    """What a shipment that crosses a border declares: its goods and who pays the duties."""
+
+    lines: tuple[CustomsLine, ...]
+    reason: Literal["sale", "gift", "sample", "return", "repair"] = "sale"
+    incoterm: Literal["DAP", "DDP"] = "DAP"  # DAP: the receiver pays duties; DDP: the shipper
+
+    @property
+    def declared_value_minor(self) -> int:
+        return sum(line.quantity * line.unit_value_minor for line in self.lines)
+
+
+@dataclass(frozen=True)
 class ShipmentRequest:
     """One shipment to quote or label. Addresses are dicts with at least postal_code and country,
-    optionally name, company, line1, line2, city, region, phone, latitude, longitude and
-    residential (bool)."""
+    optionally name, company, line1, line2, city, region, phone, email, latitude, longitude and
+    residential (bool). `reference` is ours: a label purchase sets it to the purchase's own
+    reference, which the carrier keeps on the shipment so that it can be looked up."""
 
     org_id: int
     ship_from: dict[str, Any]
@@ -99,6 +131,14 @@ class ShipmentRequest:
     ship_date: date
     reference: str = ""
     hazmat: bool = False
+    customs: Customs | None = None
+
+    @property
+    def international(self) -> bool:
+        return (
+            str(self.ship_from.get("country", "")).upper()
+            != str(self.ship_to.get("country", "")).upper()
+        )
 
     @property
     def weight_grams(self) -> int:
@@ -128,7 +168,21 @@ class RateQuote:
 
 
 @dataclass(frozen=True)
+class LabelPiece:
+    """The label of one parcel of a shipment."""
+
+    tracking_number: str
+    pdf: bytes
+    zpl: str
+
+
+@dataclass(frozen=True)
 class Label:
+    """What a carrier made for a shipment: `tracking_number` is the shipment's (the master
+    tracking number of a multi-parcel shipment), `pieces` one label per parcel in the request's
+    order. `pdf` and `zpl` hold every piece's label; a carrier that makes only one format leaves
+    the other empty."""
+
     tracking_number: str
     pdf: bytes
     zpl: str
@@ -136,6 +190,34 @@ class Label:
     currency: str
     service: str
     estimated_delivery: date | None = None
+    pieces: tuple[LabelPiece, ...] = ()
+
+    def piece_labels(self) -> tuple[LabelPiece, ...]:
+        """One piece per parcel; a label without pieces is its own single piece."""
+        return self.pieces or (LabelPiece(self.tracking_number, self.pdf, self.zpl),)
+
+
+@dataclass(frozen=True)
+class AddressCheck:
+    """A carrier's opinion of an address: whether it can deliver there as written, and the
+    corrected forms it suggests (same keys as ShipmentRequest addresses)."""
+
+    deliverable: bool
+    residential: bool | None = None
+    suggestions: tuple[dict[str, Any], ...] = ()
+    messages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CarrierFeatures:
+    """What a carrier's API offers beyond rates and labels. What it lacks is said, in the docs
+    and on the dashboard, never replaced by a silent no-op."""
+
+    void: bool = True  # a label not yet used can be cancelled (`cancel_label`)
+    find_by_reference: bool = False  # `find_labels` finds shipments by our reference
+    tracking: bool = True  # `track` is worth polling
+    address_validation: bool = False  # `validate_address`
+    customs: bool = False  # international shipments with a customs declaration
 
 
 @dataclass(frozen=True)
@@ -211,3 +293,5 @@ class CarrierAccount:
     settings: dict[str, Any] = field(default_factory=dict)
     credentials: dict[str, str] = field(default_factory=dict)
     rate_card: RateCard | None = None
+    # Whether the carrier's base_url may resolve to a private address (development, tests).
+    allow_private_urls: bool = False

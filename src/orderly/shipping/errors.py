@@ -47,3 +47,44 @@ class CarrierFailed(OrderlyError):
     code = "carrier_failed"
     status = 502
     title = "The carrier did not answer as expected"
+
+
+class CarrierUnavailable(CarrierFailed):
+    """5xx, timeouts or no connection, after the retries; worth trying again later."""
+
+    code = "carrier_unavailable"
+    status = 503
+
+
+class CarrierBusy(CarrierFailed):
+    """The carrier rate-limits us for longer than a request should wait."""
+
+    code = "carrier_rate_limited"
+    status = 503
+
+
+class CarrierCredentialsRefused(CarrierFailed):
+    """401 or 403 even with a fresh token: the account's credentials are wrong or revoked."""
+
+    code = "carrier_credentials_refused"
+
+
+class CarrierRefused(CarrierFailed):
+    """The carrier refused the request (an address it cannot serve, a weight over its limit):
+    the same request would fail again. `detail` carries the carrier's own message."""
+
+    code = "carrier_refused"
+    status = 422
+
+
+class LabelOutcomeUnknown(CarrierFailed):
+    """A label purchase whose answer was lost: the carrier may or may not have made a label."""
+
+    code = "label_outcome_unknown"
+    status = 504
+
+
+class FeatureNotOffered(Conflict):
+    """The carrier's API has no such function (DHL Express cannot void a label)."""
+
+    code = "carrier_feature_not_offered"

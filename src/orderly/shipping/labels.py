@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from pypdf import PdfWriter
 from reportlab.graphics.barcode.code128 import Code128
 from reportlab.lib.units import inch
 from reportlab.pdfgen.canvas import Canvas
@@ -136,3 +137,13 @@ def render_zpl(label: LabelContent) -> str:
     out.append(f"^FO60,{height - 300}^BY3,3,200^BCN,200,Y,N,N^FD{label.tracking_number}^FS")
     out.append("^XZ")
     return "\n".join(out) + "\n"
+
+
+def merge_pdfs(documents: list[bytes]) -> bytes:
+    """One PDF with every page of `documents`, in order (the labels of a shipment's parcels)."""
+    writer = PdfWriter()
+    for document in documents:
+        writer.append(io.BytesIO(document))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()

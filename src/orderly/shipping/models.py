@@ -53,6 +53,11 @@ shipments = sa.Table(
     sa.Column("service", sa.Text, nullable=False),
     sa.Column("service_name", sa.Text, nullable=False),
     sa.Column("tracking_number", sa.Text, nullable=False),
+    # The shipment's tracking number at the carrier when it carries several parcels (one row
+    # each): the number the customer follows.
+    sa.Column("master_tracking_number", sa.Text),
+    # The label purchase that made it (label_purchases), when it went through one.
+    sa.Column("label_purchase_id", sa.BigInteger),
     sa.Column("status", sa.Text, nullable=False),
     sa.Column("cost_minor", sa.BigInteger, nullable=False),
     sa.Column("currency", sa.CHAR(3), nullable=False),
@@ -69,7 +74,7 @@ shipments = sa.Table(
     sa.UniqueConstraint("org_id", "tracking_number"),
     sa.CheckConstraint(
         "status IN ('label_created', 'in_transit', 'out_for_delivery', 'delivered', "
-        "'exception', 'cancelled')",
+        "'exception', 'returned_to_sender', 'cancelled')",
         name="status",
     ),
     sa.CheckConstraint("cost_minor >= 0", name="cost_not_negative"),
@@ -77,6 +82,43 @@ shipments = sa.Table(
 sa.Index("ix_shipments_org_order", shipments.c.org_id, shipments.c.order_id)
 sa.Index("ix_shipments_org_status", shipments.c.org_id, shipments.c.status, shipments.c.id)
 sa.Index("ix_shipments_tracking_number", shipments.c.tracking_number)
+
+# A label bought from a carrier, from the intent to the outcome. The carrier is called outside
+# any transaction: the row is written first (`buying`, with our `reference`, which the carrier
+# keeps on its shipment), then the call, then the outcome in a second transaction. A purchase
+# whose outcome is unknown (a lost answer) is resolved by looking the reference up, voiding
+# what turned up, or `needs_attention` for a person when the carrier offers neither.
+label_purchases = sa.Table(
+    "label_purchases",
+    metadata,
+    id_column(),
+    org_column(),
+    sa.Column("reference", sa.Text, nullable=False),
+    sa.Column("order_id", sa.BigInteger, sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("fulfillment_order_id", sa.BigInteger),
+    sa.Column("carrier_account_id", sa.BigInteger, sa.ForeignKey("carrier_accounts.id")),
+    sa.Column("carrier", sa.Text),
+    sa.Column("service", sa.Text),
+    sa.Column("status", sa.Text, nullable=False, server_default="buying"),
+    sa.Column("tracking_number", sa.Text),
+    # Labels the carrier made that are not in use: voided, or waiting for a person.
+    sa.Column("stray_tracking_numbers", sa.ARRAY(sa.Text), nullable=False, server_default="{}"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("problem", sa.Text),
+    sa.Column("created_by", sa.Text),
+    created_at(),
+    updated_at(),
+    sa.UniqueConstraint("org_id", "reference"),
+    sa.CheckConstraint(
+        "status IN ('buying', 'bought', 'failed', 'needs_attention', 'resolved')", name="status"
+    ),
+)
+sa.Index(
+    "ix_label_purchases_open",
+    label_purchases.c.org_id,
+    label_purchases.c.status,
+    postgresql_where=label_purchases.c.status.in_(["buying", "needs_attention"]),
+)
 
 tracking_events = sa.Table(
     "tracking_events",

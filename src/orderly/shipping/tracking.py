@@ -55,7 +55,7 @@ async def poll_carriers(
     carriers = {
         code: carrier
         for code, (_, carrier) in (await org_carriers(conn, org_id, vault=vault)).items()
-        if carrier.supports_tracking
+        if carrier.features.tracking
     }
     if not carriers:
         return []

@@ -24,7 +24,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from orderly.kit.clock import utcnow
-from tests.connections.clock import MovableClock
+from tests.clock import MovableClock
 
 QUOTA = 150  # Standard and Plus plans
 WINDOW_SECONDS = 30.0

@@ -22,7 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from tests.connections.clock import MovableClock
+from tests.clock import MovableClock
 
 SOURCE_ITEM_TYPE = "\\Magento\\InventoryApi\\Api\\Data\\SourceItemInterface"
 NO_ENTITY = "The entity that was requested doesn't exist. Verify the entity and try again."

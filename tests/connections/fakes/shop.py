@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from tests.connections.clock import MovableClock
+from tests.clock import MovableClock
 
 
 class FakeShop(Protocol):

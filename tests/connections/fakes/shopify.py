@@ -42,7 +42,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from tests.connections.clock import MovableClock
+from tests.clock import MovableClock
 
 API_VERSION = "2026-10"
 # Standard plan: 100 points a second restored; one query may ask for 1,000 points at most.

@@ -27,7 +27,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
-from tests.connections.clock import MovableClock
+from tests.clock import MovableClock
 
 API = "/wp-json/wc/v3"
 TRACKING = "/wp-json/wc-shipment-tracking/v3"

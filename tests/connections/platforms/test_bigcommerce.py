@@ -15,7 +15,7 @@ from orderly.connections.errors import (
     PlatformUnavailable,
     WebhookRefused,
 )
-from orderly.connections.platform_http import PlatformHttp
+from orderly.connections.platform_http import platform_client
 from orderly.connections.platforms.bigcommerce.connector import BigCommerceConnector
 from orderly.connections.port import (
     FulfilledLine,
@@ -28,9 +28,9 @@ from orderly.connections.port import (
     StockQuantity,
 )
 from orderly.kit.clock import utcnow
-from tests.connections.clock import MovableClock
+from tests.clock import MovableClock
 from tests.connections.fakes.bigcommerce import FakeBigCommerce
-from tests.connections.transports import TimingOut
+from tests.transports import TimingOut
 
 HOOK_URL = "https://orderly.example.com/hooks/bigcommerce/7"
 ADJUST = "/v3/inventory/adjustments/absolute"
@@ -62,7 +62,7 @@ def build(
         base_url=f"http://bigcommerce.test{fake.base_path}",
         credentials=overrides.pop("credentials", fake.credentials),
         settings=overrides.pop("settings", {}),
-        http=PlatformHttp(client, platform="bigcommerce", clock=clock),
+        http=platform_client(client, platform="bigcommerce", clock=clock),
     )
     return BigCommerceConnector(access)
 

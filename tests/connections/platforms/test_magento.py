@@ -16,7 +16,7 @@ from orderly.connections.errors import (
     PlatformUnavailable,
     WebhookRefused,
 )
-from orderly.connections.platform_http import PlatformHttp
+from orderly.connections.platform_http import platform_client
 from orderly.connections.platforms.magento.connector import MagentoConnector
 from orderly.connections.platforms.magento.mapping import channel_order
 from orderly.connections.platforms.magento.oauth import MagentoOAuth
@@ -32,10 +32,10 @@ from orderly.connections.port import (
     PlatformPaymentStatus,
     StockQuantity,
 )
-from tests.connections.clock import MovableClock
+from tests.clock import MovableClock
 from tests.connections.fakes.magento import FakeMagento
 from tests.connections.fakes.shop import FakeShop
-from tests.connections.transports import TimingOut
+from tests.transports import TimingOut
 
 BASE_URL = "https://shop.test"
 
@@ -58,7 +58,7 @@ def connect(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> MagentoConnector:
     client = httpx.AsyncClient(transport=transport or httpx.ASGITransport(app=fake.app))
-    http = PlatformHttp(client, platform="magento", clock=fake.clock)
+    http = platform_client(client, platform="magento", clock=fake.clock)
     access = PlatformAccess(
         base_url=BASE_URL + fake.base_path,
         credentials=credentials or fake.credentials,

@@ -17,7 +17,7 @@ from orderly.connections.errors import (
     PlatformUnavailable,
     WebhookRefused,
 )
-from orderly.connections.platform_http import PlatformHttp, RetryPolicy
+from orderly.connections.platform_http import platform_client
 from orderly.connections.platforms.shopify.connector import ShopifyConnector
 from orderly.connections.port import (
     FulfilledLine,
@@ -30,10 +30,11 @@ from orderly.connections.port import (
     PlatformPaymentStatus,
     StockQuantity,
 )
-from tests.connections.clock import MovableClock
+from orderly.kit.vendor_http import RetryPolicy
+from tests.clock import MovableClock
 from tests.connections.fakes.shop import FakeShop
 from tests.connections.fakes.shopify import RESTORE_RATE, FakeShopify
-from tests.connections.transports import TimingOut
+from tests.transports import TimingOut
 
 HOOK_URL = "https://orderly.example.com/hooks/shopify/42"
 
@@ -56,7 +57,7 @@ def harness() -> Harness:
 def _harness(shop: FakeShopify, credentials: dict[str, str], **settings: object) -> Harness:
     transport = TimingOut(httpx.ASGITransport(app=shop.app))
     client = httpx.AsyncClient(transport=transport, base_url="https://orderly-test.myshopify.com")
-    http = PlatformHttp(
+    http = platform_client(
         client, platform="shopify", clock=shop.clock, policy=RetryPolicy(attempts=3)
     )
     access = PlatformAccess(

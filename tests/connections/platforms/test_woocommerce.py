@@ -17,7 +17,7 @@ from orderly.connections.errors import (
     PlatformUnavailable,
     WebhookRefused,
 )
-from orderly.connections.platform_http import PlatformHttp
+from orderly.connections.platform_http import platform_client
 from orderly.connections.platforms.woocommerce.connector import ORDER_TOPICS, WooCommerceConnector
 from orderly.connections.port import (
     FulfilledLine,
@@ -29,10 +29,10 @@ from orderly.connections.port import (
     PlatformPaymentStatus,
     StockQuantity,
 )
-from tests.connections.clock import MovableClock
+from tests.clock import MovableClock
 from tests.connections.fakes.shop import FakeShop
 from tests.connections.fakes.woocommerce import FakeWooCommerce
-from tests.connections.transports import TimingOut
+from tests.transports import TimingOut
 
 HOOK_URL = "https://orderly.example/hooks/woocommerce/42"
 
@@ -46,7 +46,7 @@ def connect(
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> WooCommerceConnector:
     client = httpx.AsyncClient(transport=transport or httpx.ASGITransport(app=fake.app))
-    http = PlatformHttp(client, platform="woocommerce", clock=fake.clock)
+    http = platform_client(client, platform="woocommerce", clock=fake.clock)
     access = PlatformAccess(
         base_url=f"{scheme}://{fake.host}{fake.base_path}",
         credentials=credentials or fake.credentials,

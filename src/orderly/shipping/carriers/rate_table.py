@@ -5,23 +5,30 @@ Settings (all optional): ``tracking_prefix`` (two letters, default from the carr
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from orderly.shipping.domain import (
+    AddressCheck,
     CarrierAccount,
+    CarrierFeatures,
     Label,
+    LabelPiece,
     RateQuote,
     ShipmentRequest,
     TrackingUpdate,
     add_business_days,
 )
-from orderly.shipping.errors import NoServiceAvailable
-from orderly.shipping.labels import LabelContent, render_pdf, render_zpl
+from orderly.shipping.errors import FeatureNotOffered, NoServiceAvailable
+from orderly.shipping.labels import LabelContent, merge_pdfs, render_pdf, render_zpl
 from orderly.shipping.rate_card import RateCard, ServiceRates
 from orderly.shipping.tracking_numbers import new_tracking_number, tracking_prefix
 from orderly.shipping.zones import shipping_zone
 
 
 class RateTableCarrier:
-    supports_tracking = False
+    # Offline: nothing to void, look up, poll or check at a carrier; its events arrive by push.
+    features = CarrierFeatures(void=True, find_by_reference=False, tracking=False)
 
     def __init__(self, account: CarrierAccount) -> None:
         self.code = account.code
@@ -79,27 +86,34 @@ class RateTableCarrier:
                 f"{self.name} cannot carry this shipment with service {service!r}",
                 field="service",
             )
-        number = new_tracking_number(self.prefix)
-        content = LabelContent(
-            carrier_name=self.name,
-            service_name=quote.service_name,
-            tracking_number=number,
-            ship_from=shipment.ship_from,
-            ship_to=shipment.ship_to,
-            weight_grams=shipment.weight_grams,
-            reference=shipment.reference,
-            ship_date=shipment.ship_date,
-            hazmat=shipment.hazmat,
-        )
+        pieces = []
+        for parcel in shipment.parcels:
+            number = new_tracking_number(self.prefix)
+            content = LabelContent(
+                carrier_name=self.name,
+                service_name=quote.service_name,
+                tracking_number=number,
+                ship_from=shipment.ship_from,
+                ship_to=shipment.ship_to,
+                weight_grams=parcel.weight_grams,
+                reference=shipment.reference,
+                ship_date=shipment.ship_date,
+                hazmat=shipment.hazmat,
+            )
+            pieces.append(LabelPiece(number, render_pdf(content), render_zpl(content)))
         return Label(
-            tracking_number=number,
-            pdf=render_pdf(content),
-            zpl=render_zpl(content),
+            tracking_number=pieces[0].tracking_number,
+            pdf=pieces[0].pdf if len(pieces) == 1 else merge_pdfs([p.pdf for p in pieces]),
+            zpl="".join(p.zpl for p in pieces),
             cost_minor=quote.price_minor,
             currency=quote.currency,
             service=service,
             estimated_delivery=quote.estimated_delivery,
+            pieces=tuple(pieces),
         )
+
+    async def find_labels(self, reference: str, ship_date: date) -> list[str]:
+        raise FeatureNotOffered("a rate-table carrier keeps no shipments to look up")
 
     async def cancel_label(self, tracking_number: str) -> None:
         # Nothing was sent anywhere: voiding the label is the shipment's status alone.
@@ -108,3 +122,6 @@ class RateTableCarrier:
     async def track(self, tracking_number: str) -> list[TrackingUpdate]:
         # An offline carrier knows nothing after the label; its events arrive by push.
         return []
+
+    async def validate_address(self, address: dict[str, Any]) -> AddressCheck:
+        raise FeatureNotOffered("a rate-table carrier has no address data")

@@ -1,5 +1,5 @@
 """The BigCommerce connector: orders from the v2 API, catalog, inventory and webhooks from v3,
-all through the connection's `PlatformHttp` with the store's quota watched on every answer."""
+all through the connection's `VendorHttp` with the store's quota watched on every answer."""
 
 from __future__ import annotations
 
@@ -219,7 +219,7 @@ class BigCommerceConnector:
         try:
             await self._call("PUT", "/v3/inventory/adjustments/absolute", json=body)
         except PlatformRefused as refusal:
-            if refusal.extra.get("platform_status") != 422:
+            if refusal.extra.get("vendor_status") != 422:
                 raise
             if len(items) == 1:
                 return 0, {items[0][0]: refusal.detail}

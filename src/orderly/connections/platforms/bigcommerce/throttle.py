@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from orderly.connections.platform_http import PlatformHttp
+from orderly.kit.vendor_http import VendorHttp
 
 REQUESTS_LEFT = "x-rate-limit-requests-left"
 TIME_RESET_MS = "x-rate-limit-time-reset-ms"
@@ -19,9 +19,9 @@ def _number(response: httpx.Response, name: str) -> float | None:
 
 
 class QuotaWatch:
-    """A response hook on the connection's client that pauses its `PlatformHttp`."""
+    """A response hook on the connection's client that pauses its `VendorHttp`."""
 
-    def __init__(self, http: PlatformHttp) -> None:
+    def __init__(self, http: VendorHttp) -> None:
         self.http = http
 
     async def __call__(self, response: httpx.Response) -> None:
@@ -33,7 +33,7 @@ class QuotaWatch:
             self.http.pause_for(reset_ms / 1000)
 
 
-def watch_quota(http: PlatformHttp) -> None:
+def watch_quota(http: VendorHttp) -> None:
     """Install the hook once per client, however many connectors are built over it."""
     hooks = http.client.event_hooks
     on_response = list(hooks.get("response", []))

@@ -242,7 +242,7 @@ class MagentoConnector:
                 raise PlatformRefused(
                     f"magento would not cancel order {order.get('increment_id')}: "
                     f"it is {order.get('state')}",
-                    extra={"platform_status": 200},
+                    extra={"vendor_status": 200},
                 )
             return
         if reason:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from orderly.connections.errors import PlatformBusy, PlatformRefused
-from orderly.connections.platform_http import PlatformHttp
+from orderly.kit.vendor_http import VendorHttp
 
 # A THROTTLED answer is waited out and the call sent again, this many times at most.
 THROTTLED_ATTEMPTS = 5
@@ -28,7 +28,7 @@ class Bucket:
 
 
 class ShopifyGraphql:
-    def __init__(self, http: PlatformHttp, *, endpoint: str, access_token: str) -> None:
+    def __init__(self, http: VendorHttp, *, endpoint: str, access_token: str) -> None:
         self.http = http
         self.endpoint = endpoint
         self._headers = {"X-Shopify-Access-Token": access_token}

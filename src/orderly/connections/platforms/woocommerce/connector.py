@@ -116,7 +116,7 @@ class WooCommerceConnector:
         try:
             return await self.fetch_order(event.platform_order_id)
         except PlatformRefused as refused:
-            if refused.extra.get("platform_status") == 404:
+            if refused.extra.get("vendor_status") == 404:
                 return None
             raise
 

@@ -15,7 +15,7 @@ TRACKING = "/wc-shipment-tracking/v3/orders/{order_id}/shipment-trackings"
 
 
 def _no_route(error: PlatformRefused) -> bool:
-    return error.extra.get("platform_status") == 404 and "rest_no_route" in error.detail
+    return error.extra.get("vendor_status") == 404 and "rest_no_route" in error.detail
 
 
 async def _trackings(shop: ShopApi, order_id: int) -> list[dict[str, Any]] | None:

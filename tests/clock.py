@@ -1,4 +1,4 @@
-"""A clock that tests move: platform calls wait on it, and the fakes count their rate limits
+"""A clock that tests move: vendor calls (platforms, carriers) wait on it, and the fakes count
 on it, so no test waits out a real second."""
 
 from __future__ import annotations
