@@ -310,7 +310,7 @@ async def ship_order(db: Database, org: Org, order_id: int) -> None:
             pick_list = await picking.create_pick_list(conn, principal, wave)
             await picking.confirm_pick_list(conn, principal, pick_list.id, [])
             await packing.pack(conn, principal, fo["id"], None)
-            await dispatch.ship(conn, principal, fo["id"], parcel_ids=None, service_code=None)
+        await dispatch.ship(db, principal, fo["id"], parcel_ids=None, service_code=None)
 
 
 async def shipped_order(

@@ -36,6 +36,7 @@ from orderly.settings import Settings
 from orderly.shipping import accounts as carrier_accounts
 from orderly.shipping.endpoints import public_router as tracking_page
 from orderly.shipping.endpoints import router as shipping
+from orderly.shipping.purchase_endpoints import router as label_purchases
 from orderly.sourcing.endpoints import router as sourcing
 from orderly.tenancy import key_cache
 from orderly.tenancy.endpoints import router as organization
@@ -118,6 +119,7 @@ def _include_routers(app: FastAPI) -> None:
         inventory,
         sourcing,
         shipping,
+        label_purchases,
         fulfillment,
         automation,
         returns,

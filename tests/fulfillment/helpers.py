@@ -4,13 +4,18 @@ port, and the warehouse steps over the API."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import httpx
 
 from orderly.fulfillment import pickup
-from orderly.fulfillment.shipping_port import BoughtLabel, LabelRequest
+from orderly.fulfillment.shipping_port import (
+    BoughtLabel,
+    LabelRequest,
+    PendingLabels,
+    ReadyLabels,
+)
 from orderly.kit.db import Database
 from orderly.kit.secrets import secret_key
 from orderly.settings import Settings
@@ -18,19 +23,43 @@ from tests.factories import BOXES, Org, create_location, create_product, receive
 
 
 class FakeCarrier:
-    """Sells one label per parcel with a made-up tracking number, and remembers requests."""
+    """Sells one label per parcel with a made-up tracking number, and remembers requests, the
+    labels given back and the purchases under way. `on_buy` runs while the labels are being
+    bought (between the two transactions of a shipment)."""
 
     def __init__(self) -> None:
         self.requests: list[LabelRequest] = []
+        self.given_back: list[tuple[list[str], str]] = []
+        self.under_way: set[int] = set()
+        self.on_buy: Callable[[], Awaitable[None]] | None = None
         self._ids = itertools.count(900_000)
 
-    async def __call__(self, conn: Any, request: LabelRequest) -> Sequence[BoughtLabel]:
+    async def begin(self, conn: Any, request: LabelRequest) -> PendingLabels:
         self.requests.append(request)
+        purchase_id = next(self._ids)
+        self.under_way.add(purchase_id)
+        return PendingLabels(purchase_id, request)
+
+    async def buy(self, database: Database, pending: PendingLabels) -> ReadyLabels:
+        if self.on_buy is not None:
+            await self.on_buy()
+        request: LabelRequest = pending.held
         labels = []
         for _ in request.parcels:
             n = next(self._ids)
             labels.append(BoughtLabel(n, f"FAKE{n}", "fake", request.service or "ground"))
-        return labels
+        return ReadyLabels(pending.purchase_id, labels)
+
+    async def record(self, conn: Any, ready: ReadyLabels) -> Sequence[BoughtLabel]:
+        self.under_way.discard(ready.purchase_id)
+        return list(ready.held)
+
+    async def give_back(self, database: Database, ready: ReadyLabels, reason: str) -> None:
+        self.under_way.discard(ready.purchase_id)
+        self.given_back.append(([label.tracking_number for label in ready.held], reason))
+
+    async def still_buying(self, conn: Any, org_id: int, purchase_ids: Sequence[int]) -> set[int]:
+        return {i for i in purchase_ids if i in self.under_way}
 
 
 async def setup_warehouses(db: Database, org: Org, stock: dict[str, int]) -> None:

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from orderly.inventory.reservations import StockRequest
 from orderly.inventory.shipments import write_off_stock
 from orderly.kit.db import Database
+from orderly.kit.errors import Conflict
 from tests.factories import Org, create_product, place_order, receive_stock
 from tests.fulfillment.helpers import (
     FakeCarrier,
@@ -106,6 +107,44 @@ class TestPacking:
         assert first.status_code == again.status_code == 200
         assert again.headers.get("Idempotent-Replayed") == "true"
         assert len(carrier.requests) == 1
+
+    async def test_a_second_ship_while_the_labels_are_being_bought_is_refused(
+        self, db: Database, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier
+    ) -> None:
+        fo_id = await picking(db, client, shop, 1)
+        await ok(await act(client, shop, fo_id, "pack"))
+        meanwhile: list[httpx.Response] = []
+
+        async def ship_again() -> None:
+            meanwhile.append(await act(client, shop, fo_id, "ship"))
+
+        carrier.on_buy = ship_again
+        shipped = await ok(await act(client, shop, fo_id, "ship"))
+        assert shipped["status"] == "shipped"
+        [refused] = meanwhile
+        assert refused.status_code == 409, refused.text
+        assert refused.json()["code"] == "labels_being_bought"
+        assert len(carrier.requests) == 1 and carrier.given_back == []
+
+    async def test_a_carrier_failure_leaves_the_parcels_ready_to_ship_again(
+        self, db: Database, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier
+    ) -> None:
+        fo_id = await picking(db, client, shop, 1)
+        await ok(await act(client, shop, fo_id, "pack"))
+
+        async def carrier_down() -> None:
+            raise Conflict("the carrier is down")
+
+        carrier.on_buy = carrier_down
+        failed = await act(client, shop, fo_id, "ship")
+        assert failed.status_code == 409 and "carrier is down" in failed.text
+        current = await ok(
+            await client.get(f"/v1/fulfillment-orders/{fo_id}", headers=shop.headers)
+        )
+        assert current["status"] == "packed"
+        carrier.on_buy = None
+        shipped = await ok(await act(client, shop, fo_id, "ship"))
+        assert shipped["status"] == "shipped" and len(carrier.requests) == 2
 
     async def test_one_idempotency_key_for_pack_and_then_ship_is_refused_for_ship(
         self, db: Database, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier

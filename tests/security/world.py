@@ -190,6 +190,7 @@ async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> Worl
         "fo_id": fo["id"],
         "pick_list_id": pick_list.id,
         "shipment_id": shipment.id,
+        "purchase_id": shipment.label_purchase_id,
         "key_id": key["id"],
         "code": f"WH{tag}",
         "carrier_code": carrier["code"],

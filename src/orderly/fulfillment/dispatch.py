@@ -16,16 +16,26 @@ from orderly.fulfillment import repository, service, steps
 from orderly.fulfillment.domain import FulfillmentStatus, ParcelStatus, ensure_transition
 from orderly.fulfillment.errors import (
     InvalidLines,
+    LabelsBeingBought,
     LabelsNotBought,
     NothingToShip,
     PickupOrderNotShipped,
 )
 from orderly.fulfillment.repository import FulfillmentRow
 from orderly.fulfillment.schemas import FulfillmentOrderOut
-from orderly.fulfillment.shipping_port import LabelRequest, ParcelSpec, buy_labels
+from orderly.fulfillment.shipping_port import (
+    LabelBuyer,
+    LabelRequest,
+    ParcelSpec,
+    PendingLabels,
+    ReadyLabels,
+    label_buyer,
+)
 from orderly.inventory.reservations import StockRequest
 from orderly.inventory.shipments import ship_stock
 from orderly.kit.clock import utcnow
+from orderly.kit.db import Database
+from orderly.kit.idempotency import KeyAcrossTransactions
 from orderly.locations import service as locations
 from orderly.orders.fulfillment_status import OrderForFulfillment, ensure_shippable
 from orderly.sourcing.domain import Allocation
@@ -36,28 +46,94 @@ DEFAULT_RATE_POLICY = "cheapest"
 
 
 async def ship(
-    conn: AsyncConnection,
+    database: Database,
     principal: Principal,
     fo_id: int,
     *,
     parcel_ids: Sequence[int] | None,
     service_code: str | None,
+    idempotency: KeyAcrossTransactions | None = None,
 ) -> FulfillmentOrderOut:
     """Buy labels for packed parcels (all of them, or those named) and send them: the units
-    leave stock, and the order becomes partially_shipped or shipped."""
-    org_id = principal.org_id
-    order, fo = await steps.lock(conn, org_id, fo_id)
-    ensure_transition(F(fo.status), F.SHIPPED)
-    if fo.pickup:
-        raise PickupOrderNotShipped("a store pickup is collected at the store, not shipped")
-    ensure_shippable(order)
+    leave stock, and the order becomes partially_shipped or shipped.
+
+    The carrier is called between two transactions (docs/architecture.md, "Calls to
+    carriers"): the first claims the parcels for a label purchase, the second ships them.
+    Labels the second cannot use are voided."""
+    buyer = label_buyer()
+    async with database.transaction() as tx:
+        if idempotency is not None:
+            await idempotency.check(tx)
+        pending, parcel_ids = await _begin(
+            tx.connection, buyer, principal, fo_id, parcel_ids, service_code
+        )
+    try:
+        ready = await buyer.buy(database, pending)
+    except Exception:
+        await _release(database, principal.org_id, pending.purchase_id)
+        raise
+    try:
+        async with database.transaction() as tx:
+            out = await _ship_parcels(tx.connection, buyer, principal, fo_id, parcel_ids, ready)
+            if idempotency is not None:
+                idempotency.remember(tx, (200, out.model_dump_json().encode()))
+    except Exception as error:
+        reason = getattr(error, "detail", None) or type(error).__name__
+        await buyer.give_back(database, ready, reason)
+        await _release(database, principal.org_id, pending.purchase_id)
+        raise
+    return out
+
+
+async def _begin(
+    conn: AsyncConnection,
+    buyer: LabelBuyer,
+    principal: Principal,
+    fo_id: int,
+    wanted: Sequence[int] | None,
+    service_code: str | None,
+) -> tuple[PendingLabels, list[int]]:
+    """The first transaction: check the shipment can go, begin the purchase, claim the
+    parcels for it."""
+    order, fo = await _shippable(conn, principal.org_id, fo_id)
     parcels = _parcels_to_ship(
-        await repository.parcels_of(conn, org_id, fo.id, for_update=True), parcel_ids
+        await repository.parcels_of(conn, principal.org_id, fo.id, for_update=True), wanted
     )
+    claimed = [p["label_purchase_id"] for p in parcels if p["label_purchase_id"] is not None]
+    if await buyer.still_buying(conn, principal.org_id, claimed):
+        raise LabelsBeingBought(
+            "labels for these parcels are being bought by another request; try again shortly"
+        )
     request = await _label_request(conn, principal, order, fo, parcels, service_code)
-    labels = await buy_labels(conn, request)
+    pending = await buyer.begin(conn, request)
+    ids = [p["id"] for p in parcels]
+    await repository.claim_parcels(conn, ids, pending.purchase_id)
+    return pending, ids
+
+
+async def _ship_parcels(
+    conn: AsyncConnection,
+    buyer: LabelBuyer,
+    principal: Principal,
+    fo_id: int,
+    parcel_ids: list[int],
+    ready: ReadyLabels,
+) -> FulfillmentOrderOut:
+    """The second transaction: record the labels, and the parcels leave."""
+    org_id = principal.org_id
+    order, fo = await _shippable(conn, org_id, fo_id)
+    by_id = {p["id"]: p for p in await repository.parcels_of(conn, org_id, fo.id, for_update=True)}
+    parcels = [by_id[i] for i in parcel_ids]
+    if any(
+        p["status"] != ParcelStatus.PACKED.value or p["label_purchase_id"] != ready.purchase_id
+        for p in parcels
+    ):
+        raise LabelsBeingBought("the parcels changed while their labels were being bought")
+    labels = list(await buyer.record(conn, ready))
     if not labels:
         raise LabelsNotBought("the carrier returned no label")
+    if len(labels) != len(parcels):
+        labels = [labels[0]] * len(parcels)
     shipped_units: dict[int, int] = defaultdict(int)
     for parcel, label in zip(parcels, labels, strict=True):
         await repository.update_parcel(
@@ -87,6 +163,22 @@ async def ship(
         await steps.event(conn, principal, order, "fulfillment.partially_shipped", fo, data)
     await steps.record_progress(conn, principal, order, leaving)
     return await service.get_fulfillment_order(conn, org_id, fo_id)
+
+
+async def _shippable(
+    conn: AsyncConnection, org_id: int, fo_id: int
+) -> tuple[OrderForFulfillment, FulfillmentRow]:
+    order, fo = await steps.lock(conn, org_id, fo_id)
+    ensure_transition(F(fo.status), F.SHIPPED)
+    if fo.pickup:
+        raise PickupOrderNotShipped("a store pickup is collected at the store, not shipped")
+    ensure_shippable(order)
+    return order, fo
+
+
+async def _release(database: Database, org_id: int, purchase_id: int) -> None:
+    async with database.transaction() as tx:
+        await repository.release_parcels(tx.connection, org_id, purchase_id)
 
 
 async def send_units(

@@ -25,12 +25,12 @@ from orderly.fulfillment.schemas import (
     RejectIn,
     ShipIn,
 )
-from orderly.kit.deps import Conn, InstallationSecret, Tx
-from orderly.kit.idempotency import IdempotencyKey, run_idempotent
+from orderly.kit.deps import Conn, Db, InstallationSecret, Tx
+from orderly.kit.idempotency import IdempotencyKey, KeyAcrossTransactions, run_idempotent
 from orderly.kit.pagination import Cursor, Limit, Page
 from orderly.kit.params import ResourceId
 from orderly.kit.problems import responses
-from orderly.tenancy.deps import InventoryWriter, Reader
+from orderly.tenancy.deps import InventoryWriter, InventoryWriterOutsideTransaction, Reader
 
 router = APIRouter(tags=["fulfillment"])
 
@@ -137,29 +137,26 @@ async def pack(
 async def ship(
     fo_id: ResourceId,
     request: Request,
-    conn: Conn,
-    tx: Tx,
-    principal: InventoryWriter,
+    database: Db,
+    principal: InventoryWriterOutsideTransaction,
     idempotency_key: IdempotencyKey = None,
     body: ShipIn | None = None,
 ) -> Response:
     """Buy labels for the packed parcels (all, or those named) and ship them. The channel's
     `rate_shopping` setting (cheapest or fastest) picks the service, against the order's
-    requested delivery date."""
-
-    async def create() -> tuple[int, bytes]:
-        out = await dispatch.ship(
-            conn,
-            principal,
-            fo_id,
-            parcel_ids=body.parcels if body else None,
-            service_code=body.service if body else None,
-        )
-        return 200, out.model_dump_json().encode()
-
-    return await run_idempotent(
-        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
+    requested delivery date. The carrier is called with no transaction open: 409
+    `labels_being_bought` while another request buys labels for the same parcels."""
+    out = await dispatch.ship(
+        database,
+        principal,
+        fo_id,
+        parcel_ids=body.parcels if body else None,
+        service_code=body.service if body else None,
+        idempotency=await KeyAcrossTransactions.of(
+            request, org_id=principal.org_id, key=idempotency_key
+        ),
     )
+    return Response(out.model_dump_json().encode(), media_type="application/json")
 
 
 @router.post(FO + "/ready-for-pickup", response_model=ReadyForPickupOut, responses=WRITE_ERRORS)

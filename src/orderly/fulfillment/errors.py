@@ -55,3 +55,7 @@ class LabelsNotBought(Conflict):
 
 class PickupOrderNotShipped(Conflict):
     code = "pickup_order_not_shipped"
+
+
+class LabelsBeingBought(Conflict):
+    code = "labels_being_bought"

@@ -263,6 +263,26 @@ async def update_parcel(conn: AsyncConnection, parcel_id: int, **values: Any) ->
     await conn.execute(sa.update(parcels).where(parcels.c.id == parcel_id).values(**values))
 
 
+async def claim_parcels(conn: AsyncConnection, parcel_ids: list[int], purchase_id: int) -> None:
+    """The parcels wait for the labels of this purchase; another purchase cannot take them."""
+    await conn.execute(
+        sa.update(parcels).where(parcels.c.id.in_(parcel_ids)).values(label_purchase_id=purchase_id)
+    )
+
+
+async def release_parcels(conn: AsyncConnection, org_id: int, purchase_id: int) -> None:
+    """The parcels a purchase claimed and did not ship are free again."""
+    await conn.execute(
+        sa.update(parcels)
+        .where(
+            parcels.c.org_id == org_id,
+            parcels.c.label_purchase_id == purchase_id,
+            parcels.c.status == "packed",
+        )
+        .values(label_purchase_id=None)
+    )
+
+
 async def parcels_of_shipment(
     conn: AsyncConnection, org_id: int, shipment_id: int
 ) -> list[dict[str, Any]]:

@@ -1,5 +1,7 @@
-"""The one place where fulfillment buys labels: a port in `LabelRequest` and `BoughtLabel`.
-The shipping feature, above fulfillment, fills it (`shipping.fulfillment_labels`, installed by
+"""The one place where fulfillment buys labels: a port with the steps of a label purchase.
+
+The carrier is called between two transactions, never inside one (docs/architecture.md, "Calls
+to carriers"). The shipping feature fills the port (`shipping.fulfillment_labels`, installed by
 the app and the worker); tests install a fake carrier with `use_label_buyer`."""
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncConnection
+
+from orderly.kit.db import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,10 +49,41 @@ class BoughtLabel:
     service: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class PendingLabels:
+    """A purchase begun and committed: its id, which claims the parcels, and what the buyer
+    keeps for the next step."""
+
+    purchase_id: int
+    held: Any
+
+
+@dataclass(frozen=True, slots=True)
+class ReadyLabels:
+    """Labels the carrier made, not yet recorded."""
+
+    purchase_id: int
+    held: Any
+
+
 class LabelBuyer(Protocol):
-    async def __call__(
-        self, conn: AsyncConnection, request: LabelRequest
-    ) -> Sequence[BoughtLabel]: ...
+    async def begin(self, conn: AsyncConnection, request: LabelRequest) -> PendingLabels:
+        """Record the intent in the caller's first transaction."""
+
+    async def buy(self, database: Database, pending: PendingLabels) -> ReadyLabels:
+        """Call the carrier, with no transaction open; a failure is raised."""
+
+    async def record(self, conn: AsyncConnection, ready: ReadyLabels) -> Sequence[BoughtLabel]:
+        """Store the labels in the caller's second transaction: one per parcel, in order."""
+
+    async def give_back(self, database: Database, ready: ReadyLabels, reason: str) -> None:
+        """Void labels that could not be used (or flag them for a person)."""
+
+    async def still_buying(
+        self, conn: AsyncConnection, org_id: int, purchase_ids: Sequence[int]
+    ) -> set[int]:
+        """Which of the purchases are under way; one left unfinished too long is handed to a
+        person and no longer counts."""
 
 
 _shipping: LabelBuyer | None = None
@@ -67,15 +102,8 @@ def use_label_buyer(buyer: LabelBuyer | None) -> None:
     _installed = buyer
 
 
-async def buy_labels(conn: AsyncConnection, request: LabelRequest) -> list[BoughtLabel]:
-    """Labels for the request's parcels: one per parcel, in their order (a carrier that makes
-    one label for several parcels is repeated for each)."""
+def label_buyer() -> LabelBuyer:
     buyer = _installed or _shipping
     if buyer is None:
         raise RuntimeError("no label buyer: the app and the worker install shipping's")
-    labels = list(await buyer(conn, request))
-    if not labels:
-        return []
-    if len(labels) == len(request.parcels):
-        return labels
-    return [labels[0]] * len(request.parcels)
+    return buyer

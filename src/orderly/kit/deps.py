@@ -19,6 +19,10 @@ def database(request: Request) -> Database:
     return db
 
 
+# The database itself, for an endpoint that runs its own transactions (a call to a vendor
+# between two of them: docs/architecture.md, "Calls to carriers").
+Db = Annotated[Database, Depends(database)]
+
 _READS = frozenset({"GET", "HEAD"})
 
 

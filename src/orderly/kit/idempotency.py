@@ -137,8 +137,40 @@ async def run_idempotent(
     created = await create()
     if not claim.settled:
         await tx.send_riders()
-    _store(tx, request, org_id, key, claim, created)
+    _store(tx, _ttl_hours(request), org_id, key, claim, created)
     return _response(created)
+
+
+class KeyAcrossTransactions:
+    """An Idempotency-Key of a request done in two transactions around a call to a vendor (a
+    label purchase, docs/architecture.md): checked in the first, where a stored response is
+    raised as `Replayed`, and stored with the second's change."""
+
+    def __init__(self, request_hash: bytes, *, org_id: int, key: str, ttl_hours: int) -> None:
+        self._claim = _Claim(request_hash)
+        self._org_id = org_id
+        self._key = key
+        self._ttl_hours = ttl_hours
+
+    @classmethod
+    async def of(
+        cls, request: Request, *, org_id: int, key: str | None
+    ) -> KeyAcrossTransactions | None:
+        if key is None:
+            return None
+        return cls(
+            await _request_hash(request), org_id=org_id, key=key, ttl_hours=_ttl_hours(request)
+        )
+
+    async def check(self, tx: Transaction) -> None:
+        """In the first transaction: replay a stored response, or refuse a key in use."""
+        query = Query(_CLAIM, {"org_id": self._org_id, "idempotency_key": self._key})
+        tx.ride(query, self._claim.settle)
+        await tx.send_riders()
+
+    def remember(self, tx: Transaction, created: Created) -> None:
+        """In the second transaction: the response, stored when it commits."""
+        _store(tx, self._ttl_hours, self._org_id, self._key, self._claim, created)
 
 
 async def prune_expired_keys(conn: AsyncConnection) -> int:
@@ -191,9 +223,14 @@ def _settle(row: Any, request_hash: bytes) -> bool:
     return row.hash is not None
 
 
+def _ttl_hours(request: Request) -> int:
+    ttl_hours: int = request.app.state.settings.idempotency_key_ttl_hours
+    return ttl_hours
+
+
 def _store(
     tx: Transaction,
-    request: Request,
+    ttl_hours: int,
     org_id: int,
     key: str,
     claim: _Claim,
@@ -206,7 +243,6 @@ def _store(
         status, kept, withheld = created.status, created.kept, True
     else:
         (status, kept), withheld = created, False
-    ttl_hours: int = request.app.state.settings.idempotency_key_ttl_hours
     tx.at_commit(
         _STORE,
         {

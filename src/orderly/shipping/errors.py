@@ -88,3 +88,11 @@ class FeatureNotOffered(Conflict):
     """The carrier's API has no such function (DHL Express cannot void a label)."""
 
     code = "carrier_feature_not_offered"
+
+
+class LabelPurchaseNotFound(NotFound):
+    code = "label_purchase_not_found"
+
+
+class LabelPurchaseNotOpen(Conflict):
+    code = "label_purchase_not_open"

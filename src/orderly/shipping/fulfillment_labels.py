@@ -1,63 +1,82 @@
-"""Fulfillment's label port filled by the shipping feature: a fulfillment order's parcels
-become shipments with bought labels."""
+"""Fulfillment's label port filled by the shipping feature: a fulfillment order's parcels become
+one label purchase (`shipping.label_purchases`) and one shipment per parcel."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.fulfillment import shipping_port
-from orderly.fulfillment.shipping_port import BoughtLabel, LabelRequest
-from orderly.shipping import service
+from orderly.fulfillment.shipping_port import (
+    BoughtLabel,
+    LabelRequest,
+    PendingLabels,
+    ReadyLabels,
+)
+from orderly.kit.db import Database
+from orderly.shipping import label_purchases
+from orderly.shipping import purchase_repository as purchases
 from orderly.shipping.domain import Parcel, ShipmentRequest
+from orderly.shipping.label_purchases import Bought, Purchase
+
+# A purchase still `buying` after this long was left by a process that died mid-call.
+ABANDONED_AFTER = timedelta(minutes=10)
 
 
 def install() -> None:
     """Fill fulfillment's label port with this feature's buyer."""
-    shipping_port.install_shipping(buy_labels_for_fulfillment)
+    shipping_port.install_shipping(ShippingLabels())
 
 
-async def buy_labels_for_fulfillment(
-    conn: AsyncConnection, request: LabelRequest
-) -> list[BoughtLabel]:
-    """Buy the labels of a fulfillment order's parcels through the shipping feature."""
-    shipment = ShipmentRequest(
-        org_id=request.org_id,
-        ship_from=request.ship_from,
-        ship_to=request.ship_to,
-        parcels=[
-            Parcel(p.weight_grams, p.length_mm, p.width_mm, p.height_mm) for p in request.parcels
-        ],
-        ship_date=request.ship_date,
-        reference=request.reference,
-        hazmat=request.hazmat,
-    )
-    views = await service.buy_label(
-        conn,
-        request.org_id,
-        order_id=request.order_id,
-        fulfillment_order_id=request.fulfillment_order_id,
-        request=shipment,
-        service=request.service,
-        policy=request.policy,
-        promise_date=request.promise_date,
-        actor=request.actor,
-    )
-    return [_bought(view) for view in views]
+class ShippingLabels:
+    """The label buyer of a fulfillment order, through the organization's carriers."""
 
+    async def begin(self, conn: AsyncConnection, request: LabelRequest) -> PendingLabels:
+        shipment = ShipmentRequest(
+            org_id=request.org_id,
+            ship_from=request.ship_from,
+            ship_to=request.ship_to,
+            parcels=[
+                Parcel(p.weight_grams, p.length_mm, p.width_mm, p.height_mm)
+                for p in request.parcels
+            ],
+            ship_date=request.ship_date,
+            reference=request.reference,
+            hazmat=request.hazmat,
+        )
+        purchase = await label_purchases.begin(
+            conn,
+            request.org_id,
+            order_id=request.order_id,
+            fulfillment_order_id=request.fulfillment_order_id,
+            request=shipment,
+            service=request.service,
+            policy=request.policy,
+            promise_date=request.promise_date,
+            actor=request.actor,
+        )
+        return PendingLabels(purchase.id, purchase)
 
-def _bought(view: Any) -> BoughtLabel:
-    def field(*names: str) -> Any:
-        for name in names:
-            value = getattr(view, name, None)
-            if value is not None:
-                return value
-        return None
+    async def buy(self, database: Database, pending: PendingLabels) -> ReadyLabels:
+        purchase: Purchase = pending.held
+        return ReadyLabels(purchase.id, await label_purchases.buy(database, purchase))
 
-    return BoughtLabel(
-        shipment_id=field("id", "shipment_id"),
-        tracking_number=field("tracking_number"),
-        carrier=field("carrier", "carrier_code"),
-        service=field("service", "service_code"),
-    )
+    async def record(self, conn: AsyncConnection, ready: ReadyLabels) -> Sequence[BoughtLabel]:
+        bought: Bought = ready.held
+        views = await label_purchases.record(conn, bought)
+        return [BoughtLabel(v.id, v.tracking_number, v.carrier, v.service) for v in views]
+
+    async def give_back(self, database: Database, ready: ReadyLabels, reason: str) -> None:
+        bought: Bought = ready.held
+        await label_purchases.give_back(database, bought, reason)
+
+    async def still_buying(
+        self, conn: AsyncConnection, org_id: int, purchase_ids: Sequence[int]
+    ) -> set[int]:
+        live = await purchases.still_buying(conn, org_id, purchase_ids, within=ABANDONED_AFTER)
+        left = [i for i in purchase_ids if i not in live]
+        if left:
+            await purchases.abandon(conn, org_id, left)
+        return live

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
@@ -137,6 +137,10 @@ class ShipmentView(BaseModel):
     service: str
     service_name: str
     tracking_number: str
+    # The carrier's number for the whole shipment when it has several parcels (each parcel is a
+    # shipment here, with its own tracking number).
+    master_tracking_number: str | None = None
+    label_purchase_id: int | None = None
     status: ShipmentStatus
     cost: str
     cost_minor: int
@@ -183,3 +187,35 @@ class TrackingWebhookOut(BaseModel):
     account_token: str
     secret: str = Field(description="Signs pushed events; keep it secret")
     signature_header: str = "X-Orderly-Signature"
+
+
+LabelPurchaseStatus = Literal["buying", "bought", "failed", "needs_attention", "resolved"]
+
+
+class LabelPurchaseOut(BaseModel):
+    """A label purchase: the intent (our `reference`, which the carrier keeps), the outcome, and
+    labels the carrier made that are not in use (`stray_tracking_numbers`: voided, or waiting
+    for a person when `status` is needs_attention)."""
+
+    id: int
+    reference: str
+    order_id: int
+    fulfillment_order_id: int | None
+    carrier: str | None
+    service: str | None
+    status: LabelPurchaseStatus
+    tracking_number: str | None
+    stray_tracking_numbers: list[str]
+    attempts: int
+    problem: str | None
+    created_by: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class LabelPurchaseResolveIn(BaseModel):
+    """What the person found in the carrier account and did about it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    note: Annotated[str, StringConstraints(min_length=1, max_length=1000, strip_whitespace=True)]

@@ -7,7 +7,6 @@ changes that ``record_tracking`` returns).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.kit.vault import Vault
 from orderly.orders import service as orders
+from orderly.shipping import label_purchases
 from orderly.shipping import repository as repo
 from orderly.shipping.accounts import (
     create_carrier_account,
@@ -24,11 +24,9 @@ from orderly.shipping.accounts import (
     load_rate_card,
     org_carriers,
 )
-from orderly.shipping.carriers.base import Carrier
 from orderly.shipping.domain import (
     DEFAULT_RATE_POLICY,
     RATE_POLICIES,
-    Label,
     Parcel,
     RatePolicy,
     RateQuote,
@@ -69,14 +67,12 @@ __all__ = [
     "shipments_for_order",
 ]
 
-LABEL_ATTEMPTS = 3
-
 
 async def quote(
     conn: AsyncConnection, org_id: int, request: ShipmentRequest, *, vault: Vault | None = None
 ) -> list[RateQuote]:
     """Every service of every active carrier of the organization that can take the shipment."""
-    _check(org_id, request)
+    label_purchases.check_request(org_id, request)
     quotes: list[RateQuote] = []
     for _, carrier in (await org_carriers(conn, org_id, vault=vault)).values():
         quotes.extend(await carrier.rates(request))
@@ -108,97 +104,33 @@ async def buy_label(
     actor: str,
     vault: Vault | None = None,
 ) -> list[ShipmentView]:
-    """Buy one label per parcel with one service, and store one shipment per parcel.
+    """Buy one shipment's label (all its parcels) with one service inside the caller's
+    transaction, and store one shipment per parcel.
 
-    ``service`` is "carrier:service" (e.g. "parcelway:PW_GROUND") or a bare service code;
-    when None, the ``policy`` ("cheapest" or "fastest") chooses among the quotes.
+    Only a return's label is still bought this way (docs/shipping.md, "Label purchases");
+    fulfillment buys between two transactions (`label_purchases`). ``service`` is
+    "carrier:service" (e.g. "parcelway:PW_GROUND") or a bare service code; when None, the
+    ``policy`` ("cheapest" or "fastest") chooses among the quotes.
     """
     await orders.get_order(conn, org_id, order_id)
+    purchase = await label_purchases.begin(
+        conn,
+        org_id,
+        order_id=order_id,
+        fulfillment_order_id=fulfillment_order_id,
+        request=request,
+        service=service,
+        policy=policy,
+        promise_date=promise_date,
+        actor=actor,
+    )
     carriers = await org_carriers(conn, org_id, vault=vault)
-    quotes = await quote(conn, org_id, request, vault=vault)
-    chosen = _named_quote(quotes, service) if service else None
-    if chosen is None:
-        if service:
-            raise NoServiceAvailable(
-                f"service {service!r} cannot take this shipment", field="service"
-            )
-        chosen = await choose_service(quotes, policy=_policy(policy), promise_date=promise_date)
+    quotes = await label_purchases.quote_all([c for _, c in carriers.values()], purchase.request)
+    chosen = label_purchases.choose(quotes, purchase)
     account_id, carrier = carriers[chosen.carrier]
-    labels: list[Label] = []
-    try:
-        for parcel in request.parcels:
-            single = replace(request, parcels=[parcel])
-            labels.append(await _new_label(conn, org_id, carrier, single, chosen.service))
-    except Exception:
-        for bought in labels:
-            await carrier.cancel_label(bought.tracking_number)
-        raise
-    views = []
-    for parcel, label in zip(request.parcels, labels, strict=True):
-        row = await repo.insert_shipment(
-            conn,
-            {
-                "org_id": org_id,
-                "order_id": order_id,
-                "fulfillment_order_id": fulfillment_order_id,
-                "carrier_account_id": account_id,
-                "carrier": chosen.carrier,
-                "service": chosen.service,
-                "service_name": chosen.service_name,
-                "tracking_number": label.tracking_number,
-                "status": ShipmentStatus.LABEL_CREATED.value,
-                "cost_minor": label.cost_minor,
-                "currency": label.currency,
-                "weight_grams": parcel.weight_grams,
-                "reference": request.reference,
-                "label_pdf": label.pdf,
-                "label_zpl": label.zpl,
-                "estimated_delivery": label.estimated_delivery or chosen.estimated_delivery,
-                "created_by": actor,
-            },
-        )
-        views.append(shipment_view(row))
-    return views
-
-
-async def _new_label(
-    conn: AsyncConnection, org_id: int, carrier: Carrier, request: ShipmentRequest, service: str
-) -> Label:
-    for _ in range(LABEL_ATTEMPTS):
-        label = await carrier.create_label(request, service)
-        if not await repo.tracking_number_taken(conn, org_id, label.tracking_number):
-            return label
-        await carrier.cancel_label(label.tracking_number)
-    raise NoServiceAvailable("the carrier keeps issuing tracking numbers already in use")
-
-
-def _named_quote(quotes: list[RateQuote], service: str) -> RateQuote | None:
-    if ":" in service:
-        return next((q for q in quotes if q.key == service), None)
-    matches = [q for q in quotes if q.service == service]
-    if len(matches) > 1:
-        raise ShipmentInvalid(
-            f"several carriers offer {service!r}; name it as carrier:service", field="service"
-        )
-    return matches[0] if matches else None
-
-
-def _policy(policy: str) -> RatePolicy:
-    for known in RATE_POLICIES:
-        if policy == known:
-            return known
-    raise ShipmentInvalid(f"policy must be one of {', '.join(RATE_POLICIES)}", field="policy")
-
-
-def _check(org_id: int, request: ShipmentRequest) -> None:
-    if request.org_id != org_id:
-        raise ShipmentInvalid("the shipment belongs to another organization", field="org_id")
-    if not request.parcels:
-        raise ShipmentInvalid("a shipment needs at least one parcel", field="parcels")
-    for field in ("postal_code", "country"):
-        for side in ("ship_from", "ship_to"):
-            if not getattr(request, side).get(field):
-                raise ShipmentInvalid(f"{side}.{field} is required", field=f"{side}.{field}")
+    label = await carrier.create_label(purchase.request, chosen.service)
+    bought = label_purchases.Bought(purchase, account_id, chosen, label)
+    return await label_purchases.record(conn, bought)
 
 
 async def cancel_shipment(

@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.kit.db import Database
+from orderly.kit.errors import OrderlyError
 from orderly.kit.vault import Vault
 from orderly.shipping import repository as repo
 from orderly.shipping import service
 from orderly.shipping.accounts import org_carriers
 from orderly.shipping.domain import ShipmentStatusChange, TrackingUpdate
+from orderly.shipping.followup import follow_status_changes
 from orderly.shipping.schemas import StatusChangeOut, TrackingEventIn, TrackingEventsOut
+
+logger = logging.getLogger(__name__)
 
 
 async def receive_events(
@@ -49,23 +55,33 @@ async def receive_events(
 
 
 async def poll_carriers(
-    conn: AsyncConnection, org_id: int, *, vault: Vault | None = None
+    database: Database, org_id: int, *, vault: Vault | None = None
 ) -> list[ShipmentStatusChange]:
-    """Ask every carrier that can be polled about the organization's undelivered shipments."""
-    carriers = {
-        code: carrier
-        for code, (_, carrier) in (await org_carriers(conn, org_id, vault=vault)).items()
-        if carrier.features.tracking
-    }
-    if not carriers:
-        return []
+    """Ask every carrier that can be polled about the organization's undelivered shipments.
+    Each carrier is asked with no transaction open; each answer is stored (and carried on to
+    fulfillment and returns) in a short transaction of its own. A shipment its carrier cannot
+    answer for is left for the next poll."""
+    async with database.reading() as conn:
+        carriers = {
+            code: carrier
+            for code, (_, carrier) in (await org_carriers(conn, org_id, vault=vault)).items()
+            if carrier.features.tracking
+        }
+        rows = await repo.open_shipments(conn, org_id, sorted(carriers)) if carriers else []
     changes: list[ShipmentStatusChange] = []
-    for row in await repo.open_shipments(conn, org_id, sorted(carriers)):
-        updates = await carriers[row["carrier"]].track(row["tracking_number"])
-        if updates:
-            changes.extend(
-                await service.record_tracking(conn, org_id, row["tracking_number"], updates)
-            )
+    for row in rows:
+        number = row["tracking_number"]
+        try:
+            updates = await carriers[row["carrier"]].track(number)
+        except OrderlyError as error:
+            logger.warning("no tracking news of %s from %s: %s", number, row["carrier"], error)
+            continue
+        if not updates:
+            continue
+        async with database.transaction() as tx:
+            moved = await service.record_tracking(tx.connection, org_id, number, updates)
+            await follow_status_changes(tx.connection, org_id, moved)
+        changes.extend(moved)
     return changes
 
 

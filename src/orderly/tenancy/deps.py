@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.kit.deps import Conn
+from orderly.kit.deps import Conn, database
 from orderly.kit.errors import Forbidden, Unauthorized
 from orderly.tenancy import service as tenancy
 from orderly.tenancy.domain import Permission, Principal
@@ -38,6 +38,16 @@ async def _principal(request: Request, conn: Conn) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
 
 
+async def _principal_outside_transaction(request: Request) -> Principal:
+    async with database(request).reading() as conn:
+        return await principal_of(request, conn)
+
+
+# The caller, looked up in a read of its own, for an endpoint that runs its own transactions
+# around a call to a vendor (docs/architecture.md, "Calls to carriers").
+PrincipalOutsideTransaction = Annotated[Principal, Depends(_principal_outside_transaction)]
+
+
 def authorize(principal: Principal, permission: Permission) -> Principal:
     """The principal, if its role may do this; 403 otherwise."""
     if not principal.can(permission):
@@ -45,7 +55,18 @@ def authorize(principal: Principal, permission: Permission) -> Principal:
     return principal
 
 
-def require(permission: Permission) -> Callable[..., Coroutine[Any, Any, Principal]]:
+def require(
+    permission: Permission, *, outside_transaction: bool = False
+) -> Callable[..., Coroutine[Any, Any, Principal]]:
+    """The dependency of an endpoint that requires `permission`; `outside_transaction` for an
+    endpoint that runs its own transactions (`PrincipalOutsideTransaction`)."""
+    if outside_transaction:
+
+        async def dependency_outside(principal: PrincipalOutsideTransaction) -> Principal:
+            return authorize(principal, permission)
+
+        return dependency_outside
+
     async def dependency(principal: CurrentPrincipal) -> Principal:
         return authorize(principal, permission)
 
@@ -55,6 +76,9 @@ def require(permission: Permission) -> Callable[..., Coroutine[Any, Any, Princip
 Reader = Annotated[Principal, Depends(require(Permission.READ))]
 OrderWriter = Annotated[Principal, Depends(require(Permission.ORDERS_WRITE))]
 InventoryWriter = Annotated[Principal, Depends(require(Permission.INVENTORY_WRITE))]
+InventoryWriterOutsideTransaction = Annotated[
+    Principal, Depends(require(Permission.INVENTORY_WRITE, outside_transaction=True))
+]
 CatalogWriter = Annotated[Principal, Depends(require(Permission.CATALOG_WRITE))]
 SettingsWriter = Annotated[Principal, Depends(require(Permission.SETTINGS_WRITE))]
 AccessAdmin = Annotated[Principal, Depends(require(Permission.ACCESS_ADMIN))]

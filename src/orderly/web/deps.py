@@ -101,6 +101,16 @@ async def _signed_in(request: Request, conn: Conn) -> User:
 SignedIn = Annotated[User, Depends(_signed_in)]
 
 
+async def _signed_in_outside_transaction(request: Request) -> User:
+    async with database(request).reading() as conn:
+        return await _signed_in(request, conn)
+
+
+# The user, looked up in a read of its own, for a view that runs its own transactions around a
+# call to a vendor (docs/architecture.md, "Calls to carriers").
+SignedInOutsideTransaction = Annotated[User, Depends(_signed_in_outside_transaction)]
+
+
 def start_session(request: Request, user: User, *, keep_flash: bool = False) -> None:
     """A fresh session for the user: nothing from before carries over (but, if asked, the
     messages waiting to be shown)."""
@@ -115,11 +125,19 @@ def start_session(request: Request, user: User, *, keep_flash: bool = False) -> 
 
 def may(permission: Permission) -> Callable[..., Awaitable[User]]:
     async def dependency(user: SignedIn, form: Form) -> User:
-        if not user.principal.can(permission):
-            raise Forbidden(f"your role ({user.role.value}) may not do this")
-        return user
+        return _allowed(user, permission)
 
     return dependency
+
+
+def _allowed(user: User, permission: Permission) -> User:
+    if not user.principal.can(permission):
+        raise Forbidden(f"your role ({user.role.value}) may not do this")
+    return user
+
+
+async def _stock_actor_outside_transaction(user: SignedInOutsideTransaction, form: Form) -> User:
+    return _allowed(user, Permission.INVENTORY_WRITE)
 
 
 def may_everywhere(permission: Permission) -> Callable[..., Awaitable[User]]:
@@ -136,6 +154,7 @@ def may_everywhere(permission: Permission) -> Callable[..., Awaitable[User]]:
 
 OrderActor = Annotated[User, Depends(may(Permission.ORDERS_WRITE))]
 StockActor = Annotated[User, Depends(may(Permission.INVENTORY_WRITE))]
+StockActorOutsideTransaction = Annotated[User, Depends(_stock_actor_outside_transaction)]
 AccessActor = Annotated[User, Depends(may_everywhere(Permission.ACCESS_ADMIN))]
 SettingsActor = Annotated[User, Depends(may_everywhere(Permission.SETTINGS_WRITE))]
 
@@ -166,9 +185,24 @@ async def attempt(
     """Run an action in a savepoint. On an OrderlyError nothing of it is kept and its plain
     words are flashed (next to the field it names, or `field`: the id of the input on the
     page); the caller redirects either way."""
-    try:
+
+    async def in_savepoint() -> T:
         async with conn.begin_nested():
-            result = await action()
+            return await action()
+
+    return await attempt_alone(request, in_savepoint, done=done, field=field)
+
+
+async def attempt_alone(
+    request: Request,
+    action: Callable[[], Awaitable[T]],
+    *,
+    done: str | None = None,
+    field: str | None = None,
+) -> T | None:
+    """`attempt`, for an action that runs its own transactions (a call to a vendor)."""
+    try:
+        result = await action()
     except OrderlyError as error:
         flash(request, error.detail, kind="error", field=field or _field(error))
         return None

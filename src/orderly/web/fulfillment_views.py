@@ -23,8 +23,11 @@ from orderly.web.deps import (
     Form,
     SignedIn,
     StockActor,
+    StockActorOutsideTransaction,
     attempt,
+    attempt_alone,
     back_to,
+    database,
     flash,
     safe_next,
 )
@@ -236,13 +239,15 @@ async def pack(request: Request, fo_id: int, conn: Conn, user: StockActor, form:
 
 
 @router.post("/fulfillment/orders/{fo_id}/ship")
-async def ship(request: Request, fo_id: int, conn: Conn, user: StockActor) -> Response:
-    """Buy a label per packed parcel (the channel's rate shopping picks the service)."""
-    fo = await visible_fulfillment_order(conn, user, fo_id)
-    shipped = await attempt(
+async def ship(request: Request, fo_id: int, user: StockActorOutsideTransaction) -> Response:
+    """Buy the labels of the packed parcels (the channel's rate shopping picks the service),
+    with no transaction open while the carrier answers."""
+    db = database(request)
+    async with db.reading() as conn:
+        fo = await visible_fulfillment_order(conn, user, fo_id)
+    shipped = await attempt_alone(
         request,
-        conn,
-        lambda: dispatch.ship(conn, user.principal, fo_id, parcel_ids=None, service_code=None),
+        lambda: dispatch.ship(db, user.principal, fo_id, parcel_ids=None, service_code=None),
         done=f"Shipped {fo.order_number}: the label is ready to print.",
     )
     return _back(shipped or fo)
