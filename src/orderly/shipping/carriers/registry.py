@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from orderly.shipping.carriers.base import Carrier, CarrierAccount
+from orderly.shipping.carriers.fedex import FedExCarrier
 from orderly.shipping.carriers.rate_table import RateTableCarrier
 from orderly.shipping.errors import UnknownCarrierKind
 
 CarrierFactory = Callable[[CarrierAccount], Carrier]
 
-_FACTORIES: dict[str, CarrierFactory] = {"rate_table": RateTableCarrier}
+_FACTORIES: dict[str, CarrierFactory] = {"rate_table": RateTableCarrier, "fedex": FedExCarrier}
 
 
 def register_carrier(kind: str, factory: CarrierFactory | None) -> None:
