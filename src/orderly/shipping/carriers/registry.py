@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from orderly.shipping.carriers.base import Carrier, CarrierAccount
+from orderly.shipping.carriers.fedex import FedExCarrier
 from orderly.shipping.carriers.rate_table import RateTableCarrier
 from orderly.shipping.carriers.shipglobal import ShipGlobalCarrier
 from orderly.shipping.errors import UnknownCarrierKind
@@ -14,6 +15,7 @@ CarrierFactory = Callable[[CarrierAccount], Carrier]
 
 _FACTORIES: dict[str, CarrierFactory] = {
     "rate_table": RateTableCarrier,
+    "fedex": FedExCarrier,
     "shipglobal": ShipGlobalCarrier,
 }
 
