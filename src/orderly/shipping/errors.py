@@ -31,6 +31,10 @@ class ShipmentInvalid(InvalidInput):
     code = "shipment_invalid"
 
 
+class CustomsDetailsMissing(InvalidInput):
+    code = "customs_details_missing"
+
+
 class NoServiceAvailable(InvalidInput):
     code = "no_shipping_service"
 

@@ -45,6 +45,13 @@ class AddressIn(BaseModel):
     ]
     country: Country
     phone: Text | None = None
+    email: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"),
+        ]
+        | None
+    ) = Field(None, description="How the carrier reaches the receiver (some require it)")
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     residential: bool | None = None

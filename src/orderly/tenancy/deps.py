@@ -74,6 +74,9 @@ def require(
 
 
 Reader = Annotated[Principal, Depends(require(Permission.READ))]
+ReaderOutsideTransaction = Annotated[
+    Principal, Depends(require(Permission.READ, outside_transaction=True))
+]
 OrderWriter = Annotated[Principal, Depends(require(Permission.ORDERS_WRITE))]
 InventoryWriter = Annotated[Principal, Depends(require(Permission.INVENTORY_WRITE))]
 InventoryWriterOutsideTransaction = Annotated[
