@@ -6,12 +6,16 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from orderly.shipping.carriers.base import Carrier, CarrierAccount
+from orderly.shipping.carriers.dhl import DhlExpressCarrier
 from orderly.shipping.carriers.rate_table import RateTableCarrier
 from orderly.shipping.errors import UnknownCarrierKind
 
 CarrierFactory = Callable[[CarrierAccount], Carrier]
 
-_FACTORIES: dict[str, CarrierFactory] = {"rate_table": RateTableCarrier}
+_FACTORIES: dict[str, CarrierFactory] = {
+    "rate_table": RateTableCarrier,
+    "dhl_express": DhlExpressCarrier,
+}
 
 
 def register_carrier(kind: str, factory: CarrierFactory | None) -> None:
