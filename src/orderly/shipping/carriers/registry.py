@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from orderly.shipping.carriers.base import Carrier, CarrierAccount
+from orderly.shipping.carriers.dhl import DhlExpressCarrier
 from orderly.shipping.carriers.fedex import FedExCarrier
 from orderly.shipping.carriers.rate_table import RateTableCarrier
 from orderly.shipping.carriers.shipglobal import ShipGlobalCarrier
@@ -17,6 +18,7 @@ _FACTORIES: dict[str, CarrierFactory] = {
     "rate_table": RateTableCarrier,
     "fedex": FedExCarrier,
     "shipglobal": ShipGlobalCarrier,
+    "dhl_express": DhlExpressCarrier,
 }
 
 
