@@ -39,6 +39,12 @@ class CarrierBook:
     voided: list[str] = field(default_factory=list)
     while_creating: Callable[[], Awaitable[None]] | None = None
     asked: list[ShipmentRequest] = field(default_factory=list)  # shipments it was to label
+    # Address validation ("address" in offers): the countries it covers, the postal codes it
+    # cannot deliver to, the addresses it was asked about, and an error to raise instead.
+    covers: set[str] = field(default_factory=lambda: {"US"})
+    undeliverable: set[str] = field(default_factory=set)
+    checked: list[dict[str, Any]] = field(default_factory=list)
+    address_error: Exception | None = None
 
     def live(self) -> list[str]:
         return [n for _, n in self.made if n not in self.voided]
@@ -60,6 +66,7 @@ class ScriptedCarrier:
             find_by_reference="find" in offers,
             tracking=False,
             customs="customs" in offers,
+            address_validation="address" in offers,
         )
 
     async def rates(self, shipment: ShipmentRequest) -> list[RateQuote]:
@@ -101,7 +108,18 @@ class ScriptedCarrier:
         raise FeatureNotOffered("no tracking")
 
     async def validate_address(self, address: dict[str, Any]) -> AddressCheck:
-        raise FeatureNotOffered("no address validation")
+        if not self.features.address_validation or address.get("country") not in self.book.covers:
+            raise FeatureNotOffered(f"no address validation in {address.get('country')}")
+        self.book.checked.append(address)
+        if self.book.address_error is not None:
+            raise self.book.address_error
+        if address.get("postal_code") in self.book.undeliverable:
+            return AddressCheck(
+                deliverable=False,
+                suggestions=({**address, "postal_code": "02111"},),
+                messages=("no such street in this postal code",),
+            )
+        return AddressCheck(deliverable=True, residential=True)
 
 
 @pytest.fixture

@@ -88,6 +88,10 @@ class LabelOutcomeUnknown(CarrierFailed):
     status = 504
 
 
+class AddressNotCheckable(Conflict):
+    code = "address_not_checkable"
+
+
 class FeatureNotOffered(Conflict):
     """The carrier's API has no such function (DHL Express cannot void a label)."""
 

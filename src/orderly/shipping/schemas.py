@@ -226,3 +226,20 @@ class LabelPurchaseResolveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: Annotated[str, StringConstraints(min_length=1, max_length=1000, strip_whitespace=True)]
+
+
+AddressVerdict = Literal["deliverable", "undeliverable", "not_checked"]
+
+
+class AddressCheckOut(BaseModel):
+    """A carrier's verdict on an order's shipping address, and the address it judged."""
+
+    id: int
+    order_id: int
+    verdict: AddressVerdict
+    carrier: str | None
+    residential: bool | None
+    address: dict[str, Any]
+    suggestions: list[dict[str, Any]]
+    messages: list[str]
+    checked_at: datetime
