@@ -7,11 +7,12 @@ from collections.abc import Callable
 
 from orderly.shipping.carriers.base import Carrier, CarrierAccount
 from orderly.shipping.carriers.rate_table import RateTableCarrier
+from orderly.shipping.carriers.ups import UpsCarrier
 from orderly.shipping.errors import UnknownCarrierKind
 
 CarrierFactory = Callable[[CarrierAccount], Carrier]
 
-_FACTORIES: dict[str, CarrierFactory] = {"rate_table": RateTableCarrier}
+_FACTORIES: dict[str, CarrierFactory] = {"rate_table": RateTableCarrier, "ups": UpsCarrier}
 
 
 def register_carrier(kind: str, factory: CarrierFactory | None) -> None:
