@@ -130,7 +130,10 @@ class TestRates:
         await ups.rates(shipment(Parcel(2200, 300, 200, 100)))
         sent = fake.bodies("/rating/")[0]["RateRequest"]["Shipment"]
         package = sent["Package"][0]
-        assert package["PackageWeight"] == {"UnitOfMeasurement": {"Code": "LBS"}, "Weight": "4.9"}
+        assert package["PackageWeight"] == {
+            "UnitOfMeasurement": {"Code": "LBS", "Description": "Pounds"},
+            "Weight": "4.9",
+        }
         assert package["Dimensions"]["Length"] == "12"
         assert sent["DeliveryTimeInformation"]["Pickup"] == {"Date": "20261123"}
 

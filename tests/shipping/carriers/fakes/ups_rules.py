@@ -359,11 +359,14 @@ def product_rules(product: dict[str, Any], number: int) -> None:
 
 
 def label_specification(specification: Any) -> str:
+    """The label's format. The stock size is required whatever the format (the schema says
+    so); its values matter for thermal labels only: 4 wide, 6 or 8 high."""
     code = text((specification or {}).get("LabelImageFormat"), "Code").upper()
     if code not in LABEL_FORMATS:
         raise bad("120702", "Missing/Invalid LabelSpecification/LabelImageFormat/Code")
-    if code != "GIF":
-        size = (specification or {}).get("LabelStockSize") or {}
-        if text(size, "Height") not in ("6", "8") or text(size, "Width") != "4":
-            raise bad("120703", MESSAGES["stock"])
+    size = (specification or {}).get("LabelStockSize")
+    if not isinstance(size, dict) or not text(size, "Height") or not text(size, "Width"):
+        raise bad("120703", MESSAGES["stock"])
+    if code != "GIF" and (text(size, "Height") not in ("6", "8") or text(size, "Width") != "4"):
+        raise bad("120703", MESSAGES["stock"])
     return code

@@ -97,7 +97,7 @@ def validate(fake: FakeUps, request: Request, body: Any, option: str) -> dict[st
     """Request option 1 validates, 2 classifies, 3 does both; candidates are UPS's forms of
     the addresses it knows on the same street and ZIP code."""
     if option not in ("1", "2", "3"):
-        raise bad("264001", "Invalid request option")
+        raise bad("9264028", "Invalid or missing request option.")
     strings_only(body)
     key = ((body or {}).get("XAVRequest") or {}).get("AddressKeyFormat") or {}
     if text(key, "CountryCode") not in ("US", "PR"):

@@ -73,7 +73,7 @@ class UpsCarrier:
     # --- the port ------------------------------------------------------------------------
 
     async def rates(self, shipment: ShipmentRequest) -> list[RateQuote]:
-        option = "Shoptimeintransit" if payloads.with_transit_times(shipment) else "Shop"
+        option = payloads.rating_option(shipment)
         body = payloads.rate_request(shipment, self._account_number)
         try:
             answer = await self._call("POST", f"/api/rating/{RATING_VERSION}/{option}", json=body)

@@ -42,6 +42,7 @@ CUSTOMER_PACKAGING = "02"
 BILL_TRANSPORTATION, BILL_DUTIES = "01", "02"
 NON_DOCUMENT = "03"
 GRAMS_PER_POUND = Decimal("453.59237")
+UNIT_NAMES = {"LBS": "Pounds", "KGS": "Kilograms", "IN": "Inches", "CM": "Centimeters"}
 NAME_LENGTH = 35
 REFERENCE_LENGTH = 35
 PRODUCT_DESCRIPTION_LENGTH = 35
@@ -103,9 +104,11 @@ def address_of(address: dict[str, Any], *, residential: bool = False) -> dict[st
     return body
 
 
-def party(address: dict[str, Any], *, residential: bool = False) -> dict[str, Any]:
+def party(
+    address: dict[str, Any], *, residential: bool = False, contact: bool = True
+) -> dict[str, Any]:
     """A Shipper, ShipTo or ShipFrom: the company (else the person) as Name, the person as
-    AttentionName, digits-only phone."""
+    AttentionName; with `contact` (Shipping, not Rating) the digits-only phone and e-mail."""
     person, company = _text(address, "name"), _text(address, "company")
     body: dict[str, Any] = {
         "Name": (company or person)[:NAME_LENGTH],
@@ -113,6 +116,8 @@ def party(address: dict[str, Any], *, residential: bool = False) -> dict[str, An
     }
     if person or company:
         body["AttentionName"] = (person or company)[:NAME_LENGTH]
+    if not contact:
+        return body
     if phone := re.sub(r"\D", "", _text(address, "phone")):
         body["Phone"] = {"Number": phone}
     if email := _text(address, "email"):
@@ -124,7 +129,7 @@ def package(parcel: Parcel, units: Units, *, packaging_key: str) -> dict[str, An
     return {
         packaging_key: {"Code": CUSTOMER_PACKAGING},
         "Dimensions": {
-            "UnitOfMeasurement": {"Code": units.length},
+            "UnitOfMeasurement": {"Code": units.length, "Description": UNIT_NAMES[units.length]},
             "Length": units.length_of(max(parcel.length_mm, parcel.width_mm, parcel.height_mm)),
             "Width": units.length_of(
                 sorted((parcel.length_mm, parcel.width_mm, parcel.height_mm))[1]
@@ -132,7 +137,7 @@ def package(parcel: Parcel, units: Units, *, packaging_key: str) -> dict[str, An
             "Height": units.length_of(min(parcel.length_mm, parcel.width_mm, parcel.height_mm)),
         },
         "PackageWeight": {
-            "UnitOfMeasurement": {"Code": units.weight},
+            "UnitOfMeasurement": {"Code": units.weight, "Description": UNIT_NAMES[units.weight]},
             "Weight": units.weight_of(parcel.weight_grams),
         },
     }
@@ -155,9 +160,9 @@ def rate_request(shipment: ShipmentRequest, account_number: str) -> dict[str, An
     origin = _country(shipment.ship_from)
     units = Units.of(origin)
     body: dict[str, Any] = {
-        "Shipper": {**party(shipment.ship_from), "ShipperNumber": account_number},
-        "ShipTo": party(shipment.ship_to, residential=shipment.residential),
-        "ShipFrom": party(shipment.ship_from),
+        "Shipper": {**party(shipment.ship_from, contact=False), "ShipperNumber": account_number},
+        "ShipTo": party(shipment.ship_to, residential=shipment.residential, contact=False),
+        "ShipFrom": party(shipment.ship_from, contact=False),
         "PaymentDetails": {"ShipmentCharge": [_bill_shipper(BILL_TRANSPORTATION, account_number)]},
         "ShipmentRatingOptions": {"NegotiatedRatesIndicator": ""},
         "NumOfPieces": str(len(shipment.parcels)),
@@ -169,7 +174,7 @@ def rate_request(shipment: ShipmentRequest, account_number: str) -> dict[str, An
             "Pickup": {"Date": ups_date(shipment.ship_date)},
         }
         body["ShipmentTotalWeight"] = {
-            "UnitOfMeasurement": {"Code": units.weight, "Description": units.weight},
+            "UnitOfMeasurement": {"Code": units.weight, "Description": UNIT_NAMES[units.weight]},
             "Weight": units.weight_of(shipment.weight_grams),
         }
         if shipment.international and shipment.customs is not None:
@@ -177,12 +182,20 @@ def rate_request(shipment: ShipmentRequest, account_number: str) -> dict[str, An
                 "CurrencyCode": shipment.customs.lines[0].currency,
                 "MonetaryValue": _whole_value(shipment.customs),
             }
-    context = {"CustomerContext": shipment.reference or "rates"}
-    return {"RateRequest": {"Request": {"TransactionReference": context}, "Shipment": body}}
+    request = {
+        "RequestOption": rating_option(shipment),
+        "TransactionReference": {"CustomerContext": shipment.reference or "rates"},
+    }
+    return {"RateRequest": {"Request": request, "Shipment": body}}
 
 
 def with_transit_times(shipment: ShipmentRequest) -> bool:
     return not shipment.international or bool(shipment.customs and shipment.customs.lines)
+
+
+def rating_option(shipment: ShipmentRequest) -> str:
+    """Every service, with its time in transit where UPS can give it."""
+    return "Shoptimeintransit" if with_transit_times(shipment) else "Shop"
 
 
 def _references_on_packages(shipment: ShipmentRequest) -> bool:
@@ -251,13 +264,16 @@ def ship_request(
 
 
 def label_specification(label_format: str) -> dict[str, Any]:
-    """GIF for the PDF label (UPS makes no PDF), or ZPL on 4x6 inch stock."""
+    """GIF for the PDF label (UPS makes no PDF), or ZPL, on 4x6 inch stock (the stock size is
+    required whatever the format; UPS uses it for thermal labels)."""
+    stock = {"Height": "6", "Width": "4"}
     if label_format == "zpl":
-        return {
-            "LabelImageFormat": {"Code": "ZPL"},
-            "LabelStockSize": {"Height": "6", "Width": "4"},
-        }
-    return {"LabelImageFormat": {"Code": "GIF"}, "HTTPUserAgent": "Mozilla/4.5"}
+        return {"LabelImageFormat": {"Code": "ZPL"}, "LabelStockSize": stock}
+    return {
+        "LabelImageFormat": {"Code": "GIF"},
+        "HTTPUserAgent": "Mozilla/4.5",
+        "LabelStockSize": stock,
+    }
 
 
 def _goods_description(customs: Customs) -> str:
