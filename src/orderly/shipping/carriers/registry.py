@@ -10,6 +10,7 @@ from orderly.shipping.carriers.dhl import DhlExpressCarrier
 from orderly.shipping.carriers.fedex import FedExCarrier
 from orderly.shipping.carriers.rate_table import RateTableCarrier
 from orderly.shipping.carriers.shipglobal import ShipGlobalCarrier
+from orderly.shipping.carriers.ups import UpsCarrier
 from orderly.shipping.errors import UnknownCarrierKind
 
 CarrierFactory = Callable[[CarrierAccount], Carrier]
@@ -19,6 +20,7 @@ _FACTORIES: dict[str, CarrierFactory] = {
     "fedex": FedExCarrier,
     "shipglobal": ShipGlobalCarrier,
     "dhl_express": DhlExpressCarrier,
+    "ups": UpsCarrier,
 }
 
 
