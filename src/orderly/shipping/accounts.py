@@ -13,7 +13,8 @@ from orderly.settings import Settings
 from orderly.shipping import repository as repo
 from orderly.shipping import webhooks
 from orderly.shipping.carriers.base import Carrier, CarrierAccount
-from orderly.shipping.carriers.registry import build_carrier, carrier_kinds
+from orderly.shipping.carriers.registry import build_carrier, carrier_features, carrier_kinds
+from orderly.shipping.domain import offered
 from orderly.shipping.errors import CarrierCodeTaken, CarrierNotFound, UnknownCarrierKind
 from orderly.shipping.rate_card import RateCard, parse_rate_card
 from orderly.shipping.schemas import CarrierAccountIn, CarrierAccountOut, RateCardSummary
@@ -128,6 +129,8 @@ def account_out(row: dict[str, Any]) -> CarrierAccountOut:
     if row["rate_card"]:
         card = RateCard.from_json(row["rate_card"])
         summary = RateCardSummary(**card.summary(), loaded_at=row["rate_card_loaded_at"])
+    features = carrier_features(row["kind"])
+    offers, lacks = offered(features) if features is not None else ([], [])
     return CarrierAccountOut(
         id=row["id"],
         code=row["code"],
@@ -135,6 +138,8 @@ def account_out(row: dict[str, Any]) -> CarrierAccountOut:
         kind=row["kind"],
         settings=dict(row["settings"] or {}),
         has_credentials=row["credentials_encrypted"] is not None,
+        offers=offers,
+        lacks=lacks,
         rate_card=summary,
         active=row["active"],
         created_at=row["created_at"],

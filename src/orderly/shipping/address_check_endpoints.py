@@ -7,13 +7,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from orderly.kit.deps import Db
+from orderly.kit.deps import Conn, Db
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.kit.problems import responses
+from orderly.orders import service as orders
 from orderly.shipping import address_checks
 from orderly.shipping.errors import AddressNotCheckable
 from orderly.shipping.schemas import AddressCheckOut, AddressVerdict
-from orderly.tenancy.deps import OrderWriterOutsideTransaction, ReaderOutsideTransaction
+from orderly.tenancy.deps import OrderWriterOutsideTransaction, Reader
 
 router = APIRouter(tags=["shipping"])
 
@@ -22,8 +23,8 @@ OrderId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 @router.get("/address-checks", response_model=Page[AddressCheckOut], summary="List address checks")
 async def list_address_checks(
-    database: Db,
-    principal: ReaderOutsideTransaction,
+    conn: Conn,
+    principal: Reader,
     verdict: AddressVerdict | None = None,
     order_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     limit: Limit = DEFAULT_LIMIT,
@@ -31,7 +32,7 @@ async def list_address_checks(
 ) -> Page[AddressCheckOut]:
     """Newest first; `verdict=undeliverable` lists the orders held for their address."""
     return await address_checks.list_address_checks(
-        database, principal.org_id, verdict=verdict, order_id=order_id, limit=limit, cursor=cursor
+        conn, principal.org_id, verdict=verdict, order_id=order_id, limit=limit, cursor=cursor
     )
 
 
@@ -39,7 +40,7 @@ async def list_address_checks(
     "/orders/{order_id}/address-check",
     response_model=AddressCheckOut,
     summary="Check an order's shipping address with the carriers now",
-    responses=responses(403, 409),
+    responses=responses(403, 404, 409),
 )
 async def check_order_address(
     order_id: OrderId, database: Db, principal: OrderWriterOutsideTransaction
@@ -47,10 +48,13 @@ async def check_order_address(
     """Asks the carriers that validate addresses, outside any transaction, unless the order's
     current address has a verdict already; answers the verdict. 409 `address_not_checkable`
     when no carrier validates addresses or the order is not waiting to ship."""
+    async with database.reading() as conn:
+        await orders.get_order(conn, principal.org_id, order_id)  # 404 for another's order
     await address_checks.check_org(database, principal.org_id, order_id=order_id)
-    page = await address_checks.list_address_checks(
-        database, principal.org_id, verdict=None, order_id=order_id, limit=1, cursor=None
-    )
+    async with database.reading() as conn:
+        page = await address_checks.list_address_checks(
+            conn, principal.org_id, verdict=None, order_id=order_id, limit=1, cursor=None
+        )
     if not page.items:
         raise AddressNotCheckable(
             "no carrier of the organization validates addresses, or the order is not waiting "

@@ -10,6 +10,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
 from orderly.kit.db import Database
 from orderly.kit.errors import OrderlyError
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
@@ -127,7 +129,7 @@ async def _record(database: Database, org_id: int, order: dict[str, Any], verdic
 
 
 async def list_address_checks(
-    database: Database,
+    conn: AsyncConnection,
     org_id: int,
     *,
     verdict: str | None,
@@ -136,15 +138,14 @@ async def list_address_checks(
     cursor: str | None,
 ) -> Page[AddressCheckOut]:
     """Newest first."""
-    async with database.reading() as conn:
-        rows = await repo.list_checks(
-            conn,
-            org_id,
-            verdicts=[verdict] if verdict else None,
-            order_id=order_id,
-            after_id=id_cursor(cursor),
-            limit=limit + 1,
-        )
+    rows = await repo.list_checks(
+        conn,
+        org_id,
+        verdicts=[verdict] if verdict else None,
+        order_id=order_id,
+        after_id=id_cursor(cursor),
+        limit=limit + 1,
+    )
     items = [AddressCheckOut.model_validate(r) for r in rows[:limit]]
     more = len(rows) > limit
     return Page(items=items, next_cursor=encode_cursor(items[-1].id) if more else None)

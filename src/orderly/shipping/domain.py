@@ -220,6 +220,22 @@ class CarrierFeatures:
     customs: bool = False  # international shipments with a customs declaration
 
 
+# What each feature lets Orderly do, in the words the dashboard and the API show.
+FEATURE_NAMES = {
+    "void": "void an unused label",
+    "find_by_reference": "look a shipment up by our reference after a lost answer",
+    "tracking": "tracking news on request",
+    "address_validation": "address checks",
+    "customs": "customs declarations",
+}
+
+
+def offered(features: CarrierFeatures) -> tuple[list[str], list[str]]:
+    """The features a carrier offers and those it lacks, by name."""
+    offers = [name for name in FEATURE_NAMES if getattr(features, name)]
+    return offers, [name for name in FEATURE_NAMES if name not in offers]
+
+
 @dataclass(frozen=True)
 class TrackingUpdate:
     code: TrackingCode

@@ -123,6 +123,11 @@ class CarrierAccountOut(BaseModel):
     kind: str
     settings: dict[str, Any]
     has_credentials: bool
+    offers: list[str] = Field(
+        description="What its API lets Orderly do: void, find_by_reference, tracking, "
+        "address_validation, customs"
+    )
+    lacks: list[str] = Field(description="What its API does not offer (docs/shipping.md)")
     rate_card: RateCardSummary | None
     active: bool
     created_at: datetime

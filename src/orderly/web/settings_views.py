@@ -9,7 +9,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from orderly.kit.errors import Forbidden, OrderlyError
+from orderly.shipping import address_checks, purchase_review
 from orderly.shipping import service as shipping
+from orderly.shipping.domain import FEATURE_NAMES
 from orderly.tenancy import access, users
 from orderly.tenancy.domain import Permission, Role
 from orderly.web.deps import AccessActor, Conn, Form, SignedIn, attempt, back_to, flash
@@ -23,6 +25,16 @@ router = APIRouter()
 @router.get("/settings")
 async def overview(request: Request, conn: Conn, user: SignedIn) -> Response:
     carriers = await shipping.list_carrier_accounts(conn, user.org_id, limit=100, cursor=None)
+    # Orders of every location: not for a user limited to some.
+    unsettled, undeliverable = [], []
+    if not user.limited:
+        purchases = await purchase_review.list_label_purchases(
+            conn, user.org_id, status="needs_attention", order_id=None, limit=50, cursor=None
+        )
+        checks = await address_checks.list_address_checks(
+            conn, user.org_id, verdict="undeliverable", order_id=None, limit=50, cursor=None
+        )
+        unsettled, undeliverable = purchases.items, checks.items
     return render(
         request,
         "settings.html",
@@ -31,6 +43,9 @@ async def overview(request: Request, conn: Conn, user: SignedIn) -> Response:
         locations=[loc for loc in await org_locations(conn, user) if user.may_work_at(loc.id)],
         channels=await org_channels(conn, user),
         carriers=carriers.items,
+        feature_names=FEATURE_NAMES,
+        unsettled_purchases=unsettled,
+        undeliverable=undeliverable,
     )
 
 

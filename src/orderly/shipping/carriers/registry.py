@@ -11,6 +11,7 @@ from orderly.shipping.carriers.fedex import FedExCarrier
 from orderly.shipping.carriers.rate_table import RateTableCarrier
 from orderly.shipping.carriers.shipglobal import ShipGlobalCarrier
 from orderly.shipping.carriers.ups import UpsCarrier
+from orderly.shipping.domain import CarrierFeatures
 from orderly.shipping.errors import UnknownCarrierKind
 
 CarrierFactory = Callable[[CarrierAccount], Carrier]
@@ -30,6 +31,12 @@ def register_carrier(kind: str, factory: CarrierFactory | None) -> None:
         _FACTORIES.pop(kind, None)
     else:
         _FACTORIES[kind] = factory
+
+
+def carrier_features(kind: str) -> CarrierFeatures | None:
+    """What a kind of connector offers; every connector states it on its class."""
+    features = getattr(_FACTORIES.get(kind), "features", None)
+    return features if isinstance(features, CarrierFeatures) else None
 
 
 def carrier_kinds() -> list[str]:
