@@ -14,23 +14,23 @@ from starlette.responses import HTMLResponse, Response
 
 from orderly.kit.deps import Conn, Db, Tx, WritingConn
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
-from orderly.kit.money import from_minor
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
 from orderly.kit.problems import responses
 from orderly.kit.vault import Vault, vault_for
-from orderly.shipping import accounts, service, tracking, webhooks
+from orderly.shipping import accounts, delivery_promise, service, tracking, webhooks
 from orderly.shipping.domain import (
     Parcel,
-    RateQuote,
     ShipmentRequest,
     ShipmentStatus,
     pick_service,
 )
 from orderly.shipping.followup import follow_status_changes
+from orderly.shipping.presenters import quote_out
 from orderly.shipping.schemas import (
     CarrierAccountIn,
     CarrierAccountOut,
-    RateQuoteOut,
+    DeliveryPromiseIn,
+    DeliveryPromiseOut,
     RatesIn,
     RatesOut,
     ShipmentView,
@@ -170,20 +170,22 @@ async def rates(
     quotes = await service.quote(database, principal.org_id, request, vault=vault)
     chosen = pick_service(quotes, policy=data.policy, promise_date=data.promise_date)
     return RatesOut(
-        quotes=[_quote_out(q) for q in quotes], recommended=_quote_out(chosen) if chosen else None
+        quotes=[quote_out(q) for q in quotes], recommended=quote_out(chosen) if chosen else None
     )
 
 
-def _quote_out(quote: RateQuote) -> RateQuoteOut:
-    return RateQuoteOut(
-        carrier=quote.carrier,
-        service=quote.service,
-        service_name=quote.service_name,
-        price=from_minor(quote.price_minor, quote.currency),
-        currency=quote.currency,
-        transit_days=quote.transit_days,
-        estimated_delivery=quote.estimated_delivery,
-    )
+@router.post(
+    "/delivery-promise",
+    response_model=DeliveryPromiseOut,
+    summary="When an order would arrive: sourcing's plan, priced and timed by the carriers",
+    responses=responses(422),
+)
+async def delivery_promise_of(
+    data: DeliveryPromiseIn, database: Db, principal: ReaderOutsideTransaction, vault: SecretVault
+) -> DeliveryPromiseOut:
+    """Nothing is reserved. The carriers are asked outside any transaction; one that fails is
+    left out while another answers."""
+    return await delivery_promise.promise(database, principal.org_id, data, vault=vault)
 
 
 @router.get("/carriers", response_model=Page[CarrierAccountOut], summary="List configured carriers")

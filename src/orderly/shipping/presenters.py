@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from orderly.kit.money import from_minor
-from orderly.shipping.schemas import ShipmentView, TrackingEventOut
+from orderly.shipping.domain import RateQuote
+from orderly.shipping.schemas import RateQuoteOut, ShipmentView, TrackingEventOut
 
 
 def shipment_view(row: dict[str, Any], events: list[dict[str, Any]] | None = None) -> ShipmentView:
@@ -44,4 +45,16 @@ def event_view(row: dict[str, Any]) -> TrackingEventOut:
         description=row["description"],
         location=row["location"],
         applied=row["applied"],
+    )
+
+
+def quote_out(quote: RateQuote) -> RateQuoteOut:
+    return RateQuoteOut(
+        carrier=quote.carrier,
+        service=quote.service,
+        service_name=quote.service_name,
+        price=from_minor(quote.price_minor, quote.currency),
+        currency=quote.currency,
+        transit_days=quote.transit_days,
+        estimated_delivery=quote.estimated_delivery,
     )

@@ -12,6 +12,7 @@ from orderly.shipping.domain import (
     ShipmentStatus,
     TrackingCode,
 )
+from orderly.sourcing.schemas import SimulationLineIn
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -248,3 +249,39 @@ class AddressCheckOut(BaseModel):
     suggestions: list[dict[str, Any]]
     messages: list[str]
     checked_at: datetime
+
+
+class DeliveryPromiseIn(BaseModel):
+    """A hypothetical order: what a storefront knows before checkout."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: Annotated[str, StringConstraints(min_length=1, max_length=64)] = "web"
+    lines: list[SimulationLineIn] = Field(min_length=1, max_length=500)
+    shipping_address: AddressIn
+    requested_delivery_date: date | None = None
+    policy: RatePolicy = DEFAULT_RATE_POLICY
+
+
+class PromisedShipmentOut(BaseModel):
+    location: str = Field(description="Where sourcing would ship these units from")
+    ship_date: date
+    weight_grams: int
+    service: RateQuoteOut | None = Field(
+        description="The service the policy picks; null when no carrier quoted"
+    )
+    quotes: list[RateQuoteOut]
+
+
+class DeliveryPromiseOut(BaseModel):
+    shipments: list[PromisedShipmentOut]
+    arrives_by: date | None = Field(
+        description="The last shipment's estimated delivery by the carriers' transit times; "
+        "null when a shipment has no quote"
+    )
+    shipping_cost: str | None = Field(description="What the chosen services cost together")
+    backordered: dict[str, int] = Field(description="Short units by line number")
+    sourcing_estimate: date | None = Field(
+        description="The routing configuration's own estimate (its zones' transit days)"
+    )
+    on_time: bool | None = Field(description="Arrives by the requested delivery date")
