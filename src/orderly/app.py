@@ -28,6 +28,7 @@ from orderly.notifications.endpoints import router as notifications
 from orderly.order_flows.endpoints import router as order_flows
 from orderly.orders.endpoints import customers_router as customers
 from orderly.orders.endpoints import router as orders
+from orderly.outside.endpoints import router as outside
 from orderly.payments.endpoints import router as payments
 from orderly.reporting.endpoints import router as reports
 from orderly.returns.endpoints import router as returns
@@ -113,6 +114,7 @@ def _include_routers(app: FastAPI) -> None:
         customers,
         organization,
         locations,
+        outside,
         catalog,
         channels,
         connections,
