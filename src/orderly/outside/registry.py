@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from orderly.outside.errors import UnknownProviderKind
 from orderly.outside.port import FulfillmentProvider, ProviderAccess
+from orderly.outside.sftp.exchange import SftpExchange
 from orderly.outside.shipbob.connector import ShipBobProvider
 
 _KINDS: dict[str, type[FulfillmentProvider]] = {
-    connector.kind: connector for connector in (ShipBobProvider,)
+    connector.kind: connector for connector in (SftpExchange, ShipBobProvider)
 }
 
 
