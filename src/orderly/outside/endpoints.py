@@ -1,5 +1,5 @@
 """The API of locations operated by others: `/v1/locations/{code}/provider` (connect, show,
-disconnect, poll and stock now, stock differences to decide)."""
+disconnect, poll and stock now, stock differences to decide) and drop-ship confirmations."""
 
 from __future__ import annotations
 
@@ -8,13 +8,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn
+from orderly.kit.deps import Conn, InstallationSecret
 from orderly.kit.params import ResourceId
 from orderly.kit.problems import responses
-from orderly.outside import service
+from orderly.outside import confirmation, service
 from orderly.outside.access import Installation
 from orderly.outside.domain import DifferenceStatus
-from orderly.outside.schemas import DifferenceOut, DifferencesOut, ProviderIn, ProviderOut
+from orderly.outside.schemas import (
+    ConfirmationIn,
+    ConfirmationOut,
+    DifferenceOut,
+    DifferencesOut,
+    ProviderIn,
+    ProviderOut,
+)
 from orderly.tenancy.deps import InventoryWriter, Reader, SettingsWriter
 
 router = APIRouter(tags=["locations operated by others"])
@@ -141,3 +148,26 @@ async def dismiss_difference(
     code: LocationCode, difference_id: ResourceId, conn: Conn, principal: InventoryWriter
 ) -> DifferenceOut:
     return await service.decide(conn, principal, code, difference_id, DifferenceStatus.DISMISSED)
+
+
+PoNumber = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9-]+$")]
+
+
+@router.post(
+    "/drop-ship/{po_number}/confirm",
+    response_model=ConfirmationOut,
+    summary="Confirm a drop-ship purchase order for its supplier: shipped (tracking) or not sent",
+    responses=responses(403, 404, 422, described={409: "The order is no longer with the supplier"}),
+)
+async def confirm_drop_ship(
+    po_number: PoNumber,
+    data: ConfirmationIn,
+    conn: Conn,
+    principal: InventoryWriter,
+    secret: InstallationSecret,
+) -> ConfirmationOut:
+    """What the supplier's link does, for an operator who heard from the supplier otherwise.
+    `shipped` ships the fulfillment order with the tracking number (all its open lines, or
+    `lines`); `cancelled` means it will not be sent: the units are sourced again, or the order
+    cancelled when its cancellation was asked. The same confirmation twice is applied once."""
+    return await confirmation.confirm(conn, po_number, data, org_id=principal.org_id, secret=secret)

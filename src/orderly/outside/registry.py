@@ -3,13 +3,14 @@ connector for it."""
 
 from __future__ import annotations
 
+from orderly.outside.dropship.email import EmailSupplier
 from orderly.outside.errors import UnknownProviderKind
 from orderly.outside.port import FulfillmentProvider, ProviderAccess
 from orderly.outside.sftp.exchange import SftpExchange
 from orderly.outside.shipbob.connector import ShipBobProvider
 
 _KINDS: dict[str, type[FulfillmentProvider]] = {
-    connector.kind: connector for connector in (SftpExchange, ShipBobProvider)
+    connector.kind: connector for connector in (EmailSupplier, SftpExchange, ShipBobProvider)
 }
 
 

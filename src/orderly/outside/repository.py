@@ -134,6 +134,13 @@ async def order_of_fulfillment_order(conn: AsyncConnection, org_id: int, fo_id: 
     return int(value) if value is not None else None
 
 
+async def fulfillment_status_of(conn: AsyncConnection, fo_id: int) -> str:
+    found = await conn.execute(
+        sa.text("SELECT status FROM fulfillment_orders WHERE id = :id"), {"id": fo_id}
+    )
+    return str(found.scalar_one())
+
+
 async def claim_for_sending(
     conn: AsyncConnection,
     *,
