@@ -52,6 +52,9 @@ class Installation:
         token = confirmation_token(self.secret, org_id, po_number)
         return f"{self.settings.public_url.rstrip('/')}/drop-ship/{po_number}?token={token}"
 
+    def webhook_url(self, provider_id: int) -> str:
+        return f"{self.settings.public_url.rstrip('/')}/hooks/outside/{provider_id}"
+
     def connector(self, row: Any) -> FulfillmentProvider:
         http = None
         if row.kind == "shipbob":
@@ -122,12 +125,22 @@ async def check(database: Database, installation: Installation, provider_id: int
     if row is None:
         return "gone"
     connector = installation.connector(row)
+    credentials = installation.vault.open_json(row.credentials_encrypted)
     try:
         await connector.check()
+        kept = (
+            {}
+            if "webhook_secret" in credentials
+            else await connector.subscribe(installation.webhook_url(row.id))
+        )
     except OrderlyError as error:
         await record_failure(database, row, "check", error)
         return error.code
     finally:
         await connector.close()
+    if kept:
+        async with database.transaction() as tx:
+            sealed = installation.vault.seal_json({**credentials, **kept})
+            await repo.update_provider(tx.connection, row.id, credentials_encrypted=sealed)
     await record_healthy(database, row)
     return "ok"

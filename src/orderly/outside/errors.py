@@ -96,3 +96,10 @@ class HostKeyRefused(ProviderError):
     """The SFTP server showed another key than the one pinned in the settings."""
 
     code = "provider_host_key_refused"
+
+
+class WebhookRefused(Unauthorized):
+    """A provider's webhook whose signature is missing or wrong: 401, nothing kept."""
+
+    code = "webhook_signature_invalid"
+    title = "Webhook signature invalid"

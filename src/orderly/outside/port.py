@@ -194,4 +194,9 @@ class FulfillmentProvider(Protocol):
         """One cheap authenticated exchange: raises the feature's errors when it fails."""
         ...
 
+    async def subscribe(self, url: str) -> Mapping[str, str]:
+        """Subscribe `url` to the provider's webhooks when the settings ask for them; answers
+        credentials to keep (a signing secret), empty when there is nothing to subscribe."""
+        ...
+
     async def close(self) -> None: ...

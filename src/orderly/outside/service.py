@@ -130,6 +130,11 @@ async def get(
             for e in errors
         ],
         notes=list(connector_class(row.kind).notes),
+        webhook_url=(
+            installation.webhook_url(row.id)
+            if row.kind == "shipbob" and row.settings.get("webhooks")
+            else None
+        ),
         created_at=row.created_at,
     )
 

@@ -5,11 +5,18 @@ with tracking, inventory levels paged by `next`, and 429 with `x-retry-after` (1
 
 Not in the specification, so this fake's own choice (docs/fulfillment.md says so): a second order
 with the same reference_id is a 422 naming `reference_id` (ShipBob documents only that it must
-be unique), and cancelling an order whose shipment left is 200 with status `Failure`."""
+be unique), and cancelling an order whose shipment left is 200 with status `Failure`. Webhook
+deliveries are signed as ShipBob's webhook guide describes (Standard Webhooks headers)."""
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import itertools
+import json
+import secrets
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +31,13 @@ from tests.clock import MovableClock
 VERSION = "/2026-01"
 PER_MINUTE = 150
 ORDER_TYPES = {"DTC", "DropShip", "B2B"}
+# Webhooks.Topics
+TOPICS = {
+    "order.shipped", "order.shipment.delivered", "order.shipment.exception",
+    "order.shipment.on_hold", "order.shipment.cancelled", "return.created", "return.updated",
+    "return.completed", "billing.charge.created", "billing.refund.created",
+    "billing.credit.created",
+}  # fmt: skip
 
 
 class Problem(Exception):
@@ -45,6 +59,7 @@ class FakeShipBob:
         self.products: dict[str, dict[str, Any]] = {}
         self.on_hand: dict[str, int] = {}
         self.requests: list[tuple[str, str]] = []
+        self.subscriptions: list[dict[str, Any]] = []
         self.rate_limited = 0
         self._ids = itertools.count(7_000_001)
         self._failures: list[int] = []
@@ -163,6 +178,8 @@ class FakeShipBob:
             return self._cancel(route.removeprefix("/order/").removesuffix(":cancel"))
         if method == "GET" and route == "/inventory-level":
             return self._inventory(request)
+        if method == "POST" and route == "/webhook":
+            return self._subscribe(await _json(request))
         raise Problem(404, {"message": "Not Found"})
 
     def _channel(self) -> dict[str, Any]:
@@ -284,6 +301,44 @@ class FakeShipBob:
             self.cancel_here(order["reference_id"])
         status = "Failure" if left else "Success"
         return {"order_id": order["id"], "status": status, "canceled_shipment_results": results}
+
+    def _subscribe(self, body: Any) -> dict[str, Any]:
+        """Webhooks.V2.CreateSubscriptionRequest: an https URL and known topics."""
+        if not isinstance(body, dict) or not str(body.get("url", "")).startswith("https://"):
+            raise invalid("url", "The URL must use HTTPS.")
+        unknown = set(body.get("topics") or []) - TOPICS
+        if not body.get("topics") or unknown:
+            raise invalid("topics", f"Unknown topics: {sorted(unknown)}")
+        secret = "whsec_" + base64.b64encode(secrets.token_bytes(24)).decode()
+        subscription = {
+            "id": str(next(self._ids)),
+            "url": body["url"],
+            "topics": body["topics"],
+            "secret": secret,
+            "created_at": self._now(),
+            "description": body.get("description"),
+        }
+        self.subscriptions.append(subscription)
+        return subscription
+
+    def delivery(
+        self, reference: str, topic: str = "order.shipped"
+    ) -> tuple[dict[str, str], bytes]:
+        """What ShipBob posts to the subscribed URL about an order, signed with the secret."""
+        [subscription] = self.subscriptions
+        order = self.by_reference(reference)
+        body = json.dumps({"topic": topic, "data": order["shipments"][-1]}).encode()
+        delivery, stamp = f"msg_{uuid.uuid4().hex}", str(int(time.time()))
+        key = base64.b64decode(subscription["secret"].removeprefix("whsec_"))
+        mac = hmac.new(key, f"{delivery}.{stamp}.".encode() + body, hashlib.sha256).digest()
+        headers = {
+            "webhook-id": delivery,
+            "webhook-timestamp": stamp,
+            "webhook-signature": "v1," + base64.b64encode(mac).decode(),
+            "x-webhook-topic": topic,
+            "content-type": "application/json",
+        }
+        return headers, body
 
     def _inventory(self, request: Request) -> dict[str, Any]:
         size = int(request.query_params.get("PageSize", 50))

@@ -6,7 +6,7 @@ back: news comes only from those confirmations, and stock is never reported."""
 from __future__ import annotations
 
 import smtplib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from typing import Annotated, ClassVar
@@ -109,6 +109,9 @@ class EmailSupplier:
 
     async def check(self) -> None:
         return None
+
+    async def subscribe(self, url: str) -> Mapping[str, str]:
+        return {}
 
     async def close(self) -> None:
         return None

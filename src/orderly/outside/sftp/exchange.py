@@ -6,7 +6,7 @@ applied. The server's key is pinned in the settings: any other key is refused.""
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, ClassVar, TypeVar
 
@@ -161,6 +161,9 @@ class SftpExchange:
         sftp = await self._client()
         for directory in (self.settings.outbox, self.settings.shipments, self.settings.stock):
             await _guard(sftp.listdir(directory))
+
+    async def subscribe(self, url: str) -> Mapping[str, str]:
+        return {}
 
     async def close(self) -> None:
         if self._sftp is not None:

@@ -5,7 +5,7 @@ it, cancelled with `:cancel`, news read from the orders' shipments, stock from i
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar
 
@@ -24,6 +24,7 @@ from orderly.outside.port import (
 )
 from orderly.outside.settings import ProviderSettings
 from orderly.outside.shipbob.mapping import events_of, order_payload
+from orderly.outside.shipbob.webhooks import TOPICS
 
 PRODUCTION = "https://api.shipbob.com"
 SANDBOX = "https://sandbox-api.shipbob.com"
@@ -44,6 +45,11 @@ class ShipBobSettings(ProviderSettings):
     location_id: Annotated[int, Field(ge=1, le=2**31 - 1)] | None = Field(
         default=None, description="A ShipBob fulfillment center; ShipBob chooses when unset"
     )
+    webhooks: bool = Field(
+        default=False,
+        description="Subscribe to ShipBob's webhooks (needs an https ORDERLY_PUBLIC_URL):"
+        " a shipment is then polled at once rather than within the minute",
+    )
 
 
 def base_url(settings: ShipBobSettings) -> str:
@@ -61,7 +67,7 @@ class ShipBobProvider:
     settings_model: ClassVar[type[BaseModel]] = ShipBobSettings
     credential_choices: ClassVar[tuple[tuple[str, ...], ...]] = (("token",),)
     notes: ClassVar[tuple[str, ...]] = (
-        "News is polled every minute; ShipBob's webhooks are not used.",
+        "News is polled every minute; with settings.webhooks ShipBob's webhooks make it at once.",
         "Stock is compared with ShipBob's on-hand units over all its fulfillment centers.",
         "Delivery is not followed: ShipBob reports a shipment with its carrier and tracking.",
     )
@@ -150,6 +156,15 @@ class ShipBobProvider:
 
     async def check(self) -> None:
         await self.http.send("GET", f"{self.root}/channel", headers=self.headers)
+
+    async def subscribe(self, url: str) -> Mapping[str, str]:
+        if not self.settings.webhooks:
+            return {}
+        body = {"url": url, "topics": list(TOPICS), "description": "Orderly"}
+        created = _json(
+            await self.http.send("POST", f"{self.root}/webhook", json=body, headers=self.headers)
+        )
+        return {"webhook_secret": str(created["secret"])}
 
     async def close(self) -> None:
         await self.http.client.aclose()
