@@ -116,14 +116,14 @@ async def test_a_drop_ship_order_from_capture_to_the_suppliers_tracking(
     assert token
     forged = await client.post(
         f"/drop-ship/{po}",
-        data={"token": "0" * 32, "status": "shipped", "carrier": "DHL", "tracking_number": "X123"},
+        data={"token": "0" * 32, "outcome": "shipped", "carrier": "DHL", "tracking_number": "X123"},
     )
     assert forged.status_code == 401
     done = await client.post(
         f"/drop-ship/{po}",
         data={
             "token": token.group(1),
-            "status": "shipped",
+            "outcome": "shipped",
             "carrier": "DHL",
             "tracking_number": "JD014600003",
         },
@@ -197,7 +197,7 @@ async def test_a_cancellation_is_asked_by_email_and_the_suppliers_answer_cancels
     ]
     answer = await client.post(
         f"/v1/drop-ship/{po}/confirm",
-        json={"status": "cancelled", "reason": "not shipped yet"},
+        json={"outcome": "not_sent", "reason": "not shipped yet"},
         headers=org.headers,
     )
     assert answer.status_code == 200, answer.text

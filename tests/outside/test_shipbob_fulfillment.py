@@ -12,7 +12,7 @@ import pytest
 from orderly.kit.db import Database
 from orderly.outside import access
 from orderly.outside.access import Installation
-from tests.factories import Org, create_location, place_order, receive_stock
+from tests.factories import Org, create_location, make_org, place_order, receive_stock
 from tests.orders.helpers import ledger_mismatches, stock_of
 from tests.outside.fakes.shipbob import FakeShipBob
 from tests.outside.helpers import (
@@ -321,6 +321,10 @@ class TestStockCounts:
         )
         [difference] = pending.json()["items"]
         url = f"/v1/locations/TPL/provider/differences/{difference['id']}/accept"
+        stranger = await make_org(db)
+        await create_location(db, stranger, "TPL", kind="3pl")
+        theirs = await client.post(url, headers=stranger.headers)
+        assert theirs.status_code == 404  # another organization's difference is not found
         first, second = await asyncio.gather(
             client.post(url, headers=org.headers), client.post(url, headers=org.headers)
         )

@@ -55,7 +55,7 @@ async def confirm(
     provider = await repo.provider_by_id(conn, sent.provider_id) if sent.provider_id else None
     if provider is None:
         raise NotOutAtProvider(f"{po_number} is no longer with a supplier")
-    if data.status == "shipped":
+    if data.outcome == "shipped":
         if not data.tracking_number:
             raise InvalidConfirmation(
                 "a shipped confirmation needs its tracking number", field="tracking_number"

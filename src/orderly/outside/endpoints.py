@@ -168,6 +168,6 @@ async def confirm_drop_ship(
 ) -> ConfirmationOut:
     """What the supplier's link does, for an operator who heard from the supplier otherwise.
     `shipped` ships the fulfillment order with the tracking number (all its open lines, or
-    `lines`); `cancelled` means it will not be sent: the units are sourced again, or the order
+    `lines`); `not_sent` means it will not be sent: the units are sourced again, or the order
     cancelled when its cancellation was asked. The same confirmation twice is applied once."""
     return await confirmation.confirm(conn, po_number, data, org_id=principal.org_id, secret=secret)

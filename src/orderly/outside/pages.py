@@ -74,7 +74,7 @@ async def confirm_page(
     po_number: PoNumber, request: Request, database: Db, secret: InstallationSecret
 ) -> HTMLResponse:
     form = await request.form()
-    names = ("token", "status", "carrier", "tracking_number", "reason")
+    names = ("token", "outcome", "carrier", "tracking_number", "reason")
     fields = {k: str(form.get(k, ""))[:200].strip() for k in names}
     try:
         data = ConfirmationIn.model_validate({k: v for k, v in fields.items() if v})

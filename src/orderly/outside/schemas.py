@@ -94,7 +94,7 @@ class ConfirmationIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    status: Literal["shipped", "cancelled"] = "shipped"
+    outcome: Literal["shipped", "not_sent"] = "shipped"
     carrier: ShortText | None = None
     tracking_number: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=64)] | None
