@@ -10,7 +10,7 @@ import httpx
 from orderly.kit.db import Database
 from orderly.outside import events, sending, stock, withdrawal
 from orderly.outside.access import Installation
-from tests.factories import Org, create_location, create_product, receive_stock
+from tests.factories import Org, create_location, create_product, place_order, receive_stock
 
 SKU = "MUG"
 
@@ -103,3 +103,17 @@ async def ledger_rows(db: Database, org: Org, reason: str) -> list[dict[str, Any
             {"reason": reason},
         )
         return [dict(r._mapping) for r in rows]
+
+
+async def order_out(
+    db: Database, client: httpx.AsyncClient, org: Org, jobs: Jobs, quantity: int = 2
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    placed = await place_order(db, org, [(SKU, quantity)])
+    assert await jobs.send() == 1
+    [fo] = await fulfillment_orders(client, org, placed["id"])
+    return placed, fo
+
+
+async def order_status(client: httpx.AsyncClient, org: Org, order_id: int) -> str:
+    response = await client.get(f"/v1/orders/{order_id}", headers=org.headers)
+    return str(response.json()["status"])

@@ -4,13 +4,11 @@ reconciled, and cancellations ask ShipBob first. The fake ShipBob answers over H
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 import httpx
 import pytest
 
 from orderly.kit.db import Database
-from orderly.outside import access
 from orderly.outside.access import Installation
 from tests.factories import Org, create_location, make_org, place_order, receive_stock
 from tests.orders.helpers import ledger_mismatches, stock_of
@@ -21,6 +19,8 @@ from tests.outside.helpers import (
     connect,
     fulfillment_orders,
     ledger_rows,
+    order_out,
+    order_status,
     outside_location,
     provider_id,
     timeline,
@@ -50,20 +50,6 @@ async def shipbob_3pl(
         },
     )
     return Jobs(db, installation, await provider_id(db, org, "TPL"))
-
-
-async def order_out(
-    db: Database, client: httpx.AsyncClient, org: Org, jobs: Jobs, quantity: int = 2
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    placed = await place_order(db, org, [(SKU, quantity)])
-    assert await jobs.send() == 1
-    [fo] = await fulfillment_orders(client, org, placed["id"])
-    return placed, fo
-
-
-async def order_status(client: httpx.AsyncClient, org: Org, order_id: int) -> str:
-    response = await client.get(f"/v1/orders/{order_id}", headers=org.headers)
-    return str(response.json()["status"])
 
 
 class TestConnecting:
@@ -370,50 +356,3 @@ async def _time_passes(db: Database, org: Org) -> None:
             "UPDATE provider_orders SET next_attempt_at = now()"
             f" WHERE org_id = {org.id} AND status = 'sending'"
         )
-
-
-class TestWebhooks:
-    async def test_a_signed_delivery_has_the_provider_polled_and_a_forged_one_is_refused(
-        self,
-        db: Database,
-        client: httpx.AsyncClient,
-        org: Org,
-        shipbob: FakeShipBob,
-        installation: Installation,
-    ) -> None:
-        await outside_location(db, org, "TPL")
-        settings = {"channel_id": shipbob.channel_id, "webhooks": True}
-        body = {"kind": "shipbob", "settings": settings, "credentials": {"token": shipbob.token}}
-        shown = await connect(client, org, "TPL", body)
-        jobs = Jobs(db, installation, await provider_id(db, org, "TPL"))
-        assert await access.check(db, installation, jobs.provider) == "ok"
-        [subscription] = shipbob.subscriptions
-        assert subscription["url"] == f"https://shop.example/hooks/outside/{jobs.provider}"
-        assert shown["webhook_url"].endswith(f"/hooks/outside/{jobs.provider}")
-        keys = (await client.get("/v1/locations/TPL/provider", headers=org.headers)).json()
-        assert keys["credential_keys"] == ["token", "webhook_secret"]
-
-        placed, fo = await order_out(db, client, org, jobs)
-        shipbob.ship(f"FO-{fo['id']}")
-        headers, payload = shipbob.delivery(f"FO-{fo['id']}")
-        hook = f"/hooks/outside/{jobs.provider}"
-        forged = {**headers, "webhook-signature": "v1,bm90IGl0"}
-        refused = await client.post(hook, content=payload, headers=forged)
-        assert (refused.status_code, refused.json()["code"]) == (401, "webhook_signature_invalid")
-        assert await _polls_queued(db, jobs.provider) == 0
-        for _ in range(2):  # ShipBob retries a delivery: kept once
-            taken = await client.post(hook, content=payload, headers=headers)
-            assert taken.status_code == 204, taken.text
-        assert await _polls_queued(db, jobs.provider) == 1
-        await jobs.poll()
-        assert await order_status(client, org, placed["id"]) == "shipped"
-
-
-async def _polls_queued(db: Database, provider: int) -> int:
-    async with db.reading() as conn:
-        found = await conn.exec_driver_sql(
-            "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'outside:poll_provider'"
-            " AND (args->>'provider_id')::bigint = %(p)s",
-            {"p": provider},
-        )
-        return int(found.scalar_one())

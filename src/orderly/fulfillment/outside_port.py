@@ -1,8 +1,6 @@
-"""The one place where fulfillment and the order flows learn about locations operated by others
-(a 3PL, a drop-shipping supplier): whose fulfillment orders a provider moves, not our associates.
-
-The outside feature fills the port (`outside.wiring`, installed by the app and the worker); with
-nothing installed, every location is operated by us."""
+"""The port through which fulfillment and the order flows learn which locations a provider (a 3PL,
+a supplier) operates and ask it to give back what it holds. `outside` fills it when the app and
+the worker start; with nothing installed, every location is operated by us."""
 
 from __future__ import annotations
 

@@ -1,8 +1,6 @@
-"""A provider's news turned into fulfillment moves: accepted, shipped with tracking (stock out
-through the same `send_units` as our own parcels), cancelled or refused (rejected and sourced
-again, or the order cancelled when we asked). Each event is applied once, in a transaction of
-its own, keyed by the provider's event id: polled twice, or by two workers at once, it is
-applied once."""
+"""A provider's news turned into fulfillment moves: accepted, shipped with tracking (stock out as
+our own parcels), cancelled or refused. Each event is applied once, in a transaction of its own,
+keyed by the provider's event id, however often and however concurrently it is read."""
 
 from __future__ import annotations
 

@@ -1,9 +1,6 @@
-"""The FulfillmentProvider port: what Orderly asks of someone who operates a location for us (a
-3PL, a drop-shipping supplier). Each kind implements it (`outside/shipbob`, `outside/sftp`,
-`outside/dropship`) and is chosen by name in `outside/registry.py`; see docs/fulfillment.md.
-
-Everything here speaks the provider's neutral shape: SKUs as the provider knows them (our code,
-or the location's `sku_map`), our reference for every order, times in UTC."""
+"""The FulfillmentProvider port: what Orderly asks of someone who operates a location for us (a 3PL,
+a drop-shipping supplier), in a neutral shape (the provider's SKUs, our references, UTC times).
+Each kind implements it and is chosen by name in `outside/registry.py`; see docs/fulfillment.md."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ from orderly.kit.jobs import defer_job
 from orderly.locations import service as locations
 from orderly.locations.domain import LocationRef
 from orderly.outside import repository as repo
+from orderly.outside import stock_repository as counts
 from orderly.outside.access import Installation
 from orderly.outside.domain import DifferenceStatus, ensure_difference_transition, location_refusal
 from orderly.outside.errors import (
@@ -185,7 +186,7 @@ async def differences(
     conn: AsyncConnection, org_id: int, code: str, *, status: DifferenceStatus | None
 ) -> list[DifferenceOut]:
     row = await _provider(conn, org_id, code)
-    found = await repo.differences_of(conn, row.id, status=status.value if status else None)
+    found = await counts.differences_of(conn, row.id, status=status.value if status else None)
     return [difference_out(d) for d in found]
 
 
@@ -200,11 +201,11 @@ async def decide(
     refused like any adjustment that would take on_hand below what is reserved) or dismiss.
     The row is locked first: a second decision waits, then finds it decided (409)."""
     provider = await _provider(conn, principal.org_id, code)
-    row = await repo.lock_difference(conn, provider.id, difference_id)
+    row = await counts.lock_difference(conn, provider.id, difference_id)
     if row is None:
         raise DifferenceNotFound(f"no stock difference {difference_id} at {code}")
     ensure_difference_transition(DifferenceStatus(row.status), target)
-    [view] = await repo.differences_of(conn, provider.id, difference_id=difference_id)
+    [view] = await counts.differences_of(conn, provider.id, difference_id=difference_id)
     if target is DifferenceStatus.ACCEPTED:
         await inventory.adjust_stock(
             conn,
@@ -220,6 +221,6 @@ async def decide(
                 )
             ],
         )
-    await repo.decide_difference(conn, difference_id, status=target.value, actor=principal.actor)
-    [view] = await repo.differences_of(conn, provider.id, difference_id=difference_id)
+    await counts.decide_difference(conn, difference_id, status=target.value, actor=principal.actor)
+    [view] = await counts.differences_of(conn, provider.id, difference_id=difference_id)
     return difference_out(view)

@@ -10,6 +10,7 @@ from orderly.kit.clock import utcnow
 from orderly.kit.db import Database
 from orderly.kit.errors import OrderlyError
 from orderly.outside import repository as repo
+from orderly.outside import stock_repository as counts
 from orderly.outside.access import Installation, provider_row, record_failure, record_healthy
 from orderly.outside.domain import SkuMap, differences
 from orderly.outside.events import poll_provider, record_problems
@@ -57,16 +58,16 @@ async def record_snapshot(database: Database, row: Any, snapshot: StockSnapshot)
         )
         if not fresh:
             return 0
-        ids = await repo.skus_by_code(conn, row.org_id, counted)
+        ids = await counts.skus_by_code(conn, row.org_id, counted)
         for sku in sorted(set(counted) - set(ids)):
             problems.append(
                 ExchangeProblem(snapshot.source or snapshot.snapshot_id, f"unknown SKU {sku!r}")
             )
         known = {sku: units for sku, units in counted.items() if sku in ids}
-        ours = await repo.on_hand_at(conn, row.org_id, row.location_id)
+        ours = await counts.on_hand_at(conn, row.org_id, row.location_id)
         found = differences(known, ours)
-        await repo.supersede_pending(conn, row.id, [ids[sku] for sku in known])
-        await repo.insert_differences(
+        await counts.supersede_pending(conn, row.id, [ids[sku] for sku in known])
+        await counts.insert_differences(
             conn,
             [
                 {

@@ -1,7 +1,6 @@
-"""Cancelling what a provider holds: an order's cancellation asks first (in a job, with no
-transaction open while the provider answers), and the order is cancelled only when the provider
-agrees. A provider that already shipped refuses, and the order stays as it is. Also fulfillment's
-port: which locations and fulfillment orders are in a provider's hands."""
+"""Cancelling what a provider holds: the order's cancellation asks it first (in a job, no
+transaction open), and goes on only when it agrees; one that shipped refuses and the order stays.
+Also fulfillment's port: which locations and fulfillment orders are in a provider's hands."""
 
 from __future__ import annotations
 

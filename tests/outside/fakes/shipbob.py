@@ -1,12 +1,6 @@
-"""A fake ShipBob API (2026-01), after ShipBob's published OpenAPI specification and guides:
-a Personal Access Token as Bearer, `shipbob_channel_id` on order creation, Orders.CreateOrderModel
-checked as the specification requires it, orders found by ReferenceIds, `:cancel`, shipments
-with tracking, inventory levels paged by `next`, and 429 with `x-retry-after` (150 a minute).
-
-Not in the specification, so this fake's own choice (docs/fulfillment.md says so): a second order
-with the same reference_id is a 422 naming `reference_id` (ShipBob documents only that it must
-be unique), and cancelling an order whose shipment left is 200 with status `Failure`. Webhook
-deliveries are signed as ShipBob's webhook guide describes (Standard Webhooks headers)."""
+"""A fake ShipBob (API 2026-01) after its published OpenAPI specification and guides: a PAT, the
+channel header, Orders.CreateOrderModel checked, ReferenceIds lookups, cancel, shipments, stock,
+webhooks, 429 with x-retry-after. Its own choices: docs/fulfillment.md, "ShipBob"."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""A supplier reached by e-mail: each drop-ship purchase order is a message with its PDF, sent
-through the notifications mailer; the supplier confirms with its tracking through the link the
-message carries (or an operator does, over the API). An e-mail cannot be looked up or read
-back: news comes only from those confirmations, and stock is never reported."""
+"""A supplier reached by e-mail: each drop-ship purchase order is a message with its PDF and a
+confirmation link, sent through the notifications mailer. An e-mail cannot be looked up or read
+back, so news comes only from the supplier's confirmations, and no stock."""
 
 from __future__ import annotations
 

@@ -1,6 +1,5 @@
-"""An SFTP file exchange as a provider: our order files written to the provider's `outbox`
-(under a temporary name, then renamed, so the provider never reads half a file), its
-confirmation and stock files read from `shipments` and `stock` and moved to `archive` once
+"""An SFTP file exchange as a provider: our order files written to its `outbox` (aside, then
+renamed), its confirmation and stock files read from `shipments` and `stock` and archived once
 applied. The server's key is pinned in the settings: any other key is refused."""
 
 from __future__ import annotations

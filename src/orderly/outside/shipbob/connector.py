@@ -1,7 +1,6 @@
-"""ShipBob as a provider (API 2026-01): a Personal Access Token as Bearer, the channel in the
-`shipbob_channel_id` header, orders created with our reference as `reference_id` and found by
-it, cancelled with `:cancel`, news read from the orders' shipments, stock from inventory levels.
-150 requests a minute per token; a 429 says how long to wait in `x-retry-after`."""
+"""ShipBob as a provider (API 2026-01): a Personal Access Token as Bearer and the
+`shipbob_channel_id` header; orders created and found by our `reference_id`, cancelled with
+`:cancel`, news from their shipments, stock from inventory levels; a 429 waits `x-retry-after`."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
-"""ShipBob's webhooks (2026-01 subscriptions): signed as Standard Webhooks are, HMAC-SHA256 over
-`{webhook-id}.{webhook-timestamp}.{body}` with the base64 key after `whsec_` of the secret
-ShipBob gave when the subscription was made. A delivery is only a nudge: the provider is polled
-at once (its news carries the event ids that keep it applied once)."""
+"""ShipBob's webhooks (2026-01 subscriptions), signed as Standard Webhooks: HMAC-SHA256 over
+`{webhook-id}.{webhook-timestamp}.{body}` keyed by the base64 after `whsec_`. A delivery is only
+a nudge: the provider is polled at once, and the poll's event ids keep the news applied once."""
 
 from __future__ import annotations
 
