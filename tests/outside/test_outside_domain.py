@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from orderly.kit.errors import IllegalTransition
+from orderly.outside import sending, service, tasks
 from orderly.outside.domain import (
     DifferenceStatus,
     ProviderOrderStatus,
@@ -93,3 +94,8 @@ def test_a_confirmation_link_opens_its_own_purchase_order_only() -> None:
     assert not token_matches("secret", 7, "DS-13", token)
     assert not token_matches("secret", 8, "DS-12", token)
     assert not token_matches("other", 7, "DS-12", token)
+
+
+def test_every_job_the_feature_defers_is_one_the_worker_runs() -> None:
+    deferred = {service.CHECK_TASK, service.POLL_TASK, service.STOCK_TASK, sending.WITHDRAW_TASK}
+    assert {f"outside:{name}" for name in tasks.blueprint.tasks} >= deferred

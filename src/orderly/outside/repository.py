@@ -109,6 +109,7 @@ _DUE = sa.text(
        AND f.status IN ('pending', 'accepted')
       LEFT JOIN provider_orders o ON o.fulfillment_order_id = f.id
      WHERE p.active
+       AND (CAST(:provider_id AS bigint) IS NULL OR p.id = :provider_id)
        AND (o.id IS NULL OR (o.status = 'sending' AND o.next_attempt_at <= now()))
      ORDER BY f.id
      LIMIT :limit
@@ -116,10 +117,13 @@ _DUE = sa.text(
 )
 
 
-async def due_for_sending(conn: AsyncConnection, limit: int = 500) -> dict[int, list[int]]:
-    """{provider id: fulfillment order ids} not yet sent, or whose send is to be tried again."""
+async def due_for_sending(
+    conn: AsyncConnection, *, provider_id: int | None = None, limit: int = 500
+) -> dict[int, list[int]]:
+    """{provider id: fulfillment order ids} not yet sent, or whose send is to be tried again
+    (of one provider, or of all)."""
     due: dict[int, list[int]] = {}
-    for row in await conn.execute(_DUE, {"limit": limit}):
+    for row in await conn.execute(_DUE, {"limit": limit, "provider_id": provider_id}):
         due.setdefault(row.provider_id, []).append(row.fulfillment_order_id)
     return due
 

@@ -62,7 +62,7 @@ async def send_orders(database: Database, installation: Installation, provider_i
     if row is None or not row.active:
         return 0
     async with database.reading() as conn:
-        due = (await repo.due_for_sending(conn)).get(provider_id, [])
+        due = (await repo.due_for_sending(conn, provider_id=provider_id)).get(provider_id, [])
     if not due:
         return 0
     connector = installation.connector(row)
