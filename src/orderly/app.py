@@ -37,6 +37,7 @@ from orderly.returns.endpoints import router as returns
 from orderly.returns.pages import public_router as return_page
 from orderly.settings import Settings
 from orderly.shipping import accounts as carrier_accounts
+from orderly.shipping.address_check_endpoints import router as address_checks
 from orderly.shipping.endpoints import public_router as tracking_page
 from orderly.shipping.endpoints import router as shipping
 from orderly.shipping.purchase_endpoints import router as label_purchases
@@ -124,6 +125,7 @@ def _include_routers(app: FastAPI) -> None:
         sourcing,
         shipping,
         label_purchases,
+        address_checks,
         fulfillment,
         automation,
         returns,

@@ -38,6 +38,8 @@ class TestCreate:
             "width_mm": None,
             "height_mm": None,
             "hazmat": False,
+            "hs_code": None,
+            "country_of_origin": None,
             "high_demand": False,
             "active": True,
         }
@@ -57,6 +59,17 @@ class TestCreate:
         listed = await client.get("/v1/products?product=TEE", headers=org.headers)
         assert [p["sku"] for p in listed.json()["items"]] == ["TEE-M", "TEE-L"]
 
+    async def test_customs_details_are_kept_as_carriers_take_them(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        body = await create(client, org, hs_code="6109.10 00", country_of_origin="pt")
+        assert (body["hs_code"], body["country_of_origin"]) == ("61091000", "PT")
+        patched = await client.patch(
+            f"/v1/products/{body['id']}", json={"hs_code": "620520"}, headers=org.headers
+        )
+        assert patched.status_code == 200, patched.text
+        assert (patched.json()["hs_code"], patched.json()["country_of_origin"]) == ("620520", "PT")
+
     async def test_a_duplicate_sku_is_409(self, client: httpx.AsyncClient, org: Org) -> None:
         await create(client, org)
         response = await client.post("/v1/products", json=TEE_M, headers=org.headers)
@@ -75,6 +88,10 @@ class TestCreate:
             ({"sku": "X", "name": "X"}, "weight_grams"),
             ({**TEE_M, "sku": "  "}, "sku"),
             ({**TEE_M, "colour": "red"}, "colour"),
+            ({**TEE_M, "hs_code": "6109"}, "hs_code"),
+            ({**TEE_M, "hs_code": "6109.1O"}, "hs_code"),
+            ({**TEE_M, "country_of_origin": "Portugal"}, "country_of_origin"),
+            ({**TEE_M, "country_of_origin": "P1"}, "country_of_origin"),
         ]
         for body, field in cases:
             response = await client.post("/v1/products", json=body, headers=org.headers)

@@ -12,7 +12,7 @@ from orderly.catalog.importer import import_products
 from orderly.kit.db import Database
 from tests.factories import Org
 
-HEADER = "sku,name,product,gtin,weight_grams,length_mm,width_mm,height_mm,hazmat\n"
+HEADER = "sku,name,product,gtin,weight_grams,length_mm,width_mm,height_mm,hazmat,hs_code\n"
 
 
 def rows(text: str) -> csv.DictReader[str]:
@@ -53,6 +53,16 @@ async def test_a_good_file_imports_every_row(
     assert items["BAT-1"]["hazmat"] is True
 
 
+async def test_customs_columns_are_imported_when_the_file_has_them(
+    db: Database, org: Org, client: httpx.AsyncClient
+) -> None:
+    text = "sku,name,weight_grams,hs_code,country_of_origin\nTEE-M,Tee M,200,6109.10,PT\n"
+    async with db.transaction() as transaction:
+        await import_products(transaction.connection, org.id, csv.DictReader(io.StringIO(text)))
+    [tee] = await listed(client, org)
+    assert (tee["hs_code"], tee["country_of_origin"]) == ("610910", "PT")
+
+
 async def test_importing_again_updates_in_place(
     db: Database, org: Org, client: httpx.AsyncClient
 ) -> None:
@@ -89,6 +99,7 @@ async def test_large_files_go_in_batches(db: Database, org: Org) -> None:
         ("BAD,Bad,,,ten,,,,", "weight_grams"),
         ("BAD,,,,10,,,,", "name"),
         ("BAD,Bad,,,10,,,,maybe", "hazmat"),
+        ("BAD,Bad,,,10,,,,,12", "hs_code"),
     ],
 )
 async def test_a_bad_row_names_its_line_and_nothing_is_imported(

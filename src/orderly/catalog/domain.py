@@ -50,3 +50,17 @@ class NewSku:
     width_mm: int | None = None
     height_mm: int | None = None
     hazmat: bool = False
+    hs_code: str | None = None
+    country_of_origin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CustomsFacts:
+    """What a customs declaration needs to know about a SKU; None where the catalog lacks it."""
+
+    sku_id: int
+    code: str
+    name: str
+    weight_grams: int
+    hs_code: str | None
+    country_of_origin: str | None

@@ -1,5 +1,5 @@
 """Import products from CSV rows (columns: sku,name,product,gtin,weight_grams,length_mm,
-width_mm,height_mm,hazmat).
+width_mm,height_mm,hazmat,hs_code,country_of_origin).
 
 Each row is checked by the same schema as `POST /v1/products`. Rows are written in batches;
 the caller runs the whole import in one transaction, so a bad row leaves nothing imported.
@@ -26,6 +26,8 @@ COLUMNS = (
     "width_mm",
     "height_mm",
     "hazmat",
+    "hs_code",
+    "country_of_origin",
 )
 BATCH_SIZE = 1000
 FIRST_DATA_LINE = 2  # line 1 is the header

@@ -30,6 +30,9 @@ skus = sa.Table(
     sa.Column("width_mm", sa.Integer),
     sa.Column("height_mm", sa.Integer),
     sa.Column("hazmat", sa.Boolean, nullable=False, server_default=sa.false()),
+    # What a customs declaration says of the goods (migration 0025).
+    sa.Column("hs_code", sa.Text),
+    sa.Column("country_of_origin", sa.Text),
     # Reserved without locking its stock rows while an order is planned (migration 0012).
     sa.Column("high_demand", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
@@ -37,4 +40,6 @@ skus = sa.Table(
     updated_at(),
     sa.UniqueConstraint("org_id", "code"),
     sa.CheckConstraint("weight_grams >= 0", name="weight"),
+    sa.CheckConstraint("hs_code ~ '^[0-9]{6,10}$'", name="hs_code"),
+    sa.CheckConstraint("country_of_origin ~ '^[A-Z]{2}$'", name="country_of_origin"),
 )

@@ -24,13 +24,25 @@ _SKU_VIEW: sa.Select[Any] = sa.select(
     skus.c.width_mm,
     skus.c.height_mm,
     skus.c.hazmat,
+    skus.c.hs_code,
+    skus.c.country_of_origin,
     skus.c.high_demand,
     skus.c.active,
     skus.c.created_at,
     skus.c.updated_at,
 ).join_from(skus, products, products.c.id == skus.c.product_id)
 
-_WRITABLE = ("name", "gtin", "weight_grams", "length_mm", "width_mm", "height_mm", "hazmat")
+_WRITABLE = (
+    "name",
+    "gtin",
+    "weight_grams",
+    "length_mm",
+    "width_mm",
+    "height_mm",
+    "hazmat",
+    "hs_code",
+    "country_of_origin",
+)
 
 
 async def ensure_products(
@@ -151,3 +163,14 @@ async def update_sku(
         .returning(skus.c.id)
     )
     return (await conn.execute(stmt)).first() is not None
+
+
+async def find_customs_facts(
+    conn: AsyncConnection, *, org_id: int, ids: Sequence[int]
+) -> list[Any]:
+    return await fetch_all(
+        conn,
+        """SELECT id AS sku_id, code, name, weight_grams, hs_code, country_of_origin FROM skus
+            WHERE org_id = %(org_id)s AND id = ANY(CAST(%(ids)s AS bigint[]))""",
+        {"org_id": org_id, "ids": int_array(ids)},
+    )

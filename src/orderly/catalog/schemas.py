@@ -45,6 +45,30 @@ Text = Annotated[
 Gtin = Annotated[
     str, StringConstraints(strip_whitespace=True, max_length=14), AfterValidator(_gtin)
 ]
+
+
+def _hs_code(value: str) -> str:
+    # Written with dots or spaces on invoices ("6109.10.00"); carriers take the digits alone.
+    digits = re.sub(r"[.\s]", "", value)
+    if not re.fullmatch(r"[0-9]{6,10}", digits):
+        raise ValueError("must be a Harmonized System code of 6 to 10 digits, such as '6109.10'")
+    return digits
+
+
+def _country(value: str) -> str:
+    if not re.fullmatch(r"[A-Z]{2}", value):
+        raise ValueError("must be an ISO 3166-1 alpha-2 country code such as 'PT'")
+    return value
+
+
+HsCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=20), AfterValidator(_hs_code)
+]
+CountryCode = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_upper=True, max_length=2),
+    AfterValidator(_country),
+]
 Grams = Annotated[int, Field(ge=0, le=INT4_MAX)]
 Millimetres = Annotated[int, Field(gt=0, le=INT4_MAX)]
 
@@ -55,6 +79,12 @@ HIGH_DEMAND = (
     "another; an order that loses the last units to another meanwhile is answered 409 "
     "stock_contention (retryable). Stock is never oversold either way."
 )
+
+HS_CODE = (
+    "Harmonized System code of the goods (6 to 10 digits; dots and spaces are dropped), "
+    "declared to customs when a shipment crosses a border"
+)
+ORIGIN = "Country where the goods were made (ISO 3166-1 alpha-2), declared to customs"
 
 
 class ProductIn(BaseModel):
@@ -71,6 +101,8 @@ class ProductIn(BaseModel):
     width_mm: Millimetres | None = None
     height_mm: Millimetres | None = None
     hazmat: bool = False
+    hs_code: HsCode | None = Field(None, description=HS_CODE)
+    country_of_origin: CountryCode | None = Field(None, description=ORIGIN)
     high_demand: bool = Field(False, description=HIGH_DEMAND)
 
     def as_new_sku(self) -> NewSku:
@@ -84,6 +116,8 @@ class ProductIn(BaseModel):
             width_mm=self.width_mm,
             height_mm=self.height_mm,
             hazmat=self.hazmat,
+            hs_code=self.hs_code,
+            country_of_origin=self.country_of_origin,
         )
 
 
@@ -100,6 +134,8 @@ class ProductPatch(BaseModel):
     width_mm: Millimetres | None = None
     height_mm: Millimetres | None = None
     hazmat: bool | None = None
+    hs_code: HsCode | None = Field(None, description=HS_CODE)
+    country_of_origin: CountryCode | None = Field(None, description=ORIGIN)
     high_demand: bool | None = Field(None, description=HIGH_DEMAND)
 
     @field_validator("name", "product", "weight_grams", "hazmat", "high_demand")
@@ -122,6 +158,8 @@ class ProductOut(BaseModel):
     width_mm: int | None
     height_mm: int | None
     hazmat: bool
+    hs_code: str | None
+    country_of_origin: str | None
     high_demand: bool
     active: bool
     created_at: datetime

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.catalog import repository
+from orderly.catalog.domain import CustomsFacts as CustomsFacts
 from orderly.catalog.domain import NewSku as NewSku
 from orderly.catalog.domain import SkuRef as SkuRef
 from orderly.catalog.errors import ProductNotFound, SkuTaken
@@ -81,6 +82,14 @@ async def update_product(
     if not await repository.update_sku(conn, org_id=org_id, sku_id=sku_id, values=values):
         raise ProductNotFound(f"no product with id {sku_id}")
     return await get_product(conn, org_id, sku_id)
+
+
+async def customs_facts(
+    conn: AsyncConnection, org_id: int, sku_ids: Collection[int]
+) -> dict[int, CustomsFacts]:
+    """What a customs declaration says of each SKU, by id."""
+    rows = await repository.find_customs_facts(conn, org_id=org_id, ids=sorted(set(sku_ids)))
+    return {row.sku_id: CustomsFacts(**row._asdict()) for row in rows}
 
 
 async def set_product_active(

@@ -24,6 +24,7 @@ from orderly.fulfillment.errors import (
 from orderly.fulfillment.repository import FulfillmentRow
 from orderly.fulfillment.schemas import FulfillmentOrderOut
 from orderly.fulfillment.shipping_port import (
+    GoodsLine,
     LabelBuyer,
     LabelRequest,
     ParcelSpec,
@@ -241,6 +242,12 @@ async def _label_request(
     hazmat = False
     for x in fo.lines:
         hazmat = hazmat or (await catalog.get_product(conn, principal.org_id, x.sku_id)).hazmat
+    ship_to = dict(order.shipping_address or {})
+    # Carriers want a way to reach the receiver, customs brokers above all.
+    if order.customer_email and not ship_to.get("email"):
+        ship_to["email"] = order.customer_email
+    if order.customer_phone and not ship_to.get("phone"):
+        ship_to["phone"] = order.customer_phone
     ship_from = {
         "name": location.name,
         **location.address.model_dump(exclude_none=True),
@@ -251,7 +258,7 @@ async def _label_request(
         order_id=order.id,
         fulfillment_order_id=fo.id,
         ship_from=ship_from,
-        ship_to=dict(order.shipping_address or {}),
+        ship_to=ship_to,
         parcels=tuple(
             ParcelSpec(p["weight_grams"], p["length_mm"], p["width_mm"], p["height_mm"])
             for p in parcels
@@ -263,4 +270,41 @@ async def _label_request(
         policy=str(channel.settings.get("rate_shopping") or DEFAULT_RATE_POLICY),
         promise_date=order.requested_delivery_date,
         actor=principal.actor,
+        goods=await _goods(conn, principal.org_id, order, fo, parcels),
     )
+
+
+async def _goods(
+    conn: AsyncConnection,
+    org_id: int,
+    order: OrderForFulfillment,
+    fo: FulfillmentRow,
+    parcels: list[dict[str, Any]],
+) -> tuple[GoodsLine, ...]:
+    """What the parcels hold, line by line, valued at what the customer paid."""
+    units: dict[int, int] = defaultdict(int)
+    for parcel in parcels:
+        for item in parcel["items"]:
+            units[int(item["line_no"])] += int(item["quantity"])
+    order_lines = {x.line_no: x for x in order.lines}
+    sku_of = {x.line_no: x.sku_id for x in fo.lines}
+    facts = await catalog.customs_facts(conn, org_id, [sku_of[n] for n in units if n in sku_of])
+    goods = []
+    for line_no, quantity in sorted(units.items()):
+        sku = facts.get(sku_of.get(line_no, 0))
+        line = order_lines.get(line_no)
+        if sku is None or line is None:
+            continue
+        goods.append(
+            GoodsLine(
+                sku=sku.code,
+                description=sku.name,
+                quantity=quantity,
+                unit_value_minor=line.unit_paid_minor,
+                currency=order.currency,
+                unit_weight_grams=sku.weight_grams,
+                hs_code=sku.hs_code or "",
+                origin_country=sku.country_of_origin or "",
+            )
+        )
+    return tuple(goods)

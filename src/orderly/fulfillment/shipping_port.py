@@ -25,6 +25,22 @@ class ParcelSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class GoodsLine:
+    """One SKU in the parcels, as a customs declaration would list it. The shipping feature
+    declares them when the shipment crosses a customs border; hs_code and origin_country are
+    empty where the catalog lacks them (a carrier that needs them then refuses, naming them)."""
+
+    sku: str
+    description: str
+    quantity: int
+    unit_value_minor: int
+    currency: str
+    unit_weight_grams: int
+    hs_code: str
+    origin_country: str
+
+
+@dataclass(frozen=True, slots=True)
 class LabelRequest:
     org_id: int
     order_id: int
@@ -39,6 +55,7 @@ class LabelRequest:
     policy: str
     promise_date: date | None
     actor: str
+    goods: tuple[GoodsLine, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,16 @@ class OrderLineRef:
     sku: str
     quantity: int
     cancelled: int = 0
+    unit_price_minor: int = 0
+    discount_minor: int = 0
+
+    @property
+    def unit_paid_minor(self) -> int:
+        """What the customer paid for one unit, discount taken off and tax left out: the value
+        a customs declaration states."""
+        return (self.quantity * self.unit_price_minor - self.discount_minor) // max(
+            self.quantity, 1
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +66,8 @@ class OrderForFulfillment:
     customer_email: str | None
     requested_delivery_date: date | None
     lines: tuple[OrderLineRef, ...]
+    currency: str = ""
+    customer_phone: str | None = None
     # units that have left (shipped or collected)
     units_shipped: int = 0
 
@@ -84,10 +96,18 @@ async def order_for_fulfillment(
         requested_delivery_date=row["requested_delivery_date"],
         lines=tuple(
             OrderLineRef(
-                x["line_no"], x["sku_id"], x["sku"], x["quantity"], x["cancelled_quantity"]
+                x["line_no"],
+                x["sku_id"],
+                x["sku"],
+                x["quantity"],
+                x["cancelled_quantity"],
+                x["unit_price_minor"],
+                x["discount_minor"],
             )
             for x in row["lines"]
         ),
+        currency=row["currency"],
+        customer_phone=row["customer_phone"],
         units_shipped=sum(a["quantity"] for a in row["allocations"] if a["status"] == "shipped"),
     )
 

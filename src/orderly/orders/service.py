@@ -16,6 +16,7 @@ from orderly.orders.domain import (
     HoldReason,
     LineAmounts,
     OrderStatus,
+    can_transition,
     ensure_transition,
     missing_address_fields,
     order_totals,
@@ -71,18 +72,42 @@ async def hold_order(
     status = OrderStatus(row["status"])
     if status is not OrderStatus.ON_HOLD:
         ensure_transition(status, OrderStatus.ON_HOLD)
-    reasons = _with(row["hold_reasons"], HoldReason.MANUAL)
-    await repository.update_order(
-        conn, principal.org_id, order_id, status=OrderStatus.ON_HOLD.value, hold_reasons=reasons
-    )
-    await timeline.append_events(
-        conn,
-        principal.org_id,
-        order_id,
-        [("order.on_hold", {"hold_reasons": reasons, "reason": reason, "from": status.value})],
-        principal.actor,
-    )
+    await _hold(conn, principal.org_id, row, HoldReason.MANUAL, {"reason": reason}, principal.actor)
     return await get_order(conn, principal.org_id, order_id)
+
+
+async def hold_for_check(
+    conn: AsyncConnection,
+    org_id: int,
+    order_id: int,
+    reason: HoldReason,
+    data: dict[str, Any],
+    actor: str,
+) -> bool:
+    """Hold an order that failed a check made after its capture; False when it has moved on
+    meanwhile (shipped, cancelled) and can no longer be held."""
+    row = await _order_row(conn, org_id, order_id, for_update=True)
+    status = OrderStatus(row["status"])
+    if status is not OrderStatus.ON_HOLD and not can_transition(status, OrderStatus.ON_HOLD):
+        return False
+    await _hold(conn, org_id, row, reason, data, actor)
+    return True
+
+
+async def _hold(
+    conn: AsyncConnection,
+    org_id: int,
+    row: Mapping[str, Any],
+    reason: HoldReason,
+    data: dict[str, Any],
+    actor: str,
+) -> None:
+    reasons = _with(row["hold_reasons"], reason)
+    await repository.update_order(
+        conn, org_id, row["id"], status=OrderStatus.ON_HOLD.value, hold_reasons=reasons
+    )
+    event = {"hold_reasons": reasons, **data, "from": row["status"]}
+    await timeline.append_events(conn, org_id, row["id"], [("order.on_hold", event)], actor)
 
 
 async def locked_order(conn: AsyncConnection, org_id: int, order_id: int) -> dict[str, Any]:

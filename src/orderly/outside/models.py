@@ -1,6 +1,6 @@
 """Tables of locations operated by others: the provider of a location, the orders sent to it,
 the news it sent back (each applied once), what went wrong, and stock differences for a person
-to decide. The schema is made by migration 0026."""
+to decide. The schema is made by migration 0027."""
 
 import sqlalchemy as sa
 

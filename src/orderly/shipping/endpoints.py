@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.responses import HTMLResponse, Response
 
-from orderly.kit.deps import Conn, Tx, WritingConn
+from orderly.kit.deps import Conn, Db, Tx, WritingConn
 from orderly.kit.idempotency import Created, IdempotencyKey, run_idempotent
 from orderly.kit.money import from_minor
 from orderly.kit.pagination import DEFAULT_LIMIT, Cursor, Limit, Page
@@ -38,7 +38,7 @@ from orderly.shipping.schemas import (
     TrackingEventsOut,
     TrackingWebhookOut,
 )
-from orderly.tenancy.deps import OrderWriter, Reader, SettingsWriter
+from orderly.tenancy.deps import OrderWriter, Reader, ReaderOutsideTransaction, SettingsWriter
 
 router = APIRouter(tags=["shipping"])
 public_router = APIRouter(tags=["tracking page"])
@@ -156,7 +156,9 @@ async def cancel_shipment(
     summary="Quote a hypothetical shipment across the organization's carriers",
     responses=responses(422),
 )
-async def rates(data: RatesIn, conn: Conn, principal: Reader, vault: SecretVault) -> RatesOut:
+async def rates(
+    data: RatesIn, database: Db, principal: ReaderOutsideTransaction, vault: SecretVault
+) -> RatesOut:
     request = ShipmentRequest(
         org_id=principal.org_id,
         ship_from=data.ship_from.as_dict(),
@@ -165,7 +167,7 @@ async def rates(data: RatesIn, conn: Conn, principal: Reader, vault: SecretVault
         ship_date=data.ship_date or datetime.now(UTC).date(),
         hazmat=data.hazmat,
     )
-    quotes = await service.quote(conn, principal.org_id, request, vault=vault)
+    quotes = await service.quote(database, principal.org_id, request, vault=vault)
     chosen = pick_service(quotes, policy=data.policy, promise_date=data.promise_date)
     return RatesOut(
         quotes=[_quote_out(q) for q in quotes], recommended=_quote_out(chosen) if chosen else None

@@ -31,6 +31,10 @@ class ShipmentInvalid(InvalidInput):
     code = "shipment_invalid"
 
 
+class CustomsDetailsMissing(InvalidInput):
+    code = "customs_details_missing"
+
+
 class NoServiceAvailable(InvalidInput):
     code = "no_shipping_service"
 
@@ -82,6 +86,10 @@ class LabelOutcomeUnknown(CarrierFailed):
 
     code = "label_outcome_unknown"
     status = 504
+
+
+class AddressNotCheckable(Conflict):
+    code = "address_not_checkable"
 
 
 class FeatureNotOffered(Conflict):

@@ -16,7 +16,7 @@ from orderly.fulfillment.shipping_port import (
     ReadyLabels,
 )
 from orderly.kit.db import Database
-from orderly.shipping import label_purchases
+from orderly.shipping import customs, label_purchases
 from orderly.shipping import purchase_repository as purchases
 from orderly.shipping.domain import Parcel, ShipmentRequest
 from orderly.shipping.label_purchases import Bought, Purchase
@@ -45,6 +45,11 @@ class ShippingLabels:
             ship_date=request.ship_date,
             reference=request.reference,
             hazmat=request.hazmat,
+            customs=customs.declaration(
+                str(request.ship_from.get("country") or ""),
+                str(request.ship_to.get("country") or ""),
+                request.goods,
+            ),
         )
         purchase = await label_purchases.begin(
             conn,

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.kit.db import Database
 from orderly.kit.errors import OrderlyError
 from orderly.kit.vault import Vault
+from orderly.shipping import customs
 from orderly.shipping import purchase_repository as repo
 from orderly.shipping.accounts import org_carriers
 from orderly.shipping.carriers.base import Carrier
@@ -246,6 +247,8 @@ async def _create(
 ) -> tuple[Label, str | None]:
     """The label, bought once; after a lost answer, what the carrier offers decides."""
     request = purchase.request
+    if carrier.features.customs and request.customs is not None:
+        customs.ensure_complete(request.customs)
     try:
         return await carrier.create_label(request, service), None
     except LabelOutcomeUnknown as lost:

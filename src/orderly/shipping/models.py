@@ -142,3 +142,27 @@ tracking_events = sa.Table(
     ),
     sa.UniqueConstraint("shipment_id", "code", "occurred_at"),
 )
+
+# A carrier's opinion of an order's shipping address, asked after capture (migration 0026).
+# One row per order: the latest check, and the address it was about, so that an address
+# changed since is checked again.
+address_checks = sa.Table(
+    "address_checks",
+    metadata,
+    id_column(),
+    org_column(),
+    sa.Column("order_id", sa.BigInteger, sa.ForeignKey("orders.id"), nullable=False),
+    sa.Column("carrier", sa.Text),
+    sa.Column("verdict", sa.Text, nullable=False),
+    sa.Column("residential", sa.Boolean),
+    jsonb("address", nullable=False),
+    jsonb("suggestions", nullable=False, default="[]"),
+    jsonb("messages", nullable=False, default="[]"),
+    sa.Column(
+        "checked_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.UniqueConstraint("org_id", "order_id"),
+    sa.CheckConstraint(
+        "verdict IN ('deliverable', 'undeliverable', 'not_checked')", name="verdict"
+    ),
+)

@@ -45,6 +45,13 @@ class AddressIn(BaseModel):
     ]
     country: Country
     phone: Text | None = None
+    email: (
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$"),
+        ]
+        | None
+    ) = Field(None, description="How the carrier reaches the receiver (some require it)")
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
     residential: bool | None = None
@@ -219,3 +226,20 @@ class LabelPurchaseResolveIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     note: Annotated[str, StringConstraints(min_length=1, max_length=1000, strip_whitespace=True)]
+
+
+AddressVerdict = Literal["deliverable", "undeliverable", "not_checked"]
+
+
+class AddressCheckOut(BaseModel):
+    """A carrier's verdict on an order's shipping address, and the address it judged."""
+
+    id: int
+    order_id: int
+    verdict: AddressVerdict
+    carrier: str | None
+    residential: bool | None
+    address: dict[str, Any]
+    suggestions: list[dict[str, Any]]
+    messages: list[str]
+    checked_at: datetime

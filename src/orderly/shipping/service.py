@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.kit.db import Database
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.kit.vault import Vault
 from orderly.orders import service as orders
@@ -69,14 +70,17 @@ __all__ = [
 
 
 async def quote(
-    conn: AsyncConnection, org_id: int, request: ShipmentRequest, *, vault: Vault | None = None
+    database: Database, org_id: int, request: ShipmentRequest, *, vault: Vault | None = None
 ) -> list[RateQuote]:
-    """Every service of every active carrier of the organization that can take the shipment."""
+    """Every service of every active carrier of the organization that can take the shipment.
+    The carriers are asked outside any transaction; one that fails is left out while another
+    answers."""
     label_purchases.check_request(org_id, request)
-    quotes: list[RateQuote] = []
-    for _, carrier in (await org_carriers(conn, org_id, vault=vault)).values():
-        quotes.extend(await carrier.rates(request))
-    return sorted(quotes, key=lambda q: (q.price_minor, q.estimated_delivery, q.key))
+    async with database.reading() as conn:
+        carriers = [
+            carrier for _, carrier in (await org_carriers(conn, org_id, vault=vault)).values()
+        ]
+    return await label_purchases.quote_all(carriers, request)
 
 
 async def choose_service(

@@ -74,7 +74,13 @@ def require(
 
 
 Reader = Annotated[Principal, Depends(require(Permission.READ))]
+ReaderOutsideTransaction = Annotated[
+    Principal, Depends(require(Permission.READ, outside_transaction=True))
+]
 OrderWriter = Annotated[Principal, Depends(require(Permission.ORDERS_WRITE))]
+OrderWriterOutsideTransaction = Annotated[
+    Principal, Depends(require(Permission.ORDERS_WRITE, outside_transaction=True))
+]
 InventoryWriter = Annotated[Principal, Depends(require(Permission.INVENTORY_WRITE))]
 InventoryWriterOutsideTransaction = Annotated[
     Principal, Depends(require(Permission.INVENTORY_WRITE, outside_transaction=True))

@@ -6,9 +6,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from orderly.shipping.carriers.base import Carrier, CarrierAccount
+from orderly.shipping.carriers.dhl import DhlExpressCarrier
 from orderly.shipping.carriers.fedex import FedExCarrier
 from orderly.shipping.carriers.rate_table import RateTableCarrier
 from orderly.shipping.carriers.shipglobal import ShipGlobalCarrier
+from orderly.shipping.carriers.ups import UpsCarrier
 from orderly.shipping.errors import UnknownCarrierKind
 
 CarrierFactory = Callable[[CarrierAccount], Carrier]
@@ -17,6 +19,8 @@ _FACTORIES: dict[str, CarrierFactory] = {
     "rate_table": RateTableCarrier,
     "fedex": FedExCarrier,
     "shipglobal": ShipGlobalCarrier,
+    "dhl_express": DhlExpressCarrier,
+    "ups": UpsCarrier,
 }
 
 

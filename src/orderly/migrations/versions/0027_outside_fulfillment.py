@@ -1,7 +1,7 @@
 """outside fulfillment: locations operated by others (3PLs, drop-shipping suppliers)
 
-Revision ID: 0026
-Revises: 0024
+Revision ID: 0027
+Revises: 0026
 
 A 3pl or supplier location may have one fulfillment provider (ShipBob, an SFTP file exchange, a
 supplier by e-mail). Its fulfillment orders are sent to it (provider_orders: the intent with
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision: str = "0026"
-down_revision: str | None = "0024"
+revision: str = "0027"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,3 @@
+from tests.shipping.scripted_carrier import scripted
+
+__all__ = ["scripted"]
