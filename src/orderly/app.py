@@ -28,6 +28,9 @@ from orderly.notifications.endpoints import router as notifications
 from orderly.order_flows.endpoints import router as order_flows
 from orderly.orders.endpoints import customers_router as customers
 from orderly.orders.endpoints import router as orders
+from orderly.outside.endpoints import router as outside
+from orderly.outside.hooks import hooks as provider_hooks
+from orderly.outside.pages import public_router as drop_ship_page
 from orderly.payments.endpoints import router as payments
 from orderly.reporting.endpoints import router as reports
 from orderly.returns.endpoints import router as returns
@@ -114,6 +117,7 @@ def _include_routers(app: FastAPI) -> None:
         customers,
         organization,
         locations,
+        outside,
         catalog,
         channels,
         connections,
@@ -131,6 +135,9 @@ def _include_routers(app: FastAPI) -> None:
     )
     for router in routers:
         app.include_router(router, prefix="/v1")
+    # Before the platforms' `/hooks/{platform}/...`, which would take `outside` for a platform.
+    app.include_router(provider_hooks)
     app.include_router(connection_hooks)
     app.include_router(tracking_page)
     app.include_router(return_page)
+    app.include_router(drop_ship_page)

@@ -11,6 +11,7 @@ from orderly.kit.db import metadata
 from orderly.locations import models as location_models
 from orderly.notifications import models as notification_models
 from orderly.orders import models as order_models
+from orderly.outside import models as outside_models
 from orderly.payments import models as payment_models
 from orderly.returns import models as return_models
 from orderly.shipping import models as shipping_models
@@ -29,6 +30,7 @@ __all__ = [
     "metadata",
     "notification_models",
     "order_models",
+    "outside_models",
     "payment_models",
     "rate_limit_models",
     "return_models",

@@ -1,9 +1,11 @@
 """What the app and the worker plug into the features' ports before they serve: the built-in
-fraud rules, shipping's label buyer for fulfillment, and returns' tracking follower."""
+fraud rules, shipping's label buyer for fulfillment, returns' tracking follower, and the
+providers that operate locations for fulfillment."""
 
 from __future__ import annotations
 
 from orderly.automation import fraud_rules
+from orderly.outside import withdrawal
 from orderly.returns import service as returns
 from orderly.shipping import followup, fulfillment_labels
 
@@ -13,3 +15,4 @@ def install() -> None:
     fraud_rules.install()
     fulfillment_labels.install()
     followup.follow_returns_with(returns.on_return_shipment_status_changed)
+    withdrawal.install()

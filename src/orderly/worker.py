@@ -26,6 +26,7 @@ TASK_MODULES: tuple[str, ...] = (
     "orderly.automation.tasks",
     "orderly.notifications.tasks",
     "orderly.connections.tasks",
+    "orderly.outside.tasks",
 )
 
 

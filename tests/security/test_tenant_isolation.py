@@ -30,6 +30,7 @@ UNGUARDED = {
     "/returns/": "the customer's return portal: order number and e-mail are the secret",
     "/v1/tracking/events": "carrier push, authenticated by account token and signature",
     "/hooks/": "a sales platform's webhook, authenticated by the platform's signature",
+    "/drop-ship/": "a supplier's confirmation page: the signed token in its e-mail is the key",
 }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.catalog import service as catalog
 from orderly.channels import service as channels
-from orderly.fulfillment import repository, service, steps
+from orderly.fulfillment import outside_port, repository, service, steps
 from orderly.fulfillment.domain import FulfillmentStatus, ParcelStatus, ensure_transition
 from orderly.fulfillment.errors import (
     InvalidLines,
@@ -97,6 +97,9 @@ async def _begin(
     """The first transaction: check the shipment can go, begin the purchase, claim the
     parcels for it."""
     order, fo = await _shippable(conn, principal.org_id, fo_id)
+    await outside_port.refuse_if_operated_by_others(
+        conn, principal.org_id, fo.location_id, action="ships with its own labels"
+    )
     parcels = _parcels_to_ship(
         await repository.parcels_of(conn, principal.org_id, fo.id, for_update=True), wanted
     )

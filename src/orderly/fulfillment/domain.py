@@ -27,10 +27,12 @@ class FulfillmentStatus(StrEnum):
 F = FulfillmentStatus
 
 # The whole state machine of a fulfillment order. A location may reject what it cannot send
-# until it has packed it; a store hands picked (or packed) units over at the counter.
+# until it has packed it; a store hands picked (or packed) units over at the counter. A location
+# operated by others (a 3PL, a supplier) picks and packs out of our sight: what it accepted
+# ships from `accepted` (fulfillment.outside); our own locations ship packed parcels only.
 TRANSITIONS: dict[FulfillmentStatus, frozenset[FulfillmentStatus]] = {
     F.PENDING: frozenset({F.ACCEPTED, F.REJECTED, F.CANCELLED}),
-    F.ACCEPTED: frozenset({F.PICKING, F.REJECTED, F.CANCELLED}),
+    F.ACCEPTED: frozenset({F.PICKING, F.SHIPPED, F.REJECTED, F.CANCELLED}),
     F.PICKING: frozenset({F.PACKED, F.READY_FOR_PICKUP, F.REJECTED, F.CANCELLED}),
     F.PACKED: frozenset({F.SHIPPED, F.READY_FOR_PICKUP, F.CANCELLED}),
     F.READY_FOR_PICKUP: frozenset({F.DELIVERED, F.CANCELLED}),

@@ -59,3 +59,13 @@ class PickupOrderNotShipped(Conflict):
 
 class LabelsBeingBought(Conflict):
     code = "labels_being_bought"
+
+
+class LocationOperatedByOthers(Conflict):
+    """A provider (a 3PL, a supplier) picks, packs and ships at this location."""
+
+    code = "location_operated_by_others"
+
+
+class FulfillmentAtProvider(Conflict):
+    code = "fulfillment_at_provider"

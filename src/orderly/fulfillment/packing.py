@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.catalog import service as catalog
 from orderly.catalog.schemas import ProductOut
-from orderly.fulfillment import repository, service, steps
+from orderly.fulfillment import outside_port, repository, service, steps
 from orderly.fulfillment.domain import (
     Box,
     FulfillmentStatus,
@@ -134,6 +134,7 @@ async def pack(
     the location's catalogue that hold them (by size, volume and weight)."""
     org_id = principal.org_id
     order, fo = await steps.lock(conn, org_id, fo_id)
+    await outside_port.refuse_if_operated_by_others(conn, org_id, fo.location_id, action="packs")
     ensure_transition(F(fo.status), F.PACKED)
     to_pack = _units_to_pack(fo)
     if fo.picked_at is None:

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.fulfillment import repository, service, steps
+from orderly.fulfillment import outside_port, repository, service, steps
 from orderly.fulfillment.domain import (
     FulfillmentStatus,
     PickListStatus,
@@ -55,6 +55,7 @@ async def create_pick_list(
     one wave; they move to picking. Orders another picker is taking right now are skipped."""
     org_id = principal.org_id
     loc = await location_id(conn, org_id, payload.location, "location")
+    await outside_port.refuse_if_operated_by_others(conn, org_id, loc, action="picks")
     query = (
         sa.select(fo.c.id, fo.c.order_id)
         .where(

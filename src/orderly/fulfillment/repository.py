@@ -246,6 +246,25 @@ async def insert_parcels(
         )
 
 
+async def insert_parcel(
+    conn: AsyncConnection, org_id: int, fo_id: int, values: dict[str, Any]
+) -> int:
+    inserted = await conn.execute(
+        sa.insert(parcels)
+        .values(org_id=org_id, fulfillment_order_id=fo_id, **values)
+        .returning(parcels.c.id)
+    )
+    return int(inserted.scalar_one())
+
+
+async def sku_names(conn: AsyncConnection, sku_ids: Sequence[int]) -> dict[int, str]:
+    """Names of SKUs, read from the catalog's table as the views do."""
+    rows = await conn.execute(
+        sa.text("SELECT id, name FROM skus WHERE id = ANY(:ids)"), {"ids": list(sku_ids)}
+    )
+    return {r.id: r.name for r in rows}
+
+
 async def parcels_of(
     conn: AsyncConnection, org_id: int, fo_id: int, *, for_update: bool = False
 ) -> list[dict[str, Any]]:

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.fulfillment import repository, steps
+from orderly.fulfillment import outside_port, repository, steps
 from orderly.fulfillment.domain import (
     FulfillmentStatus,
     ParcelStatus,
@@ -198,6 +198,7 @@ async def reject(
     the location's count is corrected when they are missing or damaged, and they are
     sourced again elsewhere."""
     order, fo = await steps.lock(conn, principal.org_id, fo_id)
+    await outside_port.refuse_if_out_at_provider(conn, principal.org_id, fo_id)
     ensure_transition(F(fo.status), F.REJECTED)
     units = steps.requested_units(fo, lines)
     await reject_units(conn, principal, order, fo, units, reason=reason, note=note)
@@ -210,6 +211,7 @@ async def cancel(
     """This location will not send the order after all: its units are released and sourced
     again elsewhere (no stock correction)."""
     order, fo = await steps.lock(conn, principal.org_id, fo_id)
+    await outside_port.refuse_if_out_at_provider(conn, principal.org_id, fo_id)
     ensure_transition(F(fo.status), F.CANCELLED)
     units = {x.line_no: x.open for x in fo.lines if x.open > 0}
     await repository.update_fulfillment_order(

@@ -37,6 +37,8 @@ class AdjustmentReason(StrEnum):
     FOUND = "found"
     CORRECTION = "correction"
     OTHER = "other"
+    # A count a 3PL (or a supplier) reported, accepted by a person (docs/fulfillment.md).
+    THREE_PL_COUNT = "3pl_count"
 
     @property
     def ledger_kind(self) -> LedgerKind:

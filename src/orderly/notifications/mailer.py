@@ -45,18 +45,24 @@ def build_message(
     return message
 
 
-def outbox_path(settings: Settings, org_id: int, notification_id: int) -> Path:
-    return settings.data_dir / "outbox" / str(org_id) / f"{notification_id}.eml"
+def outbox_path(settings: Settings, org_id: int, name: int | str) -> Path:
+    return settings.data_dir / "outbox" / str(org_id) / f"{name}.eml"
 
 
 async def deliver(
     settings: Settings, message: EmailMessage, *, org_id: int, notification_id: int
 ) -> str:
     """Send (or write) the message; returns where it went. SMTP errors and OSError propagate."""
+    return await deliver_as(settings, message, org_id=org_id, name=str(notification_id))
+
+
+async def deliver_as(settings: Settings, message: EmailMessage, *, org_id: int, name: str) -> str:
+    """`deliver` for a message of another feature (a drop-ship purchase order): with no SMTP
+    server it is written as outbox/<org>/<name>.eml."""
     if settings.smtp_host:
         await asyncio.to_thread(_send_smtp, settings, message)
         return f"smtp://{settings.smtp_host}:{settings.smtp_port}"
-    path = outbox_path(settings, org_id, notification_id)
+    path = outbox_path(settings, org_id, name)
     await asyncio.to_thread(_write_eml, path, message.as_bytes())
     return str(path)
 

@@ -1,5 +1,6 @@
 """Cancelling an order, or what of it has not shipped: its fulfillment orders are cancelled,
-its stock released, and store credit given back; the units left owed set its totals."""
+its stock released, and store credit given back; the units left owed set its totals. Units in a
+provider's hands (a 3PL, a supplier) are cancelled only once the provider agrees."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.fulfillment import outside_port
 from orderly.fulfillment import service as fulfillment
 from orderly.inventory.reservations import StockRequest, release_stock
 from orderly.orders import repository, timeline
@@ -28,6 +30,9 @@ async def cancel_order(
     ensure_transition(
         OrderStatus(row["status"]), OrderStatus.CANCELLED, units_shipped=bool(shipped_by_line(row))
     )
+    if await outside_port.ask_to_withdraw(conn, principal, order_id, reason=reason):
+        # Units are in a provider's hands: the order is cancelled once it agrees.
+        return await orders.get_order(conn, principal.org_id, order_id)
     await fulfillment.cancel_for_order(
         conn, org_id=principal.org_id, order_id=order_id, reason=reason, actor=principal.actor
     )
@@ -83,6 +88,8 @@ async def cancel_unshipped(
     units = unshipped_by_line(row)
     if status not in (OrderStatus.PARTIALLY_SHIPPED, OrderStatus.ON_HOLD) or not units:
         raise NothingToCancel(f"every unit of order {row['number']} owed has shipped")
+    if await outside_port.ask_to_withdraw(conn, principal, order_id, reason=reason):
+        return await orders.get_order(conn, org_id, order_id)
     await fulfillment.cancel_for_order(
         conn, org_id=org_id, order_id=order_id, reason=reason, actor=principal.actor
     )

@@ -4,8 +4,10 @@ inventory follow."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
+from orderly.fulfillment import outside_port
 from orderly.kit.deps import Conn, Tx
 from orderly.kit.errors import InvalidInput
 from orderly.kit.idempotency import IdempotencyKey, run_idempotent
@@ -20,6 +22,10 @@ from orderly.tenancy.deps import OrderWriter
 router = APIRouter(tags=["orders"])
 
 WRITE_ERRORS = responses(401, 403, 404, 409, 422)
+PROVIDER_ASKED = (
+    "Units are in a provider's hands (a 3PL, a supplier): it was asked to cancel them, and the"
+    " order is cancelled when it agrees (`order.cancellation_requested` on the timeline)"
+)
 
 
 async def create_order(
@@ -84,20 +90,40 @@ async def release_order(
     )
 
 
-@router.post("/orders/{order_id}/cancel", response_model=OrderOut, responses=WRITE_ERRORS)
+CANCEL_RESPONSES = {
+    202: {"description": PROVIDER_ASKED, "model": OrderOut},
+    **WRITE_ERRORS,
+}
+
+
+@router.post("/orders/{order_id}/cancel", response_model=OrderOut, responses=CANCEL_RESPONSES)
 async def cancel_order(
-    order_id: ResourceId, body: ReasonIn, conn: Conn, principal: OrderWriter
+    order_id: ResourceId, body: ReasonIn, conn: Conn, principal: OrderWriter, response: Response
 ) -> OrderOut:
     """Cancel with a reason; every reservation is released. Once units have shipped this is
-    409 `illegal_transition`: cancel what has not shipped with `/cancel-unshipped`."""
-    return await cancellation.cancel_order(conn, principal, order_id, body.reason)
+    409 `illegal_transition`: cancel what has not shipped with `/cancel-unshipped`. 202 when
+    units are in a provider's hands (a 3PL, a supplier): it is asked first."""
+    out = await cancellation.cancel_order(conn, principal, order_id, body.reason)
+    return await _asked_provider(conn, principal.org_id, out, response)
 
 
-@router.post("/orders/{order_id}/cancel-unshipped", response_model=OrderOut, responses=WRITE_ERRORS)
+@router.post(
+    "/orders/{order_id}/cancel-unshipped", response_model=OrderOut, responses=CANCEL_RESPONSES
+)
 async def cancel_unshipped(
-    order_id: ResourceId, body: ReasonIn, conn: Conn, principal: OrderWriter
+    order_id: ResourceId, body: ReasonIn, conn: Conn, principal: OrderWriter, response: Response
 ) -> OrderOut:
     """Cancel every unit not shipped yet (reserved or backordered): they are released and no
     longer owed, and the order is shipped with what left. An order nothing of which has shipped
-    is cancelled as a whole; one with nothing left to ship is 409 `nothing_to_cancel`."""
-    return await cancellation.cancel_unshipped(conn, principal, order_id, body.reason)
+    is cancelled as a whole; one with nothing left to ship is 409 `nothing_to_cancel`. 202 when
+    units are in a provider's hands: it is asked first."""
+    out = await cancellation.cancel_unshipped(conn, principal, order_id, body.reason)
+    return await _asked_provider(conn, principal.org_id, out, response)
+
+
+async def _asked_provider(
+    conn: AsyncConnection, org_id: int, out: OrderOut, response: Response
+) -> OrderOut:
+    if await outside_port.withdrawal_pending(conn, org_id, out.id):
+        response.status_code = 202
+    return out

@@ -1,0 +1,1 @@
+"""ShipBob, a 3PL with a public API (developer.shipbob.com)."""
