@@ -19,6 +19,7 @@ from orderly.fulfillment.shipping_port import (
 from orderly.kit.db import Database
 from orderly.kit.secrets import secret_key
 from orderly.settings import Settings
+from orderly.shipping.fulfillment_labels import record_sent_elsewhere
 from tests.factories import BOXES, Org, create_location, create_product, receive_many
 
 
@@ -60,6 +61,9 @@ class FakeCarrier:
 
     async def still_buying(self, conn: Any, org_id: int, purchase_ids: Sequence[int]) -> set[int]:
         return {i for i in purchase_ids if i in self.under_way}
+
+    async def record_sent_elsewhere(self, conn: Any, parcel: Any) -> int:
+        return await record_sent_elsewhere(conn, parcel)
 
 
 async def setup_warehouses(db: Database, org: Org, stock: dict[str, int]) -> None:

@@ -128,6 +128,15 @@ class TestSendingOut:
             ("1ZSHIPBOB01", "UPS")
         ]
         assert await order_status(client, org, placed["id"]) == "shipped"
+        # The customer follows ShipBob's parcel like one of ours; it is ShipBob's to cancel.
+        page = await client.get("/track/1ZSHIPBOB01")
+        assert page.status_code == 200 and "UPS" in page.text
+        [sent] = (
+            await client.get(f"/v1/shipments?order_id={placed['id']}", headers=org.headers)
+        ).json()["items"]
+        assert (sent["tracking_number"], sent["status"]) == ("1ZSHIPBOB01", "in_transit")
+        cancel = await client.post(f"/v1/shipments/{sent['id']}/cancel", headers=org.headers)
+        assert (cancel.status_code, cancel.json()["code"]) == (409, "shipment_not_cancellable")
         stock = (await stock_of(client, org.headers, SKU))["TPL"]
         assert (stock["on_hand"], stock["reserved"]) == (8, 0)
         kinds = [e["type"] for e in await timeline(client, org, placed["id"])]

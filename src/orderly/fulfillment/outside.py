@@ -20,7 +20,12 @@ from orderly.fulfillment.domain import (
     ensure_transition,
 )
 from orderly.fulfillment.errors import NothingToShip
-from orderly.orders.fulfillment_status import ensure_shippable, order_for_fulfillment
+from orderly.fulfillment.shipping_port import SentElsewhere, label_buyer
+from orderly.orders.fulfillment_status import (
+    OrderForFulfillment,
+    ensure_shippable,
+    order_for_fulfillment,
+)
 from orderly.tenancy.domain import Principal
 
 F = FulfillmentStatus
@@ -146,7 +151,7 @@ async def ship_by_provider(
             if left:
                 beyond[sku] = beyond.get(sku, 0) + left
         if items:
-            recorded.append(await _parcel(conn, principal.org_id, fo.id, parcel, items))
+            recorded.append(await _parcel(conn, principal, order, fo.id, parcel, items))
             for line_no, units in items.items():
                 shipped[line_no] = shipped.get(line_no, 0) + units
     if not shipped:
@@ -163,10 +168,32 @@ async def ship_by_provider(
 
 
 async def _parcel(
-    conn: AsyncConnection, org_id: int, fo_id: int, parcel: OutsideParcel, items: dict[int, int]
+    conn: AsyncConnection,
+    principal: Principal,
+    order: OrderForFulfillment,
+    fo_id: int,
+    parcel: OutsideParcel,
+    items: dict[int, int],
 ) -> dict[str, Any]:
     """A parcel recorded packed, then shipped: the same move a parcel of ours makes, which is
-    what the sales platforms' fulfillment push listens for."""
+    what the sales platforms' fulfillment push listens for. With a tracking number, it is also
+    a shipment the customer can follow (the tracking page, pushed tracking events)."""
+    org_id = principal.org_id
+    shipment_id = None
+    if parcel.tracking_number:
+        shipment_id = await label_buyer().record_sent_elsewhere(
+            conn,
+            SentElsewhere(
+                org_id=org_id,
+                order_id=order.id,
+                fulfillment_order_id=fo_id,
+                tracking_number=parcel.tracking_number,
+                carrier=parcel.carrier or "",
+                service=parcel.service or "",
+                currency=order.currency or "USD",
+                actor=principal.actor,
+            ),
+        )
     parcel_id = await repository.insert_parcel(
         conn,
         org_id,
@@ -184,6 +211,7 @@ async def _parcel(
         conn,
         parcel_id,
         status=ParcelStatus.SHIPPED.value,
+        shipment_id=shipment_id,
         tracking_number=parcel.tracking_number,
         carrier=parcel.carrier,
         service=parcel.service,

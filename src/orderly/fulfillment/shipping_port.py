@@ -67,6 +67,21 @@ class BoughtLabel:
 
 
 @dataclass(frozen=True, slots=True)
+class SentElsewhere:
+    """A parcel that someone else sent (the provider operating the location), with its tracking
+    number: recorded as a shipment so that the customer can follow it like our own."""
+
+    org_id: int
+    order_id: int
+    fulfillment_order_id: int
+    tracking_number: str
+    carrier: str
+    service: str
+    currency: str
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
 class PendingLabels:
     """A purchase begun and committed: its id, which claims the parcels, and what the buyer
     keeps for the next step."""
@@ -101,6 +116,9 @@ class LabelBuyer(Protocol):
     ) -> set[int]:
         """Which of the purchases are under way; one left unfinished too long is handed to a
         person and no longer counts."""
+
+    async def record_sent_elsewhere(self, conn: AsyncConnection, parcel: SentElsewhere) -> int:
+        """Record a parcel someone else sent as a shipment (no label of ours); its id."""
 
 
 _shipping: LabelBuyer | None = None

@@ -14,10 +14,12 @@ from orderly.fulfillment.shipping_port import (
     LabelRequest,
     PendingLabels,
     ReadyLabels,
+    SentElsewhere,
 )
 from orderly.kit.db import Database
 from orderly.shipping import customs, label_purchases
 from orderly.shipping import purchase_repository as purchases
+from orderly.shipping import repository as shipping_repository
 from orderly.shipping.domain import Parcel, ShipmentRequest
 from orderly.shipping.label_purchases import Bought, Purchase
 
@@ -85,3 +87,32 @@ class ShippingLabels:
         if left:
             await purchases.abandon(conn, org_id, left)
         return live
+
+    async def record_sent_elsewhere(self, conn: AsyncConnection, parcel: SentElsewhere) -> int:
+        return await record_sent_elsewhere(conn, parcel)
+
+
+async def record_sent_elsewhere(conn: AsyncConnection, parcel: SentElsewhere) -> int:
+    """A shipment with no carrier account of ours and no label: the provider bought it. It is
+    in transit already, and tracking events pushed for its number move it on."""
+    return await shipping_repository.insert_shipment_sent_elsewhere(
+        conn,
+        {
+            "org_id": parcel.org_id,
+            "order_id": parcel.order_id,
+            "fulfillment_order_id": parcel.fulfillment_order_id,
+            "carrier_account_id": None,
+            "carrier": parcel.carrier,
+            "service": parcel.service,
+            "service_name": f"{parcel.carrier} {parcel.service}".strip(),
+            "tracking_number": parcel.tracking_number,
+            "status": "in_transit",
+            "cost_minor": 0,
+            "currency": parcel.currency,
+            "weight_grams": 0,
+            "reference": f"sent by the provider (fulfillment order {parcel.fulfillment_order_id})",
+            "label_pdf": b"",
+            "label_zpl": "",
+            "created_by": parcel.actor,
+        },
+    )

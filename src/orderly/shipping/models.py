@@ -46,9 +46,8 @@ shipments = sa.Table(
     sa.Column("order_id", sa.BigInteger, sa.ForeignKey("orders.id"), nullable=False),
     # The fulfillment order's table arrives in a later revision, which adds the foreign key.
     sa.Column("fulfillment_order_id", sa.BigInteger),
-    sa.Column(
-        "carrier_account_id", sa.BigInteger, sa.ForeignKey("carrier_accounts.id"), nullable=False
-    ),
+    # None for a parcel someone else sent (a 3PL, a drop-ship supplier), with no label of ours.
+    sa.Column("carrier_account_id", sa.BigInteger, sa.ForeignKey("carrier_accounts.id")),
     sa.Column("carrier", sa.Text, nullable=False),
     sa.Column("service", sa.Text, nullable=False),
     sa.Column("service_name", sa.Text, nullable=False),

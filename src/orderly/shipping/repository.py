@@ -130,6 +130,27 @@ async def insert_shipment(conn: AsyncConnection, values: Row) -> Row:
     return row_dict(result.one())
 
 
+async def insert_shipment_sent_elsewhere(conn: AsyncConnection, values: Row) -> int:
+    """The shipment with this tracking number, inserted unless the organization has it."""
+    inserted = await conn.execute(
+        insert(shipments)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["org_id", "tracking_number"])
+        .returning(shipments.c.id)
+    )
+    found = inserted.scalar_one_or_none()
+    if found is None:
+        found = (
+            await conn.execute(
+                sa.select(shipments.c.id).where(
+                    shipments.c.org_id == values["org_id"],
+                    shipments.c.tracking_number == values["tracking_number"],
+                )
+            )
+        ).scalar_one()
+    return int(found)
+
+
 async def get_shipment(
     conn: AsyncConnection, org_id: int, shipment_id: int, *, for_update: bool = False
 ) -> Row | None:
@@ -241,8 +262,11 @@ async def events_of(conn: AsyncConnection, org_id: int, shipment_id: int) -> lis
 async def public_shipment(conn: AsyncConnection, tracking_number: str) -> Row | None:
     """The newest shipment with this number, in any organization (the public tracking page)."""
     query = (
-        sa.select(*SHIPMENT_COLUMNS, carrier_accounts.c.name.label("carrier_name"))
-        .join(carrier_accounts, carrier_accounts.c.id == shipments.c.carrier_account_id)
+        sa.select(
+            *SHIPMENT_COLUMNS,
+            sa.func.coalesce(carrier_accounts.c.name, shipments.c.carrier).label("carrier_name"),
+        )
+        .outerjoin(carrier_accounts, carrier_accounts.c.id == shipments.c.carrier_account_id)
         .where(shipments.c.tracking_number == tracking_number)
         .order_by(shipments.c.id.desc())
         .limit(1)

@@ -145,6 +145,10 @@ async def cancel_shipment(
     status = ShipmentStatus(row["status"])
     if not can_move(status, ShipmentStatus.CANCELLED):
         raise ShipmentNotCancellable(f"a shipment that is {status.value} cannot be cancelled")
+    if row["carrier_account_id"] is None:
+        raise ShipmentNotCancellable(
+            "this parcel was sent by the provider that operates the location: ask it"
+        )
     carriers = await org_carriers(conn, org_id, vault=vault)
     if row["carrier"] in carriers:
         await carriers[row["carrier"]][1].cancel_label(row["tracking_number"])
