@@ -38,6 +38,7 @@ class CarrierBook:
     made: list[tuple[str, str]] = field(default_factory=list)  # (reference, tracking number)
     voided: list[str] = field(default_factory=list)
     while_creating: Callable[[], Awaitable[None]] | None = None
+    while_voiding: Callable[[], Awaitable[None]] | None = None
     asked: list[ShipmentRequest] = field(default_factory=list)  # shipments it was to label
     # Address validation ("address" in offers): the countries it covers, the postal codes it
     # cannot deliver to, the addresses it was asked about, and an error to raise instead.
@@ -102,6 +103,8 @@ class ScriptedCarrier:
     async def cancel_label(self, tracking_number: str) -> None:
         if not self.features.void:
             raise FeatureNotOffered("this carrier cannot void a label")
+        if self.book.while_voiding is not None:
+            await self.book.while_voiding()
         self.book.voided.append(tracking_number)
 
     async def track(self, tracking_number: str) -> list[TrackingUpdate]:

@@ -100,6 +100,39 @@ class TestNoTransactionWhileTheCarrierAnswers:
         assert await shipment_numbers(db, org) == []
 
 
+class TestVoidingALabel:
+    async def test_the_carrier_voids_with_no_lock_held_then_the_shipment_is_cancelled(
+        self, db: Database, org: Org, client: httpx.AsyncClient
+    ) -> None:
+        book = await shop(db, org, "void")
+        order = await place_order(db, org, [("MUG", 1)])
+        await ship_order(db, org, order["id"])
+        [number] = book.live()
+        async with db.reading() as conn:
+            shipment_id = (
+                await conn.execute(
+                    sa.text("SELECT id FROM shipments WHERE tracking_number = :n"), {"n": number}
+                )
+            ).scalar_one()
+        locked: list[int] = []
+
+        async def try_the_lock() -> None:
+            async with db.transaction() as tx:
+                # NOWAIT fails at once if the cancel request held the shipment's row.
+                rows = await tx.connection.execute(
+                    sa.text("SELECT id FROM shipments WHERE id = :s FOR UPDATE NOWAIT"),
+                    {"s": shipment_id},
+                )
+                locked.extend(r.id for r in rows)
+
+        book.while_voiding = try_the_lock
+        response = await client.post(f"/v1/shipments/{shipment_id}/cancel", headers=org.headers)
+        assert response.status_code == 200, response.text
+        assert response.json()["status"] == "cancelled"
+        assert locked == [shipment_id]
+        assert book.voided == [number] and book.live() == []
+
+
 class TestALostAnswer:
     async def test_a_carrier_that_looks_up_and_voids_ends_with_one_label(
         self, db: Database, org: Org

@@ -38,7 +38,12 @@ from orderly.shipping.schemas import (
     TrackingEventsOut,
     TrackingWebhookOut,
 )
-from orderly.tenancy.deps import OrderWriter, Reader, ReaderOutsideTransaction, SettingsWriter
+from orderly.tenancy.deps import (
+    OrderWriterOutsideTransaction,
+    Reader,
+    ReaderOutsideTransaction,
+    SettingsWriter,
+)
 
 router = APIRouter(tags=["shipping"])
 public_router = APIRouter(tags=["tracking page"])
@@ -143,10 +148,14 @@ async def label_zpl(shipment_id: ShipmentId, conn: Conn, principal: Reader) -> R
     responses=responses(404, described={409: "Already moving (`shipment_not_cancellable`)"}),
 )
 async def cancel_shipment(
-    shipment_id: ShipmentId, conn: Conn, principal: OrderWriter, vault: SecretVault
+    shipment_id: ShipmentId,
+    database: Db,
+    principal: OrderWriterOutsideTransaction,
+    vault: SecretVault,
 ) -> ShipmentView:
-    return await service.cancel_shipment(
-        conn, principal.org_id, shipment_id, principal.actor, vault=vault
+    """The carrier voids the label outside any transaction; then the shipment is cancelled."""
+    return await service.void_shipment(
+        database, principal.org_id, shipment_id, principal.actor, vault=vault
     )
 
 

@@ -66,6 +66,7 @@ __all__ = [
     "record_tracking",
     "shipment",
     "shipments_for_order",
+    "void_shipment",
 ]
 
 
@@ -137,11 +138,42 @@ async def buy_label(
     return await label_purchases.record(conn, bought)
 
 
+async def void_shipment(
+    database: Database, org_id: int, shipment_id: int, actor: str, *, vault: Vault | None = None
+) -> ShipmentView:
+    """Void the label of a shipment the carrier has not picked up yet: the carrier is asked
+    outside any transaction, then the shipment is marked cancelled in a short one."""
+    async with database.reading() as conn:
+        row = await _shipment_row(conn, org_id, shipment_id)
+        _ensure_cancellable(row)
+        carriers = await org_carriers(conn, org_id, vault=vault)
+    if row["carrier"] in carriers:
+        await carriers[row["carrier"]][1].cancel_label(row["tracking_number"])
+    async with database.transaction() as tx:
+        conn = tx.connection
+        _ensure_cancellable(await _shipment_row(conn, org_id, shipment_id, for_update=True))
+        await repo.set_status(
+            conn, org_id, shipment_id, ShipmentStatus.CANCELLED, cancelled_by=actor
+        )
+        return await shipment(conn, org_id, shipment_id)
+
+
 async def cancel_shipment(
     conn: AsyncConnection, org_id: int, shipment_id: int, actor: str, *, vault: Vault | None = None
 ) -> ShipmentView:
-    """Void the label of a shipment the carrier has not picked up yet."""
+    """Void the label of a shipment the carrier has not picked up yet, in the caller's
+    transaction: left for a cancelled return's label (docs/architecture.md, "Calls to
+    carriers"); the API uses `void_shipment`."""
     row = await _shipment_row(conn, org_id, shipment_id, for_update=True)
+    _ensure_cancellable(row)
+    carriers = await org_carriers(conn, org_id, vault=vault)
+    if row["carrier"] in carriers:
+        await carriers[row["carrier"]][1].cancel_label(row["tracking_number"])
+    await repo.set_status(conn, org_id, shipment_id, ShipmentStatus.CANCELLED, cancelled_by=actor)
+    return await shipment(conn, org_id, shipment_id)
+
+
+def _ensure_cancellable(row: dict[str, Any]) -> None:
     status = ShipmentStatus(row["status"])
     if not can_move(status, ShipmentStatus.CANCELLED):
         raise ShipmentNotCancellable(f"a shipment that is {status.value} cannot be cancelled")
@@ -149,11 +181,6 @@ async def cancel_shipment(
         raise ShipmentNotCancellable(
             "this parcel was sent by the provider that operates the location: ask it"
         )
-    carriers = await org_carriers(conn, org_id, vault=vault)
-    if row["carrier"] in carriers:
-        await carriers[row["carrier"]][1].cancel_label(row["tracking_number"])
-    await repo.set_status(conn, org_id, shipment_id, ShipmentStatus.CANCELLED, cancelled_by=actor)
-    return await shipment(conn, org_id, shipment_id)
 
 
 async def shipment(conn: AsyncConnection, org_id: int, shipment_id: int) -> ShipmentView:
