@@ -13,7 +13,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from orderly.kit.vendor_http import use_clock, use_transport
+from orderly.kit.vendor_http import use_transport
 from orderly.shipping.carriers.fedex import FedExCarrier
 from orderly.shipping.carriers.fedex.errors import FedExAccountInvalid
 from orderly.shipping.carriers.fedex.tracking import FEDEX_CODES
@@ -104,14 +104,6 @@ def shipment(**changes: Any) -> ShipmentRequest:
         reference="LP-000123",
     )
     return replace(base, **changes)
-
-
-@pytest.fixture
-def clock() -> Iterator[MovableClock]:
-    clock = MovableClock()
-    use_clock(clock)
-    yield clock
-    use_clock(None)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
-from orderly.kit.vendor_http import use_clock, use_transport
+from orderly.kit.vendor_http import use_transport
 from orderly.shipping.carriers.registry import build_carrier
 from orderly.shipping.carriers.shipglobal import ShipGlobalCarrier
 from orderly.shipping.carriers.tokens import TOKENS
@@ -96,14 +96,6 @@ def shipment(**changes: Any) -> ShipmentRequest:
         customs=Customs(lines=(SCARF, DIYA)),
     )
     return replace(request, **changes)
-
-
-@pytest.fixture
-def clock() -> Iterator[MovableClock]:
-    clock = MovableClock()
-    use_clock(clock)
-    yield clock
-    use_clock(None)
 
 
 @pytest.fixture

@@ -32,19 +32,12 @@ from tests.shipping.carriers.ups_helpers import (
     TEE,
     WAREHOUSE,
     account,
-    moving_clock,
     pdf_text,
     shipment,
     to_london,
     ups_network,
 )
 from tests.transports import TimingOut
-
-
-@pytest.fixture
-def clock() -> Iterator[MovableClock]:
-    with moving_clock() as clock:
-        yield clock
 
 
 @pytest.fixture

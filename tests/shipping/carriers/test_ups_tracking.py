@@ -18,7 +18,6 @@ from tests.shipping.carriers.ups_helpers import (
     LONDON,
     SHIP_DATE,
     account,
-    moving_clock,
     shipment,
     ups_network,
 )
@@ -26,12 +25,6 @@ from tests.transports import TimingOut
 
 MORNING = datetime(2026, 11, 24, 8, 0, tzinfo=UTC)
 EASTERN = timezone(timedelta(hours=-5))
-
-
-@pytest.fixture
-def clock() -> Iterator[MovableClock]:
-    with moving_clock() as clock:
-        yield clock
 
 
 @pytest.fixture

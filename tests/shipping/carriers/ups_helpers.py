@@ -13,10 +13,9 @@ from typing import Any
 import httpx
 from pypdf import PdfReader
 
-from orderly.kit.vendor_http import use_clock, use_transport
+from orderly.kit.vendor_http import use_transport
 from orderly.shipping.carriers.tokens import TOKENS
 from orderly.shipping.domain import CarrierAccount, Customs, CustomsLine, Parcel, ShipmentRequest
-from tests.clock import MovableClock
 from tests.shipping.carriers.fakes.ups import FAKE_BASE, FakeUps
 from tests.transports import TimingOut
 
@@ -39,17 +38,6 @@ TEE = CustomsLine(
     unit_weight_grams=200,
     sku="TEE-M",
 )
-
-
-@contextmanager
-def moving_clock() -> Iterator[MovableClock]:
-    """The clock every vendor call waits on, moved by the test."""
-    clock = MovableClock()
-    use_clock(clock)
-    try:
-        yield clock
-    finally:
-        use_clock(None)
 
 
 @contextmanager
