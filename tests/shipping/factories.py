@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from orderly.kit.db import Database
-from orderly.shipping import service as shipping
+from orderly.shipping import label_purchases
 from orderly.shipping.domain import Parcel, ShipmentRequest
 from orderly.shipping.schemas import ShipmentView
 from orderly.shipping.webhooks import sign
@@ -49,10 +49,11 @@ async def buy_labels(
     service: str | None = None,
     policy: str = "cheapest",
 ) -> list[ShipmentView]:
+    """Labels for an order's parcels, bought as fulfillment buys them: the intent, the
+    carrier's call with no transaction open, then the shipments."""
     async with db.transaction() as transaction:
-        conn = transaction.connection
-        return await shipping.buy_label(
-            conn,
+        purchase = await label_purchases.begin(
+            transaction.connection,
             org.id,
             order_id=order_id,
             fulfillment_order_id=None,
@@ -62,6 +63,9 @@ async def buy_labels(
             promise_date=None,
             actor="test",
         )
+    bought = await label_purchases.buy(db, purchase)
+    async with db.transaction() as transaction:
+        return await label_purchases.record(transaction.connection, bought)
 
 
 async def webhook(client: httpx.AsyncClient, org: Org) -> tuple[str, str]:

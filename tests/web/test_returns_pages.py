@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 
 import httpx
+import sqlalchemy as sa
 
 from orderly.kit.db import Database
 from orderly.tenancy import users
@@ -213,3 +214,47 @@ async def test_a_location_limited_user_receives_and_takes_returns_at_their_locat
     )
     assert into_rt1.status_code == 303
     assert (await stock_of(web, shop.org.headers, "MUG"))["RT1"]["on_hand"] == 1
+
+
+async def set_carriers_active(db: Database, shop: Shop, active: bool) -> None:
+    async with db.transaction() as tx:
+        await tx.connection.execute(
+            sa.text("UPDATE carrier_accounts SET active = :a WHERE org_id = :o"),
+            {"a": active, "o": shop.org.id},
+        )
+
+
+async def test_a_label_not_bought_is_shown_then_authorizing_again_buys_it_and_cancel_voids_it(
+    db: Database, web: httpx.AsyncClient, shop: Shop
+) -> None:
+    await returns_location(db, shop)
+    order = await shipped_order(db, shop.org, [("MUG", 2)])
+    token = await sign_in(web, shop, "admin")
+    await set_carriers_active(db, shop, False)
+
+    opened = await start_return(web, token, order["id"])
+    assert opened.status_code == 303
+    detail = await web.get(opened.headers["location"])
+    assert "No label yet" in detail.text  # the flash after opening
+    assert "Label: no configured carrier can take this shipment" in detail.text
+    assert "Authorize and buy the label" in detail.text
+    assert "Return label (PDF)" not in detail.text
+    action = opened.headers["location"]
+
+    await set_carriers_active(db, shop, True)
+    authorized = await web.post(f"{action}/authorize", data={"csrf_token": token})
+    assert authorized.status_code == 303
+    detail = await web.get(action)
+    assert "is authorized" in detail.text and "Return label (PDF)" in detail.text
+    assert "Label:" not in detail.text and "Authorize and buy" not in detail.text
+
+    cancelled = await web.post(f"{action}/cancel", data={"csrf_token": token})
+    assert cancelled.status_code == 303
+    detail = await web.get(action)
+    assert "is cancelled" in detail.text and "Cancel return" not in detail.text
+    async with db.reading() as conn:
+        statuses = await conn.execute(
+            sa.text("SELECT status FROM shipments WHERE org_id = :o ORDER BY id"),
+            {"o": shop.org.id},
+        )
+        assert [r.status for r in statuses][-1] == "cancelled"

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
-from orderly.kit.deps import Conn, Tx
-from orderly.kit.idempotency import IdempotencyKey, run_idempotent
+from orderly.kit.deps import Conn, Db, Tx
+from orderly.kit.idempotency import IdempotencyKey, KeyAcrossTransactions, run_idempotent
 from orderly.kit.pagination import Cursor, Limit, Page
 from orderly.kit.params import ResourceId
 from orderly.kit.problems import responses
-from orderly.returns import receiving, service, settlement
+from orderly.returns import labels, receiving, service, settlement
 from orderly.returns.domain import ReturnStatus
 from orderly.returns.schemas import (
     ExchangeIn,
@@ -24,7 +24,7 @@ from orderly.returns.schemas import (
     ReturnOut,
     ReturnRefundOut,
 )
-from orderly.tenancy.deps import OrderWriter, Reader
+from orderly.tenancy.deps import OrderWriter, OrderWriterOutsideTransaction, Reader
 
 router = APIRouter(tags=["returns"])
 
@@ -36,21 +36,19 @@ ONE = "/returns/{return_id}"
 async def open_return(
     body: ReturnIn,
     request: Request,
-    conn: Conn,
-    tx: Tx,
-    principal: OrderWriter,
+    database: Db,
+    principal: OrderWriterOutsideTransaction,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Open a return (RMA) for shipped units of an order, within the channel's return policy.
-    Authorised at once unless `authorize` is false; a ship-back return gets its label."""
-
-    async def create() -> tuple[int, bytes]:
-        opened = await service.open_return(conn, principal, body)
-        return 201, opened.model_dump_json().encode()
-
-    return await run_idempotent(
-        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
+    Authorised at once unless `authorize` is false; a ship-back return gets its label, bought
+    with no transaction open while the carrier answers. If the label cannot be bought, the
+    return is opened `requested` with the reason in `label_problem`."""
+    idempotency = await KeyAcrossTransactions.of(
+        request, org_id=principal.org_id, key=idempotency_key
     )
+    opened = await labels.open_return(database, principal, body, idempotency=idempotency)
+    return Response(opened.model_dump_json(), status_code=201, media_type="application/json")
 
 
 @router.get("/returns", response_model=Page[ReturnOut])
@@ -74,8 +72,12 @@ async def get_return(return_id: ResourceId, conn: Conn, principal: Reader) -> Re
 
 
 @router.post(ONE + "/authorize", response_model=ReturnOut, responses=WRITE_ERRORS)
-async def authorize_return(return_id: ResourceId, conn: Conn, principal: OrderWriter) -> ReturnOut:
-    return await service.authorize_return(conn, principal, return_id)
+async def authorize_return(
+    return_id: ResourceId, database: Db, principal: OrderWriterOutsideTransaction
+) -> ReturnOut:
+    """A ship-back return's label is bought with no transaction open while the carrier
+    answers; if it cannot be, the error is answered and the return stays `requested`."""
+    return await labels.authorize_return(database, principal, return_id)
 
 
 @router.post(ONE + "/reject", response_model=ReturnOut, responses=WRITE_ERRORS)
@@ -87,9 +89,14 @@ async def reject_return(
 
 @router.post(ONE + "/cancel", response_model=ReturnOut, responses=WRITE_ERRORS)
 async def cancel_return(
-    return_id: ResourceId, conn: Conn, principal: OrderWriter, body: ReasonIn | None = None
+    return_id: ResourceId,
+    database: Db,
+    principal: OrderWriterOutsideTransaction,
+    body: ReasonIn | None = None,
 ) -> ReturnOut:
-    return await service.cancel_return(conn, principal, return_id, body.reason if body else None)
+    """An unused label is voided once the cancellation is committed; one the carrier cannot
+    void is named in `label_problem`."""
+    return await labels.cancel_return(database, principal, return_id, body.reason if body else None)
 
 
 @router.post(ONE + "/in-transit", response_model=ReturnOut, responses=WRITE_ERRORS)

@@ -45,6 +45,18 @@ class ReturnAddressMissing(InvalidInput):
     code = "return_address_missing"
 
 
+class ReturnLabelBeingBought(Conflict):
+    code = "return_label_being_bought"
+
+
+class ReturnChangedWhileBuying(Conflict):
+    code = "return_changed_while_buying"
+
+
+class ReturnLabelInUse(Conflict):
+    code = "return_label_in_use"
+
+
 class ReceiptExceedsAuthorized(InvalidInput):
     code = "receipt_exceeds_authorized"
 

@@ -22,6 +22,10 @@ returns = sa.Table(
     # Where the units come back: the returns location (ship back) or the store (in store).
     sa.Column("location_id", sa.BigInteger, sa.ForeignKey("locations.id"), nullable=False),
     sa.Column("shipment_id", sa.BigInteger, sa.ForeignKey("shipments.id")),
+    # The label purchase under way for a ship-back return (returns.authorization), and what
+    # went wrong with its label: not bought, or not voided when the return was cancelled.
+    sa.Column("label_purchase_id", sa.BigInteger, sa.ForeignKey("label_purchases.id")),
+    sa.Column("label_problem", sa.Text),
     sa.Column("source", sa.Text, nullable=False),
     sa.Column("currency", sa.CHAR(3), nullable=False),
     # The order's shipping refunded with this return (by the policy's shipping rule).

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from starlette.responses import HTMLResponse, Response
 
 from orderly.kit.client_address import client_network, request_client_address
-from orderly.kit.deps import Conn
+from orderly.kit.deps import Conn, Db
 from orderly.kit.errors import OrderlyError
 from orderly.kit.secrets import secret_key
 from orderly.returns.domain import ReturnMethod
@@ -118,20 +118,25 @@ def _choose(
 @public_router.post(
     "/returns/submit", response_class=HTMLResponse, summary="Open the return", responses=HTML
 )
-async def submit_page(request: Request, conn: Conn) -> HTMLResponse:
+async def submit_page(request: Request, database: Db) -> HTMLResponse:
+    """The look-up is checked again (its failures are counted in a transaction of their own),
+    then the return is opened, its label bought with no transaction open."""
     form = await request.form()
     shop, number, contact = (str(form.get(k, ""))[:200] for k in ("shop", "number", "contact"))
     lookup = Lookup(shop, number, contact, client_of(request))
-    try:
-        found = await find_order(conn, lookup)
-    except LookupRefused as refused:
-        return _page(refused.status, step="start", shop=shop, number=number, error=refused.message)
+    refusal: LookupRefused | None = None
+    async with database.transaction() as tx:
+        try:
+            found = await find_order(tx.connection, lookup)
+        except LookupRefused as refused:
+            refusal = refused
+    if refusal is not None:
+        return _page(refusal.status, step="start", shop=shop, number=number, error=refusal.message)
     try:
         data = _return_in(found, dict(form))
-        opened = await open_customer_return(conn, found, data)
+        opened = await open_customer_return(database, found, data)
     except (OrderlyError, ValidationError, ValueError) as exc:
         message = exc.detail if isinstance(exc, OrderlyError) else "Please check your choices."
-        found = await find_order(conn, lookup)
         return _choose(found, shop=shop, number=number, contact=contact, error=message)
     secret = secret_key(request.app.state.settings)
     return _page(

@@ -74,6 +74,7 @@ def return_out(row: dict[str, Any]) -> ReturnOut:
         label_pdf_url=(
             f"/v1/shipments/{row['shipment_id']}/label.pdf" if row["shipment_id"] else None
         ),
+        label_problem=row["label_problem"],
         shipping_refund=money(row["shipping_refund_minor"]),
         value=money(full_value(row)),
         received_value=money(received_value(row)),

@@ -104,6 +104,22 @@ async def add_outcomes(
         )
 
 
+async def release_label_claim(
+    conn: AsyncConnection, org_id: int, return_id: int, purchase_id: int, *, problem: str | None
+) -> None:
+    """End the return's claim by this label purchase (if it still holds it), with the reason
+    no label was bought."""
+    await conn.execute(
+        sa.update(returns)
+        .where(
+            returns.c.org_id == org_id,
+            returns.c.id == return_id,
+            returns.c.label_purchase_id == purchase_id,
+        )
+        .values(label_purchase_id=None, label_problem=problem, updated_at=sa.func.now())
+    )
+
+
 def _select() -> sa.Select[Any]:
     lines = (
         sa.select(

@@ -71,6 +71,10 @@ class ReturnOut(BaseModel):
     lines: list[ReturnLineOut]
     shipment_id: int | None
     label_pdf_url: str | None
+    label_problem: str | None = Field(
+        description="Why a ship-back return has no label (it could not be bought: authorize "
+        "again), or why the label of a cancelled return was not voided"
+    )
     shipping_refund: str
     value: str = Field(description="What every authorised unit refunds, with shipping")
     received_value: str = Field(description="What the units received so far refund")

@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.kit.db import Database
 from orderly.kit.errors import NotFound
 from orderly.locations import service as locations
 from orderly.locations.domain import Capability
 from orderly.orders import queries as order_queries
+from orderly.returns import labels, service
 from orderly.returns import repository as repo
-from orderly.returns import service
 from orderly.returns.domain import ReturnSource
 from orderly.returns.errors import LookupRefused
 from orderly.returns.label_links import LabelLink
@@ -120,16 +121,13 @@ async def find_order(conn: AsyncConnection, lookup: Lookup) -> FoundOrder:
     )
 
 
-async def open_customer_return(
-    conn: AsyncConnection, found: FoundOrder, data: ReturnIn
-) -> ReturnOut:
-    """Open the return in a savepoint, so that a refusal leaves nothing behind while the
-    page still answers (and the failed look-up counts stay)."""
+async def open_customer_return(database: Database, found: FoundOrder, data: ReturnIn) -> ReturnOut:
+    """Open the return as the customer, authorized with its label (returns.labels): a refusal
+    leaves nothing behind."""
     principal = Principal(
         org_id=found.org_id, role=Role.SUPPORT, actor=f"customer:{found.email or 'unknown'}"
     )
-    async with conn.begin_nested():
-        return await service.open_return(conn, principal, data, source=ReturnSource.CUSTOMER)
+    return await labels.open_return(database, principal, data, source=ReturnSource.CUSTOMER)
 
 
 async def return_label(conn: AsyncConnection, lookup: Lookup) -> bytes:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -24,7 +24,6 @@ from orderly.returns.domain import (
     OrderLineView,
     RequestedLine,
     ReturnableLine,
-    ReturnMethod,
     ReturnSource,
     ReturnStatus,
     check_request,
@@ -33,7 +32,6 @@ from orderly.returns.domain import (
     window_closes,
 )
 from orderly.returns.errors import (
-    ReturnAddressMissing,
     ReturnLocationInvalid,
     ReturnNotFound,
 )
@@ -45,9 +43,6 @@ from orderly.returns.schemas import ReturnIn, ReturnOut
 from orderly.returns.tracking import follow_return_parcel
 from orderly.shipping import service as shipping
 from orderly.tenancy.domain import Principal
-
-# A returned parcel's size when nothing better is known: a medium mailer box.
-RETURN_PARCEL_MM = (300, 250, 150)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,82 +140,43 @@ async def open_return(
         "return.requested",
         {"return_id": return_id, "number": number, "source": source.value},
     )
-    if data.authorize:
-        await _authorize(conn, principal, return_id, parcel_weight_grams=data.parcel_weight_grams)
     return await get_return(conn, org_id, return_id)
 
 
-async def authorize_return(
-    conn: AsyncConnection, principal: Principal, return_id: int, *, parcel_weight_grams: int = 1000
-) -> ReturnOut:
-    await _authorize(conn, principal, return_id, parcel_weight_grams=parcel_weight_grams)
-    return await get_return(conn, principal.org_id, return_id)
-
-
-async def _authorize(
-    conn: AsyncConnection, principal: Principal, return_id: int, *, parcel_weight_grams: int
+async def authorize(
+    conn: AsyncConnection,
+    principal: Principal,
+    row: dict[str, Any],
+    *,
+    label: shipping.ShipmentView | None,
 ) -> None:
-    row = await _row(conn, principal.org_id, return_id, for_update=True)
+    """The return becomes authorized, a ship-back return with its label (returns.labels,
+    which buys it). The event carries the label for the customer's message."""
     ensure_transition(ReturnStatus(row["status"]), ReturnStatus.AUTHORIZED)
-    values: dict[str, Any] = {"status": ReturnStatus.AUTHORIZED.value}
-    label: dict[str, Any] = {}
-    if row["method"] == ReturnMethod.SHIP_BACK.value:
-        shipment = await _buy_return_label(conn, principal, row, parcel_weight_grams)
-        values["shipment_id"] = shipment.id
-        label = {
-            "shipment_id": shipment.id,
-            "tracking_number": shipment.tracking_number,
-            "carrier": shipment.carrier,
-            "label_pdf_url": shipment.label_pdf_url,
+    values: dict[str, Any] = {"status": ReturnStatus.AUTHORIZED.value, "label_problem": None}
+    shown: dict[str, Any] = {}
+    if label is not None:
+        values["shipment_id"] = label.id
+        shown = {
+            "shipment_id": label.id,
+            "tracking_number": label.tracking_number,
+            "carrier": label.carrier,
+            "label_pdf_url": label.label_pdf_url,
         }
-    await repo.update_return(conn, principal.org_id, return_id, **values)
+    await repo.update_return(conn, principal.org_id, row["id"], **values)
     await _event(
         conn,
         principal,
         row["order_id"],
         "return.authorized",
         {
-            "return_id": return_id,
+            "return_id": row["id"],
             "number": row["number"],
             "method": row["method"],
             "location": row["location"],
-            **label,
+            **shown,
         },
     )
-
-
-async def _buy_return_label(
-    conn: AsyncConnection, principal: Principal, row: dict[str, Any], weight_grams: int
-) -> shipping.ShipmentView:
-    order = await order_queries.order_row(conn, principal.org_id, row["order_id"])
-    assert order is not None
-    customer = order["shipping_address"] or order["billing_address"]
-    if not customer or not customer.get("postal_code") or not customer.get("country"):
-        raise ReturnAddressMissing(
-            "the order has no address to collect the return from", field="method"
-        )
-    location = await locations.get_location(conn, principal.org_id, row["location_id"])
-    ship_to = {"name": location.name, **location.address.model_dump(exclude_none=True)}
-    length, width, height = RETURN_PARCEL_MM
-    [view] = await shipping.buy_label(
-        conn,
-        principal.org_id,
-        order_id=row["order_id"],
-        fulfillment_order_id=None,
-        request=shipping.ShipmentRequest(
-            org_id=principal.org_id,
-            ship_from=dict(customer),
-            ship_to=ship_to,
-            parcels=[shipping.Parcel(weight_grams, length, width, height)],
-            ship_date=date.today(),
-            reference=row["number"],
-        ),
-        service=None,
-        policy="cheapest",
-        promise_date=None,
-        actor=principal.actor,
-    )
-    return view
 
 
 async def on_return_shipment_status_changed(
@@ -246,11 +202,8 @@ async def reject_return(
 async def cancel_return(
     conn: AsyncConnection, principal: Principal, return_id: int, reason: str | None
 ) -> ReturnOut:
-    """Cancel a return nothing of which has arrived; an unused return label is voided."""
-    row = await _row(conn, principal.org_id, return_id, for_update=True)
-    ensure_transition(ReturnStatus(row["status"]), ReturnStatus.CANCELLED)
-    if row["shipment_id"] is not None and row["status"] == ReturnStatus.AUTHORIZED.value:
-        await shipping.cancel_shipment(conn, principal.org_id, row["shipment_id"], principal.actor)
+    """Cancel a return nothing of which has arrived (returns.labels voids its unused label
+    once this is committed)."""
     return await _move(
         conn, principal, return_id, ReturnStatus.CANCELLED, "return.cancelled", reason=reason
     )

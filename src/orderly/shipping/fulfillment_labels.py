@@ -4,7 +4,6 @@ one label purchase (`shipping.label_purchases`) and one shipment per parcel."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -18,13 +17,9 @@ from orderly.fulfillment.shipping_port import (
 )
 from orderly.kit.db import Database
 from orderly.shipping import customs, label_purchases
-from orderly.shipping import purchase_repository as purchases
 from orderly.shipping import repository as shipping_repository
 from orderly.shipping.domain import Parcel, ShipmentRequest
 from orderly.shipping.label_purchases import Bought, Purchase
-
-# A purchase still `buying` after this long was left by a process that died mid-call.
-ABANDONED_AFTER = timedelta(minutes=10)
 
 
 def install() -> None:
@@ -82,11 +77,7 @@ class ShippingLabels:
     async def still_buying(
         self, conn: AsyncConnection, org_id: int, purchase_ids: Sequence[int]
     ) -> set[int]:
-        live = await purchases.still_buying(conn, org_id, purchase_ids, within=ABANDONED_AFTER)
-        left = [i for i in purchase_ids if i not in live]
-        if left:
-            await purchases.abandon(conn, org_id, left)
-        return live
+        return await label_purchases.still_buying(conn, org_id, purchase_ids)
 
     async def record_sent_elsewhere(self, conn: AsyncConnection, parcel: SentElsewhere) -> int:
         return await record_sent_elsewhere(conn, parcel)

@@ -2,7 +2,8 @@
 
 `begin` records the intent (a `buying` row with our own reference) in the caller's
 transaction; `buy` calls the carrier outside any transaction; `record` stores the shipments in
-the caller's second transaction; `give_back` voids a label the caller could not use. A lost
+the caller's second transaction; `give_back` voids a label the caller could not use;
+`still_buying` tells a purchase another request is making from one a dead process left. A lost
 answer is resolved by looking our reference up and voiding what turned up, or, where the
 carrier offers neither, by a flag for a person (docs/shipping.md, "Label purchases").
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -45,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 # Carriers cap customer references at 30 to 40 characters; ours starts with what makes it unique.
 REFERENCE_LENGTH = 30
+# A purchase still `buying` after this long was left by a process that died mid-call.
+ABANDONED_AFTER = timedelta(minutes=10)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,6 +213,16 @@ async def give_back(
             problem=problem,
             strays=[number],
         )
+
+
+async def still_buying(conn: AsyncConnection, org_id: int, purchase_ids: Sequence[int]) -> set[int]:
+    """Those of the purchases another request is still making. Those left `buying` longer than
+    `ABANDONED_AFTER` are abandoned: a person checks the carrier account for their labels."""
+    live = await repo.still_buying(conn, org_id, purchase_ids, within=ABANDONED_AFTER)
+    left = [i for i in purchase_ids if i not in live]
+    if left:
+        await repo.abandon(conn, org_id, left)
+    return live
 
 
 async def quote_all(carriers: Sequence[Carrier], request: ShipmentRequest) -> list[RateQuote]:

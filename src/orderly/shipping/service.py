@@ -1,7 +1,8 @@
-"""Shipping use cases: quote, buy labels, cancel, read shipments, record tracking.
+"""Shipping use cases: quote, void labels, read shipments, record tracking.
 
-This module is what other features call (fulfillment buys labels here and follows the status
-changes that ``record_tracking`` returns).
+This module is what other features call. Labels are bought between two transactions by
+`label_purchases` (fulfillment through its label port, returns directly); fulfillment follows
+the status changes that ``record_tracking`` returns.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from orderly.kit.db import Database
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
 from orderly.kit.vault import Vault
-from orderly.orders import service as orders
 from orderly.shipping import label_purchases
 from orderly.shipping import repository as repo
 from orderly.shipping.accounts import (
@@ -26,7 +26,6 @@ from orderly.shipping.accounts import (
     org_carriers,
 )
 from orderly.shipping.domain import (
-    DEFAULT_RATE_POLICY,
     RATE_POLICIES,
     Parcel,
     RatePolicy,
@@ -55,11 +54,10 @@ __all__ = [
     "ShipmentStatusChange",
     "ShipmentView",
     "TrackingUpdate",
-    "buy_label",
-    "cancel_shipment",
     "choose_service",
     "create_carrier_account",
     "install_demo_carriers",
+    "is_voidable",
     "list_carrier_accounts",
     "load_rate_card",
     "quote",
@@ -96,48 +94,6 @@ async def choose_service(
     return chosen
 
 
-async def buy_label(
-    conn: AsyncConnection,
-    org_id: int,
-    *,
-    order_id: int,
-    fulfillment_order_id: int | None,
-    request: ShipmentRequest,
-    service: str | None,
-    policy: str = DEFAULT_RATE_POLICY,
-    promise_date: date | None,
-    actor: str,
-    vault: Vault | None = None,
-) -> list[ShipmentView]:
-    """Buy one shipment's label (all its parcels) with one service inside the caller's
-    transaction, and store one shipment per parcel.
-
-    Only a return's label is still bought this way (docs/shipping.md, "Label purchases");
-    fulfillment buys between two transactions (`label_purchases`). ``service`` is
-    "carrier:service" (e.g. "parcelway:PW_GROUND") or a bare service code; when None, the
-    ``policy`` ("cheapest" or "fastest") chooses among the quotes.
-    """
-    await orders.get_order(conn, org_id, order_id)
-    purchase = await label_purchases.begin(
-        conn,
-        org_id,
-        order_id=order_id,
-        fulfillment_order_id=fulfillment_order_id,
-        request=request,
-        service=service,
-        policy=policy,
-        promise_date=promise_date,
-        actor=actor,
-    )
-    carriers = await org_carriers(conn, org_id, vault=vault)
-    quotes = await label_purchases.quote_all([c for _, c in carriers.values()], purchase.request)
-    chosen = label_purchases.choose(quotes, purchase)
-    account_id, carrier = carriers[chosen.carrier]
-    label = await carrier.create_label(purchase.request, chosen.service)
-    bought = label_purchases.Bought(purchase, account_id, chosen, label)
-    return await label_purchases.record(conn, bought)
-
-
 async def void_shipment(
     database: Database, org_id: int, shipment_id: int, actor: str, *, vault: Vault | None = None
 ) -> ShipmentView:
@@ -158,19 +114,13 @@ async def void_shipment(
         return await shipment(conn, org_id, shipment_id)
 
 
-async def cancel_shipment(
-    conn: AsyncConnection, org_id: int, shipment_id: int, actor: str, *, vault: Vault | None = None
-) -> ShipmentView:
-    """Void the label of a shipment the carrier has not picked up yet, in the caller's
-    transaction: left for a cancelled return's label (docs/architecture.md, "Calls to
-    carriers"); the API uses `void_shipment`."""
-    row = await _shipment_row(conn, org_id, shipment_id, for_update=True)
-    _ensure_cancellable(row)
-    carriers = await org_carriers(conn, org_id, vault=vault)
-    if row["carrier"] in carriers:
-        await carriers[row["carrier"]][1].cancel_label(row["tracking_number"])
-    await repo.set_status(conn, org_id, shipment_id, ShipmentStatus.CANCELLED, cancelled_by=actor)
-    return await shipment(conn, org_id, shipment_id)
+async def is_voidable(conn: AsyncConnection, org_id: int, shipment_id: int) -> bool:
+    """Whether the shipment's label may still be voided: ours, and not picked up yet."""
+    try:
+        _ensure_cancellable(await _shipment_row(conn, org_id, shipment_id))
+    except ShipmentNotCancellable:
+        return False
+    return True
 
 
 def _ensure_cancellable(row: dict[str, Any]) -> None:

@@ -140,6 +140,10 @@ async def _stock_actor_outside_transaction(user: SignedInOutsideTransaction, for
     return _allowed(user, Permission.INVENTORY_WRITE)
 
 
+async def _order_actor_outside_transaction(user: SignedInOutsideTransaction, form: Form) -> User:
+    return _allowed(user, Permission.ORDERS_WRITE)
+
+
 def may_everywhere(permission: Permission) -> Callable[..., Awaitable[User]]:
     """`may`, for a change to what every location shares: users of every location only."""
     allowed = may(permission)
@@ -155,6 +159,7 @@ def may_everywhere(permission: Permission) -> Callable[..., Awaitable[User]]:
 OrderActor = Annotated[User, Depends(may(Permission.ORDERS_WRITE))]
 StockActor = Annotated[User, Depends(may(Permission.INVENTORY_WRITE))]
 StockActorOutsideTransaction = Annotated[User, Depends(_stock_actor_outside_transaction)]
+OrderActorOutsideTransaction = Annotated[User, Depends(_order_actor_outside_transaction)]
 AccessActor = Annotated[User, Depends(may_everywhere(Permission.ACCESS_ADMIN))]
 SettingsActor = Annotated[User, Depends(may_everywhere(Permission.SETTINGS_WRITE))]
 

@@ -16,7 +16,7 @@ from orderly.kit.money import from_minor, to_minor
 from orderly.kit.query import query_id
 from orderly.locations.domain import Capability
 from orderly.payments.schemas import RefundDestination
-from orderly.returns import receiving, service, settlement
+from orderly.returns import labels, receiving, service, settlement
 from orderly.returns.domain import RECEIVABLE, ReturnMethod, ReturnStatus
 from orderly.returns.schemas import (
     InspectedLineIn,
@@ -27,7 +27,18 @@ from orderly.returns.schemas import (
     ReturnOut,
 )
 from orderly.tenancy.users import User
-from orderly.web.deps import Conn, Form, OrderActor, SignedIn, attempt, back_to, flash
+from orderly.web.deps import (
+    Conn,
+    Form,
+    OrderActor,
+    OrderActorOutsideTransaction,
+    SignedIn,
+    attempt,
+    attempt_alone,
+    back_to,
+    database,
+    flash,
+)
 from orderly.web.lookups import my_locations
 from orderly.web.rendering import render
 from orderly.web.scope import ensure_location_code, location_ids, visible_order, visible_return
@@ -184,6 +195,38 @@ async def close(
     return back_to(f"/app/returns/{return_id}")
 
 
+@router.post("/returns/{return_id}/authorize")
+async def authorize(
+    request: Request, return_id: int, user: OrderActorOutsideTransaction
+) -> Response:
+    """Authorize a requested return (again, after its label could not be bought)."""
+    db = database(request)
+    async with db.reading() as conn:
+        found = await visible_return(conn, user, return_id)
+    await attempt_alone(
+        request,
+        lambda: labels.authorize_return(db, user.principal, return_id),
+        done=f"{found.number} is authorized.",
+    )
+    return back_to(f"/app/returns/{return_id}")
+
+
+@router.post("/returns/{return_id}/cancel")
+async def cancel(request: Request, return_id: int, user: OrderActorOutsideTransaction) -> Response:
+    """Cancel a return nothing of which has arrived; its unused label is voided."""
+    db = database(request)
+    async with db.reading() as conn:
+        found = await visible_return(conn, user, return_id)
+    cancelled = await attempt_alone(
+        request,
+        lambda: labels.cancel_return(db, user.principal, return_id, None),
+        done=f"{found.number} is cancelled.",
+    )
+    if cancelled is not None and cancelled.label_problem:
+        flash(request, cancelled.label_problem, kind="error")
+    return back_to(f"/app/returns/{return_id}")
+
+
 # Opening a return from the order's page -------------------------------------------------------
 
 
@@ -241,20 +284,27 @@ def _return_body(form: FormData, order_id: int, line_nos: list[int]) -> ReturnIn
 
 @router.post("/orders/{order_id}/return")
 async def open_return(
-    request: Request, order_id: int, conn: Conn, user: OrderActor, form: Form
+    request: Request, order_id: int, user: OrderActorOutsideTransaction, form: Form
 ) -> Response:
-    await visible_order(conn, user, order_id)
-    view = await service.returnable_order(conn, user.org_id, order_id)
+    """Open and authorize the return; a ship-back return's label is bought with no
+    transaction open while the carrier answers."""
+    db = database(request)
     values = {k: _text(form, k) for k in form if k != "csrf_token"}
-    try:
-        body = _return_body(form, order_id, [x.line_no for x in view.lines])
-    except InvalidInput as error:
-        flash(request, error.detail, kind="error", field=error.field)
-        return await _new_return_page(request, conn, user, order_id, values, 422)
-    if body.location is not None:
-        await ensure_location_code(conn, user, body.location)
-    opened = await attempt(request, conn, lambda: service.open_return(conn, user.principal, body))
+    async with db.reading() as conn:
+        await visible_order(conn, user, order_id)
+        view = await service.returnable_order(conn, user.org_id, order_id)
+        try:
+            body = _return_body(form, order_id, [x.line_no for x in view.lines])
+        except InvalidInput as error:
+            flash(request, error.detail, kind="error", field=error.field)
+            return await _new_return_page(request, conn, user, order_id, values, 422)
+        if body.location is not None:
+            await ensure_location_code(conn, user, body.location)
+    opened = await attempt_alone(request, lambda: labels.open_return(db, user.principal, body))
     if opened is None:
-        return await _new_return_page(request, conn, user, order_id, values, 422)
+        async with db.reading() as conn:
+            return await _new_return_page(request, conn, user, order_id, values, 422)
     flash(request, f"Return {opened.number} is open ({opened.status.value.replace('_', ' ')}).")
+    if opened.label_problem:
+        flash(request, f"No label yet: {opened.label_problem}", kind="error")
     return back_to(f"/app/returns/{opened.id}")
