@@ -7,6 +7,7 @@ from orderly.connections.errors import UnknownPlatform
 from orderly.connections.platforms.bigcommerce.connector import BigCommerceConnector
 from orderly.connections.platforms.magento.connector import MagentoConnector
 from orderly.connections.platforms.shopify.connector import ShopifyConnector
+from orderly.connections.platforms.square.connector import SquareConnector
 from orderly.connections.platforms.woocommerce.connector import WooCommerceConnector
 from orderly.connections.port import PlatformAccess, SalesChannel
 
@@ -16,6 +17,7 @@ _PLATFORMS: dict[str, type[SalesChannel]] = {
         BigCommerceConnector,
         MagentoConnector,
         ShopifyConnector,
+        SquareConnector,
         WooCommerceConnector,
     )
 }
