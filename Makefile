@@ -50,8 +50,10 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	@$(MAKE) --no-print-directory -j2 --output-sync=target lint suite
 
+# Files go out in the order tests/conftest.py gives them (those with slow tests first), not
+# xdist's order by number of tests, which left the longest single-test files for the end.
 suite: $(VENV)/.installed-dev
-	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 quick: $(VENV)/.installed-dev
 	$(BIN)/pytest -q -m "not db and not slow"

@@ -31,7 +31,11 @@ from tests.factories import Org, make_org
 users.use_password_hasher(PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
 
 # Markers by directory; a module of another directory marks itself with `pytestmark`.
-MARKERS_BY_DIRECTORY = {"browser": ("browser",), "e2e": ("e2e", "slow", "db")}
+MARKERS_BY_DIRECTORY = {
+    "browser": ("browser", "slow"),
+    "e2e": ("e2e", "slow", "db"),
+    "lifecycle": ("slow",),
+}
 # Every test that reaches PostgreSQL asks, directly or not, for one of these fixtures.
 DATABASE_FIXTURES = {"database_url"}
 
