@@ -44,8 +44,8 @@ shipments = sa.Table(
     id_column(),
     org_column(),
     sa.Column("order_id", sa.BigInteger, sa.ForeignKey("orders.id"), nullable=False),
-    # The fulfillment order's table arrives in a later revision, which adds the foreign key.
-    sa.Column("fulfillment_order_id", sa.BigInteger),
+    # The fulfillment order's table arrived in a later revision (0004), which added this key.
+    sa.Column("fulfillment_order_id", sa.BigInteger, sa.ForeignKey("fulfillment_orders.id")),
     # None for a parcel someone else sent (a 3PL, a drop-ship supplier), with no label of ours.
     sa.Column("carrier_account_id", sa.BigInteger, sa.ForeignKey("carrier_accounts.id")),
     sa.Column("carrier", sa.Text, nullable=False),
