@@ -20,7 +20,7 @@ from tests.e2e.receiver import WebhookReceiver, webhook_receiver
 from tests.factories import create_location, create_sku, receive_many
 from tests.orders.helpers import ledger_mismatches
 
-CLIENTS = 5
+CLIENTS = 3
 CRASHES = 3
 STEADY_SECONDS = 4  # of load after the last restart
 DRAIN_SECONDS = 45

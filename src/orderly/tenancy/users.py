@@ -26,16 +26,24 @@ MIN_PASSWORD_LENGTH = 10
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
-# Verified against when the e-mail is unknown, so that an answer takes as long either way.
-_DUMMY_HASH = _hasher.hash("orderly-no-such-user")
+# Verified against when the e-mail is unknown, so that an answer takes as long either way;
+# made at the first sign-in, not when a process starts (a hash takes a tenth of a second).
+_dummy_hash: str | None = None
 
 
 def use_password_hasher(hasher: PasswordHasher) -> None:
     """Hash and verify with ``hasher`` from now on; a stored hash made with other parameters is
     made again at its next sign-in. The test suite uses argon2id with cheaper parameters."""
-    global _hasher, _DUMMY_HASH
+    global _hasher, _dummy_hash
     _hasher = hasher
-    _DUMMY_HASH = hasher.hash("orderly-no-such-user")
+    _dummy_hash = None
+
+
+def _hash_of_no_user() -> str:
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = _hasher.hash("orderly-no-such-user")
+    return _dummy_hash
 
 
 class UserExists(Conflict):
@@ -302,7 +310,8 @@ async def authenticate(conn: AsyncConnection, *, org: str, email: str, password:
             .where(organizations.c.slug == org.strip(), users.c.email == normalise_email(email))
         )
     ).first()
-    verified = verify_password(row.password_hash if row is not None else _DUMMY_HASH, password)
+    stored = row.password_hash if row is not None else _hash_of_no_user()
+    verified = verify_password(stored, password)
     if row is None or not verified or not row.active:
         raise SignInFailed("the organization, e-mail or password is not right")
     values: dict[str, Any] = {"last_login_at": utcnow()}
