@@ -47,8 +47,8 @@ LOCKOUT_PATHS = {"/v1/api-keys/{key_id}/revoke"}
 
 
 @pytest_asyncio.fixture(scope="module")
-async def fuzz_world(client: httpx.AsyncClient, db: Database) -> World:
-    return await build_world(client, db, "FZ")
+async def fuzz_world(client: httpx.AsyncClient, db: Database, settings: Settings) -> World:
+    return await build_world(client, db, "FZ", settings)
 
 
 def _operations() -> list[tuple[str, str]]:

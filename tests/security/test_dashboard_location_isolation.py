@@ -177,11 +177,11 @@ async def _place(db: Database, org: Org, sku: str, tag: str) -> Any:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def walk(client: httpx.AsyncClient, db: Database) -> Walk:
+async def walk(client: httpx.AsyncClient, db: Database, settings: Settings) -> Walk:
     """Location B with one object of every kind (tests/security/world.py), more orders at B
     (one held for fraud review), location A with two orders of its own (one held), every
     unshipped order flagged late, and an admin limited to A."""
-    world = await build_world(client, db, B)
+    world = await build_world(client, db, B, settings)
     h = world.org.headers
     org = world.org
     a = await create_location(db, org, f"WH{A}", capabilities=("ship", "returns", "pickup"))

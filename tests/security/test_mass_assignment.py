@@ -10,6 +10,7 @@ import httpx
 import pytest_asyncio
 
 from orderly.kit.db import Database
+from orderly.settings import Settings
 from tests.factories import order_body
 from tests.orders.helpers import stock_of
 from tests.security.routes import SPEC
@@ -79,8 +80,8 @@ def test_request_bodies_refuse_unknown_and_owned_fields() -> None:
 
 
 @pytest_asyncio.fixture(scope="module")
-async def shop(client: httpx.AsyncClient, db: Database) -> World:
-    return await build_world(client, db, "MA")
+async def shop(client: httpx.AsyncClient, db: Database, settings: Settings) -> World:
+    return await build_world(client, db, "MA", settings)
 
 
 async def test_an_order_cannot_be_given_what_the_system_decides(

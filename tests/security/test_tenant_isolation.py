@@ -9,6 +9,7 @@ import pytest
 import pytest_asyncio
 
 from orderly.kit.db import Database
+from orderly.settings import Settings
 from orderly.tenancy.domain import ROLE_PERMISSIONS, Role
 from tests.factories import key_for
 from tests.security.routes import (
@@ -46,13 +47,13 @@ SHARED_NAMES = {"kind": "a kind of customer message: each organization has its o
 
 
 @pytest_asyncio.fixture(scope="module")
-async def shop_a(client: httpx.AsyncClient, db: Database) -> World:
-    return await build_world(client, db, "IA")
+async def shop_a(client: httpx.AsyncClient, db: Database, settings: Settings) -> World:
+    return await build_world(client, db, "IA", settings)
 
 
 @pytest_asyncio.fixture(scope="module")
-async def shop_b(client: httpx.AsyncClient, db: Database) -> World:
-    return await build_world(client, db, "IB")
+async def shop_b(client: httpx.AsyncClient, db: Database, settings: Settings) -> World:
+    return await build_world(client, db, "IB", settings)
 
 
 def test_every_route_asks_for_a_permission() -> None:

@@ -12,8 +12,13 @@ from orderly.connections import repository as connection_rows
 from orderly.fulfillment import picking
 from orderly.fulfillment import service as fulfillment
 from orderly.fulfillment.schemas import PickListIn
+from orderly.kit.clock import utcnow
 from orderly.kit.db import Database
 from orderly.notifications.tasks import dispatch_all
+from orderly.outside import sending, stock
+from orderly.outside.access import Installation, provider_row
+from orderly.outside.port import StockSnapshot
+from orderly.settings import Settings
 from tests.factories import (
     Org,
     create_channel,
@@ -27,6 +32,7 @@ from tests.factories import (
     set_replenishment,
     ship_order,
 )
+from tests.outside.helpers import provider_id
 from tests.returns.helpers import open_return
 from tests.shipping.factories import buy_labels
 
@@ -89,11 +95,48 @@ async def _purchase_order(client: httpx.AsyncClient, db: Database, org: Org, tag
     return run["purchase_orders"][0]
 
 
-async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> World:
+async def _drop_ship(
+    client: httpx.AsyncClient, db: Database, org: Org, tag: str, settings: Settings
+) -> tuple[str, int]:
+    """A supplier DS{tag} that drops-ships DSK{tag} for the channel DC{tag}, connected by
+    e-mail: an order sent to it (its purchase order number), and a stock count of the
+    supplier's that differs from ours (the difference's id)."""
+    await create_location(db, org, f"DS{tag}", kind="supplier")
+    await create_sku(db, org, f"DSK{tag}")
+    await receive_stock(db, org, f"DSK{tag}", f"DS{tag}", 5)
+    await create_channel(db, org, f"DC{tag}", fulfillment_location_kinds=["supplier"])
+    await _ok(
+        await client.put(
+            f"/v1/locations/DS{tag}/provider",
+            json={"kind": "email", "settings": {"email": f"orders@ds{tag.lower()}.example"}},
+            headers=org.headers,
+        ),
+        200,
+    )
+    provider = await provider_id(db, org, f"DS{tag}")
+    order = await place_order(
+        db, org, [(f"DSK{tag}", 1)], channel=f"DC{tag}", external_id=f"DSO{tag}"
+    )
+    [fo] = await fulfillment_orders_of(db, org, order["id"])
+    assert await sending.send_orders(db, Installation.of(settings), provider) == 1
+    row = await provider_row(db, provider)
+    counted = StockSnapshot(f"count-{tag}", utcnow(), {f"DSK{tag}": 9})
+    assert await stock.record_snapshot(db, row, counted) == 1
+    differences = await _ok(
+        await client.get(f"/v1/locations/DS{tag}/provider/differences", headers=org.headers),
+        200,
+    )
+    return f"DS-{fo['id']}", differences["items"][0]["id"]
+
+
+async def build_world(
+    client: httpx.AsyncClient, db: Database, tag: str, settings: Settings
+) -> World:
     """A location, a SKU with stock, a channel, an order (with its customer and fulfillment
     order), a pick list, a shipment, carriers, an API key and a brand/region/location group,
     a webhook, a return on a second (shipped) order, a purchase order, a customised message
-    template, and the messages and webhook deliveries the orders' events made.
+    template, the messages and webhook deliveries the orders' events made, and a drop-ship
+    supplier with a purchase order sent and a stock difference to decide.
     `tag` makes every code unique to this organization."""
     org = await make_org(db)
     h = org.headers
@@ -147,6 +190,7 @@ async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> Worl
         )
     )
     purchase_order = await _purchase_order(client, db, org, tag)
+    po_number, difference_id = await _drop_ship(client, db, org, tag, settings)
     connection = await _ok(
         await client.post(
             "/v1/connections",
@@ -205,12 +249,14 @@ async def build_world(client: httpx.AsyncClient, db: Database, tag: str) -> Worl
         "connection_id": connection["id"],
         "platform": "shopify",
         "event_id": event_row_id or 0,
+        "po_number": po_number,
+        "difference_id": difference_id,
     }
     world.markers = {
         f"WH{tag}", f"SKU{tag}", f"CH{tag}", f"EXT{tag}", f"BR{tag}",
         f"buyer{tag.lower()}@example.com", shipment.tracking_number, key["prefix"],
         f"car{tag.lower()}", f"hooks.example.com/{tag}", f"RMA{tag}", f"SUP{tag}",
         purchase_order["number"], f"TPL{tag}", return_label["tracking_number"],
-        f"conn{tag.lower()}.myshopify.com",
+        f"conn{tag.lower()}.myshopify.com", f"DSK{tag}", f"DSO{tag}", f"ds{tag.lower()}.example",
     }  # fmt: skip
     return world
