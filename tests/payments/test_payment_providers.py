@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import httpx
 import pytest
@@ -14,7 +15,15 @@ from orderly.kit.errors import OrderlyError
 from orderly.payments.base import PaymentProvider, PaymentResult, RefundResult
 from orderly.payments.providers.manual import ManualProvider
 from orderly.payments.registry import payment_provider, register_provider
-from tests.factories import Org, create_location, create_sku, order_body, place_order, receive_stock
+from tests.factories import (
+    Org,
+    create_location,
+    create_sku,
+    order_body,
+    place_order,
+    receive_stock,
+    set_channel_settings,
+)
 from tests.fulfillment.helpers import ok, order
 
 
@@ -148,3 +157,69 @@ async def test_one_idempotency_key_refunds_one_order_only(
     again = await client.post(f"/v1/orders/{first_order['id']}/refunds", json=body, headers=headers)
     assert again.headers.get("Idempotent-Replayed") == "true"
     assert again.json()["id"] == refunded.json()["id"]
+
+
+class TestCancellingReleasesTheAuthorization:
+    async def test_an_authorized_payment_is_voided_at_its_provider(
+        self, client: httpx.AsyncClient, db: Database, org: Org
+    ) -> None:
+        await _shop(db, org)
+        placed = await place_order(db, org, [("MUG", 1)])
+        cancelled = await ok(
+            await client.post(
+                f"/v1/orders/{placed['id']}/cancel", json={"reason": "changed mind"},
+                headers=org.headers,
+            )
+        )  # fmt: skip
+        assert cancelled["status"] == "cancelled"
+        assert cancelled["payment"]["status"] == "voided"
+        events = await _events(client, org, placed["id"])
+        [voided] = [e for e in events if e["type"] == "payment.voided"]
+        assert voided["data"]["provider"] == "manual"
+        assert voided["data"]["reason"] == "changed mind"
+
+    async def test_a_captured_payment_is_left_for_a_refund(
+        self, client: httpx.AsyncClient, db: Database, org: Org
+    ) -> None:
+        await _shop(db, org)
+        placed = await place_order(
+            db, org, [("MUG", 1)], payment={"status": "captured", "amount": "19.99"}
+        )
+        cancelled = await ok(
+            await client.post(
+                f"/v1/orders/{placed['id']}/cancel", json={"reason": "x"}, headers=org.headers
+            )
+        )
+        assert cancelled["payment"]["status"] == "captured"
+        assert "payment.voided" not in [e["type"] for e in await _events(client, org, placed["id"])]
+
+    @pytest.mark.usefixtures("declining")
+    async def test_a_provider_that_declines_does_not_stop_the_cancellation(
+        self, client: httpx.AsyncClient, db: Database, org: Org
+    ) -> None:
+        await _shop(db, org)
+        await set_channel_settings(db, org, "web", {"payment_provider": "declining"})
+        placed = await place_order(db, org, [("MUG", 1)])
+        cancelled = await ok(
+            await client.post(
+                f"/v1/orders/{placed['id']}/cancel", json={"reason": "x"}, headers=org.headers
+            )
+        )
+        assert cancelled["status"] == "cancelled"
+        assert cancelled["payment"]["status"] == "authorized"
+        events = await _events(client, org, placed["id"])
+        [failed] = [e for e in events if e["type"] == "payment.void_failed"]
+        assert "no" in failed["data"]["problem"]
+
+
+async def _shop(db: Database, org: Org) -> None:
+    await create_location(db, org, "WH1")
+    await create_sku(db, org, "MUG")
+    await receive_stock(db, org, "MUG", "WH1", 5)
+
+
+async def _events(client: httpx.AsyncClient, org: Org, order_id: int) -> list[dict[str, Any]]:
+    response = await client.get(f"/v1/orders/{order_id}/events", headers=org.headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return list(body["items"] if isinstance(body, dict) else body)

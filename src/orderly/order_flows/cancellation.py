@@ -1,6 +1,7 @@
 """Cancelling an order, or what of it has not shipped: its fulfillment orders are cancelled,
-its stock released, and store credit given back; the units left owed set its totals. Units in a
-provider's hands (a 3PL, a supplier) are cancelled only once the provider agrees."""
+its stock released, its payment's authorization voided (or its store credit given back); the
+units left owed set its totals. Units in a provider's hands (a 3PL, a supplier) are cancelled
+only once the provider agrees."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from orderly.inventory.reservations import StockRequest, release_stock
 from orderly.orders import repository, timeline
 from orderly.orders import service as orders
 from orderly.orders.allocation import shipped_by_line, unshipped_by_line
-from orderly.orders.domain import OrderStatus, ensure_transition
+from orderly.orders.domain import OrderStatus, PaymentStatus, ensure_transition
 from orderly.orders.errors import NothingToCancel
 from orderly.orders.schemas import OrderOut
 from orderly.payments import service as payments
@@ -70,6 +71,9 @@ async def cancel_order(
     if row["payment_method"] == payments.PAID_WITH_STORE_CREDIT:
         # Store credit is money Orderly holds: a cancelled order gives it back itself.
         await payments.give_back_store_credit(conn, principal, order_id)
+    elif row["payment_status"] == PaymentStatus.AUTHORIZED.value and row["payment_amount_minor"]:
+        # Nothing of it will be captured: the authorization is released at the provider.
+        await payments.release_authorization(conn, principal, order_id, reason=reason)
     return await orders.get_order(conn, principal.org_id, order_id)
 
 

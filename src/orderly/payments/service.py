@@ -218,6 +218,29 @@ async def give_back_payment(
     return PaymentStatus.REFUNDED
 
 
+async def release_authorization(
+    conn: AsyncConnection, principal: Principal, order_id: int, *, reason: str
+) -> None:
+    """Void the order's authorized payment at its provider (a cancelled order captures
+    nothing); a payment in any other state is left as it is. A provider that declines or
+    fails does not stop the cancellation: `payment.void_failed` tells a person, and the
+    payment stays authorized until its authorization lapses."""
+    payment = await lock_order_payment(conn, principal.org_id, order_id)
+    if payment.status is not PaymentStatus.AUTHORIZED:
+        return
+    try:
+        async with conn.begin_nested():
+            await _void(conn, principal, payment, key=f"cancel:{order_id}", reason=reason)
+    except (VoidDeclined, PaymentProviderError) as error:
+        await order_timeline.append_events(
+            conn,
+            principal.org_id,
+            order_id,
+            [("payment.void_failed", {"reason": reason, "problem": error.detail})],
+            principal.actor,
+        )
+
+
 async def _void(
     conn: AsyncConnection, principal: Principal, payment: OrderPayment, *, key: str, reason: str
 ) -> None:
