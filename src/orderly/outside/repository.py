@@ -45,6 +45,12 @@ async def provider_at(
     return (await conn.execute(query)).first()
 
 
+async def providers_of(conn: AsyncConnection, org_id: int) -> list[Row]:
+    """Every provider of the organization, by its location's code."""
+    query = _PROVIDER.where(providers.c.org_id == org_id).order_by(locations.c.code)
+    return list((await conn.execute(query)).all())
+
+
 async def provider_by_id(conn: AsyncConnection, provider_id: int) -> Row | None:
     """A provider for a job (which knows no organization yet)."""
     return (await conn.execute(_PROVIDER.where(providers.c.id == provider_id))).first()

@@ -140,6 +140,16 @@ async def get(
     )
 
 
+async def list_providers(
+    conn: AsyncConnection, org_id: int, *, installation: Installation
+) -> list[ProviderOut]:
+    """Every location someone else operates, with its provider's health and counts."""
+    return [
+        await get(conn, org_id, row.location_code, installation=installation)
+        for row in await repo.providers_of(conn, org_id)
+    ]
+
+
 async def disconnect(conn: AsyncConnection, org_id: int, code: str) -> None:
     """Orders still out at the provider stay as they are, to be handled by hand."""
     place = await location(conn, org_id, code)

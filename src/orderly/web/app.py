@@ -33,6 +33,7 @@ from orderly.web import (
     inventory_views,
     order_actions,
     order_views,
+    provider_views,
     returns_views,
     routing_views,
     settings_views,
@@ -90,6 +91,7 @@ def create_dashboard(parent: FastAPI, settings: Settings) -> FastAPI:
         routing_views,
         webhook_views,
         connection_views,
+        provider_views,
         template_views,
     ):
         web.include_router(module.router)

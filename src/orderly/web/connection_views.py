@@ -29,6 +29,7 @@ PLATFORM_NAMES = {
     "woocommerce": "WooCommerce",
     "bigcommerce": "BigCommerce",
     "magento": "Magento",
+    "square": "Square",
 }
 
 
