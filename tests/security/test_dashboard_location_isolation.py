@@ -227,7 +227,9 @@ async def walk(client: httpx.AsyncClient, db: Database, settings: Settings) -> W
         **{k: world.ids[k] for k in ("order_id", "fo_id", "pick_list_id", "shipment_id")},
         **{k: world.ids[k] for k in ("return_id", "po_id", "webhook_id", "delivery_id", "key_id")},
         "connection_id": world.ids["connection_id"],
-        "code": f"WH{B}",
+        "difference_id": world.ids["difference_id"],
+        "decision": "accept",
+        "code": f"DS{B}",  # B's supplier: a location with a provider, for its pages too
         "kind": KIND,
         "user_id": other.id,
         "order_ids": order_ids,
