@@ -13,11 +13,11 @@ A drop-off return (in store) needs no label and is authorized in one transaction
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.kit.clock import utcnow
 from orderly.kit.db import Database, Transaction
 from orderly.kit.errors import OrderlyError
 from orderly.kit.idempotency import KeyAcrossTransactions
@@ -227,7 +227,7 @@ async def _label_request(
         ship_from=dict(customer),
         ship_to={"name": location.name, **location.address.model_dump(exclude_none=True)},
         parcels=[Parcel(weight_grams, length, width, height)],
-        ship_date=date.today(),
+        ship_date=utcnow().date(),
         reference=str(row["number"]),
     )
 
