@@ -30,6 +30,18 @@ from tests.transports import TimingOut
 pytestmark = pytest.mark.usefixtures("shipbob_transport")
 
 
+@pytest.fixture
+async def jobs(
+    db: Database,
+    client: httpx.AsyncClient,
+    org: Org,
+    shipbob: FakeShipBob,
+    installation: Installation,
+) -> Jobs:
+    """TPL, a 3PL on the fake ShipBob with 10 units of the SKU, and its jobs."""
+    return await shipbob_3pl(db, client, org, shipbob, installation)
+
+
 async def shipbob_3pl(
     db: Database,
     client: httpx.AsyncClient,
@@ -105,9 +117,8 @@ class TestSendingOut:
         client: httpx.AsyncClient,
         org: Org,
         shipbob: FakeShipBob,
-        installation: Installation,
+        jobs: Jobs,
     ) -> None:
-        jobs = await shipbob_3pl(db, client, org, shipbob, installation)
         placed, fo = await order_out(db, client, org, jobs)
         at_shipbob = shipbob.by_reference(f"FO-{fo['id']}")
         assert at_shipbob["products"][0]["quantity"] == 2
@@ -154,10 +165,9 @@ class TestSendingOut:
         client: httpx.AsyncClient,
         org: Org,
         shipbob: FakeShipBob,
-        installation: Installation,
         shipbob_transport: TimingOut,
+        jobs: Jobs,
     ) -> None:
-        jobs = await shipbob_3pl(db, client, org, shipbob, installation)
         placed = await place_order(db, org, [(SKU, 1)])
         shipbob_transport.lose_next_answers(1)
         assert await jobs.send() == 0
@@ -174,9 +184,8 @@ class TestSendingOut:
         client: httpx.AsyncClient,
         org: Org,
         shipbob: FakeShipBob,
-        installation: Installation,
+        jobs: Jobs,
     ) -> None:
-        jobs = await shipbob_3pl(db, client, org, shipbob, installation)
         await create_location(db, org, "WH1", priority=500)
         await receive_stock(db, org, SKU, "WH1", 5)
         placed = await place_order(db, org, [(SKU, 1)])
@@ -197,9 +206,8 @@ class TestNewsAppliedOnce:
         client: httpx.AsyncClient,
         org: Org,
         shipbob: FakeShipBob,
-        installation: Installation,
+        jobs: Jobs,
     ) -> None:
-        jobs = await shipbob_3pl(db, client, org, shipbob, installation)
         _, fo = await order_out(db, client, org, jobs, quantity=3)
         shipbob.ship(f"FO-{fo['id']}")
         await asyncio.gather(jobs.poll(), jobs.poll(), jobs.poll())
@@ -215,9 +223,8 @@ class TestNewsAppliedOnce:
         client: httpx.AsyncClient,
         org: Org,
         shipbob: FakeShipBob,
-        installation: Installation,
+        jobs: Jobs,
     ) -> None:
-        jobs = await shipbob_3pl(db, client, org, shipbob, installation)
         placed, fo = await order_out(db, client, org, jobs)
         shipbob.cancel_here(f"FO-{fo['id']}")
         await jobs.poll()
@@ -233,9 +240,8 @@ class TestCancelling:
         client: httpx.AsyncClient,
         org: Org,
         shipbob: FakeShipBob,
-        installation: Installation,
+        jobs: Jobs,
     ) -> None:
-        jobs = await shipbob_3pl(db, client, org, shipbob, installation)
         placed, fo = await order_out(db, client, org, jobs)
         asked = await client.post(
             f"/v1/orders/{placed['id']}/cancel", json={"reason": "customer"}, headers=org.headers
@@ -254,9 +260,8 @@ class TestCancelling:
         client: httpx.AsyncClient,
         org: Org,
         shipbob: FakeShipBob,
-        installation: Installation,
+        jobs: Jobs,
     ) -> None:
-        jobs = await shipbob_3pl(db, client, org, shipbob, installation)
         placed, fo = await order_out(db, client, org, jobs)
         shipbob.ship(f"FO-{fo['id']}")
         asked = await client.post(
@@ -275,10 +280,8 @@ class TestCancelling:
         db: Database,
         client: httpx.AsyncClient,
         org: Org,
-        shipbob: FakeShipBob,
-        installation: Installation,
+        jobs: Jobs,
     ) -> None:
-        jobs = await shipbob_3pl(db, client, org, shipbob, installation)
         _, fo = await order_out(db, client, org, jobs)
         response = await client.post(
             f"/v1/fulfillment-orders/{fo['id']}/reject",
@@ -295,9 +298,8 @@ class TestStockCounts:
         client: httpx.AsyncClient,
         org: Org,
         shipbob: FakeShipBob,
-        installation: Installation,
+        jobs: Jobs,
     ) -> None:
-        jobs = await shipbob_3pl(db, client, org, shipbob, installation)
         shipbob.set_stock(SKU, 7)
         assert await jobs.stock() == 1
         assert (await stock_of(client, org.headers, SKU))["TPL"]["on_hand"] == 10
@@ -335,9 +337,8 @@ class TestStockCounts:
         client: httpx.AsyncClient,
         org: Org,
         shipbob: FakeShipBob,
-        installation: Installation,
+        jobs: Jobs,
     ) -> None:
-        jobs = await shipbob_3pl(db, client, org, shipbob, installation)
         await place_order(db, org, [(SKU, 6)])
         shipbob.set_stock(SKU, 4)
         await jobs.stock()
