@@ -27,6 +27,7 @@ TASK_MODULES: tuple[str, ...] = (
     "orderly.notifications.tasks",
     "orderly.connections.tasks",
     "orderly.outside.tasks",
+    "orderly.payments.tasks",
 )
 
 

@@ -20,6 +20,7 @@ from tests.factories import (
     order_body,
     place_order,
     receive_stock,
+    set_channel_settings,
     set_fraud_rules,
 )
 from tests.orders.helpers import ledger_mismatches, stock_of
@@ -319,25 +320,24 @@ class TestReview:
         assert await ledger_mismatches(db, org.id) == []
 
     @pytest.mark.usefixtures("declining")
-    async def test_a_declined_void_leaves_the_order_in_review(
+    async def test_a_declined_void_is_left_for_a_person_and_the_reject_stands(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:
+        await set_channel_settings(db, org, "web", {"payment_provider": "declining"})
         order = await self.held_order(db, org)
-        channels = await get(client, org, "/v1/channels")
-        web = next(c for c in channels["items"] if c["code"] == "web")
-        await client.patch(
-            f"/v1/channels/{web['id']}",
-            json={"settings": {"payment_provider": "declining"}},
-            headers=org.headers,
-        )
 
         response = await client.post(f"/v1/fraud/review/{order['id']}/reject", headers=org.headers)
 
-        assert response.status_code == 409, response.text
-        assert response.json()["code"] == "void_declined"
-        unchanged = await get(client, org, f"/v1/orders/{order['id']}")
-        assert held(unchanged) and unchanged["payment"]["status"] == "authorized"
-        assert (await stock_of(client, org.headers, "MUG"))["WH1"]["reserved"] == 3
+        assert response.status_code == 200, response.text
+        rejected = response.json()
+        assert rejected["status"] == "cancelled"
+        assert rejected["payment"]["status"] == "authorized"
+        assert "declined" in rejected["payments"][0]["problem"]
+        events = (await get(client, org, f"/v1/orders/{order['id']}/events"))["items"]
+        assert next(e for e in events if e["type"] == "fraud.rejected")["data"]["refund"] == (
+            "not_voided"
+        )
+        assert (await stock_of(client, org.headers, "MUG"))["WH1"]["reserved"] == 0
         assert await ledger_mismatches(db, org.id) == []
 
     async def test_other_org_404_and_viewer_403(

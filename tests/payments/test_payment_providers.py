@@ -29,6 +29,9 @@ from tests.fulfillment.helpers import ok, order
 
 class DecliningProvider:
     name = "declining"
+    remote = False
+    multicapture = True
+    can_reauthorize = False
 
     async def refund(
         self, payment_reference: str | None, amount_minor: int, currency: str, key: str
@@ -36,7 +39,13 @@ class DecliningProvider:
         return RefundResult(False, None, "card expired")
 
     async def capture(
-        self, payment_reference: str | None, amount_minor: int, currency: str, key: str
+        self,
+        payment_reference: str | None,
+        amount_minor: int,
+        currency: str,
+        key: str,
+        *,
+        final: bool = True,
     ) -> PaymentResult:
         return PaymentResult(False, None, "no")
 
@@ -46,7 +55,7 @@ class DecliningProvider:
 
 @pytest.fixture
 def declining() -> Iterator[None]:
-    register_provider("declining", DecliningProvider)
+    register_provider("declining", lambda _account: DecliningProvider())
     yield
     register_provider("declining", None)
 
@@ -68,23 +77,21 @@ def test_unknown_provider_is_a_named_error() -> None:
 
 
 async def _paid_order(db: Database, org: Org) -> dict[str, object]:
+    """An order whose 19.99 were captured at checkout."""
     await create_location(db, org, "WH1")
     await create_sku(db, org, "MUG")
     await receive_stock(db, org, "MUG", "WH1", 5)
-    return await place_order(db, org, [("MUG", 1)])
+    return await place_order(db, org, [("MUG", 1)], payment=CAPTURED)
+
+
+CAPTURED = {"status": "captured", "amount": "19.99"}
 
 
 async def test_a_declined_refund_writes_nothing(
     db: Database, client: httpx.AsyncClient, org: Org, declining: None
 ) -> None:
+    await set_channel_settings(db, org, "web", {"payment_provider": "declining"})
     placed = await _paid_order(db, org)
-    channels = await ok(await client.get("/v1/channels", headers=org.headers))
-    web = channels["items"][0]
-    await client.patch(
-        f"/v1/channels/{web['id']}",
-        json={"settings": {"payment_provider": "declining"}},
-        headers=org.headers,
-    )
     refused = await client.post(
         f"/v1/orders/{placed['id']}/refunds", json={"amount": "5.00"}, headers=org.headers
     )
@@ -92,7 +99,8 @@ async def test_a_declined_refund_writes_nothing(
     assert refused.json()["code"] == "refund_declined"
     listed = await client.get(f"/v1/orders/{placed['id']}/refunds", headers=org.headers)
     assert listed.json() == []
-    assert (await order(client, org, int(str(placed["id"]))))["payment"]["status"] == "authorized"
+    after = await order(client, org, int(str(placed["id"])))
+    assert after["payment"]["status"] == "captured" and after["payment"]["refunded"] == "0.00"
 
 
 async def test_goodwill_refund_and_its_key(
@@ -120,7 +128,7 @@ async def test_goodwill_refund_and_its_key(
 async def test_concurrent_refunds_stay_within_what_was_paid(
     db: Database, client: httpx.AsyncClient, org: Org
 ) -> None:
-    placed = await _paid_order(db, org)  # 19.99 authorised
+    placed = await _paid_order(db, org)  # 19.99 captured
     path = f"/v1/orders/{placed['id']}/refunds"
     responses = await asyncio.gather(
         *(client.post(path, json={"amount": "5.00"}, headers=org.headers) for _ in range(6))
@@ -138,7 +146,10 @@ async def test_one_idempotency_key_refunds_one_order_only(
     order is not mistaken for the first one."""
     first_order = await _paid_order(db, org)
     second_order = await ok(
-        await client.post("/v1/orders", json=order_body([("MUG", 1)]), headers=org.headers), 201
+        await client.post(
+            "/v1/orders", json=order_body([("MUG", 1)], payment=CAPTURED), headers=org.headers
+        ),
+        201,
     )
     headers = {**org.headers, "Idempotency-Key": "refund-once"}
     body = {"amount": "5.00"}
@@ -207,8 +218,9 @@ class TestCancellingReleasesTheAuthorization:
         )
         assert cancelled["status"] == "cancelled"
         assert cancelled["payment"]["status"] == "authorized"
+        assert "declined" in cancelled["payments"][0]["problem"]
         events = await _events(client, org, placed["id"])
-        [failed] = [e for e in events if e["type"] == "payment.void_failed"]
+        [failed] = [e for e in events if e["type"] == "payment.void_declined"]
         assert "no" in failed["data"]["problem"]
 
 

@@ -58,7 +58,11 @@ class TestSpendingStoreCredit:
             "amount": "19.99",
             "method": "store_credit",
             "reference": None,
+            "authorized": "19.99",
+            "captured": "19.99",
+            "refunded": "0.00",
         }
+        assert placed.json()["payments"][0]["provider"] == "store_credit"
         account = await credit(client, org, customer_id)
         assert account["balance"] == "19.99"
         assert [(e["amount"], e["order_id"]) for e in account["entries"]][-1] == (

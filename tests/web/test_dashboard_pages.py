@@ -140,7 +140,9 @@ async def test_bad_filters_and_ids_are_a_4xx_page(
 async def test_the_order_page_shows_the_customers_store_credit(
     db: Database, web: httpx.AsyncClient, shop: Shop
 ) -> None:
-    order = await place_order(db, shop.org, [("MUG", 1)])
+    order = await place_order(
+        db, shop.org, [("MUG", 1)], payment={"status": "captured", "amount": "19.99"}
+    )
     await sign_in(web, shop, "viewer")
     before = await web.get(f"/app/orders/{order['id']}")
     assert "store credit" not in before.text

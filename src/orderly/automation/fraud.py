@@ -190,4 +190,11 @@ async def _give_back_payment(conn: AsyncConnection, principal: Principal, order:
 
 
 # What the `fraud.rejected` event says was done with the payment.
-_OUTCOMES = {PaymentStatus.VOIDED: "voided", PaymentStatus.REFUNDED: "issued"}
+# An authorization still held was declined, or is being released by a job: the payment's
+# `problem` and the timeline say which.
+_OUTCOMES = {
+    PaymentStatus.VOIDED: "voided",
+    PaymentStatus.REFUNDED: "issued",
+    PaymentStatus.AUTHORIZED: "not_voided",
+    PaymentStatus.PARTIALLY_CAPTURED: "not_voided",
+}

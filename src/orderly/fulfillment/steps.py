@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.fulfillment import repository
+from orderly.fulfillment import payment_port, repository
 from orderly.fulfillment.domain import FulfillmentStatus, ensure_transition
 from orderly.fulfillment.errors import FulfillmentOrderNotFound, InvalidLines
 from orderly.fulfillment.repository import FulfillmentRow
@@ -104,6 +104,8 @@ async def record_progress(
         actor=principal.actor,
         shipped=shipped,
     )
+    if shipped:
+        await payment_port.collect_for_shipment(conn, principal, order.id)
 
 
 def requested_units(fo: FulfillmentRow, lines: Sequence[LineQuantity] | None) -> dict[int, int]:

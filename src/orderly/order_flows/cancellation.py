@@ -15,7 +15,7 @@ from orderly.inventory.reservations import StockRequest, release_stock
 from orderly.orders import repository, timeline
 from orderly.orders import service as orders
 from orderly.orders.allocation import shipped_by_line, unshipped_by_line
-from orderly.orders.domain import OrderStatus, PaymentStatus, ensure_transition
+from orderly.orders.domain import OrderStatus, ensure_transition
 from orderly.orders.errors import NothingToCancel
 from orderly.orders.schemas import OrderOut
 from orderly.payments import service as payments
@@ -68,12 +68,10 @@ async def cancel_order(
         ],
         principal.actor,
     )
-    if row["payment_method"] == payments.PAID_WITH_STORE_CREDIT:
-        # Store credit is money Orderly holds: a cancelled order gives it back itself.
-        await payments.give_back_store_credit(conn, principal, order_id)
-    elif row["payment_status"] == PaymentStatus.AUTHORIZED.value and row["payment_amount_minor"]:
-        # Nothing of it will be captured: the authorization is released at the provider.
-        await payments.release_authorization(conn, principal, order_id, reason=reason)
+    # Store credit is money Orderly holds: a cancelled order gives it back itself. Nothing
+    # more will be captured: what is still authorized is released at the provider.
+    await payments.give_back_store_credit(conn, principal, order_id)
+    await payments.release_authorization(conn, principal, order_id, reason=reason)
     return await orders.get_order(conn, principal.org_id, order_id)
 
 
@@ -173,5 +171,5 @@ async def _take_off(
         ],
         principal.actor,
     )
-    if row["payment_method"] == payments.PAID_WITH_STORE_CREDIT and value > 0:
+    if value > 0:
         await payments.give_back_store_credit(conn, principal, order_id, amount_minor=value)

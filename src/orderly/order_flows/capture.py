@@ -19,6 +19,11 @@ from orderly.inventory.reservations import (
     snapshot_from,
 )
 from orderly.kit.db import Transaction
+from orderly.order_flows.capture_payments import (
+    check_store_credit_tenders,
+    summary,
+    tender_records,
+)
 from orderly.order_flows.capture_pricing import Priced, price
 from orderly.orders import order_write, queries, repository
 from orderly.orders.allocation import insufficient_stock, plan_sourcing
@@ -37,13 +42,10 @@ from orderly.orders.domain import (
     order_totals,
     owed_amounts,
 )
-from orderly.orders.errors import (
-    OrderNotFound,
-    StoreCreditPaymentInvalid,
-)
+from orderly.orders.errors import OrderNotFound
 from orderly.orders.fraud import OrderDraft, screen_order
 from orderly.orders.presenters import order_out, stored_order_out
-from orderly.orders.records import AllocationRecord, LineRecord, OrderRecord
+from orderly.orders.records import AllocationRecord, LineRecord, OrderRecord, PaymentRecord
 from orderly.orders.repository import CaptureContext
 from orderly.orders.schemas import OrderIn, OrderOut
 from orderly.payments import service as payments
@@ -77,7 +79,7 @@ async def capture_order(
     write first (`Transaction.send_queued`). ``strategy`` replaces the channel's routing.
     ``paid_elsewhere`` is for an order its customer already paid on a sales platform: it is
     never refused for want of stock, and its short units are backordered or it is held."""
-    _check_store_credit_payment(payload)
+    check_store_credit_tenders(payload)
     ctx, snapshot = await _read_context(tx, principal.org_id, payload)
     if ctx.existing_order_id is not None:
         return Captured(await _captured_before(tx, principal.org_id, ctx), created=False)
@@ -103,7 +105,7 @@ class _Planned:
     cancelled: dict[int, int]
     owed: dict[int, LineAmounts]
     totals: OrderTotals
-    payment_minor: int
+    payments: tuple[PaymentRecord, ...]
     shipping: CheckResult
     availability: CheckResult
 
@@ -204,17 +206,23 @@ def _plan(
         # Not one unit left to promise: refused, as a channel without backorders refuses.
         raise insufficient_stock(priced.demands, plan, {v: k for k, v in ctx.sku_ids.items()})
     totals = order_totals(list(owed.values()), priced.shipping_minor)
-    payment_minor = priced.payment_minor
-    if _paid_with_credit(payload) and cancelled:
-        # Store credit is drawn for what is owed, not for the units cancelled short.
-        payment_minor = min(payment_minor, totals.total_minor)
+    tenders = tender_records(
+        payload,
+        priced.tender_minor,
+        total_minor=totals.total_minor,
+        short_cancelled=bool(cancelled),
+        channel_provider=ctx.payment_provider,
+        account_id=ctx.payment_account_id,
+        account_multicapture=ctx.payment_multicapture,
+        captured_at=ctx.captured_at,
+    )
     return _Planned(
         plan=plan,
         backordered=bool(plan.shortfalls) and on_short is not BackorderPolicy.CANCEL_LINE,
         cancelled=cancelled,
         owed=owed,
         totals=totals,
-        payment_minor=payment_minor,
+        payments=tenders,
         shipping=shipping,
         availability=availability,
     )
@@ -230,7 +238,8 @@ async def _verify(
     """The four checks (availability, payment, shipping, fraud), the holds they put on the
     order, and its first status."""
     total_minor = planned.totals.total_minor
-    payment = check_payment(payload.payment.status, planned.payment_minor, total_minor)
+    paid = sum(p.amount_minor for p in planned.payments)
+    payment = check_payment(_payment_status(payload, planned), paid, total_minor)
     draft = OrderDraft(
         org_id=principal.org_id,
         channel=ctx.channel.code,
@@ -239,7 +248,7 @@ async def _verify(
         billing_address=_address(payload.billing_address),
         total_minor=total_minor,
         currency=payload.currency,
-        payment_reference=payload.payment.reference,
+        payment_reference=payload.tenders[0].reference,
         delivery_method=payload.delivery_method.value,
         line_count=len(payload.lines),
         tags=tuple(payload.tags),
@@ -262,7 +271,7 @@ async def _verify(
 
 # The record's fields that `_build` makes from the request; every other field named as a field
 # of the request is copied as it was sent (external_id, currency, notes, tags, ...).
-_BUILT = frozenset({"shipping_address", "billing_address", "delivery_method", "lines"})
+_BUILT = frozenset({"shipping_address", "billing_address", "delivery_method", "lines", "payments"})
 _AS_SENT = tuple(
     name
     for name in OrderIn.model_fields
@@ -302,10 +311,11 @@ def _build(
         tax_minor=totals.tax_minor,
         shipping_minor=totals.shipping_minor,
         total_minor=totals.total_minor,
-        payment_status=payload.payment.status.value,
-        payment_amount_minor=planned.payment_minor,
-        payment_method=payload.payment.method,
-        payment_reference=payload.payment.reference,
+        payment_status=_payment_status(payload, planned).value,
+        payment_amount_minor=sum(p.amount_minor for p in planned.payments),
+        payment_method=payload.tenders[0].method,
+        payment_reference=payload.tenders[0].reference,
+        payments=planned.payments,
         hold_reasons=[h.value for h in verified.holds],
         created_at=ctx.captured_at,
         updated_at=ctx.captured_at,
@@ -372,32 +382,24 @@ def _write(
         actor=principal.actor,
         reserve_last=any(a.sku_id in ctx.high_demand_skus for a in plan.allocations),
     )
-    if order.payment_method == payments.PAID_WITH_STORE_CREDIT and order.payment_amount_minor > 0:
-        payments.spend_store_credit(
-            tx,
-            principal,
-            order_id=order.id,
-            currency=order.currency,
-            amount_minor=order.payment_amount_minor,
-        )
+    for tender in order.payments:
+        if tender.provider == payments.STORE_CREDIT_PROVIDER and tender.amount_minor > 0:
+            payments.spend_store_credit(
+                tx,
+                principal,
+                order_id=order.id,
+                currency=order.currency,
+                amount_minor=tender.amount_minor,
+            )
     if order.status == OrderStatus.ALLOCATED.value:
         fulfillment.open_for_captured_order(
             tx, org_id=order.org_id, order_id=order.id, allocations=plan.allocations
         )
 
 
-def _paid_with_credit(payload: OrderIn) -> bool:
-    return payload.payment.method == payments.PAID_WITH_STORE_CREDIT
-
-
-def _check_store_credit_payment(payload: OrderIn) -> None:
-    """Store credit is drawn when the order is captured, from the balance of the customer with
-    the order's e-mail address (required of every order): checked before any round trip."""
-    if _paid_with_credit(payload) and payload.payment.status is not PaymentStatus.CAPTURED:
-        raise StoreCreditPaymentInvalid(
-            "a payment with store credit is drawn at capture: send status 'captured'",
-            field="payment.status",
-        )
+def _payment_status(payload: OrderIn, planned: _Planned) -> PaymentStatus:
+    """The order's payment status: its payments' summed up, or as sent when it has none."""
+    return summary(planned.payments) if planned.payments else payload.payment.status
 
 
 def _destination(payload: OrderIn) -> Destination | None:

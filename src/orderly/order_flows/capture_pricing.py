@@ -19,9 +19,14 @@ class Priced:
 
     lines: dict[int, LineAmounts]
     shipping_minor: int
-    payment_minor: int
+    # What each of the order's payments is for, in the order they were sent.
+    tender_minor: tuple[int, ...]
     demands: tuple[LineDemand, ...]
     pickup_location_id: int | None
+
+    @property
+    def payment_minor(self) -> int:
+        return sum(self.tender_minor)
 
 
 def price(payload: OrderIn, ctx: CaptureContext) -> Priced:
@@ -29,7 +34,10 @@ def price(payload: OrderIn, ctx: CaptureContext) -> Priced:
     return Priced(
         lines=lines,
         shipping_minor=_minor(payload.shipping_price, payload.currency, "shipping_price"),
-        payment_minor=_minor(payload.payment.amount, payload.currency, "payment.amount"),
+        tender_minor=tuple(
+            _minor(tender.amount, payload.currency, field)
+            for tender, field in zip(payload.tenders, _tender_fields(payload), strict=True)
+        ),
         demands=_demands(
             payload,
             ctx.sku_ids,
@@ -39,6 +47,12 @@ def price(payload: OrderIn, ctx: CaptureContext) -> Priced:
         ),
         pickup_location_id=_pickup_location_id(payload, ctx.pickup_location),
     )
+
+
+def _tender_fields(payload: OrderIn) -> list[str]:
+    if payload.payments is None:
+        return ["payment.amount"]
+    return [f"payments.{n}.amount" for n in range(len(payload.payments))]
 
 
 def _minor(amount: str, currency: str, field: str) -> int:

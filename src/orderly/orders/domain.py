@@ -91,12 +91,85 @@ class HoldReason(StrEnum):
 class PaymentStatus(StrEnum):
     PENDING = "pending"
     AUTHORIZED = "authorized"
+    # Part of the authorization was captured (at a shipment) and the rest stays authorized.
+    PARTIALLY_CAPTURED = "partially_captured"
     CAPTURED = "captured"
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
     FAILED = "failed"
     # The authorisation was released at the provider: nothing was or will be taken.
     VOIDED = "voided"
+
+
+# A payment whose provider still holds an authorization that may be captured.
+CAPTURABLE = frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.PARTIALLY_CAPTURED})
+
+
+@dataclass(frozen=True, slots=True)
+class TenderAmounts:
+    """One of an order's payments, in minor units."""
+
+    status: PaymentStatus
+    amount_minor: int
+    authorized_minor: int
+    captured_minor: int
+    refunded_minor: int
+
+    @property
+    def capturable_minor(self) -> int:
+        if self.status not in CAPTURABLE:
+            return 0
+        return self.authorized_minor - self.captured_minor
+
+    @property
+    def refundable_minor(self) -> int:
+        return self.captured_minor - self.refunded_minor
+
+
+def status_after(
+    tender: TenderAmounts, *, captured_minor: int, refunded_minor: int, released: bool
+) -> PaymentStatus:
+    """A payment's status once it has `captured_minor` and `refunded_minor` in all, and, with
+    `released`, what is left of its authorization was released (a final capture, a void)."""
+    if refunded_minor > 0:
+        return (
+            PaymentStatus.REFUNDED
+            if refunded_minor >= captured_minor and (released or tender.status not in CAPTURABLE)
+            else PaymentStatus.PARTIALLY_REFUNDED
+        )
+    if captured_minor > 0:
+        still_authorized = not released and captured_minor < tender.authorized_minor
+        if still_authorized and tender.status in CAPTURABLE:
+            return PaymentStatus.PARTIALLY_CAPTURED
+        return PaymentStatus.CAPTURED
+    if released and tender.status in CAPTURABLE:
+        return PaymentStatus.VOIDED
+    return tender.status
+
+
+def summary_status(tenders: Sequence[TenderAmounts]) -> PaymentStatus:
+    """The order's payment status from its payments': what a person reads in the order list."""
+    if not tenders:
+        return PaymentStatus.PENDING
+    statuses = {t.status for t in tenders}
+    if len(statuses) == 1:
+        return tenders[0].status
+    captured = sum(t.captured_minor for t in tenders)
+    refunded = sum(t.refunded_minor for t in tenders)
+    if refunded:
+        whole = refunded >= captured and not statuses & CAPTURABLE
+        return PaymentStatus.REFUNDED if whole else PaymentStatus.PARTIALLY_REFUNDED
+    if captured:
+        return PaymentStatus.PARTIALLY_CAPTURED if statuses & CAPTURABLE else PaymentStatus.CAPTURED
+    for status in (
+        PaymentStatus.PENDING,
+        PaymentStatus.FAILED,
+        PaymentStatus.AUTHORIZED,
+        PaymentStatus.VOIDED,
+    ):
+        if status in statuses:
+            return status
+    return PaymentStatus.PENDING
 
 
 class DeliveryMethod(StrEnum):
@@ -114,10 +187,16 @@ class CheckResult:
     hold: HoldReason | None = None
 
 
+# Statuses in which the customer's money is held for the order (authorized or captured).
+PAID_UP_FRONT = frozenset(
+    {PaymentStatus.AUTHORIZED, PaymentStatus.PARTIALLY_CAPTURED, PaymentStatus.CAPTURED}
+)
+
+
 def check_payment(status: PaymentStatus, amount_minor: int, total_minor: int) -> CheckResult:
     if status in (PaymentStatus.PENDING, PaymentStatus.FAILED, PaymentStatus.VOIDED):
         return CheckResult("payment", False, f"payment is {status.value}", HoldReason.PAYMENT)
-    if status in (PaymentStatus.AUTHORIZED, PaymentStatus.CAPTURED) and amount_minor < total_minor:
+    if status in PAID_UP_FRONT and amount_minor < total_minor:
         return CheckResult(
             "payment",
             False,

@@ -11,6 +11,11 @@ from orderly.kit.columns import (
 )
 from orderly.kit.db import metadata
 
+PAYMENT_STATUSES = (
+    "'pending', 'authorized', 'partially_captured', 'captured', 'partially_refunded', "
+    "'refunded', 'failed', 'voided'"
+)
+
 customers = sa.Table(
     "customers",
     metadata,
@@ -64,8 +69,7 @@ orders = sa.Table(
     sa.UniqueConstraint("id", "org_id"),
     sa.CheckConstraint("delivery_method IN ('ship', 'pickup')", name="delivery_method"),
     sa.CheckConstraint(
-        "payment_status IN ('pending', 'authorized', 'captured', 'partially_refunded', "
-        "'refunded', 'failed', 'voided')",
+        f"payment_status IN ({PAYMENT_STATUSES})",
         name="payment_status",
     ),
     sa.CheckConstraint("total_minor >= 0", name="total_not_negative"),
@@ -107,6 +111,48 @@ order_lines = sa.Table(
     sa.CheckConstraint("unit_price_minor >= 0", name="price_not_negative"),
 )
 sa.Index("ix_order_lines_org_sku", order_lines.c.org_id, order_lines.c.sku_id)
+
+# The order's payments (tenders): what each was for, and what its provider authorized, captured
+# and refunded. The order's `payment_*` columns sum them up (orders.payments_status).
+order_payments = sa.Table(
+    "order_payments",
+    metadata,
+    id_column(),
+    sa.Column("org_id", sa.BigInteger, nullable=False),
+    sa.Column("order_id", sa.BigInteger, nullable=False),
+    owned_by_parent("orders", ["org_id", "order_id"], ["org_id", "id"]),
+    sa.Column("position", sa.SmallInteger, nullable=False),
+    sa.Column("method", sa.Text),
+    sa.Column("provider", sa.Text, nullable=False),
+    sa.Column("account_id", sa.BigInteger),
+    sa.Column("reference", sa.Text),
+    sa.Column("currency", sa.CHAR(3), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("authorized_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("captured_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("refunded_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("authorization_expires_at", sa.DateTime(timezone=True)),
+    # Whether the provider lets this authorization be captured once per shipment.
+    sa.Column("multicapture", sa.Boolean, nullable=False, server_default=sa.false()),
+    # What a person must look at: a capture declined, an authorization about to lapse.
+    sa.Column("problem", sa.Text),
+    created_at(),
+    updated_at(),
+    sa.UniqueConstraint("order_id", "position"),
+    sa.CheckConstraint("amount_minor >= 0", name="amount_not_negative"),
+    sa.CheckConstraint(
+        "0 <= refunded_minor AND refunded_minor <= captured_minor "
+        "AND captured_minor <= authorized_minor",
+        name="refunded_within_captured_within_authorized",
+    ),
+    sa.CheckConstraint(f"status IN ({PAYMENT_STATUSES})", name="status"),
+)
+sa.Index(
+    "ix_order_payments_expiring",
+    order_payments.c.authorization_expires_at,
+    postgresql_where=order_payments.c.status.in_(["authorized", "partially_captured"]),
+)
 
 # Where each line's units are reserved. A line may be split across locations.
 order_allocations = sa.Table(

@@ -1,6 +1,6 @@
 """Writing a captured order with its transaction's COMMIT: the guarded reservation of its stock
-(inventory.reservations), the customer, the order, its lines, allocations and timeline, in one
-statement, or two when a SKU is in high demand: docs/architecture.md, "Stock reservations".
+(inventory.reservations), the customer, the order, its lines, payments, allocations and timeline,
+in one statement, or two when a SKU is in high demand: docs/architecture.md, "Stock reservations".
 """
 
 from __future__ import annotations
@@ -69,6 +69,18 @@ _WRITE = """
         SELECT %(org_id)s, %(id)s, l.line_no, l.sku_id, l.quantity, l.unit_price_minor,
                l.discount_minor, l.tax_minor, l.total_minor, l.cancelled_quantity
           FROM record, jsonb_populate_recordset(NULL::order_lines, record.doc -> 'lines') AS l
+         WHERE (SELECT ok FROM verdict)
+    ),
+    payments AS (
+        INSERT INTO order_payments (org_id, order_id, position, method, provider, account_id,
+                                    reference, currency, amount_minor, authorized_minor,
+                                    captured_minor, refunded_minor, status,
+                                    authorization_expires_at, multicapture)
+        SELECT %(org_id)s, %(id)s, p.position, p.method, p.provider, p.account_id,
+               p.reference, p.currency, p.amount_minor, p.authorized_minor,
+               p.captured_minor, p.refunded_minor, p.status, p.authorization_expires_at,
+               p.multicapture
+          FROM record, jsonb_populate_recordset(NULL::order_payments, record.doc -> 'payments') AS p
          WHERE (SELECT ok FROM verdict)
     ),
     allocations AS (

@@ -8,12 +8,14 @@ from dataclasses import fields
 from typing import Any
 
 from orderly.kit.money import from_minor
+from orderly.orders.domain import PaymentStatus
 from orderly.orders.records import AllocationRecord, OrderRecord
 from orderly.orders.schemas import (
     AllocationOut,
     CustomerOut,
     OrderLineOut,
     OrderOut,
+    OrderPaymentOut,
     PaymentOut,
 )
 
@@ -69,7 +71,27 @@ def order_out(order: OrderRecord) -> OrderOut:
             amount=money(order.payment_amount_minor),
             method=order.payment_method,
             reference=order.payment_reference,
+            authorized=money(sum(p.authorized_minor for p in order.payments)),
+            captured=money(sum(p.captured_minor for p in order.payments)),
+            refunded=money(sum(p.refunded_minor for p in order.payments)),
         ),
+        payments=[
+            OrderPaymentOut(
+                position=p.position,
+                method=p.method,
+                provider=p.provider,
+                reference=p.reference,
+                status=PaymentStatus(p.status),
+                amount=money(p.amount_minor),
+                authorized=money(p.authorized_minor),
+                captured=money(p.captured_minor),
+                refunded=money(p.refunded_minor),
+                authorization_expires_at=p.authorization_expires_at,
+                multicapture=p.multicapture,
+                problem=p.problem,
+            )
+            for p in order.payments
+        ],
     )
 
 
@@ -81,7 +103,7 @@ def stored_order_out(row: Mapping[str, Any]) -> OrderOut:
 _AS_IS = tuple(
     name
     for name in OrderOut.model_fields
-    if name in {f.name for f in fields(OrderRecord)} and name != "lines"
+    if name in {f.name for f in fields(OrderRecord)} and name not in ("lines", "payments")
 )
 
 

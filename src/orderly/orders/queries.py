@@ -31,7 +31,10 @@ _ORDER = sa.text(
                        'location', l.code, 'quantity', a.quantity, 'status', a.status)
                        ORDER BY a.id), '[]')
               FROM order_allocations a JOIN locations l ON l.id = a.location_id
-             WHERE a.order_id = o.id) AS allocations
+             WHERE a.order_id = o.id) AS allocations,
+           (SELECT coalesce(json_agg(to_jsonb(p) ORDER BY p.position), '[]')
+              FROM order_payments p
+             WHERE p.order_id = o.id) AS payments
       FROM orders o
       JOIN channels c ON c.id = o.channel_id
       LEFT JOIN customers cu ON cu.id = o.customer_id

@@ -38,6 +38,26 @@ class AllocationRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class PaymentRecord:
+    """One of the order's payments (a row of `order_payments`)."""
+
+    position: int
+    method: str | None
+    provider: str
+    account_id: int | None
+    reference: str | None
+    currency: str
+    amount_minor: int
+    authorized_minor: int
+    captured_minor: int
+    refunded_minor: int
+    status: str
+    authorization_expires_at: datetime | None = None
+    multicapture: bool = False
+    problem: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderRecord:
     id: int
     org_id: int
@@ -72,6 +92,7 @@ class OrderRecord:
     updated_at: datetime
     lines: tuple[LineRecord, ...]
     allocations: tuple[AllocationRecord, ...]
+    payments: tuple[PaymentRecord, ...] = ()
     cancel_reason: str | None = None
 
     @classmethod
@@ -84,10 +105,20 @@ class OrderRecord:
             allocations=tuple(
                 AllocationRecord(**_known(AllocationRecord, a)) for a in row["allocations"]
             ),
+            payments=tuple(_payment(p) for p in row["payments"]),
         )
 
 
-_PLAIN_FIELDS = tuple(f.name for f in fields(OrderRecord) if f.name not in ("lines", "allocations"))
+_NESTED = ("lines", "allocations", "payments")
+_PLAIN_FIELDS = tuple(f.name for f in fields(OrderRecord) if f.name not in _NESTED)
+
+
+def _payment(values: Mapping[str, Any]) -> PaymentRecord:
+    known = _known(PaymentRecord, values)
+    expires = known.get("authorization_expires_at")
+    if isinstance(expires, str):  # from JSON
+        known["authorization_expires_at"] = datetime.fromisoformat(expires)
+    return PaymentRecord(**known)
 
 
 def _known(record: type, values: Mapping[str, Any]) -> dict[str, Any]:

@@ -41,6 +41,11 @@ class CaptureContext:
     routing_config: str = "{}"
     # The fraud rules the organization has enabled, by name.
     fraud_rules: dict[str, RuleSetting] = field(default_factory=dict)
+    # The channel's payment provider (None: the default) and payment account, if it names one.
+    payment_provider: str | None = None
+    payment_account_id: int | None = None
+    # Whether the payment account captures shipment by shipment (None: the provider's way).
+    payment_multicapture: bool | None = None
 
 
 # The capture statements are prepared once per connection (psycopg prepares a statement on
@@ -79,7 +84,18 @@ _CONTEXT = """
                               WHERE r.org_id = o.id AND r.channel_id = c.id), '{}')
                 AS text) AS routing_config,
            (SELECT json_agg(json_build_array(f.rule, f.score, f.params))
-              FROM fraud_rules f WHERE f.org_id = o.id AND f.enabled) AS fraud_rules
+              FROM fraud_rules f WHERE f.org_id = o.id AND f.enabled) AS fraud_rules,
+           -- the provider the channel's orders are paid through: its payment account's, or
+           -- the one it names (manual by default). An account that is gone leaves its code,
+           -- which no provider answers to: the payment's operations wait for a person.
+           CASE WHEN c.settings ? 'payment_account' THEN
+               coalesce((SELECT json_build_array(pa.provider, pa.id, pa.settings -> 'multicapture')
+                           FROM payment_accounts pa
+                          WHERE pa.org_id = o.id AND pa.code = c.settings ->> 'payment_account'
+                            AND pa.active),
+                        json_build_array(c.settings ->> 'payment_account', NULL, NULL))
+           ELSE json_build_array(c.settings ->> 'payment_provider', NULL, NULL)
+           END AS payment_provider
       FROM organizations o
       LEFT JOIN channels c ON c.org_id = o.id AND c.code = %(channel)s AND c.active
      WHERE o.id = %(org_id)s
@@ -130,6 +146,7 @@ def capture_context_from(rows: Sequence[Any], channel: str) -> CaptureContext:
         allow_backorders=row.allow_backorders,
         fulfillment_location_kinds=tuple(row.fulfillment_location_kinds),
     )
+    provider, account_id, multicapture = row.payment_provider or (None, None, None)
     pickup = None
     if row.pickup is not None:
         pickup = (row.pickup[0], row.pickup[1], tuple(row.pickup[2]))
@@ -147,6 +164,9 @@ def capture_context_from(rows: Sequence[Any], channel: str) -> CaptureContext:
         high_demand_skus=frozenset(sku[1] for sku in row.skus if sku[4]),
         routing_config=row.routing_config,
         fraud_rules={r[0]: RuleSetting(r[1], r[2]) for r in row.fraud_rules or ()},
+        payment_provider=provider,
+        payment_account_id=account_id,
+        payment_multicapture=multicapture,
     )
 
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from orderly.orders.domain import DeliveryMethod, HoldReason, OrderStatus, PaymentStatus
 
@@ -63,6 +70,13 @@ class PaymentIn(Closed):
     amount: Amount = "0"
     method: ShortText | None = None
     reference: ShortText | None = None
+    # When the provider's authorization lapses, if the storefront knows it (Stripe's
+    # `capture_before`); otherwise the provider's usual window is assumed.
+    authorization_expires_at: AwareDatetime | None = None
+
+
+# An order paid by several means (a gift card and a card, cash and a card) lists them here.
+MAX_PAYMENTS = 10
 
 
 class OrderIn(Closed):
@@ -77,11 +91,28 @@ class OrderIn(Closed):
     lines: list[OrderLineIn] = Field(min_length=1)
     shipping_price: Amount = "0"
     payment: PaymentIn = Field(default_factory=PaymentIn)
+    payments: list[PaymentIn] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_PAYMENTS,
+        description="Split tenders, instead of `payment`: each taken by its own means.",
+    )
     notes: Annotated[str, StringConstraints(max_length=4000)] | None = None
     tags: list[Annotated[str, StringConstraints(min_length=1, max_length=50)]] = Field(
         default_factory=list, max_length=20
     )
     requested_delivery_date: date | None = None
+
+    @property
+    def tenders(self) -> list[PaymentIn]:
+        """The order's payments as sent: `payments`, or the one `payment`."""
+        return self.payments if self.payments is not None else [self.payment]
+
+    @model_validator(mode="after")
+    def _one_way_to_pay(self) -> OrderIn:
+        if self.payments is not None and "payment" in self.model_fields_set:
+            raise ValueError("send either payment or payments, not both")
+        return self
 
     @model_validator(mode="after")
     def _delivery_needs_a_destination(self) -> OrderIn:
@@ -114,10 +145,33 @@ class OrderLineOut(BaseModel):
 
 
 class PaymentOut(BaseModel):
+    """The order's payments summed up (its first payment's method and reference)."""
+
     status: PaymentStatus
     amount: str
     method: str | None
     reference: str | None
+    authorized: str
+    captured: str
+    refunded: str
+
+
+class OrderPaymentOut(BaseModel):
+    """One of the order's payments: what it was for, and what its provider authorized,
+    captured and refunded. `problem` says what a person must look at."""
+
+    position: int
+    method: str | None
+    provider: str
+    reference: str | None
+    status: PaymentStatus
+    amount: str
+    authorized: str
+    captured: str
+    refunded: str
+    authorization_expires_at: datetime | None
+    multicapture: bool
+    problem: str | None
 
 
 class CustomerOut(BaseModel):
@@ -146,6 +200,7 @@ class OrderOut(BaseModel):
     shipping: str
     total: str
     payment: PaymentOut
+    payments: list[OrderPaymentOut]
     notes: str | None
     tags: list[str]
     requested_delivery_date: date | None

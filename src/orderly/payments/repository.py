@@ -20,43 +20,77 @@ async def refund_by_key(conn: AsyncConnection, org_id: int, key: str) -> dict[st
 
 
 async def refunded_total(conn: AsyncConnection, org_id: int, order_id: int) -> int:
+    """What the order's refunds gave back, or are giving back (pending)."""
     total = (
         await conn.execute(
             sa.select(sa.func.coalesce(sa.func.sum(refunds.c.amount_minor), 0)).where(
                 refunds.c.org_id == org_id,
                 refunds.c.order_id == order_id,
-                refunds.c.status == "succeeded",
+                refunds.c.status != "failed",
             )
         )
     ).scalar_one()
     return int(total)
 
 
-# The guard: a refund row exists only if, with it, the order's refunds stay within what was
-# paid. The caller holds the order row's lock, so two refunds cannot both pass.
-_INSERT_GUARDED = sa.text(
+# Written `pending`, before any provider hears of it; the caller holds the order row's lock and
+# has checked the amount against what the payments may still give back (whose table's check is
+# the last guard).
+_INSERT = sa.text(
     """
     INSERT INTO refunds (org_id, order_id, return_id, amount_minor, currency, destination,
                          provider, provider_reference, status, idempotency_key, reason,
                          created_by)
-    SELECT :org_id, :order_id, CAST(:return_id AS bigint), CAST(:amount AS bigint),
-           CAST(:currency AS text), CAST(:destination AS text), CAST(:provider AS text),
-           CAST(:provider_reference AS text), 'succeeded', CAST(:key AS text),
-           CAST(:reason AS text), CAST(:actor AS text)
-     WHERE :paid - (SELECT coalesce(sum(amount_minor), 0) FROM refunds
-                     WHERE org_id = :org_id AND order_id = :order_id
-                       AND status = 'succeeded') >= :amount
-        ON CONFLICT (org_id, idempotency_key) DO NOTHING
+    VALUES (:org_id, :order_id, CAST(:return_id AS bigint), CAST(:amount AS bigint),
+            CAST(:currency AS text), CAST(:destination AS text), CAST(:provider AS text),
+            CAST(:provider_reference AS text), 'pending', CAST(:key AS text),
+            CAST(:reason AS text), CAST(:actor AS text))
     RETURNING *
     """
 )
 
 
-async def insert_refund(
-    conn: AsyncConnection, *, paid_minor: int, values: dict[str, Any]
-) -> dict[str, Any] | None:
-    row = (await conn.execute(_INSERT_GUARDED, {**values, "paid": paid_minor})).first()
-    return dict(row._mapping) if row else None
+async def insert_refund(conn: AsyncConnection, values: dict[str, Any]) -> dict[str, Any]:
+    return dict((await conn.execute(_INSERT, values)).one()._mapping)
+
+
+async def finish_refund(
+    conn: AsyncConnection, refund_id: int, provider_reference: str | None
+) -> dict[str, Any]:
+    """The refund once its parts were sent: succeeded when none waits for a provider."""
+    await settle_refund(conn, refund_id, succeeded=True)
+    row = await conn.execute(
+        sa.update(refunds)
+        .where(refunds.c.id == refund_id)
+        .values(
+            provider_reference=sa.func.coalesce(refunds.c.provider_reference, provider_reference)
+        )
+        .returning(refunds)
+    )
+    return dict(row.one()._mapping)
+
+
+async def settle_refund(conn: AsyncConnection, refund_id: int | None, *, succeeded: bool) -> None:
+    """A refund fails when any of its operations was declined, and succeeds once the last
+    of them has."""
+    if refund_id is None:
+        return
+    if not succeeded:
+        await conn.execute(
+            sa.update(refunds).where(refunds.c.id == refund_id).values(status="failed")
+        )
+        return
+    await conn.execute(
+        sa.text(
+            """
+            UPDATE refunds SET status = 'succeeded'
+             WHERE id = :id AND status = 'pending'
+               AND NOT EXISTS (SELECT 1 FROM payment_operations
+                                WHERE refund_id = :id AND status = 'pending')
+            """
+        ),
+        {"id": refund_id},
+    )
 
 
 async def list_refunds(conn: AsyncConnection, org_id: int, order_id: int) -> list[dict[str, Any]]:

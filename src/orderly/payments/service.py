@@ -1,5 +1,5 @@
-"""Refunds through the payment provider port, or to store credit; never more than was paid,
-and at most once per idempotency key. Voids of authorisations that were never captured."""
+"""Refunds through the payment provider port, or to store credit: never more than was captured,
+and at most once per idempotency key; and giving back what a cancelled order holds."""
 
 from __future__ import annotations
 
@@ -8,32 +8,29 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.channels import service as channels
 from orderly.kit.db import Transaction
 from orderly.kit.money import from_minor
 from orderly.orders import timeline as order_timeline
 from orderly.orders.domain import PaymentStatus
 from orderly.orders.payments_status import (
-    OrderPayment,
+    Tender,
     lock_order_payment,
-    record_refunded_total,
-    record_voided,
+    record_amounts,
+    sum_up,
 )
+from orderly.payments import lifecycle
 from orderly.payments import repository as repo
 from orderly.payments.errors import (
-    PaymentProviderError,
     RefundDeclined,
     RefundExceedsCaptured,
     RefundKeyReused,
     StoreCreditUnavailable,
-    VoidDeclined,
 )
-from orderly.payments.registry import DEFAULT_PROVIDER, payment_provider
 from orderly.payments.schemas import RefundDestination, RefundOut, StoreCreditOut
 from orderly.payments.store_credit import STORE_CREDIT_METHOD, draw_at_commit
 from orderly.tenancy.domain import Principal
 
-STORE_CREDIT_PROVIDER = "store_credit"
+STORE_CREDIT_PROVIDER = lifecycle.STORE_CREDIT_PROVIDER
 # An order's `payment.method` that draws its payment from the customer's store credit.
 PAID_WITH_STORE_CREDIT = STORE_CREDIT_METHOD
 
@@ -60,11 +57,15 @@ async def refund_order(
     return_id: int | None = None,
     reason: str | None = None,
     made_by: str | None = None,
+    from_provider: str | None = None,
 ) -> IssuedRefund:
-    """Give money back on an order. The order row stays locked until commit, the refund row
-    is inserted only while the order's refunds stay within what was paid, and a key that
-    already refunded returns that refund. `made_by` records a refund already made elsewhere
-    (by the sales platform the customer paid): no provider is called."""
+    """Give money back on an order, from what its payments captured and have not given back:
+    the last payment first. The order row stays locked until commit, and a key that already
+    refunded returns that refund. A provider reached over the network is asked by a job (the
+    refund is `pending` until it answers); one that answers at once and declines refuses the
+    refund, and nothing is written. `made_by` records a refund already made elsewhere (by the
+    sales platform the customer paid): no provider is called. `from_provider` gives back only
+    what payments of that provider took."""
     org_id = principal.org_id
     payment = await lock_order_payment(conn, org_id, order_id)
     existing = await repo.refund_by_key(conn, org_id, idempotency_key)
@@ -74,19 +75,24 @@ async def refund_order(
                 "this refund key was used for another refund", field="idempotency_key"
             )
         return IssuedRefund(refund_out(existing), created=False)
-    refunded = await repo.refunded_total(conn, org_id, order_id)
-    if amount_minor <= 0 or amount_minor > payment.paid_minor - refunded:
-        raise _too_much(payment.paid_minor - refunded, payment.currency)
-    if made_by is not None:
-        provider_name, reference = made_by, None
-    else:
-        provider_name, reference = await _pay_out(
-            conn, principal, payment, amount_minor, destination, idempotency_key
+    tenders = [
+        t for t in reversed(payment.tenders) if from_provider is None or t.provider == from_provider
+    ]
+    left = sum(t.amounts.refundable_minor for t in tenders)
+    if amount_minor <= 0 or amount_minor > left:
+        raise _too_much(left, payment.currency, captured=payment.paid_minor > 0)
+    to_credit = destination is RefundDestination.STORE_CREDIT or all(
+        t.provider == STORE_CREDIT_PROVIDER for t in tenders
+    )
+    if to_credit and made_by is None and payment.customer_id is None:
+        raise StoreCreditUnavailable(
+            "the order has no customer to hold store credit", field="destination"
         )
+    parts = _parts(tenders, amount_minor)
+    provider_name = made_by or (STORE_CREDIT_PROVIDER if to_credit else parts[0][0].provider)
     row = await repo.insert_refund(
         conn,
-        paid_minor=payment.paid_minor,
-        values={
+        {
             "org_id": org_id,
             "order_id": order_id,
             "return_id": return_id,
@@ -94,30 +100,49 @@ async def refund_order(
             "currency": payment.currency,
             "destination": destination.value,
             "provider": provider_name,
-            "provider_reference": reference,
+            "provider_reference": None,
             "key": idempotency_key,
             "reason": reason,
             "actor": principal.actor,
         },
     )
-    if row is None:
-        raise _too_much(payment.paid_minor - refunded, payment.currency)
-    credited = provider_name == STORE_CREDIT_PROVIDER
+    credited = 0
+    references = []
+    for tender, part in parts:
+        if made_by is not None or to_credit or tender.provider == STORE_CREDIT_PROVIDER:
+            await record_amounts(conn, org_id, tender, refunded_minor=part)
+            credited += part if made_by is None else 0
+            continue
+        outcome = await lifecycle.submit_refund(
+            conn,
+            principal,
+            payment,
+            tender,
+            part,
+            refund_id=row["id"],
+            key=f"refund:{idempotency_key}:{tender.position}",
+            reason=reason,
+        )
+        if outcome is not None and not outcome.succeeded:
+            raise RefundDeclined(
+                f"the payment provider {tender.provider!r} declined the refund: {outcome.failure}"
+            )
+        if outcome is not None and outcome.reference:
+            references.append(outcome.reference)
     if credited and payment.customer_id is not None:
         await repo.add_store_credit(
             conn,
             org_id=org_id,
             customer_id=payment.customer_id,
             currency=payment.currency,
-            amount_minor=amount_minor,
+            amount_minor=credited,
             reason="refund",
             refund_id=row["id"],
             order_id=order_id,
             actor=principal.actor,
         )
-    status = await record_refunded_total(
-        conn, org_id, order_id, refunded_minor=refunded + amount_minor
-    )
+    row = await repo.finish_refund(conn, row["id"], references[0] if references else None)
+    status = await sum_up(conn, org_id, order_id)
     refund = refund_out(row)
     await order_timeline.append_events(
         conn,
@@ -133,6 +158,7 @@ async def refund_order(
                     "destination": destination.value,
                     "provider": provider_name,
                     "return_id": return_id,
+                    "status": refund.status,
                     "payment_status": status.value,
                 },
             )
@@ -140,6 +166,17 @@ async def refund_order(
         principal.actor,
     )
     return IssuedRefund(refund, created=True)
+
+
+def _parts(tenders: list[Tender], amount_minor: int) -> list[tuple[Tender, int]]:
+    """How a refund is shared over the payments given (the last one first)."""
+    parts = []
+    for tender in tenders:
+        part = min(amount_minor, tender.amounts.refundable_minor)
+        if part > 0:
+            parts.append((tender, part))
+            amount_minor -= part
+    return parts
 
 
 def spend_store_credit(
@@ -166,13 +203,12 @@ def spend_store_credit(
 async def give_back_store_credit(
     conn: AsyncConnection, principal: Principal, order_id: int, *, amount_minor: int | None = None
 ) -> None:
-    """A cancelled order that was paid with store credit gives back what it has not refunded
-    yet, to the customer's balance (a refund like any other: row, ledger entry, event); units
+    """A cancelled order gives back what its store credit payments have not refunded yet, to
+    the customer's balance (a refund like any other: row, ledger entry, event); units
     cancelled off an order give back `amount_minor`, their value, within the same bound."""
     payment = await lock_order_payment(conn, principal.org_id, order_id)
-    if payment.method != STORE_CREDIT_METHOD:
-        return
-    left = payment.paid_minor - await repo.refunded_total(conn, principal.org_id, order_id)
+    credit = [t for t in payment.tenders if t.provider == STORE_CREDIT_PROVIDER]
+    left = sum(t.amounts.refundable_minor for t in credit)
     amount = left if amount_minor is None else min(amount_minor, left)
     if amount <= 0:
         return
@@ -190,122 +226,38 @@ async def give_back_store_credit(
         destination=RefundDestination.ORIGINAL_PAYMENT,
         idempotency_key=key,
         reason="order cancelled" if amount_minor is None else "units cancelled",
+        from_provider=STORE_CREDIT_PROVIDER,
     )
 
 
 async def give_back_payment(
     conn: AsyncConnection, principal: Principal, order_id: int, *, key: str, reason: str
 ) -> PaymentStatus:
-    """Give back all the customer's money an order still holds, by the means it was taken: an
-    authorisation is voided at the provider, a capture is refunded (store credit to the
-    customer's balance) less what was refunded already. Returns the payment status after."""
+    """Give back all the customer's money a cancelled order still holds: the cancellation
+    released its authorizations (`release_authorization`), and what was captured is refunded
+    (store credit to the customer's balance) less what was refunded already. Returns the
+    payment status after."""
     payment = await lock_order_payment(conn, principal.org_id, order_id)
-    if payment.status is PaymentStatus.AUTHORIZED:
-        await _void(conn, principal, payment, key=key, reason=reason)
-        return PaymentStatus.VOIDED
-    left = payment.paid_minor - await repo.refunded_total(conn, principal.org_id, order_id)
-    if left <= 0:
-        return payment.status
-    await refund_order(
-        conn,
-        principal,
-        order_id=order_id,
-        amount_minor=left,
-        destination=RefundDestination.ORIGINAL_PAYMENT,
-        idempotency_key=key,
-        reason=reason,
-    )
-    return PaymentStatus.REFUNDED
+    if payment.refundable_minor > 0:
+        await refund_order(
+            conn,
+            principal,
+            order_id=order_id,
+            amount_minor=payment.refundable_minor,
+            destination=RefundDestination.ORIGINAL_PAYMENT,
+            idempotency_key=key,
+            reason=reason,
+        )
+    return (await lock_order_payment(conn, principal.org_id, order_id)).status
 
 
 async def release_authorization(
     conn: AsyncConnection, principal: Principal, order_id: int, *, reason: str
 ) -> None:
-    """Void the order's authorized payment at its provider (a cancelled order captures
-    nothing); a payment in any other state is left as it is. A provider that declines or
-    fails does not stop the cancellation: `payment.void_failed` tells a person, and the
-    payment stays authorized until its authorization lapses."""
-    payment = await lock_order_payment(conn, principal.org_id, order_id)
-    if payment.status is not PaymentStatus.AUTHORIZED:
-        return
-    try:
-        async with conn.begin_nested():
-            await _void(conn, principal, payment, key=f"cancel:{order_id}", reason=reason)
-    except (VoidDeclined, PaymentProviderError) as error:
-        await order_timeline.append_events(
-            conn,
-            principal.org_id,
-            order_id,
-            [("payment.void_failed", {"reason": reason, "problem": error.detail})],
-            principal.actor,
-        )
-
-
-async def _void(
-    conn: AsyncConnection, principal: Principal, payment: OrderPayment, *, key: str, reason: str
-) -> None:
-    """Release an authorisation at the channel's provider; a decline writes nothing."""
-    name = await _provider_name(conn, principal, payment)
-    try:
-        result = await payment_provider(name).void(payment.reference, key)
-    except Exception as exc:
-        raise PaymentProviderError(f"the payment provider {name!r} failed: {exc}") from None
-    if not result.succeeded:
-        raise VoidDeclined(
-            f"the payment provider {name!r} declined to void the payment: {result.failure_reason}"
-        )
-    await record_voided(conn, principal.org_id, payment.order_id)
-    await order_timeline.append_events(
-        conn,
-        principal.org_id,
-        payment.order_id,
-        [
-            (
-                "payment.voided",
-                {
-                    "amount": from_minor(payment.amount_minor, payment.currency),
-                    "currency": payment.currency,
-                    "provider": name,
-                    "provider_reference": result.provider_reference,
-                    "reason": reason,
-                },
-            )
-        ],
-        principal.actor,
-    )
-
-
-async def _provider_name(conn: AsyncConnection, principal: Principal, payment: OrderPayment) -> str:
-    settings = await channels.channel_settings(conn, principal.org_id, payment.channel_id)
-    return str(settings.get("payment_provider") or DEFAULT_PROVIDER)
-
-
-async def _pay_out(
-    conn: AsyncConnection,
-    principal: Principal,
-    payment: Any,
-    amount_minor: int,
-    destination: RefundDestination,
-    key: str,
-) -> tuple[str, str | None]:
-    if destination is RefundDestination.STORE_CREDIT or payment.method == STORE_CREDIT_METHOD:
-        # An order paid with store credit is refunded to it: that was its original payment.
-        if payment.customer_id is None:
-            raise StoreCreditUnavailable(
-                "the order has no customer to hold store credit", field="destination"
-            )
-        return STORE_CREDIT_PROVIDER, None
-    name = await _provider_name(conn, principal, payment)
-    provider = payment_provider(name)
-    try:
-        result = await provider.refund(payment.reference, amount_minor, payment.currency, key)
-    except Exception as exc:
-        raise PaymentProviderError(f"the payment provider {name!r} failed: {exc}") from None
-    if not result.succeeded:
-        raise RefundDeclined(
-            f"the payment provider {name!r} declined the refund: {result.failure_reason}"
-        )
-    return name, result.provider_reference
+    """Release what the order's payments still hold authorized (a cancelled order captures
+    nothing). A provider that declines does not stop the cancellation: the payment notes the
+    problem for a person, and `payment.void_declined` is on the timeline."""
+    await lifecycle.release_authorizations(conn, principal, order_id, reason=reason)
 
 
 async def refunded_minor(conn: AsyncConnection, org_id: int, order_id: int) -> int:
@@ -352,7 +304,13 @@ async def store_credit_of_order_customer(
     return await store_credit(conn, org_id, payment.customer_id)
 
 
-def _too_much(left_minor: int, currency: str) -> RefundExceedsCaptured:
+def _too_much(left_minor: int, currency: str, *, captured: bool) -> RefundExceedsCaptured:
+    if not captured:
+        return RefundExceedsCaptured(
+            "nothing of the order's payment was captured yet: cancel the order or its units "
+            "instead, which releases the authorization",
+            field="amount",
+        )
     left = from_minor(max(left_minor, 0), currency)
     return RefundExceedsCaptured(
         f"the order can refund at most {left} {currency} more", field="amount"

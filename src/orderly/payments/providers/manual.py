@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 
-from orderly.payments.base import PaymentResult, RefundResult
+from orderly.payments.base import Authorization, PaymentResult, RefundResult
 
 
 def _reference(kind: str, idempotency_key: str) -> str:
@@ -15,6 +15,10 @@ def _reference(kind: str, idempotency_key: str) -> str:
 
 class ManualProvider:
     name = "manual"
+    remote = False
+    # Money that moves offline is taken as the goods leave, shipment by shipment.
+    multicapture = True
+    can_reauthorize = False
 
     async def refund(
         self,
@@ -31,8 +35,19 @@ class ManualProvider:
         amount_minor: int,
         currency: str,
         idempotency_key: str,
+        *,
+        final: bool = True,
     ) -> PaymentResult:
         return PaymentResult(True, _reference("capture", idempotency_key))
 
     async def void(self, payment_reference: str | None, idempotency_key: str) -> PaymentResult:
         return PaymentResult(True, _reference("void", idempotency_key))
+
+    async def reauthorize(
+        self,
+        payment_reference: str | None,
+        amount_minor: int,
+        currency: str,
+        idempotency_key: str,
+    ) -> Authorization:
+        return Authorization(False, None, "a manual payment is renewed by a person, offline")

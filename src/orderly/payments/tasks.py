@@ -1,0 +1,30 @@
+"""Payment jobs: send an operation to a provider reached over the network, and watch the
+authorizations that are about to lapse."""
+
+from __future__ import annotations
+
+import functools
+
+import procrastinate
+
+from orderly.kit.jobs import worker_database
+from orderly.kit.vault import Vault, vault_for
+from orderly.payments import lifecycle
+from orderly.settings import Settings, environment_database_url
+
+blueprint = procrastinate.Blueprint()
+
+
+@functools.cache
+def _vault() -> Vault:
+    return vault_for(Settings())
+
+
+@blueprint.task(
+    name="run_operation",
+    retry=procrastinate.RetryStrategy(max_attempts=8, exponential_wait=15),
+)
+async def run_operation(operation_id: int) -> str:
+    return await lifecycle.run_operation(
+        worker_database(environment_database_url), _vault(), operation_id
+    )
