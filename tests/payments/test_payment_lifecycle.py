@@ -5,6 +5,7 @@ tenders, and sent by a job to a provider reached over the network."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -305,3 +306,71 @@ async def _events(db: Database, org: Org, order_id: int) -> list[dict[str, Any]]
             {"o": order_id},
         )
         return [{"type": r.type, "data": r.data} for r in rows]
+
+
+class RenewingProvider(RecordingProvider):
+    name = "renewing"
+    can_reauthorize = True
+
+    async def reauthorize(
+        self, reference: str | None, amount: int, currency: str, key: str
+    ) -> Authorization:
+        self.calls.append(("reauthorize", amount, True))
+        return Authorization(True, datetime(2031, 1, 1, tzinfo=UTC))
+
+
+class TestAuthorizationsThatLapse:
+    """The hourly watch, run at a given time: an order placed with an authorization that lapses
+    soon, and never shipped (a backorder, a staged line)."""
+
+    async def _placed(self, db: Database, org: Org, expires: datetime) -> dict[str, Any]:
+        await _shop(db, org)
+        return await _place(
+            db, org, payment={**TOTAL, "authorization_expires_at": expires.isoformat()}
+        )
+
+    async def test_one_about_to_lapse_is_flagged_for_a_person(
+        self, db: Database, org: Org, client: httpx.AsyncClient
+    ) -> None:
+        now = datetime.now(UTC)
+        placed = await self._placed(db, org, now + timedelta(hours=5))
+        await lifecycle.watch_authorizations(db, now)
+        flagged = await order_view(db, org, placed["id"])
+        assert flagged["payments"][0]["status"] == "authorized"
+        assert "ship and capture before" in flagged["payments"][0]["problem"]
+        await lifecycle.watch_authorizations(db, now)  # flagged once
+        events = [e["type"] for e in await _events(db, org, placed["id"])]
+        assert events.count("payment.authorization_lapsing") == 1
+
+    async def test_one_that_lapsed_is_released_and_flagged(
+        self, db: Database, org: Org, client: httpx.AsyncClient
+    ) -> None:
+        now = datetime.now(UTC)
+        placed = await self._placed(db, org, now + timedelta(hours=5))
+        await lifecycle.watch_authorizations(db, now + timedelta(hours=6))
+        lapsed = await order_view(db, org, placed["id"])
+        assert lapsed["payments"][0]["status"] == "voided"
+        assert "ask the customer to pay again" in lapsed["payments"][0]["problem"]
+        # Shipping now captures nothing: the money is no longer held.
+        await _ship_from(db, org, placed["id"], "WH1")
+        shipped = await order_view(db, org, placed["id"])
+        assert shipped["payment"]["captured"] == "0.00"
+        events = [e["type"] for e in await _events(db, org, placed["id"])]
+        assert "payment.authorization_expired" in events and "payment.uncollected" in events
+
+    async def test_a_provider_that_can_renews_it(
+        self, db: Database, org: Org, client: httpx.AsyncClient
+    ) -> None:
+        provider = RenewingProvider()
+        register_provider("renewing", lambda _account: provider)
+        try:
+            await set_channel_settings(db, org, "web", {"payment_provider": "renewing"})
+            now = datetime.now(UTC)
+            placed = await self._placed(db, org, now + timedelta(hours=5))
+            await lifecycle.watch_authorizations(db, now)
+        finally:
+            register_provider("renewing", None)
+        renewed = await order_view(db, org, placed["id"])
+        assert renewed["payments"][0]["problem"] is None
+        assert renewed["payments"][0]["authorization_expires_at"].startswith("2031-01-01")
+        assert provider.calls == [("reauthorize", 4498, True)]

@@ -6,6 +6,7 @@ docs/payments.md, "The lifecycle"."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -308,3 +309,74 @@ async def run_operation(database: Database, vault: Vault, operation_id: int) -> 
         )
         await _record(tx.connection, operation.actor, operation, tender, outcome)
     return "succeeded" if outcome.succeeded else "declined"
+
+
+# An authorization is looked at this long before it lapses: time enough to ship and capture.
+LAPSE_WARNING = timedelta(hours=24)
+
+
+async def watch_authorizations(database: Database, now: datetime) -> int:
+    """Authorizations of unshipped units about to lapse are renewed where the provider allows
+    it (one answering at once), else flagged on the payment for a person, who ships and
+    captures in time or asks the customer to pay again; one that has lapsed is released (the
+    provider let it go) and flagged. Returns how many payments were looked at."""
+    async with database.transaction() as tx:
+        due = await order_payments.lapsing_authorizations(tx.connection, now + LAPSE_WARNING)
+    for org_id, order_id, payment_id in due:
+        async with database.transaction() as tx:
+            await _watch(tx.connection, org_id, order_id, payment_id, now)
+    return len(due)
+
+
+async def _watch(
+    conn: AsyncConnection, org_id: int, order_id: int, payment_id: int, now: datetime
+) -> None:
+    await order_payments.lock_order_payment(conn, org_id, order_id)
+    tender = await order_payments.tender_by_id(conn, org_id, payment_id)
+    expires = tender.authorization_expires_at
+    if tender.status not in CAPTURABLE or expires is None:
+        return
+    when = expires.isoformat(timespec="minutes")
+    if expires <= now:
+        await order_payments.record_amounts(conn, org_id, tender, released=True)
+        problem = (
+            f"the authorization lapsed at {when} before the order shipped: ask the customer to "
+            "pay again"
+        )
+        await order_payments.note_authorization(conn, tender, expires_at=None)
+        await order_payments.note_problem(conn, tender, problem)
+        await _flag(conn, org_id, order_id, tender, "payment.authorization_expired", when)
+        return
+    if tender.problem is not None:
+        return  # flagged before
+    if not is_remote(tender.provider):
+        provider = payment_provider(tender.provider)
+        if provider.can_reauthorize:
+            renewed = await provider.reauthorize(
+                tender.reference,
+                tender.authorized_minor - tender.captured_minor,
+                tender.currency,
+                f"{org_id}:reauthorize:{payment_id}:{when}",
+            )
+            if renewed.succeeded:
+                await order_payments.note_authorization(conn, tender, expires_at=renewed.expires_at)
+                await _flag(conn, org_id, order_id, tender, "payment.reauthorized", when)
+                return
+    problem = (
+        f"the authorization lapses at {when}: ship and capture before, or ask the customer to "
+        "pay again"
+    )
+    await order_payments.note_problem(conn, tender, problem)
+    await _flag(conn, org_id, order_id, tender, "payment.authorization_lapsing", when)
+
+
+async def _flag(
+    conn: AsyncConnection, org_id: int, order_id: int, tender: Tender, event: str, when: str
+) -> None:
+    await order_timeline.append_events(
+        conn,
+        org_id,
+        order_id,
+        [(event, {"payment": tender.position, "provider": tender.provider, "expires_at": when})],
+        "system:payments",
+    )

@@ -1,9 +1,10 @@
-"""Payment jobs: send an operation to a provider reached over the network, and watch the
-authorizations that are about to lapse."""
+"""Payment jobs: send an operation to a provider reached over the network, and, every hour,
+watch the authorizations that are about to lapse."""
 
 from __future__ import annotations
 
 import functools
+from datetime import UTC, datetime
 
 import procrastinate
 
@@ -27,4 +28,13 @@ def _vault() -> Vault:
 async def run_operation(operation_id: int) -> str:
     return await lifecycle.run_operation(
         worker_database(environment_database_url), _vault(), operation_id
+    )
+
+
+@blueprint.periodic(cron="7 * * * *")
+@blueprint.task(name="watch_authorizations", queueing_lock="payments_watch_authorizations")
+async def watch_authorizations(timestamp: int) -> int:
+    """Every hour: authorizations about to lapse are renewed or flagged (docs/payments.md)."""
+    return await lifecycle.watch_authorizations(
+        worker_database(environment_database_url), datetime.fromtimestamp(timestamp, UTC)
     )
