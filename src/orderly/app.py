@@ -31,7 +31,10 @@ from orderly.orders.endpoints import router as orders
 from orderly.outside.endpoints import router as outside
 from orderly.outside.hooks import hooks as provider_hooks
 from orderly.outside.pages import public_router as drop_ship_page
+from orderly.payments.account_endpoints import router as payment_accounts
 from orderly.payments.endpoints import router as payments
+from orderly.payments.hooks import hooks as payment_hooks
+from orderly.pos.endpoints import router as point_of_sale
 from orderly.reporting.endpoints import router as reports
 from orderly.returns.endpoints import router as returns
 from orderly.returns.pages import public_router as return_page
@@ -130,6 +133,8 @@ def _include_routers(app: FastAPI) -> None:
         automation,
         returns,
         payments,
+        payment_accounts,
+        point_of_sale,
         reports,
         notifications,
     )
@@ -137,6 +142,7 @@ def _include_routers(app: FastAPI) -> None:
         app.include_router(router, prefix="/v1")
     # Before the platforms' `/hooks/{platform}/...`, which would take `outside` for a platform.
     app.include_router(provider_hooks)
+    app.include_router(payment_hooks)
     app.include_router(connection_hooks)
     app.include_router(tracking_page)
     app.include_router(return_page)

@@ -42,10 +42,29 @@ class TestCreate:
             "country_of_origin": None,
             "high_demand": False,
             "active": True,
+            "list_price": None,
         }
         fetched = await client.get(f"/v1/products/{body['id']}", headers=org.headers)
         assert fetched.status_code == 200
         assert fetched.json() == body
+
+    async def test_a_list_price_is_kept_in_its_currency_changed_and_taken_away(
+        self, client: httpx.AsyncClient, org: Org
+    ) -> None:
+        body = await create(client, org, list_price={"amount": "19.9", "currency": "USD"})
+        assert body["list_price"] == {"amount": "19.90", "currency": "USD"}
+        path = f"/v1/products/{body['id']}"
+        yen = await client.patch(
+            path, json={"list_price": {"amount": "1500", "currency": "JPY"}}, headers=org.headers
+        )
+        assert yen.json()["list_price"] == {"amount": "1500", "currency": "JPY"}
+        cents = await client.patch(
+            path, json={"list_price": {"amount": "15.5", "currency": "JPY"}}, headers=org.headers
+        )
+        assert cents.status_code == 422
+        assert problem_fields(cents)[0].startswith("list_price")
+        gone = await client.patch(path, json={"list_price": None}, headers=org.headers)
+        assert gone.json()["list_price"] is None
 
     async def test_skus_of_one_style_share_a_product(
         self, client: httpx.AsyncClient, org: Org

@@ -207,7 +207,12 @@ async def walk(client: httpx.AsyncClient, db: Database, settings: Settings) -> W
             password=PASSWORD, role=Role.VIEWER,
         )  # fmt: skip
     returned = await _ok(await client.get(f"/v1/returns/{world.ids['return_id']}", headers=h), 200)
-    order_ids = [world.ids["order_id"], returned["order_id"], *(o["id"] for o in b_orders)]
+    order_ids = [
+        world.ids["order_id"],
+        returned["order_id"],
+        world.ids["sale_id"],
+        *(o["id"] for o in b_orders),
+    ]
     numbers = [(await _ok(await client.get(f"/v1/orders/{i}", headers=h), 200))["number"]
                for i in order_ids]  # fmt: skip
     # The world's markers, but for what the whole organization shares.
@@ -228,6 +233,7 @@ async def walk(client: httpx.AsyncClient, db: Database, settings: Settings) -> W
         **{k: world.ids[k] for k in ("return_id", "po_id", "webhook_id", "delivery_id", "key_id")},
         "connection_id": world.ids["connection_id"],
         "difference_id": world.ids["difference_id"],
+        "sale_id": world.ids["sale_id"],
         "decision": "accept",
         "code": f"DS{B}",  # B's supplier: a location with a provider, for its pages too
         "kind": KIND,

@@ -98,6 +98,28 @@ async def test_secrets_stay_secret(
         headers=h,
     )
 
+    secrets["payment secret key"] = "sk_test_" + "7" * 32
+    secrets["payment webhook secret"] = "whsec_" + "8" * 32
+    account = await call(
+        "POST",
+        "/v1/payment-accounts",
+        json={
+            "code": "stripe-main",
+            "provider": "stripe",
+            "credentials": {
+                "secret_key": secrets["payment secret key"],
+                "webhook_secret": secrets["payment webhook secret"],
+            },
+        },
+        headers=h,
+    )
+    assert account.status_code == 201, account.text
+    await call("GET", "/v1/payment-accounts", headers=h)
+    unsigned = await call(
+        "POST", f"/hooks/payments/stripe/{account.json()['id']}", content=b'{"id": "evt_1"}'
+    )
+    assert unsigned.status_code == 400
+
     hook = await call("GET", "/v1/tracking/webhook", headers=h)
     secrets["tracking secret"] = hook.json()["secret"]
     shown_once["tracking secret"] = "GET /v1/tracking/webhook"  # its settings page, for admins

@@ -129,6 +129,23 @@ async def _drop_ship(
     return f"DS-{fo['id']}", differences["items"][0]["id"]
 
 
+async def _counter_sale(
+    client: httpx.AsyncClient, db: Database, org: Org, tag: str
+) -> dict[str, Any]:
+    """A sale at store ST{tag}'s till, paid in cash."""
+    await create_location(db, org, f"ST{tag}", kind="store", capabilities=("pickup",))
+    await create_sku(db, org, f"TIL{tag}", list_price={"amount": "3.00", "currency": "USD"})
+    await receive_stock(db, org, f"TIL{tag}", f"ST{tag}", 5)
+    await create_channel(db, org, f"POS{tag}", kind="pos")
+    body = {
+        "location": f"ST{tag}",
+        "channel": f"POS{tag}",
+        "lines": [{"sku": f"TIL{tag}"}],
+        "tenders": [{"method": "cash", "amount": "3.00"}],
+    }
+    return await _ok(await client.post("/v1/pos/sales", json=body, headers=org.headers))
+
+
 async def build_world(
     client: httpx.AsyncClient, db: Database, tag: str, settings: Settings
 ) -> World:
@@ -191,6 +208,7 @@ async def build_world(
     )
     purchase_order = await _purchase_order(client, db, org, tag)
     po_number, difference_id = await _drop_ship(client, db, org, tag, settings)
+    sale = await _counter_sale(client, db, org, tag)
     connection = await _ok(
         await client.post(
             "/v1/connections",
@@ -251,6 +269,7 @@ async def build_world(
         "event_id": event_row_id or 0,
         "po_number": po_number,
         "difference_id": difference_id,
+        "sale_id": sale["order"]["id"],
     }
     world.markers = {
         f"WH{tag}", f"SKU{tag}", f"CH{tag}", f"EXT{tag}", f"BR{tag}",
@@ -258,5 +277,6 @@ async def build_world(
         f"car{tag.lower()}", f"hooks.example.com/{tag}", f"RMA{tag}", f"SUP{tag}",
         purchase_order["number"], f"TPL{tag}", return_label["tracking_number"],
         f"conn{tag.lower()}.myshopify.com", f"DSK{tag}", f"DSO{tag}", f"ds{tag.lower()}.example",
+        f"TIL{tag}",
     }  # fmt: skip
     return world

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from orderly.kit.db import Database
+from orderly.payments import lifecycle
 from tests.factories import place_order
 from tests.web.shop import Shop, place_pickup, sign_in
 
@@ -176,3 +178,31 @@ async def test_a_split_order_shows_a_limited_user_their_locations_work_only(
     assert page.status_code == 200
     assert f'#fo-{by_location["ST1"]}"' in page.text
     assert f'#fo-{by_location["WH1"]}"' not in page.text
+
+
+async def test_the_order_page_shows_each_payment_and_what_a_person_must_look_at(
+    db: Database, web: httpx.AsyncClient, shop: Shop
+) -> None:
+    now = datetime.now(UTC)
+    order = await place_order(
+        db,
+        shop.org,
+        [("MUG", 2)],
+        payments=[
+            {"status": "captured", "amount": "10.00", "method": "gift_card", "reference": "GC-77"},
+            {
+                "status": "authorized",
+                "amount": "29.98",
+                "method": "card",
+                "reference": "pi_page",
+                "authorization_expires_at": (now + timedelta(hours=3)).isoformat(),
+            },
+        ],
+    )
+    await lifecycle.watch_authorizations(db, now)
+    await sign_in(web, shop, "viewer")
+    page = await web.get(f"/app/orders/{order['id']}")
+    assert page.status_code == 200
+    payments = page.text.split('id="payments"')[1].split("</ul>")[0]
+    assert "GC-77" in payments and "pi_page" in payments
+    assert "ship and capture before" in payments

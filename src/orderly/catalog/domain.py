@@ -52,6 +52,8 @@ class NewSku:
     hazmat: bool = False
     hs_code: str | None = None
     country_of_origin: str | None = None
+    list_price_minor: int | None = None
+    list_price_currency: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,10 +36,17 @@ skus = sa.Table(
     # Reserved without locking its stock rows while an order is planned (migration 0012).
     sa.Column("high_demand", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # The price a store charges at its counter (migration 0032), in minor units.
+    sa.Column("list_price_minor", sa.BigInteger),
+    sa.Column("list_price_currency", sa.CHAR(3)),
     created_at(),
     updated_at(),
     sa.UniqueConstraint("org_id", "code"),
     sa.CheckConstraint("weight_grams >= 0", name="weight"),
+    sa.CheckConstraint(
+        "(list_price_minor IS NULL) = (list_price_currency IS NULL) AND list_price_minor >= 0",
+        name="list_price",
+    ),
     sa.CheckConstraint("hs_code ~ '^[0-9]{6,10}$'", name="hs_code"),
     sa.CheckConstraint("country_of_origin ~ '^[A-Z]{2}$'", name="country_of_origin"),
 )

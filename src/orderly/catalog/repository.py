@@ -28,6 +28,8 @@ _SKU_VIEW: sa.Select[Any] = sa.select(
     skus.c.country_of_origin,
     skus.c.high_demand,
     skus.c.active,
+    skus.c.list_price_minor,
+    skus.c.list_price_currency,
     skus.c.created_at,
     skus.c.updated_at,
 ).join_from(skus, products, products.c.id == skus.c.product_id)
@@ -42,6 +44,8 @@ _WRITABLE = (
     "hazmat",
     "hs_code",
     "country_of_origin",
+    "list_price_minor",
+    "list_price_currency",
 )
 
 

@@ -11,9 +11,11 @@ from pydantic import (
     Field,
     StringConstraints,
     field_validator,
+    model_validator,
 )
 
 from orderly.catalog.domain import NewSku, is_valid_gtin
+from orderly.kit.money import MoneyError, from_minor, to_minor
 
 INT4_MAX = 2_147_483_647
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -87,6 +89,26 @@ HS_CODE = (
 ORIGIN = "Country where the goods were made (ISO 3166-1 alpha-2), declared to customs"
 
 
+class ListPrice(BaseModel):
+    """The price a store charges at its counter, e.g. {"amount": "19.99", "currency": "USD"}."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    amount: Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,4})?$")]
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
+
+    @model_validator(mode="after")
+    def _in_minor_units(self) -> ListPrice:
+        self.minor()
+        return self
+
+    def minor(self) -> int:
+        try:
+            return to_minor(self.amount, self.currency)
+        except MoneyError as exc:
+            raise ValueError(str(exc)) from None
+
+
 class ProductIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -104,6 +126,7 @@ class ProductIn(BaseModel):
     hs_code: HsCode | None = Field(None, description=HS_CODE)
     country_of_origin: CountryCode | None = Field(None, description=ORIGIN)
     high_demand: bool = Field(False, description=HIGH_DEMAND)
+    list_price: ListPrice | None = None
 
     def as_new_sku(self) -> NewSku:
         return NewSku(
@@ -118,6 +141,8 @@ class ProductIn(BaseModel):
             hazmat=self.hazmat,
             hs_code=self.hs_code,
             country_of_origin=self.country_of_origin,
+            list_price_minor=self.list_price.minor() if self.list_price else None,
+            list_price_currency=self.list_price.currency if self.list_price else None,
         )
 
 
@@ -137,6 +162,18 @@ class ProductPatch(BaseModel):
     hs_code: HsCode | None = Field(None, description=HS_CODE)
     country_of_origin: CountryCode | None = Field(None, description=ORIGIN)
     high_demand: bool | None = Field(None, description=HIGH_DEMAND)
+    list_price: ListPrice | None = Field(None, description="null takes the price away")
+
+    def values(self) -> dict[str, Any]:
+        """The columns to change."""
+        values: dict[str, Any] = self.model_dump(
+            exclude_unset=True, exclude={"product", "list_price"}
+        )
+        if "list_price" in self.model_fields_set:
+            price = self.list_price
+            values["list_price_minor"] = price.minor() if price else None
+            values["list_price_currency"] = price.currency if price else None
+        return values
 
     @field_validator("name", "product", "weight_grams", "hazmat", "high_demand")
     @classmethod
@@ -162,5 +199,17 @@ class ProductOut(BaseModel):
     country_of_origin: str | None
     high_demand: bool
     active: bool
+    list_price: ListPrice | None = None
     created_at: datetime
     updated_at: datetime
+
+    @model_validator(mode="before")
+    @classmethod
+    def _price_from_columns(cls, data: Any) -> Any:
+        if isinstance(data, BaseModel) or not hasattr(data, "get"):
+            return data
+        minor, currency = data.get("list_price_minor"), data.get("list_price_currency")
+        values = dict(data)
+        if minor is not None and currency is not None:
+            values["list_price"] = {"amount": from_minor(minor, currency), "currency": currency}
+        return values

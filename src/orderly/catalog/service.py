@@ -72,7 +72,7 @@ async def list_products(
 async def update_product(
     conn: AsyncConnection, org_id: int, sku_id: int, patch: ProductPatch
 ) -> ProductOut:
-    values: dict[str, Any] = patch.model_dump(exclude_unset=True, exclude={"product"})
+    values = patch.values()
     if patch.product is not None:
         name = patch.name or (await get_product(conn, org_id, sku_id)).name
         product_ids = await repository.ensure_products(

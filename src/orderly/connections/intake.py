@@ -28,6 +28,7 @@ from orderly.orders.domain import OrderStatus, PaymentStatus
 from orderly.orders.schemas import AddressIn, CustomerIn, OrderIn, OrderLineIn, PaymentIn
 from orderly.payments import service as payments
 from orderly.payments.schemas import RefundDestination
+from orderly.pos import sales as pos
 from orderly.sourcing.config import BackorderPolicy
 from orderly.tenancy.domain import Principal, Role
 
@@ -83,6 +84,8 @@ async def take_order(
     principal = Principal(
         org_id=connection.org_id, role=Role.ADMIN, actor=f"connection:{connection.id}"
     )
+    if order.handed_over_at is not None:
+        return await _take_counter_sale(tx, connection, order, settings, principal)
     captured = await capture_order(
         tx,
         principal,
@@ -110,6 +113,66 @@ async def take_order(
     )
     outcome = Outcome.CAPTURED if captured.created else Outcome.UNCHANGED
     return Intake(outcome, order_id=captured.order.id)
+
+
+async def _take_counter_sale(
+    tx: Transaction,
+    connection: Any,
+    order: ChannelOrder,
+    settings: ConnectionSettings,
+    principal: Principal,
+) -> Intake:
+    """A sale at the platform's register: recorded as handed over at the store its location
+    maps to (`location_map`), with the platform's prices, tax and payment."""
+    place = order.handed_over_at
+    stores = await pos.stores_among(
+        tx.connection, connection.org_id, settings.location_map.get(place or "", [])
+    )
+    if not stores:
+        return Intake(
+            Outcome.NEEDS_MAPPING,
+            detail=f"a counter sale at the platform's location {place}: map it to a store "
+            "in the connection's location_map",
+        )
+    sale = await pos.record_handover(
+        tx,
+        principal,
+        store_code=stores[0],
+        channel_code=connection.channel_code,
+        external_id=order.platform_order_id,
+        currency=order.currency,
+        lines=[
+            pos.HandedOverLine(
+                sku=str(line.sku),
+                quantity=line.quantity,
+                unit_price_minor=line.unit_price_minor,
+                discount_minor=line.discount_minor,
+                tax_minor=line.tax_minor,
+            )
+            for line in order.lines
+        ],
+        payment_method=order.payment_method,
+        payment_reference=order.payment_reference,
+        customer=CustomerIn(email=order.customer_email, name=order.customer_name)
+        if order.customer_email
+        else None,
+    )
+    await tx.send_queued()
+    await repo.save_connection_order(
+        tx.connection,
+        {
+            "org_id": connection.org_id,
+            "connection_id": connection.id,
+            "platform_order_id": order.platform_order_id,
+            "platform_number": order.number,
+            "order_id": sale.order.id,
+            "platform_updated_at": order.updated_at,
+            "lines": [
+                {"platform_line_id": line.platform_line_id, "sku": line.sku} for line in order.lines
+            ],
+        },
+    )
+    return Intake(Outcome.CAPTURED, order_id=sale.order.id)
 
 
 async def _apply_changes(

@@ -87,6 +87,9 @@ class ChannelOrder:
     payment_method: str | None = None
     payment_reference: str | None = None
     notes: str | None = None
+    # A sale at the platform's own counter: the platform location where the customer took the
+    # goods. Recorded as handed over at the store it maps to (docs/pos.md), never fulfilled.
+    handed_over_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -58,6 +58,8 @@ class RejectReason(StrEnum):
     NOT_FOUND = "not_found"
     DAMAGED = "damaged"
     NO_CAPACITY = "no_capacity"
+    # The store sold the units to a customer at its counter: they are sourced again.
+    SOLD_AT_COUNTER = "sold_at_counter"
     OTHER = "other"
 
     @property

@@ -1,6 +1,7 @@
-"""Stock that leaves a location: shipped parcels and collected pickups, and write-offs when a
-location finds fewer units than it counted; guarded statements in (sku, location) order with a
-ledger row per change, like the reservations (docs/fulfillment.md, "Stock").
+"""Stock that leaves a location: shipped parcels, collected pickups and sales at a store's
+counter, and write-offs when a location finds fewer units than it counted; guarded statements
+in (sku, location) order with a ledger row per change, like the reservations
+(docs/fulfillment.md, "Stock").
 """
 
 from __future__ import annotations
@@ -92,6 +93,86 @@ async def ship_stock(
     ).scalar_one()
     if not ok:
         raise StockNotReserved("fewer units are reserved at the location than are shipping")
+
+
+class ShelfEmpty(Conflict):
+    code = "stock_contention"
+
+
+_SELL = sa.text(
+    """
+    WITH selling AS (
+        SELECT sku_id, location_id, quantity
+          FROM unnest(CAST(:sku_ids AS bigint[]), CAST(:location_ids AS bigint[]),
+                      CAST(:quantities AS int[])) AS w(sku_id, location_id, quantity)
+    ),
+    locked AS MATERIALIZED (
+        SELECT sl.id, sl.sku_id, sl.location_id, sl.on_hand, sl.reserved
+          FROM stock_levels sl
+          JOIN selling w ON w.sku_id = sl.sku_id AND w.location_id = sl.location_id
+         WHERE sl.org_id = :org_id
+         ORDER BY sl.sku_id, sl.location_id
+           FOR UPDATE OF sl
+    ),
+    verdict AS (
+        SELECT count(l.id) FILTER (WHERE l.on_hand - l.reserved >= w.quantity) = count(*) AS ok
+          FROM selling w
+          LEFT JOIN locked l ON l.sku_id = w.sku_id AND l.location_id = w.location_id
+    ),
+    sold AS (
+        UPDATE stock_levels sl
+           SET on_hand = sl.on_hand - w.quantity, updated_at = now()
+          FROM selling w, verdict v, locked l
+         WHERE v.ok AND sl.id = l.id AND l.sku_id = w.sku_id AND l.location_id = w.location_id
+        RETURNING sl.sku_id, sl.location_id, w.quantity
+    ),
+    ledger AS (
+        INSERT INTO stock_ledger (org_id, sku_id, location_id, kind, on_hand_delta,
+                                  reserved_delta, reason, reference, order_id, actor)
+        SELECT :org_id, s.sku_id, s.location_id, 'shipped', -s.quantity, 0, 'counter_sale',
+               :reference, :order_id, :actor
+          FROM sold s
+    )
+    SELECT ok FROM verdict
+    """
+)
+
+
+async def sell_from_shelf(
+    conn: AsyncConnection,
+    *,
+    org_id: int,
+    requests: Iterable[StockRequest],
+    order_id: int,
+    reference: str,
+    actor: str,
+) -> None:
+    """Units a store sold at its counter leave its on-hand at once (ledger `shipped`, reason
+    `counter_sale`), never below what stays reserved there for other orders. All or nothing;
+    409 `stock_contention` (retryable) when another till took them meanwhile."""
+    merged = _merge(requests)
+    if not merged:
+        return
+    keys = sorted(merged)
+    ok = (
+        await conn.execute(
+            _SELL,
+            {
+                "org_id": org_id,
+                "sku_ids": [k[0] for k in keys],
+                "location_ids": [k[1] for k in keys],
+                "quantities": [merged[k] for k in keys],
+                "order_id": order_id,
+                "reference": reference,
+                "actor": actor,
+            },
+        )
+    ).scalar_one()
+    if not ok:
+        raise ShelfEmpty(
+            "another sale took these units meanwhile; retry the sale",
+            extra={"retryable": True},
+        )
 
 
 _WRITE_OFF = sa.text(

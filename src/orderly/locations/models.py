@@ -22,6 +22,9 @@ locations = sa.Table(
     sa.Column("daily_order_capacity", sa.Integer),
     sa.Column("priority", sa.Integer, nullable=False, server_default="100"),
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # The sales tax a store adds to what it sells at its counter, {"name", "rate"} with the
+    # rate in percent (migration 0032): nothing upstream computed it.
+    jsonb("sales_tax"),
     created_at(),
     updated_at(),
     sa.UniqueConstraint("org_id", "code"),

@@ -87,6 +87,20 @@ class Address(BaseModel):
     country: CountryCode
 
 
+class SalesTax(BaseModel):
+    """The sales tax a store adds at its counter, e.g. {"name": "NY sales tax", "rate":
+    "8.875"} (percent, on top of the price)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Text
+    rate: Annotated[
+        str,
+        StringConstraints(pattern=r"^(100(\.0{1,4})?|\d{1,2}(\.\d{1,4})?)$"),
+        Field(description="Percent, from 0 to 100 with up to 4 decimals", examples=["8.875"]),
+    ]
+
+
 class LocationIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -104,6 +118,7 @@ class LocationIn(BaseModel):
         None, description="Countries this location ships to; defaults to its own country"
     )
     group: Code | None = Field(None, description="Code of the location group it belongs to")
+    sales_tax: SalesTax | None = None
 
     @model_validator(mode="after")
     def _coordinates_come_in_pairs(self) -> Self:
@@ -128,6 +143,7 @@ class LocationPatch(BaseModel):
     priority: Priority | None = None
     ships_to: ShipsTo | None = None
     group: Code | None = None
+    sales_tax: SalesTax | None = None
 
     @field_validator("name", "kind", "address", "capabilities", "timezone", "priority", "ships_to")
     @classmethod
@@ -163,5 +179,6 @@ class LocationOut(BaseModel):
     daily_order_capacity: int | None
     priority: int
     active: bool
+    sales_tax: SalesTax | None = None
     created_at: datetime
     updated_at: datetime

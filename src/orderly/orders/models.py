@@ -148,6 +148,14 @@ order_payments = sa.Table(
     ),
     sa.CheckConstraint(f"status IN ({PAYMENT_STATUSES})", name="status"),
 )
+# A provider's webhook names the payment by its account and its reference there (Stripe's
+# PaymentIntent id).
+sa.Index(
+    "ix_order_payments_account_reference",
+    order_payments.c.account_id,
+    order_payments.c.reference,
+    postgresql_where=order_payments.c.account_id.is_not(None),
+)
 sa.Index(
     "ix_order_payments_expiring",
     order_payments.c.authorization_expires_at,

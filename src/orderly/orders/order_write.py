@@ -41,7 +41,7 @@ _WRITE = """
         INSERT INTO customers (org_id, email, name, phone, addresses)
         SELECT %(org_id)s, %(email)s, %(customer_name)s, %(customer_phone)s,
                CAST(%(customer_addresses)s AS jsonb)
-          FROM verdict WHERE verdict.ok
+          FROM verdict WHERE verdict.ok AND CAST(%(email)s AS text) IS NOT NULL
         ON CONFLICT (org_id, email) DO UPDATE
            SET name = coalesce(EXCLUDED.name, customers.name),
                phone = coalesce(EXCLUDED.phone, customers.phone),
@@ -58,9 +58,10 @@ _WRITE = """
         -- the record has one for every column), the customer's id from its row
         INSERT INTO orders
         SELECT r.*
-          FROM customer, record,
+          FROM record LEFT JOIN customer ON true,
                jsonb_populate_record(
                    NULL::orders, record.doc || jsonb_build_object('customer_id', customer.id)) AS r
+         WHERE (SELECT ok FROM verdict)
         RETURNING id
     ),
     lines AS (
@@ -86,9 +87,9 @@ _WRITE = """
     allocations AS (
         -- with the order's status and channel, copied for the lists by location (0014)
         INSERT INTO order_allocations (org_id, order_id, line_no, sku_id, location_id, quantity,
-                                       order_status, channel_id)
+                                       order_status, channel_id, status)
         SELECT %(org_id)s, %(id)s, a.line_no, a.sku_id, a.location_id, a.quantity,
-               %(status)s, %(channel_id)s
+               %(status)s, %(channel_id)s, %(allocation_status)s
           FROM allocated a
          WHERE (SELECT ok FROM verdict)
     ),
@@ -123,11 +124,14 @@ def write_order(
     events: Sequence[tuple[str, dict[str, Any]]],
     actor: str,
     reserve_last: bool = False,
+    handed_over: bool = False,
 ) -> None:
     """Reserve the order's stock and store it, all or nothing, with COMMIT: a reservation that
     finds the stock taken meanwhile refuses the transaction (409 `stock_contention`, retryable).
     With ``reserve_last`` (SKUs in high demand) the reservations are the last statement before
-    COMMIT, so that their rows stay locked as briefly as can be."""
+    COMMIT, so that their rows stay locked as briefly as can be. A ``handed_over`` order (a sale
+    at a store's counter) reserves nothing: its units left the shelf with the customer, and its
+    allocations are written shipped."""
     refusal = StockContention(
         "stock for this order changed while it was captured; retry the request",
         extra={"retryable": True},
@@ -151,6 +155,7 @@ def write_order(
         "alloc_sku_ids": int_array(a.sku_id for a in allocations),
         "alloc_location_ids": int_array(a.location_id for a in allocations),
         "alloc_quantities": int_array(a.quantity for a in allocations),
+        "allocation_status": "shipped" if handed_over else "reserved",
         "events": orjson.dumps(events).decode(),
         "actor": actor,
         "order_id": order.id,
@@ -158,7 +163,9 @@ def write_order(
         "refusal_code": refusal.code,
         "refusal_detail": refusal.detail,
     }
-    if reserve_last:
+    if handed_over:
+        tx.at_commit(_WRITE_ONLY, params)
+    elif reserve_last:
         tx.at_commit(_WRITE_ONLY, params)
         tx.at_commit(_RESERVE, params, refusal=refusal, last=True)
     else:

@@ -247,7 +247,8 @@ async def _list_at_location(
 
 
 # Returns read what left the building: units per line from `shipped` allocations, and when
-# the order last shipped or was delivered (the start of its return window).
+# the order last shipped or was delivered (the start of its return window); an order handed
+# over at a store's counter has no fulfillment order, and left the building when it was made.
 _SHIPPED = sa.text(
     """
     SELECT (SELECT coalesce(json_object_agg(x.line_no, x.units), '{}')
@@ -256,9 +257,13 @@ _SHIPPED = sa.text(
                      WHERE a.org_id = :org_id AND a.order_id = :order_id
                        AND a.status = 'shipped'
                      GROUP BY a.line_no) x) AS units,
-           (SELECT max(greatest(fo.shipped_at, fo.delivered_at))
-              FROM fulfillment_orders fo
-             WHERE fo.org_id = :org_id AND fo.order_id = :order_id) AS last_shipped_at
+           coalesce((SELECT max(greatest(fo.shipped_at, fo.delivered_at))
+                       FROM fulfillment_orders fo
+                      WHERE fo.org_id = :org_id AND fo.order_id = :order_id),
+                    (SELECT o.created_at FROM orders o
+                      WHERE o.org_id = :org_id AND o.id = :order_id
+                        AND 'counter' = ANY(o.tags) AND o.status = 'delivered'))
+               AS last_shipped_at
     """
 )
 

@@ -67,7 +67,7 @@ class OrderRecord:
     external_id: str | None
     status: str
     currency: str
-    customer_email: str
+    customer_email: str | None
     customer_name: str | None
     customer_phone: str | None
     billing_address: dict[str, Any] | None

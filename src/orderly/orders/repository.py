@@ -234,3 +234,20 @@ async def insert_allocations(
                 for x in allocations
             ],
         )
+
+
+_NEW_ORDER = sa.text(
+    """
+    SELECT now() AS created_at,
+           nextval(pg_get_serial_sequence('orders', 'id')) AS order_id,
+           nextval(CAST('order_number_' || CAST(CAST(:org_id AS bigint) AS text) AS regclass))
+               AS order_number
+    """
+)
+
+
+async def new_order_identity(conn: AsyncConnection, org_id: int) -> tuple[int, str, datetime]:
+    """An id and a number for an order written outside capture (a counter sale), and the
+    transaction's time, its created_at."""
+    row = (await conn.execute(_NEW_ORDER, {"org_id": org_id})).one()
+    return row.order_id, f"SO-{row.order_number}", row.created_at

@@ -39,3 +39,15 @@ class PaymentProviderError(OrderlyError):
 
 class StoreCreditInsufficient(Conflict):
     code = "store_credit_insufficient"
+
+
+class PaymentAccountNotFound(NotFound):
+    code = "payment_account_not_found"
+
+
+class WebhookSignatureInvalid(OrderlyError):
+    """A provider's webhook whose signature is missing, wrong or stale: nothing is written."""
+
+    code = "webhook_signature_invalid"
+    status = 400
+    title = "Webhook signature invalid"

@@ -251,7 +251,9 @@ async def _record(
             await order_payments.record_amounts(conn, org_id, tender, released=True)
             event = "payment.voided"
         else:
-            await repo.settle_refund(conn, operation.refund_id, succeeded=True)
+            await repo.settle_refund(
+                conn, operation.refund_id, succeeded=True, provider_reference=outcome.reference
+            )
             event = "payment.refunded"
         await order_timeline.append_events(
             conn, org_id, order_id, [(event, {**money, "reason": operation.reason})], actor or ""

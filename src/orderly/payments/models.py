@@ -116,3 +116,23 @@ store_credit_ledger = sa.Table(
 sa.Index(
     "ix_store_credit_ledger_account", store_credit_ledger.c.account_id, store_credit_ledger.c.id
 )
+
+# Each event a provider's webhook delivered (Stripe's), kept by its id per account so that an
+# event sent twice is applied once.
+payment_webhook_events = sa.Table(
+    "payment_webhook_events",
+    metadata,
+    id_column(),
+    org_column(),
+    sa.Column("account_id", sa.BigInteger, sa.ForeignKey("payment_accounts.id"), nullable=False),
+    sa.Column("event_id", sa.Text, nullable=False),
+    sa.Column("type", sa.Text, nullable=False),
+    # The event as Stripe sent it, applied by a job (`applied_at`, with what became of it).
+    jsonb("payload", nullable=False, default="{}"),
+    sa.Column(
+        "received_at", sa.DateTime(timezone=True), nullable=False, server_default=sa.func.now()
+    ),
+    sa.Column("applied_at", sa.DateTime(timezone=True)),
+    sa.Column("outcome", sa.Text),
+    sa.UniqueConstraint("account_id", "event_id"),
+)

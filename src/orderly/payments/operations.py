@@ -11,8 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.kit.vault import Vault
+from orderly.orders.models import order_payments
 from orderly.payments.base import ProviderAccount
-from orderly.payments.models import payment_accounts, payment_operations
+from orderly.payments.models import payment_accounts, payment_operations, payment_webhook_events
 
 RUN_OPERATION_TASK = "payments:run_operation"
 
@@ -139,6 +140,17 @@ async def pending_of_payment(
     return [_operation(r._mapping) for r in rows]
 
 
+async def provider_references(conn: AsyncConnection, org_id: int, payment_id: int) -> set[str]:
+    """What the provider called the operations Orderly sent for the payment (refund ids...)."""
+    o = payment_operations.c
+    rows = await conn.execute(
+        sa.select(o.provider_reference).where(
+            o.org_id == org_id, o.payment_id == payment_id, o.provider_reference.is_not(None)
+        )
+    )
+    return {r.provider_reference for r in rows}
+
+
 async def count_of_kind(
     conn: AsyncConnection, org_id: int, payment_id: int, kind: OperationKind
 ) -> int:
@@ -259,3 +271,79 @@ async def accounts_of(conn: AsyncConnection, org_id: int) -> list[dict[str, Any]
         sa.select(payment_accounts).where(a.org_id == org_id).order_by(a.code)
     )
     return [dict(r._mapping) for r in rows]
+
+
+async def webhook_account(conn: AsyncConnection, account_id: int) -> dict[str, Any] | None:
+    """An account a provider's webhook names, in whichever organization: the webhook has no API
+    key, and the account's own signing secret is what lets its events in."""
+    a = payment_accounts.c
+    row = (
+        await conn.execute(
+            sa.select(a.id, a.org_id, a.provider, a.credentials).where(a.id == account_id, a.active)
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def remember_webhook_event(
+    conn: AsyncConnection,
+    *,
+    org_id: int,
+    account_id: int,
+    event_id: str,
+    event_type: str,
+    payload: dict[str, Any],
+) -> int | None:
+    """Keep the event as it came; its row's id, or None when the account's webhook delivered
+    it before."""
+    statement = (
+        sa.dialects.postgresql.insert(payment_webhook_events)
+        .values(
+            org_id=org_id,
+            account_id=account_id,
+            event_id=event_id,
+            type=event_type,
+            payload=payload,
+        )
+        .on_conflict_do_nothing(index_elements=["account_id", "event_id"])
+        .returning(payment_webhook_events.c.id)
+    )
+    row_id: int | None = (await conn.execute(statement)).scalar_one_or_none()
+    return row_id
+
+
+async def webhook_event_to_apply(conn: AsyncConnection, row_id: int) -> dict[str, Any] | None:
+    """The kept event, locked, unless it was applied already."""
+    w = payment_webhook_events.c
+    row = (
+        await conn.execute(
+            sa.select(w.id, w.org_id, w.account_id, w.type, w.payload)
+            .where(w.id == row_id, w.applied_at.is_(None))
+            .with_for_update()
+        )
+    ).first()
+    return dict(row._mapping) if row else None
+
+
+async def webhook_event_applied(conn: AsyncConnection, row_id: int, outcome: str) -> None:
+    await conn.execute(
+        sa.update(payment_webhook_events)
+        .where(payment_webhook_events.c.id == row_id)
+        .values(applied_at=sa.func.now(), outcome=outcome)
+    )
+
+
+async def payment_of_reference(
+    conn: AsyncConnection, org_id: int, account_id: int, reference: str
+) -> tuple[int, int] | None:
+    """(order, payment) of the account's payment with this reference at the provider."""
+    p = order_payments.c
+    row = (
+        await conn.execute(
+            sa.select(p.order_id, p.id)
+            .where(p.org_id == org_id, p.account_id == account_id, p.reference == reference)
+            .order_by(p.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return (row.order_id, row.id) if row else None

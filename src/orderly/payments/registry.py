@@ -12,6 +12,7 @@ from orderly.payments.base import PaymentProvider, ProviderAccount
 from orderly.payments.errors import UnknownPaymentProvider
 from orderly.payments.providers.manual import ManualProvider
 from orderly.payments.providers.sales_platform import SalesPlatformProvider
+from orderly.payments.providers.stripe.provider import stripe_provider
 
 DEFAULT_PROVIDER = "manual"
 
@@ -33,6 +34,9 @@ class _Registered:
 _PROVIDERS: dict[str, _Registered] = {
     "manual": _Registered(lambda _account: ManualProvider(), None),
     "sales_platform": _Registered(lambda _account: SalesPlatformProvider(), None),
+    # Through a payment account only; Stripe cancels an uncaptured PaymentIntent after 7 days
+    # by default, and grants multicapture per payment (docs/payments.md, "Stripe").
+    "stripe": _Registered(stripe_provider, timedelta(days=7), remote=True, multicapture=False),
 }
 
 

@@ -70,9 +70,15 @@ async def finish_refund(
     return dict(row.one()._mapping)
 
 
-async def settle_refund(conn: AsyncConnection, refund_id: int | None, *, succeeded: bool) -> None:
+async def settle_refund(
+    conn: AsyncConnection,
+    refund_id: int | None,
+    *,
+    succeeded: bool,
+    provider_reference: str | None = None,
+) -> None:
     """A refund fails when any of its operations was declined, and succeeds once the last
-    of them has."""
+    of them has; the first provider reference given (the provider's refund id) is kept."""
     if refund_id is None:
         return
     if not succeeded:
@@ -91,6 +97,16 @@ async def settle_refund(conn: AsyncConnection, refund_id: int | None, *, succeed
         ),
         {"id": refund_id},
     )
+    if provider_reference is not None:
+        await conn.execute(
+            sa.update(refunds)
+            .where(refunds.c.id == refund_id)
+            .values(
+                provider_reference=sa.func.coalesce(
+                    refunds.c.provider_reference, provider_reference
+                )
+            )
+        )
 
 
 async def list_refunds(conn: AsyncConnection, org_id: int, order_id: int) -> list[dict[str, Any]]:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -61,3 +61,45 @@ class StoreCreditOut(BaseModel):
     balance: str
     balance_minor: int
     entries: list[StoreCreditEntryOut]
+
+
+AccountCode = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
+
+
+class PaymentAccountSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    multicapture: bool | None = Field(
+        default=None,
+        description="Whether its authorizations may be captured shipment by shipment (Stripe: "
+        "only where the charge was granted multicapture); the provider's default when unset",
+    )
+
+
+class PaymentAccountIn(BaseModel):
+    """An organization's account at a payment provider; saved again under the same code, it is
+    replaced (credentials included)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: AccountCode
+    provider: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    credentials: dict[
+        Annotated[str, StringConstraints(max_length=64)],
+        Annotated[str, StringConstraints(max_length=4096)],
+    ] = Field(description="Stored encrypted; never returned")
+    settings: PaymentAccountSettings = Field(default_factory=PaymentAccountSettings)
+
+
+class PaymentAccountOut(BaseModel):
+    id: int
+    code: str
+    provider: str
+    settings: dict[str, Any]
+    credentials_set: list[str] = Field(
+        description="Which credentials are stored (their values are never returned)"
+    )
+    webhook_url: str = Field(description="Where the provider sends this account's webhooks")
+    active: bool
+    created_at: datetime
+    updated_at: datetime

@@ -10,7 +10,7 @@ import procrastinate
 
 from orderly.kit.jobs import worker_database
 from orderly.kit.vault import Vault, vault_for
-from orderly.payments import lifecycle
+from orderly.payments import lifecycle, stripe_webhooks
 from orderly.settings import Settings, environment_database_url
 
 blueprint = procrastinate.Blueprint()
@@ -28,6 +28,16 @@ def _vault() -> Vault:
 async def run_operation(operation_id: int) -> str:
     return await lifecycle.run_operation(
         worker_database(environment_database_url), _vault(), operation_id
+    )
+
+
+@blueprint.task(
+    name="apply_webhook_event",
+    retry=procrastinate.RetryStrategy(max_attempts=5, exponential_wait=10),
+)
+async def apply_webhook_event(event_row_id: int) -> str:
+    return await stripe_webhooks.apply_event(
+        worker_database(environment_database_url), event_row_id
     )
 
 

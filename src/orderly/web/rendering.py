@@ -26,6 +26,7 @@ NAVIGATION = [
     ("/app/inventory", "Inventory"),
     ("/app/fulfillment", "Fulfillment"),
     ("/app/store", "Store"),
+    ("/app/pos", "Till"),
     ("/app/returns", "Returns"),
     ("/app/automation", "Automation"),
     ("/app/settings", "Settings"),

@@ -9,6 +9,7 @@ import pytest
 
 from orderly.kit.vendor_http import use_clock
 from orderly.payments.providers.stripe import StripePayments
+from orderly.payments.providers.stripe.provider import use_stripe_transport
 from tests.clock import MovableClock
 from tests.payments.stripe.fake import FakeStripe
 from tests.transports import TimingOut
@@ -39,3 +40,11 @@ def wire(stripe: FakeStripe) -> TimingOut:
 async def payments(stripe: FakeStripe, wire: TimingOut) -> AsyncIterator[StripePayments]:
     async with StripePayments(stripe.secret_key, base_url=FAKE_BASE, transport=wire) as account:
         yield account
+
+
+@pytest.fixture
+def stripe_accounts(stripe: FakeStripe) -> Iterator[FakeStripe]:
+    """Every Stripe payment account's calls go to the fake Stripe."""
+    use_stripe_transport(stripe.transport)
+    yield stripe
+    use_stripe_transport(None)

@@ -189,6 +189,16 @@ class FakeStripe:
             1 for action, intent in self.executions if (action, intent) == ("capture", intent_id)
         )
 
+    def intent_object(self, intent_id: str) -> dict[str, Any]:
+        """The PaymentIntent as Stripe puts it in an event (`data.object`), as it is now."""
+        intent = self._intent(intent_id, "intent")
+        return self._intent_json(intent, expand=False)
+
+    def charge_object(self, intent_id: str) -> dict[str, Any]:
+        """The intent's charge as Stripe puts it in a `charge.*` event (its refunds not listed:
+        Stripe no longer expands them by default)."""
+        return self._charge_json(self._intent(intent_id, "intent"))
+
     # --- HTTP --------------------------------------------------------------------------------
 
     async def handle(self, request: httpx.Request) -> httpx.Response:
@@ -629,6 +639,22 @@ def event_payload(event_id: str = "evt_1FakeOrderly", kind: str = "charge.captur
             "created": EPOCH,
             "type": kind,
             "data": {"object": {"id": "ch_fake", "object": "charge"}},
+            "livemode": False,
+            "pending_webhooks": 1,
+        },
+        separators=(",", ":"),
+    ).encode()
+
+
+def event_body(event_id: str, kind: str, subject: dict[str, Any]) -> bytes:
+    """An event as Stripe delivers it to a webhook endpoint, about `subject`."""
+    return json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "created": EPOCH,
+            "type": kind,
+            "data": {"object": subject},
             "livemode": False,
             "pending_webhooks": 1,
         },

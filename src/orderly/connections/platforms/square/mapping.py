@@ -285,4 +285,13 @@ def channel_order(order: Json, variations: Mapping[str, Variation]) -> ChannelOr
         payment_method=",".join(sorted({str(t.get("type")).lower() for t in tenders})) or None,
         payment_reference=str(first.get("payment_id") or first.get("id") or "") or None,
         notes=notes(order),
+        handed_over_at=counter_location(order),
     )
+
+
+def counter_location(order: Json) -> str | None:
+    """Where a sale at a Square register handed the goods over: a completed order with no
+    fulfillment is one, at its location."""
+    if order.get("state") == OrderState.COMPLETED and not fulfillments(order):
+        return str(order.get("location_id") or "") or None
+    return None
