@@ -1,5 +1,6 @@
 """The till in a real browser: a store associate scans products with a keyboard-wedge scanner
-(keystrokes ending in Enter), takes cash, and prints the receipt."""
+(keystrokes ending in Enter), takes cash, prints the receipt, then takes one unit back by
+scanning the receipt."""
 
 from __future__ import annotations
 
@@ -33,7 +34,10 @@ async def test_scan_sell_and_print_the_receipt(
     assert priced.status_code == 200, priced.text
     taxed = await client.patch(
         f"/v1/locations/{shop.location_ids['ST1']}",
-        json={"sales_tax": {"name": "City tax", "rate": "5"}},
+        json={
+            "sales_tax": {"name": "City tax", "rate": "5"},
+            "capabilities": ["ship", "pickup", "returns"],
+        },
         headers=headers,
     )
     assert taxed.status_code == 200, taxed.text
@@ -68,4 +72,16 @@ async def test_scan_sell_and_print_the_receipt(
     after = await client.get("/v1/inventory", params={"sku": "MUG"}, headers=headers)
     now = {r["location"]: r["on_hand"] for r in after.json()["items"][0]["locations"]}
     assert now["ST1"] == on_hand["ST1"] - 2
+
+    number = (await page.get_by_role("heading", name=re.compile("Sold: SO-")).inner_text())[6:]
+    await page.get_by_role("link", name="Take a return").click()
+    await expect(page.get_by_label("Scan the receipt or type the order number")).to_be_focused()
+    await page.keyboard.type(number)
+    await page.keyboard.press("Enter")
+    await page.get_by_label("Taking back of MUG").fill("1")
+    await page.get_by_role("button", name="Take back and refund").click()
+    await expect(page.get_by_text(re.compile(r"12\.60 USD given back"))).to_be_visible()
+    back = await client.get("/v1/inventory", params={"sku": "MUG"}, headers=headers)
+    final = {r["location"]: r["on_hand"] for r in back.json()["items"][0]["locations"]}
+    assert final["ST1"] == on_hand["ST1"] - 1
     await page.context.close()

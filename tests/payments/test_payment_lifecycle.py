@@ -83,7 +83,9 @@ def recording() -> Iterator[RecordingProvider]:
 
 
 async def _shop(db: Database, org: Org) -> None:
-    await create_location(db, org, "WH1", city="Newark", priority=10, boxes=BOXES)
+    await create_location(
+        db, org, "WH1", city="Newark", priority=10, boxes=BOXES, capabilities=("ship", "returns")
+    )
     await create_location(db, org, "WH2", city="Chicago", priority=20, boxes=BOXES)
     await create_sku(db, org, "MUG")
     await create_sku(db, org, "CUP")
@@ -161,6 +163,35 @@ class TestCancelAndRefund:
         assert cancelled.status_code == 200, cancelled.text
         assert cancelled.json()["payment"]["status"] == "voided"
         assert cancelled.json()["payments"][0]["captured"] == "0.00"
+
+    async def test_a_return_refunds_what_was_captured_for_its_units(
+        self, db: Database, org: Org, client: httpx.AsyncClient
+    ) -> None:
+        await _shop(db, org)
+        placed = await _place(db, org)
+        await _ship_from(db, org, placed["id"], "WH1")
+        await _ship_from(db, org, placed["id"], "WH2")
+        opened = await client.post(
+            "/v1/returns",
+            json={
+                "order_id": placed["id"],
+                "location": "WH1",
+                "lines": [{"line_no": 1, "quantity": 1, "reason": "too_large"}],
+            },
+            headers=org.headers,
+        )
+        assert opened.status_code == 201, opened.text
+        path = f"/v1/returns/{opened.json()['id']}"
+        received = await client.post(
+            f"{path}/receive", json={"lines": [{"line_no": 1, "restock": 1}]}, headers=org.headers
+        )
+        assert received.status_code == 200, received.text
+        refunded = await client.post(f"{path}/refund", json={}, headers=org.headers)
+        assert refunded.status_code == 201, refunded.text
+        after = await order_view(db, org, placed["id"])
+        assert after["payments"][0]["captured"] == "44.98"
+        assert after["payments"][0]["refunded"] == refunded.json()["refund"]["amount"] == "19.99"
+        assert after["payment"]["status"] == "partially_refunded"
 
     async def test_a_refund_before_any_capture_is_refused_with_what_to_do(
         self, db: Database, org: Org, client: httpx.AsyncClient

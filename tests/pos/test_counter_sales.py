@@ -257,3 +257,83 @@ def _bytes(content: bytes) -> Any:
     import io
 
     return io.BytesIO(content)
+
+
+class TestCounterReturns:
+    async def test_a_return_at_the_counter_restocks_and_refunds_the_tenders_at_once(
+        self, db: Database, org: Org, client: httpx.AsyncClient
+    ) -> None:
+        await _store(db, org)
+        sale = await client.post(
+            "/v1/pos/sales",
+            json=_sale(
+                [{"sku": "MUG", "quantity": 2}],
+                [
+                    {"method": "card", "amount": "12.00", "reference": "TERM-1"},
+                    {"method": "cash", "amount": "10.00"},
+                ],
+            ),
+            headers=org.headers,
+        )
+        number = sale.json()["order"]["number"]
+        back = await client.post(
+            "/v1/pos/returns",
+            json={
+                "location": "ST1",
+                "order": number,  # as the receipt's barcode reads
+                "lines": [{"line_no": 1, "quantity": 1, "reason": "changed_mind"}],
+            },
+            headers=org.headers,
+        )
+        assert back.status_code == 201, back.text
+        assert back.json()["refund"]["amount"] == "11.00"  # one mug with its tax
+        assert back.json()["return"]["status"] == "refunded"
+        order = await order_view(db, org, sale.json()["order"]["id"])
+        # The last tender gives back first: the cash.
+        assert [p["refunded"] for p in order["payments"]] == ["1.00", "10.00"]
+        assert (await _level(client, org, "MUG", "ST1"))["on_hand"] == 2
+        assert await ledger_mismatches(db, org.id) == []
+
+    async def test_a_damaged_unit_is_refunded_but_not_restocked(
+        self, db: Database, org: Org, client: httpx.AsyncClient
+    ) -> None:
+        await _store(db, org)
+        sale = await client.post(
+            "/v1/pos/sales",
+            json=_sale([{"sku": "MUG"}], [{"method": "cash", "amount": "11.00"}]),
+            headers=org.headers,
+        )
+        back = await client.post(
+            "/v1/pos/returns",
+            json={
+                "location": "ST1",
+                "order": str(sale.json()["order"]["id"]),
+                "lines": [{"line_no": 1, "quantity": 1, "reason": "damaged", "damaged": True}],
+            },
+            headers=org.headers,
+        )
+        assert back.status_code == 201, back.text
+        assert (await _level(client, org, "MUG", "ST1"))["on_hand"] == 2
+
+    async def test_more_than_was_sold_is_refused_and_nothing_is_written(
+        self, db: Database, org: Org, client: httpx.AsyncClient
+    ) -> None:
+        await _store(db, org)
+        sale = await client.post(
+            "/v1/pos/sales",
+            json=_sale([{"sku": "MUG"}], [{"method": "cash", "amount": "11.00"}]),
+            headers=org.headers,
+        )
+        refused = await client.post(
+            "/v1/pos/returns",
+            json={
+                "location": "ST1",
+                "order": sale.json()["order"]["number"],
+                "lines": [{"line_no": 1, "quantity": 2, "reason": "changed_mind"}],
+            },
+            headers=org.headers,
+        )
+        assert refused.status_code == 422, refused.text
+        returns = await client.get("/v1/returns", headers=org.headers)
+        assert returns.json()["items"] == []
+        assert (await _level(client, org, "MUG", "ST1"))["on_hand"] == 2

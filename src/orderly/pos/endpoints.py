@@ -1,4 +1,4 @@
-"""The point of sale's API: `POST /v1/pos/sales` and each sale's receipt."""
+"""The point of sale's API: sales at the counter and their receipts, and returns there."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from orderly.kit.idempotency import IdempotencyKey, run_idempotent
 from orderly.kit.params import ResourceId
 from orderly.kit.problems import responses
 from orderly.orders import service as orders
-from orderly.pos import repository, sales
+from orderly.pos import counter_returns, repository, sales
 from orderly.pos.errors import SaleNotFound
 from orderly.pos.receipt import receipt_pdf
-from orderly.pos.schemas import SaleIn, SaleOut
+from orderly.pos.schemas import CounterReturnIn, CounterReturnOut, SaleIn, SaleOut
 from orderly.tenancy.deps import InventoryWriter, Reader
 
 router = APIRouter(tags=["point of sale"])
@@ -48,6 +48,35 @@ async def sell(
     async def create() -> tuple[int, bytes]:
         sale = await sales.sell(tx, principal, payload)
         return 201, sale.model_dump_json().encode()
+
+    return await run_idempotent(
+        tx, request, org_id=principal.org_id, key=idempotency_key, create=create
+    )
+
+
+@router.post(
+    "/pos/returns",
+    response_model=CounterReturnOut,
+    status_code=201,
+    responses=responses(401, 403, 404, 409, 422),
+    summary="A return at a store's counter: received, restocked and refunded at once",
+)
+async def take_back(
+    request: Request,
+    payload: CounterReturnIn,
+    tx: Tx,
+    principal: InventoryWriter,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """The order is named by its number (the receipt's barcode) or id. The units are restocked
+    at the store (or kept out of stock when `damaged`), and what they are worth goes back to
+    the order's payments, the last one first; all of it, or nothing."""
+
+    async def create() -> tuple[int, bytes]:
+        done = await counter_returns.take_back(
+            tx.connection, principal, payload, key=idempotency_key
+        )
+        return 201, done.model_dump_json(by_alias=True).encode()
 
     return await run_idempotent(
         tx, request, org_id=principal.org_id, key=idempotency_key, create=create

@@ -8,6 +8,8 @@ from typing import Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from orderly.orders.schemas import Amount, CustomerIn, OrderOut
+from orderly.payments.schemas import RefundOut
+from orderly.returns.schemas import ReturnOut
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=100)]
 MAX_SALE_LINES = 200
@@ -81,3 +83,25 @@ class SaleOut(BaseModel):
     change: str
     receipt: str = Field(description="The receipt's PDF")
     taken_from: list[TakenFrom]
+
+
+class CounterReturnLineIn(Closed):
+    line_no: int = Field(ge=1, le=100_000)
+    quantity: int = Field(gt=0, le=100_000)
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=50)]
+    damaged: bool = Field(default=False, description="Kept out of stock instead of restocked")
+
+
+class CounterReturnIn(Closed):
+    location: Code = Field(description="The store taking the goods back")
+    order: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+        description="The order's number (the receipt's barcode) or id"
+    )
+    lines: list[CounterReturnLineIn] = Field(min_length=1, max_length=MAX_SALE_LINES)
+
+
+class CounterReturnOut(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    refund: RefundOut
+    return_: ReturnOut = Field(alias="return")

@@ -13,16 +13,18 @@ from starlette.responses import Response
 from orderly.kit.errors import InvalidInput, NotFound
 from orderly.kit.money import from_minor
 from orderly.orders import service as orders
+from orderly.pos import counter_returns, sales
 from orderly.pos import repository as pos_repository
-from orderly.pos import sales
 from orderly.pos.receipt import receipt_pdf
-from orderly.pos.schemas import SaleIn
+from orderly.pos.schemas import CounterReturnIn, SaleIn
+from orderly.returns import service as returns
 from orderly.web.deps import (
     Conn,
     Form,
     SignedIn,
     StockActor,
     StockActorOutsideTransaction,
+    attempt,
     attempt_alone,
     back_to,
     database,
@@ -230,3 +232,72 @@ def _tenders(form: Any, total: Decimal) -> list[dict[str, Any]]:
 def _customer(form: Any) -> dict[str, Any]:
     email = str(form.get("email", "")).strip()
     return {"customer": {"email": email}} if email else {}
+
+
+@router.get("/pos/{code}/returns")
+async def return_at_the_till(
+    request: Request, code: str, conn: Conn, user: SignedIn, order: str = ""
+) -> Response:
+    """Scan the receipt's barcode (the order number): its lines to bring back."""
+    store = await _my_store(conn, user, code)
+    found = None
+    lines: list[Any] = []
+    wanted = order.strip()[:100]
+    if wanted:
+        order_id = await counter_returns.order_of_receipt(conn, user.org_id, wanted)
+        if order_id is None:
+            flash(request, f"no order {wanted}", kind="error", field="order")
+        else:
+            view = await returns.returnable_order(conn, user.org_id, order_id)
+            found = view.order
+            lines = [x for x in view.lines if x.returnable > 0]
+    return render(
+        request,
+        "pos_return.html",
+        user,
+        title=f"Return at {code}",
+        store=store,
+        order=found,
+        lines=lines,
+        wanted=wanted,
+    )
+
+
+@router.post("/pos/{code}/returns")
+async def take_back(
+    request: Request, code: str, conn: Conn, user: StockActor, form: Form
+) -> Response:
+    store = await _my_store(conn, user, code)
+    order = str(form.get("order", "")).strip()
+    lines = []
+    for key in form:
+        if key.startswith("quantity-"):
+            line_no = key.removeprefix("quantity-")
+            raw = str(form.get(key, "")).strip()
+            if raw.isdigit() and int(raw) > 0 and line_no.isdigit():
+                lines.append(
+                    {
+                        "line_no": int(line_no),
+                        "quantity": int(raw),
+                        "reason": str(form.get("reason") or "changed_mind")[:50],
+                        "damaged": form.get(f"damaged-{line_no}") == "on",
+                    }
+                )
+    if not lines:
+        flash(request, "choose at least one unit to take back", kind="error", field="order")
+        return back_to(f"/app/pos/{store.code}/returns?order={order}")
+
+    async def act() -> Any:
+        body = CounterReturnIn.model_validate(
+            {"location": store.code, "order": order, "lines": lines}
+        )
+        return await counter_returns.take_back(conn, user.principal, body, key=None)
+
+    done = await attempt(request, conn, act)
+    if done is None:
+        return back_to(f"/app/pos/{store.code}/returns?order={order}")
+    flash(
+        request,
+        f"Return {done.return_.number}: {done.refund.amount} {done.refund.currency} given back.",
+    )
+    return back_to(f"/app/pos/{store.code}")
