@@ -235,3 +235,19 @@ async def _events(client: httpx.AsyncClient, org: Org, order_id: int) -> list[di
     assert response.status_code == 200, response.text
     body = response.json()
     return list(body["items"] if isinstance(body, dict) else body)
+
+
+async def test_a_channel_may_name_only_a_payment_account_the_organization_has(
+    client: httpx.AsyncClient, org: Org
+) -> None:
+    channels = await ok(await client.get("/v1/channels", headers=org.headers))
+    web = channels["items"][0]
+    refused = await client.patch(
+        f"/v1/channels/{web['id']}",
+        json={"settings": {"payment_account": "nowhere"}},
+        headers=org.headers,
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["field"] == "settings.payment_account"
+    unchanged = await ok(await client.get(f"/v1/channels/{web['id']}", headers=org.headers))
+    assert "payment_account" not in unchanged["settings"]

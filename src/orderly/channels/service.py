@@ -13,6 +13,7 @@ from orderly.channels.domain import ChannelPolicy as ChannelPolicy
 from orderly.channels.errors import ChannelCodeTaken, ChannelNotFound, UnknownChannel
 from orderly.channels.models import channels
 from orderly.channels.schemas import ChannelIn, ChannelOut, ChannelPatch
+from orderly.kit.errors import InvalidInput
 from orderly.kit.pagination import Page, encode_cursor, id_cursor
 
 
@@ -34,6 +35,7 @@ async def create_default_channel(conn: AsyncConnection, org_id: int) -> int:
 
 
 async def create_channel(conn: AsyncConnection, org_id: int, data: ChannelIn) -> ChannelOut:
+    await _check_payment_account(conn, org_id, data.settings)
     row = await repository.insert_channel(conn, org_id=org_id, values=data.model_dump(mode="json"))
     if row is None:
         raise ChannelCodeTaken(f"a channel with code {data.code!r} already exists", field="code")
@@ -73,7 +75,28 @@ async def update_channel(
     conn: AsyncConnection, org_id: int, channel_id: int, patch: ChannelPatch
 ) -> ChannelOut:
     values: dict[str, Any] = patch.model_dump(mode="json", exclude_unset=True)
+    await _check_payment_account(conn, org_id, values.get("settings"))
     return await _update(conn, org_id, channel_id, values)
+
+
+_ACCOUNT = sa.text(
+    "SELECT 1 FROM payment_accounts WHERE org_id = :org_id AND code = :code AND active"
+)
+
+
+async def _check_payment_account(
+    conn: AsyncConnection, org_id: int, settings: dict[str, Any] | None
+) -> None:
+    """A channel that names a payment account names one of the organization's, active."""
+    code = (settings or {}).get("payment_account")
+    if code is None:
+        return
+    found = await conn.execute(_ACCOUNT, {"org_id": org_id, "code": str(code)})
+    if found.first() is None:
+        raise InvalidInput(
+            f"no active payment account {code!r}: connect it first (POST /v1/payment-accounts)",
+            field="settings.payment_account",
+        )
 
 
 async def set_channel_active(
