@@ -42,7 +42,8 @@ async def _store(db: Database, org: Org, *, mugs: int = 3, warehouse_mugs: int =
     )
     await create_sku(db, org, "CUP", list_price={"amount": "4.50", "currency": "USD"})
     await create_channel(db, org, "pos", kind="pos")
-    await receive_stock(db, org, "MUG", "ST1", mugs)
+    if mugs:
+        await receive_stock(db, org, "MUG", "ST1", mugs)
     await receive_stock(db, org, "CUP", "ST1", 5)
     if warehouse_mugs:
         await receive_stock(db, org, "MUG", "WH1", warehouse_mugs)
@@ -201,6 +202,49 @@ class TestSelling:
         assert warehouse.status_code == 422
         assert warehouse.json()["code"] == "not_a_store"
         assert (await _level(client, org, "MUG", "ST1"))["on_hand"] == 1
+
+
+class TestEndlessAisle:
+    async def test_an_order_paid_at_the_counter_ships_from_where_the_stock_is(
+        self, db: Database, org: Org, client: httpx.AsyncClient
+    ) -> None:
+        await _store(db, org, mugs=0, warehouse_mugs=4)
+        sale = await client.post(
+            "/v1/pos/sales",
+            json=_sale(
+                [{"sku": "MUG", "quantity": 2}],
+                [{"method": "card", "amount": "22.00", "reference": "TERM-9"}],
+                customer={"email": "ann@example.com", "name": "Ann"},
+                ship_to={"line1": "5 Elm St", "city": "Boston", "postal_code": "02110",
+                         "country": "US"},
+            ),
+            headers=org.headers,
+        )  # fmt: skip
+        assert sale.status_code == 201, sale.text
+        order = sale.json()["order"]
+        assert order["status"] == "allocated" and order["delivery_method"] == "ship"
+        assert [a["location"] for a in order["lines"][0]["allocations"]] == ["WH1"]
+        assert order["payments"][0]["captured"] == "22.00"
+        warehouse = await _level(client, org, "MUG", "WH1")
+        assert (warehouse["on_hand"], warehouse["reserved"]) == (4, 2)
+        receipt = await client.get(sale.json()["receipt"], headers=org.headers)
+        assert receipt.status_code == 200 and receipt.content.startswith(b"%PDF")
+
+    async def test_shipping_needs_the_customer(
+        self, db: Database, org: Org, client: httpx.AsyncClient
+    ) -> None:
+        await _store(db, org)
+        refused = await client.post(
+            "/v1/pos/sales",
+            json=_sale(
+                [{"sku": "MUG"}],
+                [{"method": "cash", "amount": "11.00"}],
+                ship_to={"line1": "5 Elm St", "city": "Boston", "postal_code": "02110",
+                         "country": "US"},
+            ),
+            headers=org.headers,
+        )  # fmt: skip
+        assert refused.status_code == 422
 
 
 class TestAfterTheSale:

@@ -100,9 +100,11 @@ async def sale_row(conn: AsyncConnection, org_id: int, order_id: int) -> dict[st
         await conn.execute(
             sa.text(
                 "SELECT o.id, o.number, o.created_at, l.name AS store_name, "
-                "l.address AS store_address, l.sales_tax, e.data ->> 'change' AS change "
-                "FROM orders o JOIN locations l ON l.id = o.pickup_location_id "
+                "l.code AS store_code, l.address AS store_address, l.sales_tax, "
+                "e.data ->> 'change' AS change "
+                "FROM orders o "
                 "JOIN order_events e ON e.order_id = o.id AND e.type = 'pos.sold' "
+                "JOIN locations l ON l.org_id = o.org_id AND l.code = e.data ->> 'location' "
                 "WHERE o.org_id = :org_id AND o.id = :order_id"
             ),
             {"org_id": org_id, "order_id": order_id},

@@ -20,13 +20,15 @@ from orderly.kit.db import Transaction
 from orderly.kit.errors import InvalidInput
 from orderly.kit.money import MoneyError, from_minor, to_minor
 from orderly.locations.domain import LocationKind
+from orderly.order_flows.capture import capture_order
 from orderly.orders import order_write
+from orderly.orders import timeline as order_timeline
 from orderly.orders.domain import DeliveryMethod, OrderStatus, PaymentStatus
 from orderly.orders.errors import UnknownChannel
 from orderly.orders.presenters import order_out
 from orderly.orders.records import AllocationRecord, LineRecord, OrderRecord, PaymentRecord
 from orderly.orders.repository import new_order_identity
-from orderly.orders.schemas import CustomerIn
+from orderly.orders.schemas import CustomerIn, OrderIn, OrderLineIn, PaymentIn
 from orderly.payments import service as payments
 from orderly.payments.registry import DEFAULT_PROVIDER
 from orderly.pos import repository as repo
@@ -38,6 +40,8 @@ from orderly.tenancy.domain import Principal
 SOLD_EVENT = "pos.sold"
 # Every counter sale carries this tag: its return window starts when it was made.
 COUNTER_TAG = "counter"
+# An order paid at a store's counter and shipped to the customer from elsewhere.
+ENDLESS_AISLE_TAG = "endless_aisle"
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +68,8 @@ async def sell(tx: Transaction, principal: Principal, sale: SaleIn) -> SaleOut:
     lines = _priced(sale, skus, currency, store)
     total = sum(line.total_minor for line in lines)
     tenders, change = _tenders(sale, currency, total)
+    if sale.ship_to is not None:
+        return await _for_delivery(tx, principal, sale, store, lines, tenders, currency, change)
     taken, short = await _make_room(conn, principal, store, lines, strict=True)
     return await _record(
         tx,
@@ -78,6 +84,64 @@ async def sell(tx: Transaction, principal: Principal, sale: SaleIn) -> SaleOut:
         taken=taken,
         short=short,
         change=change,
+    )
+
+
+async def _for_delivery(
+    tx: Transaction,
+    principal: Principal,
+    sale: SaleIn,
+    store: Store,
+    lines: list[_Line],
+    tenders: list[tuple[TenderMethod, int, str | None]],
+    currency: str,
+    change: int,
+) -> SaleOut:
+    """Endless aisle: an ordinary order, paid at the counter, that routing sources from
+    wherever the stock is and ships to the customer."""
+    assert sale.ship_to is not None and sale.customer is not None
+    payload = OrderIn(
+        channel=sale.channel,
+        currency=currency,
+        customer=sale.customer,
+        shipping_address=sale.ship_to,
+        delivery_method=DeliveryMethod.SHIP,
+        lines=[
+            OrderLineIn(
+                sku=x.sku.code,
+                quantity=x.quantity,
+                unit_price=from_minor(x.unit_price_minor, currency),
+                tax=from_minor(x.tax_minor, currency),
+            )
+            for x in lines
+        ],
+        payments=[
+            PaymentIn(
+                status=PaymentStatus.CAPTURED,
+                amount=from_minor(amount, currency),
+                method=method.value,
+                reference=reference,
+            )
+            for method, amount, reference in tenders
+        ],
+        tags=[ENDLESS_AISLE_TAG],
+        notes=f"ordered at the counter of {store.code}",
+    )
+    captured = await capture_order(tx, principal, payload)
+    await tx.send_queued()
+    await order_timeline.append_events(
+        tx.connection,
+        principal.org_id,
+        captured.order.id,
+        [(SOLD_EVENT, {"till": sale.till, "location": store.code, "ship_to": True,
+                       "change": from_minor(change, currency)})],
+        principal.actor,
+    )  # fmt: skip
+    return SaleOut(
+        order=captured.order,
+        change=from_minor(change, currency),
+        receipt=f"/v1/pos/sales/{captured.order.id}/receipt.pdf",
+        taken_from=[],
     )
 
 

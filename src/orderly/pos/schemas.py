@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from orderly.orders.schemas import Amount, CustomerIn, OrderOut
+from orderly.orders.schemas import AddressIn, Amount, CustomerIn, OrderOut
 from orderly.payments.schemas import RefundOut
 from orderly.returns.schemas import ReturnOut
 
@@ -67,6 +67,17 @@ class SaleIn(Closed):
     customer: CustomerIn | None = None
     lines: list[SaleLineIn] = Field(min_length=1, max_length=MAX_SALE_LINES)
     tenders: list[TenderIn] = Field(min_length=1, max_length=MAX_TENDERS)
+    ship_to: AddressIn | None = Field(
+        default=None,
+        description="Endless aisle: paid here, shipped to this address from wherever the stock "
+        "is (the customer is required); the store's shelf is not touched",
+    )
+
+    @model_validator(mode="after")
+    def _shipped_to_someone(self) -> SaleIn:
+        if self.ship_to is not None and self.customer is None:
+            raise ValueError("an order shipped to the customer needs the customer's e-mail")
+        return self
 
 
 class TakenFrom(BaseModel):

@@ -157,6 +157,7 @@ async def sell(
                         form, await _total(tx.connection, user.org_id, store, cart)
                     ),
                     **_customer(form),
+                    **_ship_to(form),
                 }
             )
             return await sales.sell(tx, user.principal, body)
@@ -169,6 +170,7 @@ async def sell(
             "number": sold.order.number,
             "total": sold.order.total,
             "change": sold.change,
+            "shipped": sold.order.delivery_method.value == "ship",
         }
     return back_to(f"/app/pos/{store.code}")
 
@@ -180,7 +182,7 @@ async def receipt(sale_id: int, conn: Conn, user: SignedIn) -> Response:
         raise NotFound(f"there is no counter sale {sale_id} here")
     order = await orders.get_order(conn, user.org_id, sale_id)
     # Only a store of the user's may print it.
-    await my_location(conn, user, order.pickup_location or "")
+    await my_location(conn, user, sale["store_code"])
     return Response(receipt_pdf(sale, order, sale["change"] or "0"), media_type="application/pdf")
 
 
@@ -227,6 +229,18 @@ def _tenders(form: Any, total: Decimal) -> list[dict[str, Any]]:
     if not tenders:
         raise InvalidInput("take a payment", field="cash")
     return tenders
+
+
+def _ship_to(form: Any) -> dict[str, Any]:
+    """Endless aisle: an address to ship to, when the associate filled one in."""
+    line1 = str(form.get("ship_line1", "")).strip()
+    if not line1:
+        return {}
+    fields = ("name", "city", "postal_code", "country")
+    address = {k: str(form.get(f"ship_{k}", "")).strip() or None for k in fields}
+    if address["country"]:
+        address["country"] = str(address["country"]).upper()
+    return {"ship_to": {"line1": line1, **{k: v for k, v in address.items() if v}}}
 
 
 def _customer(form: Any) -> dict[str, Any]:
