@@ -28,7 +28,7 @@ from orderly.orders.domain import OrderStatus, PaymentStatus
 from orderly.orders.schemas import AddressIn, CustomerIn, OrderIn, OrderLineIn, PaymentIn
 from orderly.payments import service as payments
 from orderly.payments.schemas import RefundDestination
-from orderly.pos import sales as pos
+from orderly.pos import handovers as pos
 from orderly.sourcing.config import BackorderPolicy
 from orderly.tenancy.domain import Principal, Role
 

@@ -4,32 +4,12 @@ their list prices, and the stock on the store's shelf."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-
-@dataclass(frozen=True, slots=True)
-class Store:
-    id: int
-    code: str
-    name: str
-    kind: str
-    active: bool
-    address: dict[str, Any]
-    sales_tax: dict[str, str] | None
-
-
-@dataclass(frozen=True, slots=True)
-class CounterSku:
-    id: int
-    code: str
-    name: str
-    gtin: str | None
-    list_price_minor: int | None
-    list_price_currency: str | None
+from orderly.pos.domain import CounterSku, Store
 
 
 async def store(conn: AsyncConnection, org_id: int, code: str) -> Store | None:
