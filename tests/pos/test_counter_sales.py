@@ -55,6 +55,18 @@ def _sale(
     return {"location": "ST1", "till": "till-1", "lines": lines, "tenders": tenders, **more}
 
 
+async def _sell(
+    client: httpx.AsyncClient,
+    org: Org,
+    lines: list[dict[str, Any]],
+    tenders: list[dict[str, Any]],
+    **more: Any,
+) -> httpx.Response:
+    return await client.post(
+        "/v1/pos/sales", json=_sale(lines, tenders, **more), headers=org.headers
+    )
+
+
 async def _level(client: httpx.AsyncClient, org: Org, sku: str, location: str) -> dict[str, Any]:
     response = await client.get("/v1/inventory", params={"sku": sku}, headers=org.headers)
     assert response.status_code == 200, response.text
@@ -68,13 +80,11 @@ class TestSelling:
         self, db: Database, org: Org, client: httpx.AsyncClient
     ) -> None:
         await _store(db, org)
-        sale = await client.post(
-            "/v1/pos/sales",
-            json=_sale(
-                [{"sku": MUG_GTIN, "quantity": 2}, {"sku": "CUP"}],  # scanned, and typed
-                [{"method": "cash", "amount": "26.95", "tendered": "30.00"}],
-            ),
-            headers=org.headers,
+        sale = await _sell(
+            client,
+            org,
+            [{"sku": MUG_GTIN, "quantity": 2}, {"sku": "CUP"}],  # scanned, and typed
+            [{"method": "cash", "amount": "26.95", "tendered": "30.00"}],
         )
         assert sale.status_code == 201, sale.text
         body = sale.json()
@@ -106,30 +116,22 @@ class TestSelling:
         self, db: Database, org: Org, client: httpx.AsyncClient
     ) -> None:
         await _store(db, org)
-        short = await client.post(
-            "/v1/pos/sales",
-            json=_sale([{"sku": "MUG"}], [{"method": "cash", "amount": "5.00"}]),
-            headers=org.headers,
-        )
+        short = await _sell(client, org, [{"sku": "MUG"}], [{"method": "cash", "amount": "5.00"}])
         assert short.status_code == 422
         assert short.json()["code"] == "tenders_do_not_add_up"
         assert short.json()["errors"][0]["field"] == "tenders"
-        no_reference = await client.post(
-            "/v1/pos/sales",
-            json=_sale([{"sku": "MUG"}], [{"method": "card", "amount": "11.00"}]),
-            headers=org.headers,
+        no_reference = await _sell(
+            client, org, [{"sku": "MUG"}], [{"method": "card", "amount": "11.00"}]
         )
         assert no_reference.status_code == 422
-        split = await client.post(
-            "/v1/pos/sales",
-            json=_sale(
-                [{"sku": "MUG"}],
-                [
-                    {"method": "cash", "amount": "5.00"},
-                    {"method": "card", "amount": "6.00", "reference": "TERM-77-0042"},
-                ],
-            ),
-            headers=org.headers,
+        split = await _sell(
+            client,
+            org,
+            [{"sku": "MUG"}],
+            [
+                {"method": "cash", "amount": "5.00"},
+                {"method": "card", "amount": "6.00", "reference": "TERM-77-0042"},
+            ],
         )
         assert split.status_code == 201, split.text
         payments = split.json()["order"]["payments"]
@@ -160,11 +162,7 @@ class TestSelling:
         await _store(db, org, mugs=1, warehouse_mugs=5)
         web = await place_order(db, org, [("MUG", 1)])
         assert [a["location"] for a in web["lines"][0]["allocations"]] == ["ST1"]
-        sale = await client.post(
-            "/v1/pos/sales",
-            json=_sale([{"sku": "MUG"}], [{"method": "cash", "amount": "11.00"}]),
-            headers=org.headers,
-        )
+        sale = await _sell(client, org, [{"sku": "MUG"}], [{"method": "cash", "amount": "11.00"}])
         assert sale.status_code == 201, sale.text
         [taken] = sale.json()["taken_from"]
         assert taken["order_id"] == web["id"] and taken["units"] == 1
@@ -180,24 +178,18 @@ class TestSelling:
         self, db: Database, org: Org, client: httpx.AsyncClient
     ) -> None:
         await _store(db, org, mugs=1)
-        refused = await client.post(
-            "/v1/pos/sales",
-            json=_sale([{"sku": "MUG", "quantity": 2}], [{"method": "cash", "amount": "22.00"}]),
-            headers=org.headers,
+        refused = await _sell(
+            client, org, [{"sku": "MUG", "quantity": 2}], [{"method": "cash", "amount": "22.00"}]
         )
         assert refused.status_code == 409
         assert refused.json()["code"] == "insufficient_stock"
-        unknown = await client.post(
-            "/v1/pos/sales",
-            json=_sale([{"sku": "NOPE"}], [{"method": "cash", "amount": "1.00"}]),
-            headers=org.headers,
+        unknown = await _sell(
+            client, org, [{"sku": "NOPE"}], [{"method": "cash", "amount": "1.00"}]
         )
         assert unknown.status_code == 422
         assert unknown.json()["errors"][0]["field"] == "lines.0.sku"
-        warehouse = await client.post(
-            "/v1/pos/sales",
-            json=_sale([{"sku": "MUG"}], [{"method": "cash", "amount": "11.00"}], location="WH1"),
-            headers=org.headers,
+        warehouse = await _sell(
+            client, org, [{"sku": "MUG"}], [{"method": "cash", "amount": "11.00"}], location="WH1"
         )
         assert warehouse.status_code == 422
         assert warehouse.json()["code"] == "not_a_store"
@@ -209,17 +201,13 @@ class TestEndlessAisle:
         self, db: Database, org: Org, client: httpx.AsyncClient
     ) -> None:
         await _store(db, org, mugs=0, warehouse_mugs=4)
-        sale = await client.post(
-            "/v1/pos/sales",
-            json=_sale(
+        sale = await _sell(client, org,
                 [{"sku": "MUG", "quantity": 2}],
                 [{"method": "card", "amount": "22.00", "reference": "TERM-9"}],
                 customer={"email": "ann@example.com", "name": "Ann"},
                 ship_to={"line1": "5 Elm St", "city": "Boston", "postal_code": "02110",
                          "country": "US"},
-            ),
-            headers=org.headers,
-        )  # fmt: skip
+            )  # fmt: skip
         assert sale.status_code == 201, sale.text
         order = sale.json()["order"]
         assert order["status"] == "allocated" and order["delivery_method"] == "ship"
@@ -234,16 +222,12 @@ class TestEndlessAisle:
         self, db: Database, org: Org, client: httpx.AsyncClient
     ) -> None:
         await _store(db, org)
-        refused = await client.post(
-            "/v1/pos/sales",
-            json=_sale(
+        refused = await _sell(client, org,
                 [{"sku": "MUG"}],
                 [{"method": "cash", "amount": "11.00"}],
                 ship_to={"line1": "5 Elm St", "city": "Boston", "postal_code": "02110",
                          "country": "US"},
-            ),
-            headers=org.headers,
-        )  # fmt: skip
+            )  # fmt: skip
         assert refused.status_code == 422
 
 
@@ -252,10 +236,8 @@ class TestAfterTheSale:
         self, db: Database, org: Org, client: httpx.AsyncClient
     ) -> None:
         await _store(db, org)
-        sale = await client.post(
-            "/v1/pos/sales",
-            json=_sale([{"sku": "MUG"}], [{"method": "cash", "amount": "11.00", "tendered": "20"}]),
-            headers=org.headers,
+        sale = await _sell(
+            client, org, [{"sku": "MUG"}], [{"method": "cash", "amount": "11.00", "tendered": "20"}]
         )
         assert sale.status_code == 201, sale.text
         receipt = await client.get(sale.json()["receipt"], headers=org.headers)
@@ -269,11 +251,7 @@ class TestAfterTheSale:
         self, db: Database, org: Org, client: httpx.AsyncClient
     ) -> None:
         await _store(db, org)
-        sale = await client.post(
-            "/v1/pos/sales",
-            json=_sale([{"sku": "MUG"}], [{"method": "cash", "amount": "11.00"}]),
-            headers=org.headers,
-        )
+        sale = await _sell(client, org, [{"sku": "MUG"}], [{"method": "cash", "amount": "11.00"}])
         order_id = sale.json()["order"]["id"]
         opened = await client.post(
             "/v1/returns",
@@ -308,16 +286,14 @@ class TestCounterReturns:
         self, db: Database, org: Org, client: httpx.AsyncClient
     ) -> None:
         await _store(db, org)
-        sale = await client.post(
-            "/v1/pos/sales",
-            json=_sale(
-                [{"sku": "MUG", "quantity": 2}],
-                [
-                    {"method": "card", "amount": "12.00", "reference": "TERM-1"},
-                    {"method": "cash", "amount": "10.00"},
-                ],
-            ),
-            headers=org.headers,
+        sale = await _sell(
+            client,
+            org,
+            [{"sku": "MUG", "quantity": 2}],
+            [
+                {"method": "card", "amount": "12.00", "reference": "TERM-1"},
+                {"method": "cash", "amount": "10.00"},
+            ],
         )
         number = sale.json()["order"]["number"]
         back = await client.post(
@@ -342,11 +318,7 @@ class TestCounterReturns:
         self, db: Database, org: Org, client: httpx.AsyncClient
     ) -> None:
         await _store(db, org)
-        sale = await client.post(
-            "/v1/pos/sales",
-            json=_sale([{"sku": "MUG"}], [{"method": "cash", "amount": "11.00"}]),
-            headers=org.headers,
-        )
+        sale = await _sell(client, org, [{"sku": "MUG"}], [{"method": "cash", "amount": "11.00"}])
         back = await client.post(
             "/v1/pos/returns",
             json={
@@ -363,11 +335,7 @@ class TestCounterReturns:
         self, db: Database, org: Org, client: httpx.AsyncClient
     ) -> None:
         await _store(db, org)
-        sale = await client.post(
-            "/v1/pos/sales",
-            json=_sale([{"sku": "MUG"}], [{"method": "cash", "amount": "11.00"}]),
-            headers=org.headers,
-        )
+        sale = await _sell(client, org, [{"sku": "MUG"}], [{"method": "cash", "amount": "11.00"}])
         refused = await client.post(
             "/v1/pos/returns",
             json={

@@ -75,15 +75,12 @@ async def ship_stock(
     merged = _merge(requests)
     if not merged:
         return
-    keys = sorted(merged)
     ok = (
         await conn.execute(
             _SHIP,
             {
                 "org_id": org_id,
-                "sku_ids": [k[0] for k in keys],
-                "location_ids": [k[1] for k in keys],
-                "quantities": [merged[k] for k in keys],
+                **_arrays(merged),
                 "order_id": order_id,
                 "reference": reference,
                 "reason": reason,
@@ -153,15 +150,12 @@ async def sell_from_shelf(
     merged = _merge(requests)
     if not merged:
         return
-    keys = sorted(merged)
     ok = (
         await conn.execute(
             _SELL,
             {
                 "org_id": org_id,
-                "sku_ids": [k[0] for k in keys],
-                "location_ids": [k[1] for k in keys],
-                "quantities": [merged[k] for k in keys],
+                **_arrays(merged),
                 "order_id": order_id,
                 "reference": reference,
                 "actor": actor,
@@ -226,14 +220,11 @@ async def write_off_stock(
     merged = _merge(requests)
     if not merged:
         return {}
-    keys = sorted(merged)
     rows = await conn.execute(
         _WRITE_OFF,
         {
             "org_id": org_id,
-            "sku_ids": [k[0] for k in keys],
-            "location_ids": [k[1] for k in keys],
-            "quantities": [merged[k] for k in keys],
+            **_arrays(merged),
             "order_id": order_id,
             "reference": reference,
             "reason": reason,
@@ -241,7 +232,18 @@ async def write_off_stock(
         },
     )
     applied = {(r.sku_id, r.location_id): max(int(r.applied), 0) for r in rows}
-    return {k: applied.get(k, 0) for k in keys}
+    return {k: applied.get(k, 0) for k in sorted(merged)}
+
+
+def _arrays(merged: Mapping[tuple[int, int], int]) -> dict[str, list[int]]:
+    """The statements' parameters: the levels in (sku, location) order, the order their rows
+    are locked in, with the units of each."""
+    keys = sorted(merged)
+    return {
+        "sku_ids": [k[0] for k in keys],
+        "location_ids": [k[1] for k in keys],
+        "quantities": [merged[k] for k in keys],
+    }
 
 
 def _merge(requests: Iterable[StockRequest]) -> Mapping[tuple[int, int], int]:
