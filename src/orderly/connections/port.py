@@ -59,6 +59,8 @@ class ChannelOrderLine:
     # The platform's product and variant ids, to map a line whose SKU is missing.
     product_id: str | None = None
     variant_id: str | None = None
+    # The goods' customs code as the platform gives it (India's HSN code on Flipkart).
+    hs_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +92,12 @@ class ChannelOrder:
     # A sale at the platform's own counter: the platform location where the customer took the
     # goods. Recorded as handed over at the store it maps to (docs/pos.md), never fulfilled.
     handed_over_at: str | None = None
+    # The marketplace's deadline: the latest the order may ship (Amazon's LatestShipDate,
+    # Flipkart's dispatch-by date, Etsy's expected ship date).
+    ship_by: datetime | None = None
+    # The marketplace ships it from its own stock (Amazon's AFN, "Fulfilled by Amazon"): it is
+    # recorded and reported, never reserves our stock and is never routed.
+    fulfilled_by_platform: bool = False
 
 
 @dataclass(frozen=True, slots=True)
