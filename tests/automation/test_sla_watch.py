@@ -55,6 +55,25 @@ class TestLateOrders:
         assert await flag(db, org, three_days_on) == [dated["id"]]
         assert await flag(db, org, created(slow) + timedelta(days=5, hours=1)) == [slow["id"]]
 
+    async def test_a_marketplace_deadline_is_warned_of_before_and_flagged_after(
+        self, client: httpx.AsyncClient, db: Database, org: Org
+    ) -> None:
+        await shop_with_backorders(db, org, "MUG")
+        await receive_stock(db, org, "MUG", "WH1", 5)
+        probe = await place_order(db, org, [("MUG", 1)], channel="b2b")
+        ship_by = created(probe) + timedelta(hours=30)
+        order = await place_order(db, org, [("MUG", 1)], channel="b2b", ship_by=ship_by.isoformat())
+        assert order["ship_by"] is not None
+        # 20 hours before the deadline: nothing; 10 hours before: warned, once.
+        assert await flag(db, org, ship_by - timedelta(hours=20)) == []
+        assert "order.ship_by_soon" not in await event_types(client, org, order["id"])
+        await flag(db, org, ship_by - timedelta(hours=10))
+        await flag(db, org, ship_by - timedelta(hours=9))
+        events = await event_types(client, org, order["id"])
+        assert events.count("order.ship_by_soon") == 1 and "order.late" not in events
+        # The deadline, not two days after the order, is its promise.
+        assert await flag(db, org, ship_by + timedelta(minutes=1)) == [order["id"]]
+
     async def test_a_cancelled_order_is_never_late(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -249,6 +250,26 @@ class TestWebhooksIn:
         assert view["lines"][0]["sku"] == "TEE-1" and view["lines"][0]["quantity"] == 2
         assert view["payment"]["status"] == "captured"
         assert "platform-order:#1001" in view["tags"]
+
+    async def test_a_marketplaces_ship_by_date_becomes_the_orders_promise(
+        self,
+        client: httpx.AsyncClient,
+        org: Org,
+        shop: tuple[str, MemoryShop],
+        db: Database,
+        installation: Installation,
+    ) -> None:
+        base_url, memory = shop
+        await stocked(db, org)
+        created = await connect(client, org, base_url)
+        deadline = datetime(2026, 11, 3, 18, 0, tzinfo=UTC)
+        order = memory.place("1005", [("TEE-1", 1)], ship_by=deadline)
+        headers, payload = memory.webhook(order.platform_order_id, event_id="e5")
+        await deliver(client, created, headers, payload)
+        assert await sync.retry_waiting_events(db, installation, created["id"]) == 1
+        [placed] = await orders_of(db, org)
+        view = await order_view(db, org, placed["id"])
+        assert datetime.fromisoformat(view["ship_by"]) == deadline
 
     async def test_an_order_with_no_stock_is_backordered_never_refused(
         self,

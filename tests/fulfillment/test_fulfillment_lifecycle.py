@@ -157,6 +157,26 @@ class TestHappyPath:
         assert "shipment.out_for_delivery" in await timeline(client, shop, placed["id"])
 
 
+class TestDeadlines:
+    async def test_the_order_that_must_ship_soonest_is_picked_first(
+        self, client: httpx.AsyncClient, shop: Org, db: Database
+    ) -> None:
+        relaxed = await place_order(db, shop, [("MUG", 1)])
+        urgent = await place_order(db, shop, [("MUG", 1)], ship_by="2030-01-01T12:00:00Z")
+        plain = await place_order(db, shop, [("MUG", 1)])
+        for placed in (relaxed, urgent, plain):
+            [fo] = await fulfillment_orders(client, shop, placed["id"])
+            await ok(await act(client, shop, fo["id"], "accept"))
+        [urgent_fo] = await fulfillment_orders(client, shop, urgent["id"])
+        [relaxed_fo] = await fulfillment_orders(client, shop, relaxed["id"])
+
+        first = await pick(client, shop, "WH1", max_orders=1)
+        second = await pick(client, shop, "WH1", max_orders=1)
+
+        assert first["fulfillment_order_ids"] == [urgent_fo["id"]]
+        assert second["fulfillment_order_ids"] == [relaxed_fo["id"]]  # then the oldest
+
+
 class TestPartialShipment:
     async def test_parcels_leave_in_two_goes(
         self, client: httpx.AsyncClient, shop: Org, carrier: FakeCarrier, db: Database

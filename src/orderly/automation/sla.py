@@ -1,8 +1,9 @@
 """SLA watch: orders not shipped by their promise date are flagged once, with an `order.late`
 event on their timeline, and counted per location for the reports.
 
-The promise is the end of the requested delivery date (UTC) when the customer asked for one,
-else `ship_within_days` (a channel setting, default 2) after the order was placed.
+The promise is the order's ship-by time when it has one (a marketplace's deadline), else the
+end of the requested delivery date (UTC) when the customer asked for one, else
+`ship_within_days` (a channel setting, default 2) after the order was placed.
 """
 
 from __future__ import annotations
@@ -29,7 +30,8 @@ _FLAG = sa.text(
     """
     WITH due AS (
         SELECT o.id,
-               CASE WHEN o.requested_delivery_date IS NOT NULL
+               CASE WHEN o.ship_by IS NOT NULL THEN o.ship_by
+                    WHEN o.requested_delivery_date IS NOT NULL
                     THEN CAST(o.requested_delivery_date + 1 AS timestamp) AT TIME ZONE 'UTC'
                     ELSE o.created_at + make_interval(days => CASE
                          WHEN c.settings ->> 'ship_within_days' ~ '^[0-9]{1,4}$'
@@ -72,7 +74,51 @@ async def flag_late_orders(conn: AsyncConnection, org_id: int, now: datetime) ->
             [("order.late", {"promised_by": row.promised_by.isoformat()})],
             SYSTEM_ACTOR,
         )
+    await warn_before_ship_by(conn, org_id, now)
     return sorted(row.order_id for row in rows)
+
+
+# A marketplace's deadline is warned of this long before it passes (`ship_by_warning_hours`, a
+# channel setting), once per order: `order.ship_by_soon` on its timeline.
+DEFAULT_WARNING_HOURS = 12
+
+_DUE_SOON = sa.text(
+    """
+    SELECT o.id, o.ship_by
+      FROM orders o JOIN channels c ON c.id = o.channel_id
+     WHERE o.org_id = :org_id
+       AND o.status IN ('allocated', 'on_hold', 'backordered', 'partially_shipped')
+       AND o.ship_by IS NOT NULL AND o.ship_by >= :now
+       AND o.ship_by < :now + make_interval(hours => CASE
+               WHEN c.settings ->> 'ship_by_warning_hours' ~ '^[0-9]{1,4}$'
+               THEN CAST(c.settings ->> 'ship_by_warning_hours' AS int)
+               ELSE :default_hours END)
+       AND NOT EXISTS (SELECT 1 FROM order_events e
+                        WHERE e.org_id = o.org_id AND e.order_id = o.id
+                          AND e.type = 'order.ship_by_soon')
+     ORDER BY o.id
+       FOR UPDATE OF o SKIP LOCKED
+    """
+)
+
+
+async def warn_before_ship_by(conn: AsyncConnection, org_id: int, now: datetime) -> list[int]:
+    """Orders whose marketplace deadline comes within the warning window and are not shipped:
+    flagged once, before they are late. Returns those newly warned."""
+    rows = list(
+        await conn.execute(
+            _DUE_SOON, {"org_id": org_id, "now": now, "default_hours": DEFAULT_WARNING_HOURS}
+        )
+    )
+    for row in rows:
+        await order_timeline.append_events(
+            conn,
+            org_id,
+            row.id,
+            [("order.ship_by_soon", {"ship_by": row.ship_by.isoformat()})],
+            SYSTEM_ACTOR,
+        )
+    return [row.id for row in rows]
 
 
 _BY_LOCATION = sa.text(

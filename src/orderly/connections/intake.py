@@ -329,6 +329,7 @@ def order_in(order: ChannelOrder, *, channel: str) -> OrderIn:
         ),
         notes=order.notes,
         tags=[f"platform-order:{order.number}"[:50]],
+        ship_by=order.ship_by,
     )
 
 

@@ -35,6 +35,7 @@ from orderly.fulfillment.schemas import (
 )
 from orderly.locations import service as locations
 from orderly.orders import fulfillment_status
+from orderly.orders.models import orders
 from orderly.tenancy.domain import Principal
 
 F = FulfillmentStatus
@@ -51,21 +52,23 @@ async def location_id(conn: AsyncConnection, org_id: int, code: str, field: str)
 async def create_pick_list(
     conn: AsyncConnection, principal: Principal, payload: PickListIn
 ) -> PickListOut:
-    """Take up to `max_orders` accepted fulfillment orders of the location, oldest first, into
-    one wave; they move to picking. Orders another picker is taking right now are skipped."""
+    """Take up to `max_orders` accepted fulfillment orders of the location into one wave, those
+    whose order must ship soonest first (a marketplace's ship-by date), then the oldest; they
+    move to picking. Orders another picker is taking right now are skipped."""
     org_id = principal.org_id
     loc = await location_id(conn, org_id, payload.location, "location")
     await outside_port.refuse_if_operated_by_others(conn, org_id, loc, action="picks")
     query = (
         sa.select(fo.c.id, fo.c.order_id)
+        .join(orders, orders.c.id == fo.c.order_id)
         .where(
             fo.c.org_id == org_id,
             fo.c.location_id == loc,
             fo.c.status == F.ACCEPTED.value,
         )
-        .order_by(fo.c.id)
+        .order_by(orders.c.ship_by.asc().nulls_last(), fo.c.id)
         .limit(payload.max_orders)
-        .with_for_update(skip_locked=True)
+        .with_for_update(skip_locked=True, of=fo)
     )
     if payload.fulfillment_order_ids is not None:
         query = query.where(fo.c.id.in_(payload.fulfillment_order_ids))

@@ -60,6 +60,9 @@ orders = sa.Table(
     sa.Column("notes", sa.Text),
     text_array("tags"),
     sa.Column("requested_delivery_date", sa.Date),
+    # The latest the order may ship: a marketplace's ship-by or dispatch-by date (migration
+    # 0033). It is the order's promise, and ranks it in pick lists and backorders.
+    sa.Column("ship_by", sa.DateTime(timezone=True)),
     created_at(),
     updated_at(),
     sa.UniqueConstraint("org_id", "number"),

@@ -94,6 +94,7 @@ class OrderRecord:
     allocations: tuple[AllocationRecord, ...]
     payments: tuple[PaymentRecord, ...] = ()
     cancel_reason: str | None = None
+    ship_by: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> OrderRecord:

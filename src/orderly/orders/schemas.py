@@ -102,6 +102,10 @@ class OrderIn(Closed):
         default_factory=list, max_length=20
     )
     requested_delivery_date: date | None = None
+    ship_by: AwareDatetime | None = Field(
+        default=None,
+        description="The latest the order may ship (a marketplace's ship-by date): its promise",
+    )
 
     @property
     def tenders(self) -> list[PaymentIn]:
@@ -204,6 +208,7 @@ class OrderOut(BaseModel):
     notes: str | None
     tags: list[str]
     requested_delivery_date: date | None
+    ship_by: datetime | None = None
     cancel_reason: str | None
     created_at: datetime
     updated_at: datetime
