@@ -529,6 +529,28 @@ class TestStockOut:
         shown = (await client.get(f"/v1/connections/{created['id']}", headers=org.headers)).json()
         assert shown["pending_stock_pushes"] == 0 and shown["last_push_at"] is not None
 
+    async def test_a_sku_excluded_from_the_channel_is_shown_none(
+        self,
+        client: httpx.AsyncClient,
+        org: Org,
+        shop: tuple[str, MemoryShop],
+        db: Database,
+        installation: Installation,
+    ) -> None:
+        base_url, memory = shop
+        memory.listed = {"TEE-1", "CAP-1"}
+        created = await connect(client, org, base_url, settings={"excluded_skus": ["CAP-1"]})
+        await sync.set_up(db, installation, created["id"])
+        await create_location(db, org, "WH1")
+        await create_sku(db, org, "TEE-1")
+        await create_sku(db, org, "CAP-1")
+        await receive_stock(db, org, "TEE-1", "WH1", 4)
+        await receive_stock(db, org, "CAP-1", "WH1", 6)
+        async with db.transaction() as tx:
+            await stock.route_stock_changes(tx.connection)
+        await sync.push_stock(db, installation, created["id"])
+        assert memory.shown == {("TEE-1", None): 4, ("CAP-1", None): 0}
+
     async def test_a_resync_pushes_every_sku_and_refusals_stay_pending(
         self,
         client: httpx.AsyncClient,

@@ -44,6 +44,12 @@ class ConnectionSettings(Closed):
     )
     # The platform's SKU -> ours, where the store names a product otherwise than Orderly does.
     sku_map: dict[Code, Code] = Field(default_factory=dict, max_length=10_000)
+    # Our SKUs this channel must not sell: it is shown none of them.
+    excluded_skus: list[Code] = Field(default_factory=list, max_length=10_000)
+    # Marketplace accounts: Amazon's seller and marketplace ids, Etsy's shop id.
+    seller_id: PlatformId | None = None
+    marketplace_id: PlatformId | None = None
+    shop_id: PlatformId | None = None
     # A platform's own options, by the names docs/channels.md gives for each platform.
     options: dict[Code, OptionValue] = Field(default_factory=dict, max_length=20)
 

@@ -114,9 +114,10 @@ async def pending_quantities(
         },
     ):
         levels[r.sku_id][r.location] = r.available
+    excluded = set(settings.excluded_skus)
     for sku_id, listing in listed.items():
         shown = quantities_to_show(
-            levels.get(sku_id, {}),
+            {} if listing.sku in excluded else levels.get(sku_id, {}),
             location_map=settings.location_map,
             default_location=settings.location_id,
             buffer=settings.stock_buffer,
