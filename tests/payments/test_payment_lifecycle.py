@@ -291,6 +291,30 @@ class TestProvidersOverTheNetwork:
         captured = await order_view(db, org, placed["id"])
         assert captured["payments"][0]["captured"] == "24.99"
 
+    async def test_two_shipments_before_the_job_runs_capture_each_once(
+        self, db: Database, org: Org, client: httpx.AsyncClient
+    ) -> None:
+        provider = RecordingProvider(remote=True, multicapture=True)
+        register_provider("multi", lambda _account: provider, remote=True, multicapture=True)
+        try:
+            await _shop(db, org)
+            await set_channel_settings(db, org, "web", {"payment_provider": "multi"})
+            # Two shipments of the same worth (no shipping price), both sent before any answer.
+            placed = await place_order(
+                db, org, [("MUG", 1), ("CUP", 1)],
+                payment={"status": "authorized", "amount": "39.98"},
+            )  # fmt: skip
+            await _ship_from(db, org, placed["id"], "WH1")
+            await _ship_from(db, org, placed["id"], "WH2")
+            assert len(await _pending(db, placed["id"])) == 2
+            await _run_pending(db, placed["id"])
+        finally:
+            register_provider("multi", None)
+        assert provider.calls == [("capture", 1999, False), ("capture", 1999, True)]
+        captured = await order_view(db, org, placed["id"])
+        assert captured["payments"][0]["captured"] == "39.98"
+        assert captured["payments"][0]["status"] == "captured"
+
     async def test_a_refund_is_pending_until_the_provider_answers(
         self, db: Database, org: Org, client: httpx.AsyncClient, recording: RecordingProvider
     ) -> None:

@@ -52,12 +52,18 @@ async def collect_for_shipment(conn: AsyncConnection, principal: Principal, orde
     due = target - taken - await ops.pending_captures_minor(conn, principal.org_id, order_id)
     for tender in payment.tenders:
         pending = await ops.pending_of_payment(conn, principal.org_id, tender.id)
-        if tender.status not in CAPTURABLE or any(o.final for o in pending):
+        capturing = [o for o in pending if o.kind is OperationKind.CAPTURE]
+        if tender.status not in CAPTURABLE or any(o.final for o in capturing):
             continue
-        capturable = tender.amounts.capturable_minor - sum(o.amount_minor for o in pending)
+        # What captures sent and not yet answered will take is not capturable again.
+        in_flight = sum(o.amount_minor for o in capturing)
+        capturable = tender.amounts.capturable_minor - in_flight
         take = max(0, min(due, capturable))
         final = complete or not tender.multicapture
         if take > 0:
+            # The key names what the payment will have captured with this one: a retry of the
+            # same shipment sends the same key, another shipment another.
+            up_to = tender.captured_minor + in_flight + take
             await _submit(
                 conn,
                 principal,
@@ -66,7 +72,7 @@ async def collect_for_shipment(conn: AsyncConnection, principal: Principal, orde
                 OperationKind.CAPTURE,
                 take,
                 final=final,
-                key=f"capture:{order_id}:{tender.position}:{tender.captured_minor + take}",
+                key=f"capture:{order_id}:{tender.position}:{up_to}",
                 reason="shipped",
             )
             due -= take
