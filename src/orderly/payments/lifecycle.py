@@ -76,8 +76,10 @@ async def collect_for_shipment(conn: AsyncConnection, principal: Principal, orde
                 reason="shipped",
             )
             due -= take
-        elif complete:
-            # Nothing more will ship: what is left of the authorization is let go.
+        elif complete and not any(o.kind is OperationKind.VOID for o in pending):
+            # Nothing more will ship: what is left of the authorization is let go (asked again
+            # under a key of its own if it was declined before).
+            tries = await ops.count_of_kind(conn, principal.org_id, tender.id, OperationKind.VOID)
             await _submit(
                 conn,
                 principal,
@@ -85,7 +87,7 @@ async def collect_for_shipment(conn: AsyncConnection, principal: Principal, orde
                 tender,
                 OperationKind.VOID,
                 0,
-                key=f"release:{order_id}:{tender.position}",
+                key=f"release:{order_id}:{tender.position}:{tries}",
                 reason="the order shipped in full",
             )
     if due > 0:
