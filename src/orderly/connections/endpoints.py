@@ -7,12 +7,14 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request
 from starlette.responses import Response
 
-from orderly.connections import inbox, service
+from orderly.connections import inbox, pools, service
 from orderly.connections.schemas import (
     ConnectionIn,
     ConnectionOut,
     ConnectionPatch,
     EventOut,
+    StockPoolsIn,
+    StockPoolsOut,
     SyncQueued,
 )
 from orderly.connections.service import Installation
@@ -63,6 +65,26 @@ async def create_connection(
     return await run_idempotent(
         tx, request, org_id=principal.org_id, key=idempotency_key, create=create
     )
+
+
+@router.get("/stock-pools", response_model=StockPoolsOut, summary="How stock is shown to channels")
+async def get_stock_pools(conn: Conn, principal: Reader) -> StockPoolsOut:
+    return await pools.get_pools(conn, principal.org_id)
+
+
+@router.put(
+    "/stock-pools",
+    response_model=StockPoolsOut,
+    summary="Share one pool, or give each channel a share of the stock",
+    responses=responses(403, 422),
+)
+async def set_stock_pools(
+    data: StockPoolsIn, conn: Conn, principal: SettingsWriter
+) -> StockPoolsOut:
+    """`shared`: every channel sees the available units less its buffer. `allocated`: each
+    channel named in `shares` sees its percent or fixed units of them (percents add up to 100
+    at most), and one not named sees none. Every SKU is pushed again."""
+    return await pools.set_pools(conn, principal.org_id, data)
 
 
 @router.get("/connections", response_model=Page[ConnectionOut], summary="List connections")

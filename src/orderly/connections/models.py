@@ -180,3 +180,21 @@ sa.Index(
     connection_pushes.c.next_attempt_at,
     postgresql_where=connection_pushes.c.status == "pending",
 )
+
+# How an organization's stock is shown to its channels (migration 0034): one shared pool every
+# channel sees less its buffer, or shares of it per channel code ({"percent": 40} or
+# {"units": 5}) that add up to no more than what exists.
+stock_pools = sa.Table(
+    "stock_pools",
+    metadata,
+    sa.Column(
+        "org_id",
+        sa.BigInteger,
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("model", sa.Text, nullable=False, server_default="shared"),
+    jsonb("shares", nullable=False, default="{}"),
+    updated_at(),
+    sa.CheckConstraint("model IN ('shared', 'allocated')", name="model"),
+)

@@ -136,3 +136,26 @@ class SyncQueued(BaseModel):
     connection: int
     queued: str
     skus: int | None = None
+
+
+class ShareIn(Closed):
+    """A channel's share of each SKU's stock: a percent of it, or a fixed number of units."""
+
+    percent: int | None = Field(default=None, ge=0, le=100)
+    units: int | None = Field(default=None, ge=0, le=1_000_000)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ShareIn:
+        if (self.percent is None) == (self.units is None):
+            raise ValueError("give either percent or units")
+        return self
+
+
+class StockPoolsIn(Closed):
+    model: Literal["shared", "allocated"]
+    shares: dict[Code, ShareIn] = Field(default_factory=dict, max_length=200)
+
+
+class StockPoolsOut(BaseModel):
+    model: str
+    shares: dict[str, dict[str, int]]

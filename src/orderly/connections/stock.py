@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.channels import service as channels
+from orderly.connections import pools
 from orderly.connections import repository as repo
 from orderly.connections.domain import quantities_to_show
 from orderly.connections.port import Listing, StockPushResult, StockQuantity
@@ -115,12 +116,14 @@ async def pending_quantities(
     ):
         levels[r.sku_id][r.location] = r.available
     excluded = set(settings.excluded_skus)
+    shares = await pools.shares_of(conn, connection.org_id)
     for sku_id, listing in listed.items():
         shown = quantities_to_show(
             {} if listing.sku in excluded else levels.get(sku_id, {}),
             location_map=settings.location_map,
             default_location=settings.location_id,
             buffer=settings.stock_buffer,
+            share=None if shares is None else (shares, connection.channel_code),
         )
         pending.quantities.extend(
             StockQuantity(listing=listing, available=units, platform_location=location)
