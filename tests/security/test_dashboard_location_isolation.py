@@ -97,6 +97,7 @@ ORGANIZATION_WIDE_PAGES = {
     "/settings/webhooks/{webhook_id}": "deliveries carry every location's events",
     "/settings/connections": "a store's connection serves every location",
     "/settings/connections/{connection_id}": "a store's connection serves every location",
+    "/inventory/channels": "what channels see is the stock of every location",
 }
 # Path parameters that name the same thing for every location rather than an object of one.
 SHARED_PARAMS = {"kind"}

@@ -104,32 +104,45 @@ async def pending_quantities(
             )
     if not listed:
         return read_at, pending
+    shown = await shown_quantities(
+        conn, connection, settings, {i: listing.sku for i, listing in listed.items()}
+    )
+    for sku_id, listing in listed.items():
+        pending.quantities.extend(
+            StockQuantity(listing=listing, available=units, platform_location=location)
+            for location, units in shown[sku_id].items()
+        )
+    return read_at, pending
+
+
+async def shown_quantities(
+    conn: AsyncConnection, connection: Any, settings: ConnectionSettings, skus: dict[int, str]
+) -> dict[int, dict[str | None, int]]:
+    """What the connection's platform is to be shown of these SKUs (id -> code), per platform
+    location: the channel's eligible stock, its pool's share, its buffer, its exclusions."""
     policy = await channels.channel_policy(conn, connection.org_id, connection.channel_code)
     levels: dict[int, dict[str, int]] = defaultdict(dict)
     for r in await conn.execute(
         _AVAILABLE,
         {
             "org_id": connection.org_id,
-            "sku_ids": sorted(listed),
+            "sku_ids": sorted(skus),
             "kinds": list(policy.eligible_location_kinds),
         },
     ):
         levels[r.sku_id][r.location] = r.available
     excluded = set(settings.excluded_skus)
     shares = await pools.shares_of(conn, connection.org_id)
-    for sku_id, listing in listed.items():
-        shown = quantities_to_show(
-            {} if listing.sku in excluded else levels.get(sku_id, {}),
+    return {
+        sku_id: quantities_to_show(
+            {} if code in excluded else levels.get(sku_id, {}),
             location_map=settings.location_map,
             default_location=settings.location_id,
             buffer=settings.stock_buffer,
             share=None if shares is None else (shares, connection.channel_code),
         )
-        pending.quantities.extend(
-            StockQuantity(listing=listing, available=units, platform_location=location)
-            for location, units in shown.items()
-        )
-    return read_at, pending
+        for sku_id, code in skus.items()
+    }
 
 
 async def settle(

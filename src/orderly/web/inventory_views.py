@@ -1,4 +1,5 @@
-"""Inventory: the SKU x location grid, adjust, receive and transfer, and one level's ledger.
+"""Inventory: the SKU x location grid, what each channel is shown, adjust, receive and
+transfer, and one level's ledger.
 A location-limited user changes stock at their own locations only (they may send it anywhere)."""
 
 from __future__ import annotations
@@ -6,9 +7,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from orderly.connections import channel_view
 from orderly.inventory import service as inventory
 from orderly.inventory.domain import Adjustment, AdjustmentReason, Transfer
-from orderly.kit.errors import InvalidInput, OrderlyError
+from orderly.kit.errors import Forbidden, InvalidInput, OrderlyError
 from orderly.tenancy import hierarchy
 from orderly.web import stock_grid
 from orderly.web.deps import Conn, Form, SignedIn, StockActor, attempt, back_to, flash
@@ -49,6 +51,19 @@ async def grid(request: Request, conn: Conn, user: SignedIn) -> Response:
         sku=sku,
         location_codes=codes,
         reasons=[r.value for r in AdjustmentReason if r is not AdjustmentReason.RECEIVED],
+    )
+
+
+@router.get("/inventory/channels")
+async def channels_view(request: Request, conn: Conn, user: SignedIn) -> Response:
+    """Per SKU, what each connected channel is shown: the stock pools applied. Organization-wide
+    figures, so a location-limited user sees only their own locations' grid instead."""
+    if user.limited:
+        raise Forbidden("what the channels see is the whole organization's stock")
+    sku = request.query_params.get("sku", "").strip()[:64]
+    view = await channel_view.what_channels_see(conn, user.org_id, sku_prefix=sku)
+    return render(
+        request, "inventory_channels.html", user, title="What channels see", view=view, sku=sku
     )
 
 
