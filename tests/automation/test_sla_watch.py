@@ -106,6 +106,25 @@ class TestReport:
             ],
         }
 
+    async def test_late_shipments_per_channel(
+        self, client: httpx.AsyncClient, db: Database, org: Org
+    ) -> None:
+        await shop_with_backorders(db, org, "MUG")
+        await receive_stock(db, org, "MUG", "WH1", 5)
+        first = await place_order(db, org, [("MUG", 1)], channel="b2b")
+        await place_order(db, org, [("MUG", 1)], channel="b2b")
+        await place_order(db, org, [("MUG", 1)])
+        await flag(db, org, created(first) + timedelta(days=4))
+        report = await get(client, org, "/v1/reports/late-shipments", group_by="channel")
+        assert report == {
+            "group_by": "channel",
+            "total": 3,
+            "items": [
+                {"channel": "b2b", "late_orders": 2},
+                {"channel": "web", "late_orders": 1},
+            ],
+        }
+
     async def test_other_grouping_422_and_other_org_sees_nothing(
         self, client: httpx.AsyncClient, db: Database, org: Org
     ) -> None:

@@ -218,7 +218,9 @@ async def reject_order(
 async def late_shipments(
     conn: Conn,
     principal: Reader,
-    group_by: Annotated[str, Query(max_length=32, description="`location`")] = "location",
+    group_by: Annotated[
+        str, Query(max_length=32, description="`location` or `channel`")
+    ] = "location",
     since: Annotated[datetime | None, Query(description="Flagged at or after")] = None,
     until: Annotated[datetime | None, Query(description="Flagged before")] = None,
 ) -> LateShipmentsOut:

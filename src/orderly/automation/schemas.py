@@ -145,7 +145,12 @@ class LateShipmentGroup(BaseModel):
     late_orders: int
 
 
+class LateShipmentChannel(BaseModel):
+    channel: str = Field(description="The channel (marketplace) the orders came from")
+    late_orders: int
+
+
 class LateShipmentsOut(BaseModel):
     group_by: str
     total: int
-    items: list[LateShipmentGroup]
+    items: list[LateShipmentGroup] | list[LateShipmentChannel]

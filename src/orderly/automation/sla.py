@@ -18,7 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from orderly.automation.domain import DEFAULT_SHIP_WITHIN_DAYS
 from orderly.automation.errors import UnsupportedGrouping
-from orderly.automation.schemas import LateShipmentGroup, LateShipmentsOut
+from orderly.automation.schemas import (
+    LateShipmentChannel,
+    LateShipmentGroup,
+    LateShipmentsOut,
+)
 from orderly.orders import service as orders
 from orderly.orders import timeline as order_timeline
 
@@ -137,6 +141,23 @@ _BY_LOCATION = sa.text(
     """
 )
 
+# By the channel the order came from: the one view of a seller on several marketplaces.
+_BY_CHANNEL = sa.text(
+    """
+    SELECT c.code AS channel, count(*) AS late_orders
+      FROM late_orders lo
+      JOIN orders o ON o.id = lo.order_id AND o.org_id = lo.org_id
+      JOIN channels c ON c.id = o.channel_id
+     WHERE lo.org_id = :org_id
+       AND (CAST(:since AS timestamptz) IS NULL OR lo.created_at >= :since)
+       AND (CAST(:until AS timestamptz) IS NULL OR lo.created_at < :until)
+       AND (CAST(:location_ids AS bigint[]) IS NULL
+            OR lo.location_ids && CAST(:location_ids AS bigint[]))
+     GROUP BY c.code
+     ORDER BY late_orders DESC, c.code
+    """
+)
+
 _TOTAL = sa.text(
     """
     SELECT count(*) FROM late_orders lo
@@ -158,24 +179,27 @@ async def late_shipments(
     until: datetime | None,
     location_ids: Sequence[int] | None = None,
 ) -> LateShipmentsOut:
-    """Late orders per location holding their unshipped units when flagged. An order split
-    over two locations counts at both, so `total` (distinct orders) can be below the sum.
-    With `location_ids`, only those locations count."""
-    if group_by != "location":
-        raise UnsupportedGrouping("late shipments group by location only", field="group_by")
+    """Late orders per location holding their unshipped units when flagged (an order split
+    over two locations counts at both, so `total`, distinct orders, can be below the sum), or
+    per channel the orders came from. With `location_ids`, only those locations count."""
+    if group_by not in ("location", "channel"):
+        raise UnsupportedGrouping("late shipments group by location or channel", field="group_by")
     params: dict[str, Any] = {
         "org_id": org_id,
         "since": since,
         "until": until,
         "location_ids": None if location_ids is None else list(location_ids),
     }
-    rows = await conn.execute(_BY_LOCATION, params)
     total = (await conn.execute(_TOTAL, params)).scalar_one()
-    return LateShipmentsOut(
-        group_by=group_by,
-        total=total,
-        items=[LateShipmentGroup(location=r.location, late_orders=r.late_orders) for r in rows],
-    )
+    if group_by == "channel":
+        rows = await conn.execute(_BY_CHANNEL, params)
+        by_channel = [
+            LateShipmentChannel(channel=r.channel, late_orders=r.late_orders) for r in rows
+        ]
+        return LateShipmentsOut(group_by=group_by, total=total, items=by_channel)
+    rows = await conn.execute(_BY_LOCATION, params)
+    items = [LateShipmentGroup(location=r.location, late_orders=r.late_orders) for r in rows]
+    return LateShipmentsOut(group_by=group_by, total=total, items=items)
 
 
 @dataclass(frozen=True, slots=True)
