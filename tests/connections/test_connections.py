@@ -271,6 +271,25 @@ class TestWebhooksIn:
         view = await order_view(db, org, placed["id"])
         assert datetime.fromisoformat(view["ship_by"]) == deadline
 
+    async def test_an_order_without_an_email_is_captured_and_never_mailed(
+        self,
+        client: httpx.AsyncClient,
+        org: Org,
+        shop: tuple[str, MemoryShop],
+        db: Database,
+        installation: Installation,
+    ) -> None:
+        base_url, memory = shop
+        await stocked(db, org)
+        created = await connect(client, org, base_url)
+        order = memory.place("1006", [("TEE-1", 1)], customer_email=None)
+        headers, payload = memory.webhook(order.platform_order_id, event_id="e6")
+        await deliver(client, created, headers, payload)
+        assert await sync.retry_waiting_events(db, installation, created["id"]) == 1
+        [placed] = await orders_of(db, org)
+        view = await order_view(db, org, placed["id"])
+        assert view["customer"]["email"] == "web-p1006@no-email.invalid"
+
     async def test_an_order_with_no_stock_is_backordered_never_refused(
         self,
         client: httpx.AsyncClient,

@@ -313,6 +313,17 @@ class TestEmlFallback:
         assert skipped["status"] == "skipped"
         assert "no customer e-mail" in skipped["last_error"]
 
+    async def test_a_marketplace_buyer_without_an_address_is_never_mailed(
+        self, client: httpx.AsyncClient, db: Database, org: Org, eml_settings: Settings
+    ) -> None:
+        await setup_warehouses(db, org, {"WH1": 5})
+        hidden = {"email": "web-OD123@no-email.invalid", "name": "Buyer"}
+        await place_order(db, org, [("MUG", 1)], customer=hidden)
+        await run_mail(db, eml_settings, org)
+        [skipped] = await messages(client, org)
+        assert skipped["status"] == "skipped"
+        assert "keeps the customer's e-mail address to itself" in skipped["last_error"]
+
 
 class TestAccess:
     async def test_another_organizations_message_is_404(

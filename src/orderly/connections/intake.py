@@ -49,7 +49,7 @@ class Intake:
 
 
 class UnmappableOrder(Exception):
-    """The platform's order lacks what an order needs (no e-mail, no lines)."""
+    """The platform's order lacks what an order needs (no lines)."""
 
 
 _UNSHIPPED = {
@@ -284,11 +284,20 @@ def with_our_skus(order: ChannelOrder, sku_map: dict[str, str]) -> ChannelOrder:
     return replace(order, lines=lines)
 
 
+# A marketplace that keeps its buyers' e-mail to itself (Flipkart, Amazon's AFN) gives none:
+# the order's customer is then an address in the reserved `.invalid` domain, one per order,
+# that no message is ever sent to (docs/channels.md).
+NO_EMAIL_DOMAIN = "no-email.invalid"
+
+
+def no_email_address(channel: str, platform_order_id: str) -> str:
+    local = "".join(ch if ch.isalnum() or ch in "-_." else "-" for ch in platform_order_id)
+    return f"{channel[:20]}-{local[:40]}@{NO_EMAIL_DOMAIN}"
+
+
 def order_in(order: ChannelOrder, *, channel: str) -> OrderIn:
     """Our order from the platform's. The payment is the platform's: its status is taken as
     the platform reports it."""
-    if not order.customer_email:
-        raise UnmappableOrder("the order has no customer e-mail")
     if not order.lines:
         raise UnmappableOrder("the order has no lines")
     currency = order.currency
@@ -306,7 +315,9 @@ def order_in(order: ChannelOrder, *, channel: str) -> OrderIn:
         external_id=order.platform_order_id,
         currency=currency,
         customer=CustomerIn(
-            email=order.customer_email, name=order.customer_name, phone=order.customer_phone
+            email=order.customer_email or no_email_address(channel, order.platform_order_id),
+            name=order.customer_name,
+            phone=order.customer_phone,
         ),
         shipping_address=_address(order.shipping_address),
         billing_address=_address(order.billing_address),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from orderly.connections.errors import UnknownPlatform
 from orderly.connections.platforms.bigcommerce.connector import BigCommerceConnector
+from orderly.connections.platforms.flipkart.connector import FlipkartConnector
 from orderly.connections.platforms.magento.connector import MagentoConnector
 from orderly.connections.platforms.shopify.connector import ShopifyConnector
 from orderly.connections.platforms.square.connector import SquareConnector
@@ -15,6 +16,7 @@ _PLATFORMS: dict[str, type[SalesChannel]] = {
     connector.platform: connector
     for connector in (
         BigCommerceConnector,
+        FlipkartConnector,
         MagentoConnector,
         ShopifyConnector,
         SquareConnector,

@@ -205,6 +205,8 @@ async def compose(conn: AsyncConnection, settings: Settings, row: dict[str, Any]
     order = await orders.get_order(conn, org_id, int(row["order_id"]))
     if not order.customer.email:
         raise NotSent("the order has no customer e-mail address")
+    if order.customer.email.endswith(".invalid"):
+        raise NotSent("the sales platform keeps the customer's e-mail address to itself")
     template = await template_store.template_for(conn, org_id, kind, order.channel)
     if not template.enabled:
         raise NotSent(f"{kind.value} messages are switched off for this channel")
