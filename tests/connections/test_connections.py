@@ -29,7 +29,7 @@ from tests.factories import (
     order_view,
     receive_stock,
 )
-from tests.orders.helpers import ledger_mismatches
+from tests.orders.helpers import ledger_mismatches, stock_of
 
 register_platform(MemoryConnector)
 
@@ -289,6 +289,24 @@ class TestWebhooksIn:
         [placed] = await orders_of(db, org)
         view = await order_view(db, org, placed["id"])
         assert view["customer"]["email"] == "web-p1006@no-email.invalid"
+
+    async def test_an_order_the_marketplace_fulfils_itself_never_reserves_our_stock(
+        self,
+        client: httpx.AsyncClient,
+        org: Org,
+        shop: tuple[str, MemoryShop],
+        db: Database,
+        installation: Installation,
+    ) -> None:
+        base_url, memory = shop
+        await stocked(db, org)
+        created = await connect(client, org, base_url)
+        order = memory.place("1007", [("TEE-1", 2)], fulfilled_by_platform=True)
+        headers, payload = memory.webhook(order.platform_order_id, event_id="e7")
+        await deliver(client, created, headers, payload)
+        await sync.retry_waiting_events(db, installation, created["id"])
+        assert await orders_of(db, org) == []
+        assert (await stock_of(client, org.headers, "TEE-1"))["WH1"]["reserved"] == 0
 
     async def test_an_order_with_no_stock_is_backordered_never_refused(
         self,

@@ -71,6 +71,12 @@ async def take_order(
         return await _apply_changes(conn, connection, order, before)
     if order.state is PlatformOrderState.CANCELLED:
         return Intake(Outcome.IGNORED, detail="cancelled on the platform before it reached us")
+    if order.fulfilled_by_platform:
+        # The marketplace ships it from its own stock: it must never reserve ours.
+        return Intake(
+            Outcome.IGNORED,
+            detail="fulfilled by the marketplace from its own stock: not recorded here yet",
+        )
     missing = sorted(
         {
             line.sku or f"(no SKU: {line.title or line.platform_line_id})"
