@@ -43,6 +43,7 @@ class MemoryShop:
     subscribed: list[str] = field(default_factory=list)
     down: bool = False
     refuses: set[str] = field(default_factory=set)
+    rotates_token: bool = False
     clock: datetime = datetime(2026, 11, 1, tzinfo=UTC)
 
     def tick(self) -> datetime:
@@ -120,6 +121,7 @@ class MemoryConnector:
     def __init__(self, access: PlatformAccess) -> None:
         self.shop = SHOPS[access.base_url]
         self.secret = access.credentials["secret"]
+        self.access = access
 
     def _up(self) -> None:
         if self.shop.down:
@@ -189,3 +191,6 @@ class MemoryConnector:
 
     async def check(self) -> None:
         self._up()
+        if self.shop.rotates_token and self.access.keep_credentials is not None:
+            # A platform whose token is good once: the check spent it and gave a new one.
+            await self.access.keep_credentials({"token": f"{self.access.credentials['token']}+"})

@@ -185,6 +185,29 @@ class TestConnectingAChannel:
         assert shown["webhooks_registered"] == ["orders/create", "orders/updated"]
         assert shown["unmapped_skus"] == ["CAP-1"]
 
+    async def test_a_token_the_platform_rotates_is_kept_at_once(
+        self,
+        client: httpx.AsyncClient,
+        org: Org,
+        shop: tuple[str, MemoryShop],
+        db: Database,
+        installation: Installation,
+    ) -> None:
+        base_url, memory = shop
+        memory.rotates_token = True
+        created = await connect(client, org, base_url)
+        assert await sync.set_up(db, installation, created["id"])
+        assert await sync.set_up(db, installation, created["id"])
+        async with db.transaction() as tx:
+            sealed = (
+                await tx.connection.exec_driver_sql(
+                    "SELECT credentials_encrypted FROM connections WHERE id = %(id)s",
+                    {"id": created["id"]},
+                )
+            ).scalar_one()
+        kept = installation.vault.open_json(sealed)
+        assert kept == {"token": "tok-123++", "secret": "shh"}
+
     async def test_a_platform_that_is_down_shows_on_the_connection(
         self,
         client: httpx.AsyncClient,

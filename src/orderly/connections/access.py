@@ -3,6 +3,7 @@ call's outcome makes of its health."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from orderly.connections import repository as repo
@@ -17,18 +18,36 @@ from orderly.kit.errors import OrderlyError
 from orderly.kit.vendor_http import routed_transport
 
 
-def connector_for(row: Any, installation: Installation) -> SalesChannel:
+def connector_for(
+    row: Any, installation: Installation, database: Database | None = None
+) -> SalesChannel:
+    """The connector for a connection; with `database`, credentials the platform rotates on
+    refresh are kept as soon as the connector has them."""
     settings = ConnectionSettings.model_validate(row.settings)
     http = platform_http(
         row.platform,
         policy=installation.policy(settings),
         transport=routed_transport(row.base_url),
     )
+    credentials = installation.vault.open_json(row.credentials_encrypted)
+
+    async def keep(rotated: Mapping[str, str]) -> None:
+        assert database is not None
+        sealed = installation.vault.seal_json({**credentials, **rotated})
+        async with database.transaction() as tx:
+            await repo.update_connection(
+                tx.connection,
+                org_id=row.org_id,
+                connection_id=row.id,
+                values={"credentials_encrypted": sealed},
+            )
+
     access = PlatformAccess(
         base_url=row.base_url,
-        credentials=installation.vault.open_json(row.credentials_encrypted),
+        credentials=credentials,
         settings=settings.for_connector(),
         http=http,
+        keep_credentials=keep if database is not None else None,
     )
     return sales_channel(row.platform, access)
 

@@ -6,7 +6,7 @@ currency, the platform's own ids as strings, times in UTC."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -236,3 +236,6 @@ class PlatformAccess:
     credentials: Mapping[str, str]
     settings: Mapping[str, Any]
     http: VendorHttp
+    # Called by a connector whose platform rotates its tokens on refresh (Etsy's refresh token
+    # is good once): the new credentials are sealed and kept at once, before anything else.
+    keep_credentials: Callable[[Mapping[str, str]], Awaitable[None]] | None = None

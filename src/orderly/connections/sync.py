@@ -50,7 +50,7 @@ async def set_up(database: Database, installation: Installation, connection_id: 
     row = await connection_row(database, connection_id)
     if row is None or not row.active:
         return False
-    channel = connector_for(row, installation)
+    channel = connector_for(row, installation, database)
     try:
         await channel.check()
         topics: list[str] = []
@@ -117,7 +117,7 @@ async def process_event(
     row = await connection_row(database, event.connection_id)
     if row is None:
         return None
-    channel = connector_for(row, installation)
+    channel = connector_for(row, installation, database)
     inbound = InboundEvent(
         event_id=event.event_id,
         topic=event.topic,
@@ -247,7 +247,7 @@ async def pull(database: Database, installation: Installation, connection_id: in
     row = await connection_row(database, connection_id)
     if row is None or not row.active:
         return 0
-    channel = connector_for(row, installation)
+    channel = connector_for(row, installation, database)
     taken = 0
     try:
         async for page in channel.orders_changed_since(row.pull_cursor):
@@ -292,7 +292,7 @@ async def push_stock(
     row = await connection_row(database, connection_id)
     if row is None or not row.active:
         return 0
-    channel = connector_for(row, installation)
+    channel = connector_for(row, installation, database)
     settings = ConnectionSettings.model_validate(row.settings)
     pushed = 0
     while True:
@@ -353,7 +353,7 @@ async def push_orders(database: Database, installation: Installation, connection
     row = await connection_row(database, connection_id)
     if row is None or not row.active:
         return 0
-    return await order_pushes.push_orders(database, connector_for(row, installation), row)
+    return await order_pushes.push_orders(database, connector_for(row, installation, database), row)
 
 
 async def connections_with_waiting_events(database: Database) -> list[int]:
