@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from orderly.connections.errors import UnknownPlatform
 from orderly.connections.platforms.bigcommerce.connector import BigCommerceConnector
+from orderly.connections.platforms.etsy.connector import EtsyConnector
 from orderly.connections.platforms.flipkart.connector import FlipkartConnector
 from orderly.connections.platforms.magento.connector import MagentoConnector
 from orderly.connections.platforms.shopify.connector import ShopifyConnector
@@ -16,6 +17,7 @@ _PLATFORMS: dict[str, type[SalesChannel]] = {
     connector.platform: connector
     for connector in (
         BigCommerceConnector,
+        EtsyConnector,
         FlipkartConnector,
         MagentoConnector,
         ShopifyConnector,
