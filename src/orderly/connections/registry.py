@@ -4,6 +4,7 @@ connector for it."""
 from __future__ import annotations
 
 from orderly.connections.errors import UnknownPlatform
+from orderly.connections.platforms.amazon.connector import AmazonConnector
 from orderly.connections.platforms.bigcommerce.connector import BigCommerceConnector
 from orderly.connections.platforms.etsy.connector import EtsyConnector
 from orderly.connections.platforms.flipkart.connector import FlipkartConnector
@@ -16,6 +17,7 @@ from orderly.connections.port import PlatformAccess, SalesChannel
 _PLATFORMS: dict[str, type[SalesChannel]] = {
     connector.platform: connector
     for connector in (
+        AmazonConnector,
         BigCommerceConnector,
         EtsyConnector,
         FlipkartConnector,
