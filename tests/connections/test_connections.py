@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from orderly.connections import stock, sync
-from orderly.connections.port import PlatformPaymentStatus
+from orderly.connections.port import PlatformOrderState, PlatformPaymentStatus
 from orderly.connections.registry import register_platform
 from orderly.connections.service import Installation
 from orderly.kit.db import Database
@@ -313,7 +313,7 @@ class TestWebhooksIn:
         view = await order_view(db, org, placed["id"])
         assert view["customer"]["email"] == "web-p1006@no-email.invalid"
 
-    async def test_an_order_the_marketplace_fulfils_itself_never_reserves_our_stock(
+    async def test_an_order_the_marketplace_fulfils_itself_is_recorded_once_shipped(
         self,
         client: httpx.AsyncClient,
         org: Org,
@@ -328,8 +328,26 @@ class TestWebhooksIn:
         headers, payload = memory.webhook(order.platform_order_id, event_id="e7")
         await deliver(client, created, headers, payload)
         await sync.retry_waiting_events(db, installation, created["id"])
-        assert await orders_of(db, org) == []
-        assert (await stock_of(client, org.headers, "TEE-1"))["WH1"]["reserved"] == 0
+        assert await orders_of(db, org) == []  # the marketplace has not shipped it yet
+
+        memory.place(
+            "1007",
+            [("TEE-1", 2)],
+            fulfilled_by_platform=True,
+            state=PlatformOrderState.COMPLETED,
+            updated_at=memory.tick(),
+        )
+        headers, payload = memory.webhook(order.platform_order_id, event_id="e8")
+        await deliver(client, created, headers, payload)
+        await sync.retry_waiting_events(db, installation, created["id"])
+        [placed] = await orders_of(db, org)
+        view = await order_view(db, org, placed["id"])
+        assert view["status"] == "shipped" and "fulfilled_by_marketplace" in view["tags"]
+        assert view["lines"][0]["allocations"] == [] and view["lines"][0]["backordered"] == 0
+        assert view["payment"]["captured"] == view["total"]
+        level = (await stock_of(client, org.headers, "TEE-1"))["WH1"]
+        assert (level["on_hand"], level["reserved"]) == (5, 0)  # our stock never moved
+        assert await ledger_mismatches(db, org.id) == []
 
     async def test_an_order_with_no_stock_is_backordered_never_refused(
         self,

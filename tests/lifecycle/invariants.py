@@ -22,7 +22,12 @@ line_units AS (
            coalesce(a.reserved, 0) AS allocated,
            coalesce(a.shipped, 0) AS shipped,
            l.cancelled_quantity AS cancelled,
+           -- units a marketplace shipped from its own stock (Amazon's AFN): never ours to move
+           CASE WHEN 'fulfilled_by_marketplace' = ANY(o.tags)
+                THEN l.quantity - l.cancelled_quantity ELSE 0 END AS elsewhere,
            l.quantity - l.cancelled_quantity - coalesce(a.reserved, 0) - coalesce(a.shipped, 0)
+               - CASE WHEN 'fulfilled_by_marketplace' = ANY(o.tags)
+                      THEN l.quantity - l.cancelled_quantity ELSE 0 END
                AS backordered
       FROM order_lines l
       JOIN orders o ON o.org_id = l.org_id AND o.id = l.order_id
@@ -39,7 +44,8 @@ line_units AS (
 order_units AS (
     SELECT order_id, number, order_status,
            sum(ordered) AS ordered, sum(allocated) AS allocated, sum(shipped) AS shipped,
-           sum(cancelled) AS cancelled, sum(backordered) AS backordered
+           sum(cancelled) AS cancelled, sum(backordered) AS backordered,
+           sum(elsewhere) AS elsewhere
       FROM line_units
      GROUP BY order_id, number, order_status
 )
@@ -86,12 +92,14 @@ INVARIANTS: tuple[Invariant, ...] = (
         """,
     ),
     Invariant(
-        "ordered = allocated + shipped + cancelled + backordered, each term >= 0",
+        "ordered = allocated + shipped + cancelled + backordered + shipped by the marketplace,"
+        " each term >= 0, and a marketplace's own units are never ours",
         f"""
         WITH {LINE_UNITS}
         SELECT * FROM line_units
-         WHERE ordered <> allocated + shipped + cancelled + backordered
+         WHERE ordered <> allocated + shipped + cancelled + backordered + elsewhere
             OR allocated < 0 OR shipped < 0 OR cancelled < 0 OR backordered < 0
+            OR (elsewhere > 0 AND allocated + shipped > 0)
         """,
     ),
     Invariant(
@@ -111,7 +119,8 @@ INVARIANTS: tuple[Invariant, ...] = (
             OR (order_status = 'backordered' AND (backordered = 0 OR shipped > 0))
             OR (order_status = 'partially_shipped'
                 AND (shipped = 0 OR shipped = ordered - cancelled))
-            OR (order_status IN ('shipped', 'delivered') AND shipped <> ordered - cancelled)
+            OR (order_status IN ('shipped', 'delivered')
+                AND shipped + elsewhere <> ordered - cancelled)
             OR (order_status = 'cancelled' AND cancelled + shipped <> ordered)
         """,
     ),

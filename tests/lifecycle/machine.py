@@ -16,6 +16,13 @@ from typing import Any
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, multiple, rule
 
+from orderly.connections import marketplace_orders
+from orderly.connections.port import (
+    ChannelOrder,
+    ChannelOrderLine,
+    PlatformOrderState,
+    PlatformPaymentStatus,
+)
 from orderly.kit.errors import OrderlyError
 from orderly.order_flows.tasks import expire_uncollected_pickups
 from orderly.orders import service as orders_service
@@ -152,6 +159,35 @@ class LifecycleMachine(Driver, RuleBasedStateMachine):
                     raise WrongAnswer(f"address edit failed with {refused!r}") from refused
 
         self.run(edit())
+
+    @rule(mugs=st.integers(1, 3), n=st.integers(0, 10**6))
+    def marketplace_ships_itself(self, mugs: int, n: int) -> None:
+        """An order a marketplace shipped from its own stock (Amazon's AFN) is recorded: no
+        unit of ours moves, and no order of ours is routed for it."""
+        now = datetime.now(UTC)
+        shipped = ChannelOrder(
+            platform_order_id=f"AFN-{n}-{time.monotonic_ns()}",
+            number=f"AFN-{n}",
+            currency="USD",
+            created_at=now,
+            updated_at=now,
+            state=PlatformOrderState.COMPLETED,
+            payment_status=PlatformPaymentStatus.CAPTURED,
+            lines=(ChannelOrderLine("l1", "MUG", mugs, UNIT_PRICE_MINOR),),
+            fulfilled_by_platform=True,
+        )
+
+        async def record() -> None:
+            async with self.harness.db.transaction() as tx:
+                await marketplace_orders.record(
+                    tx,
+                    self.world.principal,
+                    channel="web",
+                    order=shipped,
+                    customer_email=CUSTOMER_EMAIL,
+                )
+
+        self.run(record())
 
     # --- fulfillment --------------------------------------------------------------------
 

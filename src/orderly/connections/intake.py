@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from orderly.connections import marketplace_orders
 from orderly.connections import repository as repo
 from orderly.connections.port import (
     ChannelAddress,
@@ -71,12 +72,6 @@ async def take_order(
         return await _apply_changes(conn, connection, order, before)
     if order.state is PlatformOrderState.CANCELLED:
         return Intake(Outcome.IGNORED, detail="cancelled on the platform before it reached us")
-    if order.fulfilled_by_platform:
-        # The marketplace ships it from its own stock: it must never reserve ours.
-        return Intake(
-            Outcome.IGNORED,
-            detail="fulfilled by the marketplace from its own stock: not recorded here yet",
-        )
     missing = sorted(
         {
             line.sku or f"(no SKU: {line.title or line.platform_line_id})"
@@ -92,6 +87,8 @@ async def take_order(
     )
     if order.handed_over_at is not None:
         return await _take_counter_sale(tx, connection, order, settings, principal)
+    if order.fulfilled_by_platform:
+        return await _take_fulfilled_by_platform(tx, connection, order, principal)
     captured = await capture_order(
         tx,
         principal,
@@ -119,6 +116,45 @@ async def take_order(
     )
     outcome = Outcome.CAPTURED if captured.created else Outcome.UNCHANGED
     return Intake(outcome, order_id=captured.order.id)
+
+
+async def _take_fulfilled_by_platform(
+    tx: Transaction, connection: Any, order: ChannelOrder, principal: Principal
+) -> Intake:
+    """An order the marketplace ships from its own stock: it never reserves ours. It is
+    recorded, shipped, once the marketplace has shipped it (it comes again when it changes)."""
+    if not marketplace_orders.is_ready(order):
+        return Intake(
+            Outcome.IGNORED,
+            detail="fulfilled by the marketplace: recorded once the marketplace ships it",
+        )
+    order_id = await marketplace_orders.record(
+        tx,
+        principal,
+        channel=connection.channel_code,
+        order=order,
+        customer_email=order.customer_email
+        or no_email_address(connection.channel_code, order.platform_order_id),
+    )
+    await _remember(tx, connection, order, order_id)
+    return Intake(Outcome.CAPTURED, order_id=order_id)
+
+
+async def _remember(tx: Transaction, connection: Any, order: ChannelOrder, order_id: int) -> None:
+    await repo.save_connection_order(
+        tx.connection,
+        {
+            "org_id": connection.org_id,
+            "connection_id": connection.id,
+            "platform_order_id": order.platform_order_id,
+            "platform_number": order.number,
+            "order_id": order_id,
+            "platform_updated_at": order.updated_at,
+            "lines": [
+                {"platform_line_id": line.platform_line_id, "sku": line.sku} for line in order.lines
+            ],
+        },
+    )
 
 
 async def _take_counter_sale(

@@ -45,7 +45,7 @@ def order_out(order: OrderRecord) -> OrderOut:
                 allocated=held,
                 cancelled=line.cancelled_quantity,
                 backordered=0
-                if order.status == "cancelled"
+                if order.status in _NOTHING_OWED
                 else line.quantity - line.cancelled_quantity - held,
                 allocations=[
                     AllocationOut(location=a.location, quantity=a.quantity, status=a.status)
@@ -99,6 +99,10 @@ def stored_order_out(row: Mapping[str, Any]) -> OrderOut:
     """The API's order from a row read by `orders.queries.order_row`."""
     return order_out(OrderRecord.from_row(row))
 
+
+# An order in these states owes no unit: cancelled, or shipped in full (by us, or by the
+# marketplace from its own stock, with no allocation of ours).
+_NOTHING_OWED = ("cancelled", "shipped", "delivered")
 
 _AS_IS = tuple(
     name
