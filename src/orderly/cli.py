@@ -39,12 +39,14 @@ org_app = typer.Typer(help="Organizations (tenants).", no_args_is_help=True)
 api_key_app = typer.Typer(help="API keys (only a hash is stored).", no_args_is_help=True)
 db_app = typer.Typer(help="The database: its URL; stop the embedded one.", no_args_is_help=True)
 user_app = typer.Typer(help="Dashboard users (passwords are stored as argon2id hashes).")
+privacy_app = typer.Typer(help="Buyers' personal data.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(api_key_app, name="api-key")
 app.add_typer(import_app, name="import")
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user", no_args_is_help=True)
 app.add_typer(sourcing_app, name="sourcing")
+app.add_typer(privacy_app, name="privacy")
 
 
 WORKER_STOP_SECONDS = 15
@@ -245,6 +247,29 @@ def api_key_create(
     key = with_database(create)
     errors.print(f"API key for {org!r} with role {role.value!r}; it is shown only once:")
     typer.echo(key)
+
+
+@privacy_app.command("erase-customer")
+def privacy_erase_customer(
+    org: Annotated[str, typer.Option(help="Organization slug.")],
+    email: Annotated[str, typer.Option(help="The customer's e-mail address.")],
+) -> None:
+    """Erase a customer's personal data on their request: every order of theirs (e-mail,
+    name, phone, addresses, notes, messages, labels, platform events) and their customer
+    record. Prints the orders erased."""
+    from orderly.privacy import service as privacy
+    from orderly.tenancy import service as tenancy
+
+    async def erase(database: Database, _: Settings) -> list[int]:
+        async with database.transaction() as transaction:
+            conn = transaction.connection
+            org_id = await tenancy.organization_id(conn, org)
+            return await privacy.erase_customer(conn, org_id, email)
+
+    erased = with_database(erase)
+    errors.print(f"erased the personal data of {len(erased)} order(s) of {email!r}")
+    for order_id in erased:
+        typer.echo(order_id)
 
 
 @user_app.command("create")

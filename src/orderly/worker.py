@@ -28,6 +28,7 @@ TASK_MODULES: tuple[str, ...] = (
     "orderly.connections.tasks",
     "orderly.outside.tasks",
     "orderly.payments.tasks",
+    "orderly.privacy.tasks",
 )
 
 

@@ -63,6 +63,8 @@ orders = sa.Table(
     # The latest the order may ship: a marketplace's ship-by or dispatch-by date (migration
     # 0033). It is the order's promise, and ranks it in pick lists and backorders.
     sa.Column("ship_by", sa.DateTime(timezone=True)),
+    # When its buyer's personal data was erased (a retention period, or on request: 0035).
+    sa.Column("personal_data_erased_at", sa.DateTime(timezone=True)),
     created_at(),
     updated_at(),
     sa.UniqueConstraint("org_id", "number"),

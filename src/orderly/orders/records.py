@@ -95,6 +95,7 @@ class OrderRecord:
     payments: tuple[PaymentRecord, ...] = ()
     cancel_reason: str | None = None
     ship_by: datetime | None = None
+    personal_data_erased_at: datetime | None = None
 
     @classmethod
     def from_row(cls, row: Mapping[str, Any]) -> OrderRecord:

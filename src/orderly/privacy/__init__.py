@@ -1,0 +1,1 @@
+"""Buyers' personal data: kept no longer than each channel allows, erased on request."""
