@@ -15,10 +15,18 @@ from orderly.kit.db import Database
 from orderly.onboarding import service as onboarding
 from orderly.tenancy import service as tenancy
 from orderly.tenancy.domain import Role
+from tests.factories import (
+    Org,
+    create_location,
+    create_sku,
+    order_view,
+    place_order,
+    receive_stock,
+)
 
 runner = CliRunner()
 
-COMMANDS = ["migrate", "serve", "worker", "seed", "org", "api-key", "import", "db"]
+COMMANDS = ["migrate", "serve", "worker", "seed", "org", "api-key", "import", "db", "privacy"]
 
 
 @pytest.fixture
@@ -174,3 +182,20 @@ async def admin_key(db: Database, slug: str) -> str:
         conn = transaction.connection
         org_id = await tenancy.organization_id(conn, slug)
         return (await tenancy.create_api_key(conn, org_id=org_id, role=Role.ADMIN)).key
+
+
+async def test_erasing_a_customer_prints_the_orders_erased(
+    cli_env: None, db: Database, org: Org
+) -> None:
+    await create_location(db, org, "WH1")
+    await create_sku(db, org, "MUG")
+    await receive_stock(db, org, "MUG", "WH1", 2)
+    placed = await place_order(db, org, [("MUG", 1)], customer={"email": "zoe@example.com"})
+
+    code, output = await orderly(
+        "privacy", "erase-customer", "--org", org.slug, "--email", "zoe@example.com"
+    )
+
+    assert code == 0, output
+    assert output.strip().splitlines()[-1] == str(placed["id"])
+    assert (await order_view(db, org, placed["id"]))["customer"]["email"] is None
