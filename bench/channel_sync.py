@@ -2,6 +2,7 @@
 
     python bench/channel_sync.py resync --skus 50000      # a full stock resync, per platform
     python bench/channel_sync.py pull --orders 10000      # orders imported per second by a pull
+    python bench/channel_sync.py pull --orders 1000 --platforms amazon,flipkart,etsy
     python bench/channel_sync.py latency --rate 100 --seconds 30   # stock change -> push
 
 Where a platform's rate limit bounds a figure, the time it costs is counted on the fakes' clock
@@ -19,7 +20,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,10 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.clock import MovableClock
+from tests.connections.fakes.amazon import FakeAmazon
 from tests.connections.fakes.bigcommerce import FakeBigCommerce
+from tests.connections.fakes.etsy import FakeEtsy
+from tests.connections.fakes.flipkart import FakeFlipkart
 from tests.connections.fakes.magento import FakeMagento
 from tests.connections.fakes.shop import FakeShop
 from tests.connections.fakes.shopify import FakeShopify
@@ -43,11 +48,50 @@ FAKES: dict[str, Callable[[Any], FakeShop]] = {
     "woocommerce": lambda clock: FakeWooCommerce(clock, host="woocommerce.test"),
     "bigcommerce": lambda clock: FakeBigCommerce(clock),
     "magento": lambda clock: FakeMagento(clock),
+    "amazon": lambda clock: FakeAmazon(clock),
+    "flipkart": lambda clock: FakeFlipkart(clock),
+    "etsy": lambda clock: FakeEtsy(clock),
+}
+WEB_STORES = ("shopify", "woocommerce", "bigcommerce", "magento")
+# A marketplace answers at its own API host; a web store at the shop's domain.
+MARKETPLACE_HOSTS = {
+    "amazon": "https://sellingpartnerapi-na.amazon.com",
+    "flipkart": "https://api.flipkart.net",
+    "etsy": "https://openapi.etsy.test",
 }
 
 
 def base_url(name: str, shop: FakeShop) -> str:
-    return f"https://{name}.test{shop.base_path}"
+    return f"{MARKETPLACE_HOSTS.get(name, f'https://{name}.test')}{shop.base_path}"
+
+
+def connection_settings(name: str, shop: Any) -> dict[str, Any]:
+    """A marketplace's seller account; a web store's whole order history."""
+    if name == "amazon":
+        return dict(shop.settings)
+    if name == "flipkart":
+        return {"location_id": shop.location_id}
+    if name == "etsy":
+        return {"shop_id": str(shop.shop_id)}
+    return {"first_pull_days": 3650}
+
+
+@contextmanager
+def platform_wall_clock(name: str, shop: Any) -> Iterator[None]:
+    """Amazon lists an order only once it is two minutes old on its own wall clock: the pull
+    reads the fake's, and every order placed is settled."""
+    if name != "amazon":
+        yield
+        return
+    from orderly.connections.platforms.amazon import orders
+
+    real = orders.utcnow
+    orders.utcnow = shop.now
+    shop.settle()
+    try:
+        yield
+    finally:
+        orders.utcnow = real
 
 
 def connector(name: str, shop: FakeShop, clock: Any, settings: dict[str, Any]) -> SalesChannel:
@@ -70,7 +114,7 @@ async def resync(name: str, skus: int) -> dict[str, Any]:
     codes = [f"SKU-{n:06d}" for n in range(skus)]
     for code in codes:
         shop.add_product(code)
-    channel = connector(name, shop, clock, {"first_pull_days": 3650})
+    channel = connector(name, shop, clock, connection_settings(name, shop))
     cpu0, clock0 = time.process_time(), clock.now()
     listings = [listing async for page in channel.listings() for listing in page]
     cpu1, clock1 = time.process_time(), clock.now()
@@ -128,7 +172,7 @@ async def world(url: str, name: str, shop: FakeShop, skus: list[str]) -> tuple[A
         await create_sku(db, org, code)
         shop.add_product(code)
     await receive_many(db, org, {(code, "WH1"): 1_000_000 for code in skus})
-    await create_channel(db, org, name)
+    await create_channel(db, org, name, kind="web" if name in WEB_STORES else "marketplace")
     installation = service.Installation(
         allow_private_urls=True, public_url="https://orderly.example.com", vault=Vault("bench")
     )
@@ -141,7 +185,7 @@ async def world(url: str, name: str, shop: FakeShop, skus: list[str]) -> tuple[A
                 platform=name,
                 base_url=base_url(name, shop),
                 credentials=shop.credentials,
-                settings={"first_pull_days": 3650},
+                settings=connection_settings(name, shop),
             ),
             installation=installation,
         )
@@ -177,9 +221,10 @@ async def pull(name: str, orders: int) -> dict[str, Any]:
         db, _, installation, connection_id = await world(database.url, name, shop, skus)
         for _ in range(orders):
             shop.place_order([(random.choice(skus), 1), (random.choice(skus), 2)])
-        clock0, cpu0, wall0 = clock.now(), time.process_time(), time.perf_counter()
-        taken = await sync.pull(db, installation, connection_id)
-        wall = time.perf_counter() - wall0
+        with platform_wall_clock(name, shop):
+            clock0, cpu0, wall0 = clock.now(), time.process_time(), time.perf_counter()
+            taken = await sync.pull(db, installation, connection_id)
+            wall = time.perf_counter() - wall0
         cpu = time.process_time() - cpu0
         platform = clock.now() - clock0
         await db.dispose()
@@ -327,9 +372,16 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=10_000)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--platforms", default=",".join(FAKES))
+    parser.add_argument(
+        "--platforms",
+        default=",".join(WEB_STORES),
+        help=f"comma-separated, of: {', '.join(FAKES)} (default: the web stores)",
+    )
     args = parser.parse_args()
     platforms = args.platforms.split(",")
+    unknown = [name for name in platforms if name not in FAKES]
+    if unknown:
+        parser.error(f"unknown platforms: {', '.join(unknown)}")
     if args.figure == "resync":
         for name in platforms:
             print(json.dumps(asyncio.run(resync(name, args.skus))), flush=True)
