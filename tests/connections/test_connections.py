@@ -128,6 +128,7 @@ class TestConnectingAChannel:
         assert created["health"] == "unknown"  # creating never waits for the platform
         shown = await client.get(f"/v1/connections/{created['id']}", headers=org.headers)
         assert shown.json()["channel"] == "web"
+        assert shown.json()["orders_in"] == "webhooks, and pulled every 10 minutes as a safety net"
         assert "tok-123" not in shown.text
 
     async def test_bad_input_names_the_field_and_stores_nothing(

@@ -116,6 +116,9 @@ class ConnectionOut(BaseModel):
     recent_errors: list[ConnectionError_]
     unmapped_skus: list[str]
     notes: list[str]
+    # How orders come in, and the platform's limits the connection keeps to.
+    orders_in: str
+    rate_limits: list[str]
     created_at: datetime
 
 

@@ -44,6 +44,10 @@ PROCESS_EVENT_TASK = "connections:process_event"
 PLATFORM_NOTES: Mapping[str, tuple[str, ...]] = {
     "shopify": ("Orders older than 60 days are pulled only with the read_all_orders scope.",),
     "magento": ("Magento Open Source sends no webhooks: its orders are pulled.",),
+    "amazon": (
+        "Amazon's Orders API v0 calls are deprecated: Orderly moves to Orders v2026-01-01 before"
+        " Amazon retires them (27 March 2027).",
+    ),
 }
 
 
@@ -289,5 +293,15 @@ async def present(
         ],
         unmapped_skus=unmapped,
         notes=list(PLATFORM_NOTES.get(row.platform, ())),
+        orders_in=_orders_in(row),
+        rate_limits=list(getattr(connector_class(row.platform), "rate_limits", ())),
         created_at=row.created_at,
     )
+
+
+def _orders_in(row: sa.Row[Any]) -> str:
+    every = ConnectionSettings.model_validate(row.settings).pull_interval_minutes
+    pulled = f"pulled every {every} minute{'s' if every != 1 else ''}"
+    if connector_class(row.platform).sends_webhooks:
+        return f"webhooks, and {pulled} as a safety net"
+    return f"{pulled} (the platform sends no webhooks to us)"

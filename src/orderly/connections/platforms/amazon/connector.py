@@ -44,6 +44,13 @@ class AmazonConnector:
     platform: ClassVar[str] = "amazon"
     credential_keys: ClassVar[tuple[str, ...]] = ("client_id", "client_secret", "refresh_token")
     sends_webhooks: ClassVar[bool] = False
+    # The documented limits its calls keep to (shown on the connection).
+    rate_limits: ClassVar[tuple[str, ...]] = (
+        "getOrders 0.0167 a second, burst 20",
+        "getOrderItems 0.5 a second, burst 30: about 1,800 orders an hour",
+        "patchListingsItem 5 a second, burst 5",
+        "confirmShipment 2 a second, burst 10",
+    )
 
     def __init__(self, access: PlatformAccess) -> None:
         self.access = access

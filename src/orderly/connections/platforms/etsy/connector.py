@@ -64,6 +64,10 @@ class EtsyConnector:
         "webhook_secret",
     )
     sends_webhooks: ClassVar[bool] = True
+    rate_limits: ClassVar[tuple[str, ...]] = (
+        "10 calls a second and 10,000 a day per app (a tenth kept for orders and shipments)",
+        "a stock push is a read and a write of the listing's whole inventory",
+    )
 
     def __init__(self, access: PlatformAccess) -> None:
         self.access = access

@@ -45,6 +45,11 @@ class FlipkartConnector:
     platform: ClassVar[str] = "flipkart"
     credential_keys: ClassVar[tuple[str, ...]] = ("app_id", "app_secret")
     sends_webhooks: ClassVar[bool] = True
+    # Flipkart publishes no rate limit: calls slow down at its 429s.
+    rate_limits: ClassVar[tuple[str, ...]] = (
+        "no published rate limit: calls wait out a 429",
+        "inventory updates of at most 10 SKUs a call",
+    )
 
     def __init__(self, access: PlatformAccess) -> None:
         self.access = access
