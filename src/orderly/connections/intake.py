@@ -100,20 +100,7 @@ async def take_order(
         ),
     )
     await tx.send_queued()
-    await repo.save_connection_order(
-        conn,
-        {
-            "org_id": connection.org_id,
-            "connection_id": connection.id,
-            "platform_order_id": order.platform_order_id,
-            "platform_number": order.number,
-            "order_id": captured.order.id,
-            "platform_updated_at": order.updated_at,
-            "lines": [
-                {"platform_line_id": line.platform_line_id, "sku": line.sku} for line in order.lines
-            ],
-        },
-    )
+    await repo.remember_order(conn, connection, order, order_id=captured.order.id)
     outcome = Outcome.CAPTURED if captured.created else Outcome.UNCHANGED
     return Intake(outcome, order_id=captured.order.id)
 
@@ -136,25 +123,8 @@ async def _take_fulfilled_by_platform(
         customer_email=order.customer_email
         or no_email_address(connection.channel_code, order.platform_order_id),
     )
-    await _remember(tx, connection, order, order_id)
+    await repo.remember_order(tx.connection, connection, order, order_id=order_id)
     return Intake(Outcome.CAPTURED, order_id=order_id)
-
-
-async def _remember(tx: Transaction, connection: Any, order: ChannelOrder, order_id: int) -> None:
-    await repo.save_connection_order(
-        tx.connection,
-        {
-            "org_id": connection.org_id,
-            "connection_id": connection.id,
-            "platform_order_id": order.platform_order_id,
-            "platform_number": order.number,
-            "order_id": order_id,
-            "platform_updated_at": order.updated_at,
-            "lines": [
-                {"platform_line_id": line.platform_line_id, "sku": line.sku} for line in order.lines
-            ],
-        },
-    )
 
 
 async def _take_counter_sale(
@@ -200,20 +170,7 @@ async def _take_counter_sale(
         else None,
     )
     await tx.send_queued()
-    await repo.save_connection_order(
-        tx.connection,
-        {
-            "org_id": connection.org_id,
-            "connection_id": connection.id,
-            "platform_order_id": order.platform_order_id,
-            "platform_number": order.number,
-            "order_id": sale.order.id,
-            "platform_updated_at": order.updated_at,
-            "lines": [
-                {"platform_line_id": line.platform_line_id, "sku": line.sku} for line in order.lines
-            ],
-        },
-    )
+    await repo.remember_order(tx.connection, connection, order, order_id=sale.order.id)
     return Intake(Outcome.CAPTURED, order_id=sale.order.id)
 
 
