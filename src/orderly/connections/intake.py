@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from orderly.connections import marketplace_orders
+from orderly.connections import marketplace_orders, order_map
 from orderly.connections import repository as repo
 from orderly.connections.port import (
     ChannelAddress,
@@ -100,7 +100,7 @@ async def take_order(
         ),
     )
     await tx.send_queued()
-    await repo.remember_order(conn, connection, order, order_id=captured.order.id)
+    await order_map.remember_order(conn, connection, order, order_id=captured.order.id)
     outcome = Outcome.CAPTURED if captured.created else Outcome.UNCHANGED
     return Intake(outcome, order_id=captured.order.id)
 
@@ -123,7 +123,7 @@ async def _take_fulfilled_by_platform(
         customer_email=order.customer_email
         or no_email_address(connection.channel_code, order.platform_order_id),
     )
-    await repo.remember_order(tx.connection, connection, order, order_id=order_id)
+    await order_map.remember_order(tx.connection, connection, order, order_id=order_id)
     return Intake(Outcome.CAPTURED, order_id=order_id)
 
 
@@ -170,7 +170,7 @@ async def _take_counter_sale(
         else None,
     )
     await tx.send_queued()
-    await repo.remember_order(tx.connection, connection, order, order_id=sale.order.id)
+    await order_map.remember_order(tx.connection, connection, order, order_id=sale.order.id)
     return Intake(Outcome.CAPTURED, order_id=sale.order.id)
 
 

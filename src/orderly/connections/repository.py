@@ -275,26 +275,6 @@ async def connection_order(
     return (await conn.execute(stmt)).first()
 
 
-async def remember_order(
-    conn: AsyncConnection, connection: Any, order: Any, *, order_id: int
-) -> None:
-    """Which of our orders a platform's order became, with its lines' platform ids."""
-    await save_connection_order(
-        conn,
-        {
-            "org_id": connection.org_id,
-            "connection_id": connection.id,
-            "platform_order_id": order.platform_order_id,
-            "platform_number": order.number,
-            "order_id": order_id,
-            "platform_updated_at": order.updated_at,
-            "lines": [
-                {"platform_line_id": line.platform_line_id, "sku": line.sku} for line in order.lines
-            ],
-        },
-    )
-
-
 async def save_connection_order(conn: AsyncConnection, values: Mapping[str, Any]) -> None:
     stmt = pg.insert(connection_orders).values(**values)
     stmt = stmt.on_conflict_do_update(
